@@ -1,0 +1,438 @@
+/**
+ * The broker: a driver wrapped with everything users touch — subscribers, publishers, publish, request,
+ * routers, middlewares, codecs and a logger. The same class serves every plugin.
+ *
+ * @module
+ */
+
+import { type Codec, Codecs } from "./codec.ts";
+import type {
+  Driver,
+  IncomingMessage,
+  OutgoingMessage,
+  PublishOptionsOf,
+  SubscriptionHandle,
+} from "./driver.ts";
+import { ConnectionError, describeError, SluiceError, StateError, TimeoutError } from "./errors.ts";
+import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { composePublish, type Middleware, type Publication } from "./middleware.ts";
+import type { Publisher } from "./publisher.ts";
+import { Router } from "./router.ts";
+import { type StandardSchemaV1, validate } from "./schema.ts";
+
+/** Options of a broker; every plugin's factory accepts these beside its own. */
+export interface BrokerOptions {
+  /** The logger; a console logger at `logLevel` by default. */
+  readonly logger?: Logger;
+  /** The level of the default logger; `info` by default. */
+  readonly logLevel?: LogLevel;
+  /** Extra codecs, looked up by content type. */
+  readonly codecs?: readonly Codec[];
+  /** Middlewares around every subscriber and publish. */
+  readonly middlewares?: readonly Middleware[];
+  /** Milliseconds `close()` waits for messages in flight; 30 000 by default. */
+  readonly drainTimeout?: number;
+  /** Milliseconds `request()` waits for a reply by default; 30 000 by default. */
+  readonly requestTimeout?: number;
+}
+
+/** Options of a publish. Plugin publish options (key, exchange, QoS …) go beside these. */
+export interface PublishOptions {
+  /** User headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The correlation id; a new one by default. */
+  readonly correlationId?: string;
+  /** The message id; a new one by default. */
+  readonly messageId?: string;
+  /** Where a reply should go. */
+  readonly replyTo?: string;
+  /** The content type; chosen from the body by default. */
+  readonly contentType?: string;
+  /** Plugin-specific options. */
+  readonly [option: string]: unknown;
+}
+
+/** Options of a request. */
+export interface RequestCallOptions<S extends StandardSchemaV1 | undefined = undefined>
+  extends PublishOptions {
+  /** Milliseconds to wait for the reply; the broker's `requestTimeout` by default. */
+  readonly timeout?: number;
+  /** Validates the reply's body; its output type is the reply's type. */
+  readonly schema?: S;
+  /** Aborts the wait. */
+  readonly signal?: AbortSignal;
+}
+
+/** The reply to a request. */
+export interface Reply<Body> {
+  /** The decoded (and, with a schema, validated) body. */
+  readonly body: Body;
+  /** The reply's headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The correlation id, the request's. */
+  readonly correlationId: string | undefined;
+  /** The reply's content type. */
+  readonly contentType: string | undefined;
+  /** The bytes as they arrived. */
+  readonly raw: Uint8Array;
+}
+
+/** The responder failed: its error, as the reply's `x-sluice-error` header carried it. */
+export class RemoteError extends SluiceError {}
+
+interface PendingRequest {
+  readonly resolve: (message: IncomingMessage) => void;
+}
+
+let swap: (broker: Broker, driver: Driver) => Driver;
+let setTesting: (broker: Broker, on: boolean) => void;
+
+/**
+ * Replaces a broker's driver (the test broker swaps in an emulation); returns the previous one. Only while
+ * the broker is not connected.
+ */
+export function replaceDriver(broker: Broker, driver: Driver): Driver {
+  return swap(broker, driver);
+}
+
+/** Turns mock recording on or off. */
+export function setTestingMode(broker: Broker, on: boolean): void {
+  setTesting(broker, on);
+}
+
+/**
+ * A broker. Plugins return one from their factory (`kafka({ … })`), and `connect(url)` from a URL.
+ *
+ * @example
+ * ```ts
+ * import { memory } from "@sluice/core";
+ * const broker = memory();
+ * broker.subscriber("greetings").handle((name) => `hello, ${name}`);
+ * await broker.start();
+ * const reply = await broker.request("Ada", "greetings", { timeout: 1000 });
+ * console.log(reply.body); // "hello, Ada"
+ * await broker.close();
+ * ```
+ */
+export class Broker<D extends Driver = Driver> extends Router<D> {
+  /** The broker's logger. */
+  readonly logger: Logger;
+  /** The broker's codecs. */
+  readonly codecs: Codecs;
+  readonly #options: BrokerOptions;
+  #driver: Driver;
+  #state: "idle" | "connecting" | "connected" | "started" | "closing" = "idle";
+  #connecting: Promise<void> | undefined;
+  #testing = false;
+  #replies: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
+  readonly #pending = new Map<string, PendingRequest>();
+
+  static {
+    swap = (broker, driver) => {
+      if (broker.#state !== "idle") throw new StateError("The driver can be replaced only before connecting");
+      const previous = broker.#driver;
+      broker.#driver = driver;
+      return previous;
+    };
+    setTesting = (broker, on) => (broker.#testing = on);
+  }
+
+  /** Wraps a driver; plugins call this from their factory. */
+  constructor(driver: D, options: BrokerOptions = {}) {
+    super({ middlewares: options.middlewares });
+    this.#driver = driver;
+    this.#options = options;
+    this.logger = options.logger ??
+      createLogger({ level: options.logLevel, fields: { broker: driver.name } });
+    this.codecs = new Codecs(options.codecs);
+  }
+
+  /** The broker itself: it is the root router. */
+  override get broker(): Broker {
+    return this as unknown as Broker;
+  }
+
+  /** The driver in use (an emulation while a test broker is active). */
+  get driver(): D {
+    return this.#driver as D;
+  }
+
+  /** Whether mocks record (a test broker is active). */
+  get testing(): boolean {
+    return this.#testing;
+  }
+
+  /** Whether it is connected. */
+  get connected(): boolean {
+    return this.#state === "connected" || this.#state === "started";
+  }
+
+  /** Connects the driver; safe to call more than once. */
+  connect(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.#state === "closing") return Promise.reject(new StateError("The broker is closing"));
+    this.#connecting ??= (async () => {
+      this.#state = "connecting";
+      try {
+        await this.#driver.connect({ logger: this.logger });
+        this.#state = "connected";
+        this.logger.info(`Connected to ${this.#driver.url}`);
+      } catch (error) {
+        this.#state = "idle";
+        if (error instanceof SluiceError) throw error;
+        throw new ConnectionError(
+          `Cannot connect to ${this.#driver.url}: ${describeError(error)}. Is the broker running?`,
+          { cause: error },
+        );
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    return this.#connecting;
+  }
+
+  /** Connects and starts every subscriber. */
+  async start(): Promise<void> {
+    await this.connect();
+    if (this.#state === "started") return;
+    this.#state = "started";
+    await Promise.all(this.allSubscribers().map((s) => s.start()));
+  }
+
+  /**
+   * Stops consuming, waits for messages in flight (up to `drainTimeout`), fails open requests, then closes
+   * the connection.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "idle" || this.#state === "closing") return;
+    await this.#connecting?.catch(() => undefined);
+    this.#state = "closing";
+    try {
+      const timeout = this.#options.drainTimeout ?? 30_000;
+      await Promise.all(this.allSubscribers().map((s) => s.stop(timeout)));
+      if (this.#replies) {
+        const replies = this.#replies;
+        this.#replies = undefined;
+        await (await replies.handle).stop();
+      }
+      for (const [id, pending] of this.#pending) {
+        this.#pending.delete(id);
+        pending.resolve(undefined as unknown as IncomingMessage);
+      }
+      await this.#driver.close();
+      this.logger.info(`Closed ${this.#driver.url}`);
+    } finally {
+      this.#state = "idle";
+    }
+  }
+
+  /** Checks the broker answers; throws a {@linkcode ConnectionError} if not. */
+  async ping(): Promise<void> {
+    if (!this.connected) throw new StateError(`Not connected to ${this.#driver.url}`);
+    await this.#driver.ping?.();
+  }
+
+  /**
+   * Publishes a body to a channel. Objects are sent as JSON, strings as text, bytes as they are.
+   */
+  publish(body: unknown, channel: string, options: PublishOptions = {}): Promise<void> {
+    return this.send(body, channel, options, this.middlewareChain());
+  }
+
+  /** Publishes many bodies to one channel, at once where the driver can. */
+  async publishBatch(
+    bodies: readonly unknown[],
+    channel: string,
+    options: PublishOptions = {},
+  ): Promise<void> {
+    this.#assertConnected();
+    const driver = this.#driver;
+    if (!driver.publishBatch) {
+      for (const body of bodies) await this.publish(body, channel, options);
+      return;
+    }
+    const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
+    await driver.publishBatch(channel, messages, this.#driverOptions(options));
+  }
+
+  /**
+   * Sends a request and waits for its reply. With a `schema`, the reply is validated and typed.
+   */
+  async request<S extends StandardSchemaV1 | undefined = undefined>(
+    body: unknown,
+    channel: string,
+    options: RequestCallOptions<S> = {},
+  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>> {
+    this.#assertConnected();
+    const timeout = options.timeout ?? this.#options.requestTimeout ?? 30_000;
+    const { timeout: _t, schema, signal, ...publishOptions } = options;
+    const publication = this.#publication(body, channel, publishOptions);
+    publication.correlationId ??= crypto.randomUUID();
+    const driver = this.#driver;
+    let incoming: IncomingMessage;
+    if (driver.request) {
+      const outgoing = this.#outgoing(publication);
+      try {
+        incoming = await driver.request(channel, outgoing, {
+          ...this.#driverOptions(options),
+          timeout,
+          signal,
+        });
+      } catch (error) {
+        if (error instanceof SluiceError) throw error;
+        throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
+      }
+    } else {
+      incoming = await this.#requestOverReplyChannel(publication, timeout, signal);
+    }
+    const error = incoming.headers["x-sluice-error"];
+    if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
+    let value = this.codecs.decode(incoming.body, incoming.contentType);
+    if (schema) value = await validate(schema, value, `The reply from ${channel}`);
+    return {
+      body: value as S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown,
+      headers: incoming.headers,
+      correlationId: incoming.correlationId,
+      contentType: incoming.contentType,
+      raw: incoming.body,
+    };
+  }
+
+  /** Creates a router for this broker's driver type; include it with {@linkcode Broker.include}. */
+  router(options: { prefix?: string; middlewares?: readonly Middleware[] } = {}): Router<D> {
+    return new Router<D>(options);
+  }
+
+  /** Every subscriber and publisher declared, for docs and tests. */
+  describe(): {
+    readonly subscribers: ReturnType<Router["allSubscribers"]>;
+    readonly publishers: Publisher[];
+  } {
+    return { subscribers: this.allSubscribers(), publishers: this.allPublishers() };
+  }
+
+  /** Publishes through `middlewares`; used by publishers and handlers. @internal */
+  async send(
+    body: unknown,
+    channel: string,
+    options: PublishOptions,
+    middlewares: readonly Middleware[],
+    publisher?: Publisher,
+  ): Promise<void> {
+    this.#assertConnected();
+    const publication = this.#publication(body, channel, options);
+    const run = composePublish(middlewares, (p) => this.#publishNow(p, publisher));
+    await run(publication);
+  }
+
+  #publishNow(publication: Publication, publisher: Publisher | undefined): Promise<void> {
+    if (publisher && this.#testing) {
+      publisher.mock.record({
+        body: publication.body,
+        channel: publication.channel,
+        headers: publication.headers,
+        correlationId: publication.correlationId,
+      });
+    }
+    return this.#driver.publish(publication.channel, this.#outgoing(publication), publication.options);
+  }
+
+  #publication(body: unknown, channel: string, options: PublishOptions): Publication {
+    const messageId = options.messageId ?? crypto.randomUUID();
+    return {
+      channel,
+      body,
+      headers: { ...options.headers },
+      correlationId: options.correlationId ?? messageId,
+      messageId,
+      replyTo: options.replyTo,
+      contentType: options.contentType,
+      options: this.#driverOptions(options),
+    };
+  }
+
+  #driverOptions(options: PublishOptions): Record<string, unknown> {
+    return options as Record<string, unknown>;
+  }
+
+  #outgoing(publication: Publication): OutgoingMessage {
+    const encoded = this.codecs.encode(publication.body, publication.contentType);
+    return {
+      body: encoded.body,
+      headers: publication.headers,
+      contentType: encoded.contentType,
+      correlationId: publication.correlationId,
+      messageId: publication.messageId,
+      replyTo: publication.replyTo,
+    };
+  }
+
+  #assertConnected(): void {
+    if (!this.connected) {
+      throw new StateError(
+        `Not connected to ${this.#driver.url}: call broker.connect() or app.start() first`,
+      );
+    }
+  }
+
+  async #requestOverReplyChannel(
+    publication: Publication,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<IncomingMessage> {
+    const replies = this.#replyChannel();
+    await replies.handle;
+    publication.replyTo = replies.channel;
+    const id = publication.correlationId!;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const reply = new Promise<IncomingMessage>((resolve, reject) => {
+      this.#pending.set(id, {
+        resolve: (message) =>
+          message
+            ? resolve(message)
+            : reject(new StateError(`The broker closed before ${publication.channel} replied`)),
+      });
+      timer = setTimeout(
+        () =>
+          reject(
+            new TimeoutError(
+              `No reply from ${publication.channel} within ${timeout} ms (correlation id ${id})`,
+            ),
+          ),
+        timeout,
+      );
+      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await this.#publishNow(publication, undefined);
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      this.#pending.delete(id);
+    }
+  }
+
+  #replyChannel(): { channel: string; handle: Promise<SubscriptionHandle> } {
+    if (this.#replies) return this.#replies;
+    const channel = `sluice-reply-${crypto.randomUUID()}`;
+    const handle = this.#driver.subscribe(
+      { channel, template: channel, group: undefined, prefetch: 1024, options: { replies: true } },
+      async (message) => {
+        await message.ack();
+        const id = message.correlationId;
+        const pending = id === undefined ? undefined : this.#pending.get(id);
+        if (pending) pending.resolve(message);
+        else this.logger.debug("Dropped a reply nobody waits for", { correlationId: id });
+      },
+    );
+    this.#replies = { channel, handle };
+    handle.catch(() => (this.#replies = undefined));
+    return this.#replies;
+  }
+}
+
+/** The publish options of a broker's driver. */
+export type BrokerPublishOptions<B> = B extends Broker<infer D> ? PublishOptionsOf<D> : never;

@@ -1,0 +1,34 @@
+/**
+ * The context a handler and consume middlewares receive beside the body.
+ *
+ * @module
+ */
+
+import type { Logger } from "./logger.ts";
+import type { Message } from "./message.ts";
+import type { PublishOptions, Reply, RequestCallOptions } from "./broker.ts";
+import type { StandardSchemaV1 } from "./schema.ts";
+
+/** Everything about the message being handled, and ways to publish in its name. */
+export interface Context<Path = Readonly<Record<string, string>>> {
+  /** The message, with its decoded body once decoding ran. */
+  readonly message: Message<unknown, Path>;
+  /** Parameters captured from the channel: `logs.{level}` gives `ctx.path.level`. */
+  readonly path: Path;
+  /** A logger whose lines carry the subscriber, message id and correlation id. */
+  readonly logger: Logger;
+  /** The subscriber's channel template. */
+  readonly subscriber: string;
+  /** The messages of the batch, for a batch subscriber's handler; `message` is the first of them. */
+  readonly batch?: readonly Message<unknown, Path>[];
+  /** Free space for middlewares to pass values to the handler. */
+  readonly state: Map<string, unknown>;
+  /** Publishes a message that carries this message's correlation id. */
+  publish(body: unknown, channel: string, options?: PublishOptions): Promise<void>;
+  /** Sends a request that carries this message's correlation id. */
+  request<S extends StandardSchemaV1 | undefined = undefined>(
+    body: unknown,
+    channel: string,
+    options?: RequestCallOptions<S>,
+  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>>;
+}

@@ -1,0 +1,180 @@
+/**
+ * The broker-driver contract: the one interface a plugin implements. It is deliberately small — connect,
+ * close, subscribe, publish — with optional operations announced by capability flags. Everything else
+ * (decoding, validation, filters, ack policy, retries, request/reply on top of publish, batching,
+ * concurrency, middlewares) is done once, in the core, for every broker.
+ *
+ * @module
+ */
+
+import type { Logger } from "./logger.ts";
+
+/** What a driver can do beyond subscribe and publish. A test or feature that needs a flag is skipped without it. */
+export interface Capabilities {
+  /** `request()` is native (NATS, RabbitMQ direct reply-to). Without it the core builds request/reply on a reply channel. */
+  readonly request: boolean;
+  /** `publishBatch()` exists. Without it the core publishes a batch message by message. */
+  readonly batchPublish: boolean;
+  /** Subscriptions accept single-level wildcards and so path parameters. */
+  readonly wildcards: boolean;
+  /** Subscribers in one `group` compete for messages: each message goes to one of them. */
+  readonly groups: boolean;
+  /** Subscribers without a group (or in different groups) each get every message. */
+  readonly fanout: boolean;
+  /** `nack()` returns a message to the broker, which delivers it again. */
+  readonly redelivery: boolean;
+  /** Arbitrary headers travel with a message. */
+  readonly headers: boolean;
+}
+
+/** A message as the core hands it to a driver to publish. */
+export interface OutgoingMessage {
+  /** The encoded body. */
+  readonly body: Uint8Array;
+  /** User headers; the standard fields below are not repeated here. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body's content type, e.g. `application/json`; undefined for an empty body. */
+  readonly contentType?: string;
+  /** Ties a reply (and every message a handler publishes) to the message that caused it. */
+  readonly correlationId?: string;
+  /** A unique id of this message. */
+  readonly messageId?: string;
+  /** Where a reply to this message should be published. */
+  readonly replyTo?: string;
+}
+
+/** A message as a driver hands it to the core. */
+export interface IncomingMessage {
+  /** The concrete channel (topic, subject, routing key, queue) the message arrived on. */
+  readonly channel: string;
+  /** The raw body. */
+  readonly body: Uint8Array;
+  /** User headers, without the standard fields below. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body's content type, if the producer said. */
+  readonly contentType?: string;
+  /** The correlation id, if any. */
+  readonly correlationId?: string;
+  /** The message id, if any; the core makes one up for logs when the broker has none. */
+  readonly messageId?: string;
+  /** Where a reply should go, if the producer asked for one. */
+  readonly replyTo?: string;
+  /** The message was delivered before. */
+  readonly redelivered?: boolean;
+  /** How many times the broker delivered it, this time included, when the broker counts. */
+  readonly deliveryCount?: number;
+  /** The ordering key (Kafka key, FIFO group), used by `orderBy: "key"` subscribers. */
+  readonly key?: string;
+  /** The client library's own message object, for broker-specific needs. */
+  readonly raw?: unknown;
+  /** Settles the message as processed. */
+  ack(): Promise<void>;
+  /** Returns the message to the broker for redelivery, after `delay` ms where the broker supports it. */
+  nack(options?: { readonly delay?: number }): Promise<void>;
+  /** Gives up on the message: the broker dead-letters it where configured, or drops it. */
+  reject(): Promise<void>;
+}
+
+/** What the core asks a driver to consume. */
+export interface SubscriptionSpec<Options = Record<string, unknown>> {
+  /** The channel in the broker's own syntax, path parameters already replaced by wildcards. */
+  readonly channel: string;
+  /** The channel as the user wrote it, e.g. `logs.{level}`. */
+  readonly template: string;
+  /** Subscribers in one group compete for messages; undefined means the broker's default. */
+  readonly group?: string;
+  /**
+   * How many unsettled messages the driver may hand over at once. The driver must keep handing over
+   * messages while fewer than this are unsettled (never wait for one to settle before the next), and set
+   * the broker's prefetch or window from it where there is one.
+   */
+  readonly prefetch: number;
+  /**
+   * The subscriber's options as the user gave them, plugin-specific ones included. For the core's own
+   * reply subscription (request/reply without native support) it is `{ replies: true }`: make that
+   * subscription private and temporary (exclusive, auto-deleted) where the broker can.
+   */
+  readonly options: Options;
+}
+
+/** A running subscription. */
+export interface SubscriptionHandle {
+  /** Stops handing over new messages. Unsettled ones stay with the core, which settles them. */
+  stop(): Promise<void>;
+}
+
+/** Called by a driver for every message; resolves once the core has settled it. */
+export type Deliver = (message: IncomingMessage) => Promise<void>;
+
+/** How a broker names channels: the emulation routes and the core extracts path parameters with it. */
+export interface ChannelRules {
+  /** The separator of levels in a channel name: `.` for NATS, RabbitMQ, Redis; `/` for MQTT. */
+  readonly separator: string;
+  /** Turns a template with `{name}` parameters into a subscription pattern: `logs.{level}` → `logs.*`. */
+  pattern(template: string): string;
+  /** Whether a message published on `channel` reaches a subscription on `pattern`. */
+  matches(pattern: string, channel: string): boolean;
+}
+
+/** What the core gives a driver when it connects. */
+export interface DriverContext {
+  /** The broker's logger, for outages, reconnects and other events the user should see. */
+  readonly logger: Logger;
+}
+
+/** Options of a request. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply. */
+  readonly timeout: number;
+  /** Aborts the wait. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A broker driver: a plain object made by a plugin's factory. `Sub` and `Pub` are the plugin's own subscriber
+ * and publish options, which users pass flat beside the core's options.
+ */
+export interface Driver<Sub = Record<string, unknown>, Pub = Record<string, unknown>> {
+  /** The broker kind, e.g. `kafka`. */
+  readonly name: string;
+  /** Where it connects, without credentials; used in logs, errors and docs. */
+  readonly url: string;
+  /** What it can do beyond subscribe and publish. */
+  readonly capabilities: Capabilities;
+  /** How it names channels. */
+  readonly rules: ChannelRules;
+  /** Opens connections; throws a {@linkcode ConnectionError} that names the URL and the likely cause. */
+  connect(context: DriverContext): Promise<void>;
+  /** Closes connections. Called after every subscription stopped and every message settled. */
+  close(): Promise<void>;
+  /** Starts consuming; every message goes to `deliver`. */
+  subscribe(spec: SubscriptionSpec<Sub>, deliver: Deliver): Promise<SubscriptionHandle>;
+  /** Publishes one message; resolves once the broker has it (as far as the broker confirms). */
+  publish(channel: string, message: OutgoingMessage, options: Pub): Promise<void>;
+  /** Publishes many messages to one channel at once (capability `batchPublish`). */
+  publishBatch?(channel: string, messages: readonly OutgoingMessage[], options: Pub): Promise<void>;
+  /** Native request/reply (capability `request`). */
+  request?(
+    channel: string,
+    message: OutgoingMessage,
+    options: Pub & RequestOptions,
+  ): Promise<IncomingMessage>;
+  /** Checks the connection is alive; throws if not. */
+  ping?(): Promise<void>;
+  /**
+   * A fresh in-memory driver that behaves like this broker (routing, groups, redelivery), for
+   * `testBroker()`. Without it the core's memory driver is used with this driver's `rules`.
+   */
+  emulate?(): Driver<Sub, Pub>;
+  /**
+   * Emulations only: resolves once no message is queued for a consumer, unsettled or scheduled for
+   * redelivery. `settled()` of the test broker waits on it.
+   */
+  idle?(): Promise<void>;
+}
+
+/** The subscriber options of a driver type. */
+export type SubscribeOptionsOf<D> = D extends Driver<infer S, unknown> ? S : never;
+
+/** The publish options of a driver type. */
+export type PublishOptionsOf<D> = D extends Driver<unknown, infer P> ? P : never;

@@ -1,0 +1,16 @@
+/**
+ * For plugin authors: the pieces an emulation and a driver are built from. Users import `@sluice/core`.
+ *
+ * @module
+ */
+
+export { levelMatcher, memoryRules, paramNames, pathExtractor, replaceParams } from "./channel.ts";
+export { mediaType } from "./codec.ts";
+export { describeError } from "./errors.ts";
+export { Activity, MemoryQueue, type MemoryQueueOptions, type StoredMessage } from "./memory/queue.ts";
+export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./memory/driver.ts";
+export { redactUrl } from "./registry.ts";
+export { replaceDriver } from "./broker.ts";
+export { importClient } from "./_import.ts";
+export { Limiter, sleep } from "./_limiter.ts";
+export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE } from "./wire.ts";

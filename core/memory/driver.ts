@@ -1,0 +1,134 @@
+/**
+ * The in-memory broker (`memory://`): NATS-like subjects with `*` and `>` wildcards, queue groups
+ * (competing consumers), fan-out, acknowledgement and redelivery. The demo runs on it, and it is the
+ * emulation of any plugin without one of its own.
+ *
+ * @module
+ */
+
+import { memoryRules } from "../channel.ts";
+import type { Capabilities, ChannelRules, Driver, OutgoingMessage, SubscriptionHandle } from "../driver.ts";
+import { StateError } from "../errors.ts";
+import { Activity, MemoryQueue } from "./queue.ts";
+
+/** Options of the in-memory driver. */
+export interface MemoryDriverOptions {
+  /** How channels are matched; NATS-style by default. A plugin passes its own to emulate its broker. */
+  readonly rules?: ChannelRules;
+  /** The driver's name in logs; `memory` by default. */
+  readonly name?: string;
+}
+
+/** Plugin options of memory subscribers: none beyond the core's. */
+export type MemorySubscribeOptions = Record<string, unknown>;
+
+/** Plugin options of memory publishes: none beyond the core's. */
+export type MemoryPublishOptions = Record<string, unknown>;
+
+/** The in-memory driver. */
+export interface MemoryDriver extends Driver<MemorySubscribeOptions, MemoryPublishOptions> {
+  /** Resolves once nothing is queued, unsettled or waiting for redelivery. */
+  idle(): Promise<void>;
+}
+
+const CAPABILITIES: Capabilities = {
+  request: false,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
+};
+
+interface Binding {
+  readonly pattern: string;
+  readonly queue: MemoryQueue;
+}
+
+/**
+ * Creates an in-memory driver. Each subscriber without a group gets its own queue; subscribers sharing a
+ * group and a pattern share one queue and compete. A message published where nobody listens is dropped,
+ * as on NATS.
+ */
+export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
+  const rules = options.rules ?? memoryRules;
+  const activity = new Activity();
+  const bindings = new Map<string, Binding>();
+  let connected = false;
+  let ids = 0;
+
+  const route = (channel: string, message: OutgoingMessage): void => {
+    const stored = {
+      channel,
+      body: message.body,
+      headers: message.headers,
+      contentType: message.contentType,
+      correlationId: message.correlationId,
+      messageId: message.messageId,
+      replyTo: message.replyTo,
+    };
+    for (const binding of bindings.values()) {
+      if (rules.matches(binding.pattern, channel)) binding.queue.push(stored);
+    }
+  };
+
+  const assertConnected = (): void => {
+    if (!connected) throw new StateError("The in-memory broker is not connected");
+  };
+
+  const driver: MemoryDriver = {
+    name: options.name ?? "memory",
+    url: "memory://",
+    capabilities: CAPABILITIES,
+    rules,
+    connect() {
+      connected = true;
+      return Promise.resolve();
+    },
+    close() {
+      connected = false;
+      for (const binding of bindings.values()) binding.queue.dispose();
+      bindings.clear();
+      return Promise.resolve();
+    },
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      assertConnected();
+      const key = spec.group === undefined ? `#${++ids}` : `${spec.group}\u0000${spec.channel}`;
+      let binding = bindings.get(key);
+      if (!binding) {
+        binding = { pattern: spec.channel, queue: new MemoryQueue(key, { activity }) };
+        bindings.set(key, binding);
+      }
+      const { queue } = binding;
+      const cancel = queue.consume(spec.prefetch, deliver);
+      return Promise.resolve({
+        stop() {
+          cancel();
+          if (queue.consumers === 0) {
+            bindings.delete(key);
+            queue.dispose();
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+    publish(channel, message) {
+      assertConnected();
+      route(channel, message);
+      return Promise.resolve();
+    },
+    publishBatch(channel, messages) {
+      assertConnected();
+      for (const message of messages) route(channel, message);
+      return Promise.resolve();
+    },
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+    emulate: () => memoryDriver(options),
+    idle: () => activity.whenIdle(),
+  };
+  return driver;
+}

@@ -1,0 +1,33 @@
+/**
+ * The in-memory broker, `memory://`: a complete broker in the process, for demos, tests and single-process
+ * apps.
+ *
+ * @module
+ */
+
+import { Broker, type BrokerOptions } from "../broker.ts";
+import type { Plugin } from "../registry.ts";
+import { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
+
+export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
+export { Activity, MemoryQueue, type MemoryQueueOptions, type StoredMessage } from "./queue.ts";
+
+/**
+ * Creates an in-memory broker.
+ *
+ * @example
+ * ```ts
+ * import { memory } from "@sluice/core";
+ * const broker = memory();
+ * broker.subscriber("orders.*").handle((order) => console.log(order));
+ * ```
+ */
+export function memory(options: BrokerOptions & MemoryDriverOptions = {}): Broker<MemoryDriver> {
+  return new Broker(memoryDriver(options), options);
+}
+
+/** The `memory:` plugin for `connect("memory://")`. */
+export const plugin: Plugin = {
+  schemes: ["memory"],
+  create: (_url, options) => memory(options),
+};

@@ -1,0 +1,93 @@
+/**
+ * Middlewares wrap consuming and publishing, onion-style: the first registered is the outermost. Broker
+ * middlewares wrap router middlewares, which wrap subscriber and publisher ones.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+
+/** A message on its way out, before encoding. Middlewares may change any field. */
+export interface Publication {
+  /** Where it goes. */
+  channel: string;
+  /** The body, not yet encoded. */
+  body: unknown;
+  /** User headers. */
+  headers: Record<string, string>;
+  /** The correlation id. */
+  correlationId: string | undefined;
+  /** The message id. */
+  messageId: string | undefined;
+  /** Where a reply should go. */
+  replyTo: string | undefined;
+  /** The content type; chosen from the body when undefined. */
+  contentType: string | undefined;
+  /** The plugin's publish options (key, partition, exchange, QoS …). */
+  options: Record<string, unknown>;
+}
+
+/** Consuming: runs around decoding, validation, the handler and publishing its result. */
+export type ConsumeMiddleware = (context: Context, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** Publishing: runs before the body is encoded and handed to the driver. */
+export type PublishMiddleware = (
+  publication: Publication,
+  next: (publication: Publication) => Promise<void>,
+) => Promise<void>;
+
+/**
+ * A middleware: either or both halves.
+ *
+ * @example
+ * ```ts
+ * import type { Middleware } from "@sluice/core";
+ * const timing: Middleware = {
+ *   name: "timing",
+ *   async consume(ctx, next) {
+ *     const start = performance.now();
+ *     try {
+ *       return await next();
+ *     } finally {
+ *       ctx.logger.debug("handled", { ms: performance.now() - start });
+ *     }
+ *   },
+ * };
+ * ```
+ */
+export interface Middleware {
+  /** A name for logs. */
+  readonly name?: string;
+  /** Wraps the processing of each consumed message. */
+  readonly consume?: ConsumeMiddleware;
+  /** Wraps each publish. */
+  readonly publish?: PublishMiddleware;
+}
+
+/** Composes consume middlewares around `inner`; returns `inner` itself when there are none. */
+export function composeConsume(
+  middlewares: readonly Middleware[],
+  inner: (context: Context) => Promise<unknown>,
+): (context: Context) => Promise<unknown> {
+  const layers = middlewares.flatMap((m) => (m.consume ? [m.consume] : []));
+  if (layers.length === 0) return inner;
+  return (context) => {
+    const run = (i: number): Promise<unknown> =>
+      i === layers.length ? inner(context) : layers[i]!(context, () => run(i + 1));
+    return run(0);
+  };
+}
+
+/** Composes publish middlewares around `inner`; returns `inner` itself when there are none. */
+export function composePublish(
+  middlewares: readonly Middleware[],
+  inner: (publication: Publication) => Promise<void>,
+): (publication: Publication) => Promise<void> {
+  const layers = middlewares.flatMap((m) => (m.publish ? [m.publish] : []));
+  if (layers.length === 0) return inner;
+  return (publication) => {
+    const run = (i: number, p: Publication): Promise<void> =>
+      i === layers.length ? inner(p) : layers[i]!(p, (next) => run(i + 1, next));
+    return run(0, publication);
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The plugin registry: URL schemes mapped to plugins that are imported only when a URL needs them, so an
+ * app on NATS never loads kafkajs. Third parties register their own schemes.
+ *
+ * @module
+ */
+
+import type { Broker, BrokerOptions } from "./broker.ts";
+import { MissingClientError, UnknownSchemeError } from "./errors.ts";
+
+/** What a plugin module exports as `plugin`. */
+export interface Plugin {
+  /** The URL schemes it serves, without the colon: `["amqp", "amqps"]`. */
+  readonly schemes: readonly string[];
+  /** Creates a broker (not yet connected) for a URL. */
+  create(url: URL, options: BrokerOptions & Record<string, unknown>): Broker | Promise<Broker>;
+}
+
+/** Loads a plugin: a module exporting `plugin`, or the plugin itself. */
+export type PluginLoader = () => Promise<{ readonly plugin: Plugin } | Plugin> | Plugin;
+
+/** The package of each built-in scheme. */
+const BUILT_IN: Readonly<Record<string, string>> = {
+  kafka: "@sluice/kafka",
+  amqp: "@sluice/rabbitmq",
+  amqps: "@sluice/rabbitmq",
+  nats: "@sluice/nats",
+  redis: "@sluice/redis",
+  rediss: "@sluice/redis",
+  mqtt: "@sluice/mqtt",
+  mqtts: "@sluice/mqtt",
+  sqs: "@sluice/sqs",
+};
+
+function importPackage(name: string): PluginLoader {
+  return async () => {
+    try {
+      return await import(name);
+    } catch (error) {
+      throw new MissingClientError(
+        `The plugin ${name} could not be loaded (${
+          (error as Error).message
+        }): install it with "npm install ${name}" or "deno add npm:${name}"`,
+        { cause: error },
+      );
+    }
+  };
+}
+
+/** Removes the password from a URL, for logs and errors. */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return String(url).replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
+/**
+ * Maps URL schemes to plugins. One global registry serves `connect()`; create another to scope plugins to
+ * one app.
+ */
+export class Registry {
+  readonly #loaders = new Map<string, PluginLoader>();
+
+  /** A registry with the built-in schemes. */
+  constructor() {
+    this.register("memory", () => import("./memory/mod.ts"));
+    for (const [scheme, name] of Object.entries(BUILT_IN)) this.register(scheme, importPackage(name));
+  }
+
+  /** Registers (or replaces) the loader of a scheme, given without the colon. */
+  register(scheme: string, loader: PluginLoader): this {
+    this.#loaders.set(scheme.toLowerCase(), loader);
+    return this;
+  }
+
+  /** The schemes it knows. */
+  get schemes(): string[] {
+    return [...this.#loaders.keys()];
+  }
+
+  /** Loads the plugin of a scheme. */
+  async load(scheme: string): Promise<Plugin> {
+    const loader = this.#loaders.get(scheme.toLowerCase());
+    if (!loader) {
+      throw new UnknownSchemeError(
+        `No plugin for "${scheme}:" URLs. Known: ${this.schemes.map((s) => s + ":").join(", ")}. ` +
+          `Register one with registry.register("${scheme}", () => import("your-plugin"))`,
+      );
+    }
+    const loaded = await loader();
+    return "plugin" in loaded ? loaded.plugin : loaded;
+  }
+
+  /** Creates a broker for `url` with the plugin of its scheme, and connects it. */
+  async connect(url: string, options: BrokerOptions & Record<string, unknown> = {}): Promise<Broker> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UnknownSchemeError(`"${redactUrl(url)}" is not a URL: write it like kafka://localhost:9092`);
+    }
+    const plugin = await this.load(parsed.protocol.slice(0, -1));
+    const broker = await plugin.create(parsed, options);
+    await broker.connect();
+    return broker;
+  }
+}
+
+/** The global registry behind {@linkcode connect}. */
+export const registry: Registry = new Registry();
+
+/**
+ * Creates and connects a broker from a URL, loading only the plugin its scheme needs.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@sluice/core";
+ * const broker = await connect("memory://");
+ * await broker.close();
+ * ```
+ */
+export function connect(url: string, options: BrokerOptions & Record<string, unknown> = {}): Promise<Broker> {
+  return registry.connect(url, options);
+}
