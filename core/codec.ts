@@ -98,10 +98,15 @@ export class Codecs {
   }
 
   /**
-   * Encodes a body. With `contentType`, that codec is used; otherwise bytes stay bytes, strings become text,
+   * Encodes a body. Bytes stay bytes (labelled `contentType` if given). With `contentType`, that codec is
+   * used; otherwise strings become text,
    * `undefined` and `null` an empty body (a Kafka tombstone), and everything else JSON.
    */
   encode(value: unknown, contentType?: string): Encoded {
+    // Bytes are already encoded: they go as they are, labelled with the content type given.
+    if (value instanceof Uint8Array) {
+      return { body: value, contentType: contentType ?? bytesCodec.contentType };
+    }
     if (contentType !== undefined) {
       const codec = this.find(contentType);
       if (!codec) {
@@ -112,7 +117,6 @@ export class Codecs {
       return { body: codec.encode(value), contentType };
     }
     if (value === undefined || value === null) return { body: EMPTY, contentType: undefined };
-    if (value instanceof Uint8Array) return { body: value, contentType: bytesCodec.contentType };
     if (typeof value === "string") return { body: encoder.encode(value), contentType: textCodec.contentType };
     return { body: encoder.encode(JSON.stringify(value)), contentType: jsonCodec.contentType };
   }

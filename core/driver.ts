@@ -147,7 +147,11 @@ export interface Driver<Sub = Record<string, unknown>, Pub = Record<string, unkn
   connect(context: DriverContext): Promise<void>;
   /** Closes connections. Called after every subscription stopped and every message settled. */
   close(): Promise<void>;
-  /** Starts consuming; every message goes to `deliver`. */
+  /**
+   * Starts consuming; every message goes to `deliver`. Resolves only once the subscription is live: a
+   * message published after it resolves must reach it (join the consumer group, bind the queue, wait for
+   * the SUBACK first).
+   */
   subscribe(spec: SubscriptionSpec<Sub>, deliver: Deliver): Promise<SubscriptionHandle>;
   /** Publishes one message; resolves once the broker has it (as far as the broker confirms). */
   publish(channel: string, message: OutgoingMessage, options: Pub): Promise<void>;
