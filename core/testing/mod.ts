@@ -84,6 +84,11 @@ export async function testBroker<B extends Broker>(
     original = replaceDriver(broker, emulation);
   }
   setTestingMode(broker, true);
+  // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
+  for (const subscriber of broker.allSubscribers()) {
+    for (const handler of subscriber.handlers) handler.mock.reset();
+  }
+  for (const publisher of broker.allPublishers()) publisher.mock.reset();
   try {
     await broker.start();
   } catch (error) {

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// The two entry points of the README, for a fresh machine with only Node.js and npm:
+//   npm start  → installs what is missing, runs examples/hello on the in-memory broker
+//   npm test   → installs what is missing, runs `deno task ok` (format, lint, type check, tests under Deno,
+//                repository checks), the tests under Bun and `deno publish --dry-run`; prints one summary line.
+// It is plain Node.js (the machine's Node 20 cannot run .ts) and only spawns the real tools.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+function run(command, args, { capture = false, env = {} } = {}) {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: capture ? ["inherit", "pipe", "pipe"] : "inherit",
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (capture) {
+    process.stdout.write(result.stdout ?? "");
+    process.stderr.write(result.stderr ?? "");
+  }
+  if (result.error) throw result.error;
+  return { status: result.status ?? 1, output: `${result.stdout ?? ""}\n${result.stderr ?? ""}` };
+}
+
+function ensureInstalled() {
+  if (
+    existsSync(bin("deno")) && existsSync(bin("bun")) &&
+    existsSync(join(root, "node_modules", "@sluice", "core"))
+  ) return;
+  console.log("Installing dependencies (npm install) …");
+  const { status } = run("npm", ["install", "--no-audit", "--no-fund"]);
+  if (status !== 0) process.exit(status);
+}
+
+// deno: "ok | 12 passed (30 steps) | 0 failed"; bun: " 12 pass" / " 0 fail".
+function count(output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  let passed = 0;
+  let failed = 0;
+  for (
+    const m of plain.matchAll(
+      /\|\s*(\d+) passed(?: \((\d+) steps?\))?\s*\|\s*(\d+) failed(?: \((\d+) steps?\))?/g,
+    )
+  ) {
+    passed += Number(m[2] ?? m[1]);
+    failed += Number(m[4] ?? m[3]);
+  }
+  const bunPass = plain.match(/^\s*(\d+) pass\s*$/m);
+  const bunFail = plain.match(/^\s*(\d+) fail\s*$/m);
+  if (bunPass) passed += Number(bunPass[1]);
+  if (bunFail) failed += Number(bunFail[1]);
+  return { passed, failed };
+}
+
+function test() {
+  ensureInstalled();
+  const steps = [];
+  const started = Date.now();
+  const step = (name, command, args, options) => {
+    const t0 = Date.now();
+    console.log(`\n▶ ${name}`);
+    const result = run(command, args, options);
+    steps.push({ name, status: result.status, seconds: (Date.now() - t0) / 1000, ...count(result.output) });
+    return result.status;
+  };
+  step("deno task ok (format, lint, type check, tests under Deno, repository checks)", bin("deno"), [
+    "task",
+    "ok",
+  ], {
+    capture: true,
+  });
+  step("tests under Bun", bin("bun"), ["test", "--timeout", "120000"], { capture: true });
+  step("deno publish --dry-run (every package)", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);
+  console.log("\nSummary:");
+  for (const s of steps) {
+    const counts = s.passed + s.failed > 0 ? ` (${s.passed} passed, ${s.failed} failed)` : "";
+    console.log(`  ${s.status === 0 ? "ok  " : "FAIL"} ${s.name}${counts} in ${s.seconds.toFixed(1)} s`);
+  }
+  const passed = steps.reduce((n, s) => n + s.passed, 0);
+  const failed = steps.reduce((n, s) => n + s.failed, 0);
+  console.log(`  total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  process.exit(steps.every((s) => s.status === 0) ? 0 : 1);
+}
+
+function demo() {
+  ensureInstalled();
+  const { status } = run(bin("deno"), [
+    "run",
+    "--allow-env",
+    "examples/hello/main.ts",
+    ...process.argv.slice(3),
+  ]);
+  process.exit(status);
+}
+
+const command = process.argv[2];
+if (command === "test") test();
+else if (command === "demo") demo();
+else {
+  console.error("usage: node scripts/run.mjs test|demo");
+  process.exit(2);
+}
