@@ -384,6 +384,11 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     await replies.handle;
     publication.replyTo = replies.channel;
     const id = publication.correlationId!;
+    if (this.#pending.has(id)) {
+      throw new StateError(
+        `A request with correlation id ${id} is already waiting: give each request its own`,
+      );
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const reply = new Promise<IncomingMessage>((resolve, reject) => {

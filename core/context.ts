@@ -25,7 +25,7 @@ export interface Context<Path = Readonly<Record<string, string>>> {
   readonly state: Map<string, unknown>;
   /** Publishes a message that carries this message's correlation id. */
   publish(body: unknown, channel: string, options?: PublishOptions): Promise<void>;
-  /** Sends a request that carries this message's correlation id. */
+  /** Sends a request (with a correlation id of its own, since replies are matched by it). */
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
     channel: string,

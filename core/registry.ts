@@ -6,7 +6,7 @@
  */
 
 import type { Broker, BrokerOptions } from "./broker.ts";
-import { MissingClientError, UnknownSchemeError } from "./errors.ts";
+import { MissingClientError, SluiceError, UnknownSchemeError } from "./errors.ts";
 
 /** What a plugin module exports as `plugin`. */
 export interface Plugin {
@@ -17,7 +17,10 @@ export interface Plugin {
 }
 
 /** Loads a plugin: a module exporting `plugin`, or the plugin itself. */
-export type PluginLoader = () => Promise<{ readonly plugin: Plugin } | Plugin> | Plugin;
+export type PluginLoader = () =>
+  | Promise<{ readonly plugin: Plugin } | Plugin>
+  | { readonly plugin: Plugin }
+  | Plugin;
 
 /** The package of each built-in scheme. */
 const BUILT_IN: Readonly<Record<string, string>> = {
@@ -54,7 +57,7 @@ export function redactUrl(url: string | URL): string {
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return String(url).replace(/\/\/[^@/]*@/, "//***@");
+    return String(url).replace(/[^\s/@]*:[^\s/@]*@/g, "***@");
   }
 }
 
@@ -91,7 +94,18 @@ export class Registry {
           `Register one with registry.register("${scheme}", () => import("your-plugin"))`,
       );
     }
-    const loaded = await loader();
+    let loaded: { readonly plugin: Plugin } | Plugin;
+    try {
+      loaded = await loader();
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      throw new MissingClientError(
+        `The plugin for "${scheme}:" could not be loaded: ${
+          (error as Error).message
+        }. Is its package installed?`,
+        { cause: error },
+      );
+    }
     return "plugin" in loaded ? loaded.plugin : loaded;
   }
 

@@ -181,10 +181,8 @@ class MessageContext implements Context<Readonly<Record<string, string>>> {
     channel: string,
     options: RequestCallOptions<S> = {},
   ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>> {
-    return this.#broker.request(body, channel, {
-      correlationId: this.message.correlationId ?? this.message.messageId,
-      ...options,
-    });
+    // A request gets a correlation id of its own: replies are matched by it, so it must be unique.
+    return this.#broker.request(body, channel, options);
   }
 }
 

@@ -1,0 +1,61 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type Codec, Codecs, DecodeError } from "@sluice/core";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("codecs", () => {
+  const codecs = new Codecs();
+
+  it("encodes objects as JSON, strings as text and bytes as octet-stream, as FastStream does", () => {
+    assert.equal(codecs.encode({ a: 1 }).contentType, "application/json");
+    assert.equal(codecs.encode([1, 2]).contentType, "application/json");
+    assert.equal(codecs.encode(42).contentType, "application/json");
+    assert.equal(codecs.encode("hi").contentType, "text/plain");
+    assert.equal(codecs.encode(new Uint8Array([1])).contentType, "application/octet-stream");
+    assert.deepEqual(codecs.encode(null), { body: new Uint8Array(0), contentType: undefined });
+  });
+
+  it("decodes by media type, ignoring parameters and honouring +json and text/*", () => {
+    assert.deepEqual(codecs.decode(bytes('{"a":1}'), "application/json; charset=utf-8"), { a: 1 });
+    assert.deepEqual(codecs.decode(bytes('{"a":1}'), "application/cloudevents+json"), { a: 1 });
+    assert.equal(codecs.decode(bytes("<p>"), "text/html"), "<p>");
+  });
+
+  it("tries JSON and falls back to bytes when there is no content type", () => {
+    assert.deepEqual(codecs.decode(bytes("[1,2]"), undefined), [1, 2]);
+    assert.deepEqual(codecs.decode(bytes("not json"), undefined), bytes("not json"));
+    assert.equal(codecs.decode(new Uint8Array(0), undefined), undefined);
+  });
+
+  it("throws a DecodeError naming the problem for malformed bodies and unknown content types", () => {
+    assert.throws(() => codecs.decode(bytes("{oops"), "application/json"), (error: unknown) => {
+      assert.ok(error instanceof DecodeError);
+      assert.match(error.message, /^Malformed application\/json body/);
+      return true;
+    });
+    assert.throws(
+      () => codecs.decode(bytes("x"), "application/x-protobuf"),
+      /Unknown content type "application\/x-protobuf"/,
+    );
+    assert.throws(() => codecs.decode(new Uint8Array([0xff, 0xfe]), "text/plain"), DecodeError);
+  });
+
+  it("uses a registered codec for its content type, both ways", () => {
+    const csv: Codec = {
+      contentType: "text/csv",
+      encode: (rows) => bytes((rows as string[][]).map((r) => r.join(",")).join("\n")),
+      decode: (data) => new TextDecoder().decode(data).split("\n").map((line) => line.split(",")),
+    };
+    const withCsv = codecs.with([csv]);
+    const encoded = withCsv.encode([["a", "b"], ["c", "d"]], "text/csv");
+    assert.equal(new TextDecoder().decode(encoded.body), "a,b\nc,d");
+    assert.deepEqual(withCsv.decode(encoded.body, "text/csv"), [["a", "b"], ["c", "d"]]);
+    assert.throws(() => codecs.encode({}, "application/x-unknown-thing"), /No codec for content type/);
+  });
+
+  it("sends bytes as they are, labelled with the content type given", () => {
+    const raw = bytes("{raw");
+    assert.deepEqual(codecs.encode(raw, "application/json"), { body: raw, contentType: "application/json" });
+  });
+});
