@@ -91,7 +91,7 @@ export class Registry {
     if (!loader) {
       throw new UnknownSchemeError(
         `No plugin for "${scheme}:" URLs. Known: ${this.schemes.map((s) => s + ":").join(", ")}. ` +
-          `Register one with registry.register("${scheme}", () => import("your-plugin"))`,
+          `Register one with registry.register("${scheme}", loader), where loader imports your plugin`,
       );
     }
     let loaded: { readonly plugin: Plugin } | Plugin;
