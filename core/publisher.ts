@@ -73,7 +73,9 @@ export class Publisher<Body = unknown> {
       value,
       this.channel,
       { ...defaults, ...options, headers: headers ? { ...headers, ...options.headers } : options.headers },
-      [...this.#router.middlewareChain(), ...(this.#options.middlewares ?? [])],
+      this.#options.middlewares
+        ? [...this.#router.middlewareChain(), ...this.#options.middlewares]
+        : this.#router.middlewareChain(),
       this as unknown as Publisher,
     );
   }

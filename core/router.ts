@@ -14,6 +14,9 @@ import { Subscriber, type SubscriberBody, type SubscriberOptions } from "./subsc
 import type { PathParams } from "./channel.ts";
 import type { Broker } from "./broker.ts";
 
+/** Bumped whenever any router's middlewares or nesting change, so cached chains know to rebuild. */
+let generation = 0;
+
 /** Options of a router. */
 export interface RouterOptions {
   /** Put before every channel of this router: `orders.` turns `created` into `orders.created`. */
@@ -41,6 +44,8 @@ export class Router<D extends Driver = Driver> {
   readonly #publishers: Publisher[] = [];
   readonly #children: Router[] = [];
   #parent: Router | undefined;
+  #chain: readonly Middleware[] = [];
+  #chainGeneration = -1;
 
   /** Creates a router; include it into a broker or another router. */
   constructor(options: RouterOptions = {}) {
@@ -62,12 +67,18 @@ export class Router<D extends Driver = Driver> {
   }
 
   /** Middlewares from the broker down to this router, outermost first. */
-  middlewareChain(): Middleware[] {
-    return [...(this.#parent?.middlewareChain() ?? []), ...this.#middlewares];
+  middlewareChain(): readonly Middleware[] {
+    // Cached per generation: publishing walks this on every message, and it changes only by use/include.
+    if (this.#chainGeneration !== generation) {
+      this.#chain = [...(this.#parent?.middlewareChain() ?? []), ...this.#middlewares];
+      this.#chainGeneration = generation;
+    }
+    return this.#chain;
   }
 
   /** Adds middlewares around everything in this router. */
   use(...middlewares: Middleware[]): this {
+    generation++;
     this.#middlewares.push(...middlewares);
     return this;
   }
@@ -76,6 +87,7 @@ export class Router<D extends Driver = Driver> {
   include(router: Router<D>): this {
     if (router.#parent) throw new StateError("A router can be included only once");
     router.#parent = this;
+    generation++;
     this.#children.push(router);
     return this;
   }

@@ -216,12 +216,14 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   #process: ((context: MessageContext) => Promise<unknown>) | undefined;
   #extract: ((channel: string) => Record<string, string> | undefined) | undefined;
   #logger: Logger | undefined;
+  readonly #retries: number;
 
   /** Use `broker.subscriber()` or `router.subscriber()`. */
   constructor(router: Router, template: string, options: SubscriberOptions) {
     this.#router = router;
     this.#template = template;
     this.#options = options;
+    this.#retries = typeof options.retry === "number" ? options.retry : options.retry?.attempts ?? 1;
     const batch = options.batch;
     if (batch !== undefined && (typeof batch === "number" ? batch : batch.size) < 1) {
       throw new OptionError(`Subscriber ${template}: batch size must be at least 1`);
@@ -395,6 +397,11 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
         correlationId: message.correlationId,
       });
     }
+    if (this.#retries === 1) {
+      const result = await handler.fn(message.body as Body, context as unknown as Context<Path>);
+      if (result !== undefined || message.replyTo) await this.#emit(result, message);
+      return result;
+    }
     return await this.#attempt(async () => {
       const result = await handler.fn(message.body as Body, context as unknown as Context<Path>);
       await this.#emit(result, message);
@@ -437,7 +444,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   async #emit(result: unknown, message: ConsumedMessage): Promise<void> {
     const broker = this.#router.broker;
     const correlationId = message.correlationId ?? message.messageId;
-    if (result !== undefined) {
+    if (result !== undefined && this.#publishers.length > 0) {
       for (const target of this.#publishers) {
         if (typeof target === "string") await broker.publish(result, target, { correlationId });
         else await target.publish(result, { correlationId });

@@ -200,44 +200,17 @@ export class MemoryQueue {
     entry.deliveries++;
     consumer.unsettled++;
     this.#unsettled++;
-    let open = true;
-    const settle = (): boolean => {
-      if (!open) return false;
-      open = false;
-      consumer.unsettled--;
-      this.#unsettled--;
-      return true;
-    };
-    const { message } = entry;
-    const incoming: IncomingMessage = {
-      channel: message.channel,
-      body: message.body,
-      headers: message.headers,
-      contentType: message.contentType,
-      correlationId: message.correlationId,
-      messageId: message.messageId,
-      replyTo: message.replyTo,
-      key: message.key,
-      raw: message.raw,
-      redelivered: entry.deliveries > 1,
-      deliveryCount: entry.deliveries,
-      ack: () => {
-        if (settle()) this.#schedule();
-        return Promise.resolve();
-      },
-      nack: (options) => {
-        if (settle()) this.#requeue(entry, options?.delay ?? 0);
-        return Promise.resolve();
-      },
-      reject: () => {
-        if (settle()) {
-          this.#options.deadLetter?.(message, "rejected");
-          this.#schedule();
-        }
-        return Promise.resolve();
-      },
-    };
-    consumer.deliver(incoming).catch(() => incoming.nack());
+    const delivery = new Delivery(this, consumer, entry);
+    consumer.deliver(delivery).catch(() => delivery.nack());
+  }
+
+  /** Settles a delivery; called once per delivery by {@linkcode Delivery}. @internal */
+  settle(consumer: Consumer, entry: Entry, outcome: "ack" | "nack" | "reject", delay: number): void {
+    consumer.unsettled--;
+    this.#unsettled--;
+    if (outcome === "nack") return this.#requeue(entry, delay);
+    if (outcome === "reject") this.#options.deadLetter?.(entry.message, "rejected");
+    this.#schedule();
   }
 
   #requeue(entry: Entry, delay: number): void {
@@ -261,3 +234,71 @@ export class MemoryQueue {
     }, delay);
   }
 }
+
+/** One delivery of a stored message to one consumer; settles at most once. A class, not closures: it is made per message. */
+class Delivery implements IncomingMessage {
+  readonly #queue: MemoryQueue;
+  readonly #consumer: Consumer;
+  readonly #entry: Entry;
+  #open = true;
+
+  constructor(queue: MemoryQueue, consumer: Consumer, entry: Entry) {
+    this.#queue = queue;
+    this.#consumer = consumer;
+    this.#entry = entry;
+  }
+
+  get channel(): string {
+    return this.#entry.message.channel;
+  }
+  get body(): Uint8Array {
+    return this.#entry.message.body;
+  }
+  get headers(): Readonly<Record<string, string>> {
+    return this.#entry.message.headers;
+  }
+  get contentType(): string | undefined {
+    return this.#entry.message.contentType;
+  }
+  get correlationId(): string | undefined {
+    return this.#entry.message.correlationId;
+  }
+  get messageId(): string | undefined {
+    return this.#entry.message.messageId;
+  }
+  get replyTo(): string | undefined {
+    return this.#entry.message.replyTo;
+  }
+  get key(): string | undefined {
+    return this.#entry.message.key;
+  }
+  get raw(): unknown {
+    return this.#entry.message.raw;
+  }
+  get redelivered(): boolean {
+    return this.#entry.deliveries > 1;
+  }
+  get deliveryCount(): number {
+    return this.#entry.deliveries;
+  }
+
+  ack(): Promise<void> {
+    return this.#settle("ack", 0);
+  }
+  nack(options?: { readonly delay?: number }): Promise<void> {
+    return this.#settle("nack", options?.delay ?? 0);
+  }
+  reject(): Promise<void> {
+    return this.#settle("reject", 0);
+  }
+
+  #settle(outcome: "ack" | "nack" | "reject", delay: number): Promise<void> {
+    if (this.#open) {
+      this.#open = false;
+      this.#queue.settle(this.#consumer, this.#entry, outcome, delay);
+    }
+    return RESOLVED;
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
