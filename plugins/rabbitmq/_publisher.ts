@@ -1,0 +1,206 @@
+/**
+ * Publishing on one channel per connection, in confirm mode by default: a publish resolves once RabbitMQ
+ * confirmed it, at most `window` publishes wait for their confirm at once, and when amqplib's buffer is
+ * full (`publish` returned false) later publishes wait for `drain`. A publish caught by a dropped
+ * connection is sent again once the connection is back, so nothing the caller awaited is lost.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { ConnectionError, type Logger, StateError } from "@sluice/core";
+import { describeError } from "@sluice/core/internal";
+import type { Channel, ChannelModel, ConfirmChannel } from "amqplib";
+import type { AmqpConnection } from "./_connection.ts";
+import { UnroutableError } from "./_topology.ts";
+import type { AmqpPublishProperties } from "./message.ts";
+
+const RETRIES = 3;
+
+/** A window of outstanding publishes. */
+class Window {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  acquire(): Promise<void> | undefined {
+    if (this.#free > 0) {
+      this.#free--;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+/** The publishing side of a connection. */
+export class AmqpPublisher {
+  readonly #connection: AmqpConnection;
+  readonly #confirms: boolean;
+  readonly #window: Window;
+  readonly #logger: Logger;
+  #channel: Promise<Channel | ConfirmChannel> | undefined;
+  #draining: Promise<void> | undefined;
+  #lastError: Error | undefined;
+  /** Mandatory publishes waiting for their confirm, by message id: set when RabbitMQ returned them. */
+  readonly #mandatory = new Map<string, { returned: boolean }>();
+
+  /** Publishes on `connection`, with confirms and at most `window` of them outstanding. */
+  constructor(connection: AmqpConnection, options: { confirms: boolean; window: number; logger: Logger }) {
+    this.#connection = connection;
+    this.#confirms = options.confirms;
+    this.#window = new Window(options.window);
+    this.#logger = options.logger;
+    connection.onRestore((model) => this.#open(model).then(() => undefined));
+  }
+
+  /** Publishes one message; resolves once confirmed (or written, without confirms). */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Uint8Array,
+    properties: AmqpPublishProperties,
+  ): Promise<void> {
+    const wait = this.#window.acquire();
+    if (wait) await wait;
+    try {
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await this.#publishOnce(exchange, routingKey, body, properties);
+        } catch (error) {
+          if (
+            !(error instanceof ChannelLost) || refused(error) || this.#connection.closing ||
+            attempt >= RETRIES
+          ) {
+            throw unwrap(error);
+          }
+          this.#logger.warn(
+            `Publish to ${exchange || "(default)"}/${routingKey} interrupted; sending again`,
+            {
+              messageId: properties.messageId,
+            },
+          );
+        }
+      }
+    } finally {
+      this.#window.release();
+    }
+  }
+
+  async #publishOnce(
+    exchange: string,
+    routingKey: string,
+    body: Uint8Array,
+    properties: AmqpPublishProperties,
+  ): Promise<void> {
+    const channel = await this.#current();
+    while (this.#draining) await this.#draining;
+    const content = toBuffer(body);
+    const tracked = properties.mandatory && properties.messageId !== undefined
+      ? { returned: false }
+      : undefined;
+    if (tracked) this.#mandatory.set(properties.messageId!, tracked);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const done = (error: unknown): void => {
+          if (error) reject(new ChannelLost(this.#lastError ?? error));
+          else resolve();
+        };
+        let written: boolean;
+        try {
+          written = this.#confirms
+            ? (channel as ConfirmChannel).publish(exchange, routingKey, content, properties, done)
+            : channel.publish(exchange, routingKey, content, properties);
+        } catch (error) {
+          // amqplib throws synchronously on a closed channel.
+          return reject(new ChannelLost(error));
+        }
+        if (!written) this.#waitForDrain(channel);
+        if (!this.#confirms) resolve();
+      });
+    } finally {
+      if (tracked) this.#mandatory.delete(properties.messageId!);
+    }
+    if (tracked?.returned) {
+      throw new UnroutableError(
+        `No queue is bound to ${exchange || "the default exchange"} for routing key "${routingKey}": ` +
+          `the mandatory message ${properties.messageId} was returned`,
+      );
+    }
+  }
+
+  #waitForDrain(channel: Channel): void {
+    this.#draining ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        channel.off("drain", done);
+        channel.off("close", done);
+        this.#draining = undefined;
+        resolve();
+      };
+      channel.on("drain", done);
+      channel.on("close", done);
+    });
+  }
+
+  #current(): Promise<Channel | ConfirmChannel> {
+    this.#channel ??= this.#connection.ready().then((model) => this.#open(model));
+    return this.#channel;
+  }
+
+  #open(model: ChannelModel): Promise<Channel | ConfirmChannel> {
+    const opening = (async () => {
+      const channel = this.#confirms ? await model.createConfirmChannel() : await model.createChannel();
+      this.#lastError = undefined;
+      channel.on("error", (error: Error) => {
+        this.#lastError = error;
+        this.#logger.warn(`The publish channel failed: ${describeError(error)}`);
+      });
+      channel.on("close", () => {
+        if (this.#channel === opening) this.#channel = undefined;
+      });
+      channel.on("return", (message: { properties: { messageId?: unknown } }) => {
+        const id = message.properties.messageId;
+        const tracked = typeof id === "string" ? this.#mandatory.get(id) : undefined;
+        if (tracked) tracked.returned = true;
+      });
+      return channel;
+    })();
+    opening.catch(() => {
+      if (this.#channel === opening) this.#channel = undefined;
+    });
+    this.#channel = opening;
+    return opening;
+  }
+}
+
+/** The channel went away under a publish; the publish may be sent again. */
+class ChannelLost extends Error {
+  constructor(readonly reason: unknown) {
+    super(describeError(reason));
+  }
+}
+
+/** RabbitMQ closed the channel over this publish (unknown exchange, no permission): sending again won't help. */
+function refused(error: ChannelLost): boolean {
+  return /NOT_FOUND|PRECONDITION|ACCESS_REFUSED|NOT_ALLOWED/.test(describeError(error.reason));
+}
+
+function unwrap(error: unknown): Error {
+  if (!(error instanceof ChannelLost)) return error as Error;
+  const reason = error.reason;
+  const text = describeError(reason);
+  if (refused(error)) {
+    return new StateError(`RabbitMQ refused the publish: ${text}`, { cause: reason });
+  }
+  return new ConnectionError(`The publish was not confirmed: ${text}`, { cause: reason });
+}
+
+/** amqplib wants a Buffer; wrap the bytes without copying where the runtime has Buffer. */
+export function toBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}

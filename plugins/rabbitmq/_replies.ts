@@ -1,0 +1,130 @@
+/**
+ * Request/reply over RabbitMQ's direct reply-to: one channel consumes the `amq.rabbitmq.reply-to`
+ * pseudo-queue (no ack, no queue to declare) and publishes every request on that same channel, as RabbitMQ
+ * requires; replies are matched to requests by correlation id, so any number can be in flight.
+ *
+ * @module
+ */
+
+import { ConnectionError, type IncomingMessage, type Logger, StateError, TimeoutError } from "@sluice/core";
+import { describeError } from "@sluice/core/internal";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import type { AmqpConnection } from "./_connection.ts";
+import { toBuffer } from "./_publisher.ts";
+import { DIRECT_REPLY_TO } from "./_topology.ts";
+import { type AmqpPublishProperties, incoming } from "./message.ts";
+
+interface Pending {
+  readonly resolve: (message: IncomingMessage) => void;
+  readonly reject: (error: Error) => void;
+}
+
+const settled = {
+  ack: () => Promise.resolve(),
+  nack: () => Promise.resolve(),
+  reject: () => Promise.resolve(),
+};
+
+/** Requests over direct reply-to. */
+export class DirectReplies {
+  readonly #connection: AmqpConnection;
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, Pending>();
+  #channel: Promise<Channel> | undefined;
+  #draining: Promise<void> | undefined;
+
+  constructor(connection: AmqpConnection, logger: Logger) {
+    this.#connection = connection;
+    this.#logger = logger;
+  }
+
+  /** Publishes a request and waits for the reply with its correlation id. */
+  async request(
+    exchange: string,
+    routingKey: string,
+    body: Uint8Array,
+    properties: AmqpPublishProperties,
+    options: { readonly timeout: number; readonly signal?: AbortSignal },
+  ): Promise<IncomingMessage> {
+    const id = properties.correlationId;
+    if (id === undefined) throw new StateError("A request needs a correlation id");
+    this.#channel ??= this.#connection.ready().then((model) => this.#open(model));
+    const channel = await this.#channel;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const reply = new Promise<IncomingMessage>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      timer = setTimeout(
+        () =>
+          reject(
+            new TimeoutError(
+              `No reply from ${routingKey} within ${options.timeout} ms (correlation id ${id})`,
+            ),
+          ),
+        options.timeout,
+      );
+      onAbort = () => reject(options.signal?.reason ?? new TimeoutError("The request was aborted"));
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      while (this.#draining) await this.#draining;
+      const written = channel.publish(exchange, routingKey, toBuffer(body), {
+        ...properties,
+        replyTo: DIRECT_REPLY_TO,
+      });
+      if (!written) this.#waitForDrain(channel);
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+      this.#pending.delete(id);
+    }
+  }
+
+  #waitForDrain(channel: Channel): void {
+    this.#draining ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        channel.off("drain", done);
+        channel.off("close", done);
+        this.#draining = undefined;
+        resolve();
+      };
+      channel.on("drain", done);
+      channel.on("close", done);
+    });
+  }
+
+  #open(model: ChannelModel): Promise<Channel> {
+    const opening = (async () => {
+      const channel = await model.createChannel();
+      channel.on(
+        "error",
+        (error: Error) => this.#logger.warn(`The reply channel failed: ${describeError(error)}`),
+      );
+      channel.on("close", () => {
+        if (this.#channel !== opening) return;
+        // Replies to requests sent on this channel can no longer arrive.
+        const lost = new ConnectionError(
+          "The connection dropped before the reply arrived; send the request again",
+        );
+        for (const pending of this.#pending.values()) pending.reject(lost);
+        this.#channel = undefined; // the next request opens a channel on the next connection
+      });
+      await channel.consume(DIRECT_REPLY_TO, (message) => this.#onReply(message), { noAck: true });
+      return channel;
+    })();
+    opening.catch(() => {
+      if (this.#channel === opening) this.#channel = undefined;
+    });
+    this.#channel = opening;
+    return opening;
+  }
+
+  #onReply(message: ConsumeMessage | null): void {
+    if (!message) return;
+    const reply = incoming(message, settled, 1);
+    const pending = reply.correlationId === undefined ? undefined : this.#pending.get(reply.correlationId);
+    if (pending) pending.resolve(reply);
+    else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: reply.correlationId });
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * The in-memory emulation of RabbitMQ, for `testBroker()`: the same options and declarations as the real
+ * driver, routed by the same rules — the default exchange, direct, fanout, topic (`*`, `#`) and headers
+ * (`x-match` all/any) exchanges; queues with competing consumers, prefetch, requeue, delivery limits and
+ * dead-lettering (`x-dead-letter-exchange`, `x-dead-letter-routing-key`); direct reply-to; mandatory
+ * publishes. Built on the core's MemoryQueue.
+ *
+ * @module
+ */
+
+import {
+  type IncomingMessage,
+  type OutgoingMessage,
+  StateError,
+  type SubscriptionHandle,
+  TimeoutError,
+} from "@sluice/core";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import type { RabbitmqDriver } from "./driver.ts";
+import { type EmulatedQueue, Exchanges } from "./_exchanges.ts";
+import {
+  DIRECT_REPLY_TO,
+  exchangeDeclaration,
+  planSubscription,
+  publishExchange,
+  type QueueDeclaration,
+  queueDeclaration,
+  ReplyQueues,
+  TopologyError,
+  UnroutableError,
+} from "./_topology.ts";
+import {
+  checkPublishOptions,
+  checkSubscribeOptions,
+  type RabbitmqOptions,
+  type RabbitmqPublishOptions,
+} from "./options.ts";
+import { rabbitmqRules } from "./rules.ts";
+
+const CAPABILITIES = {
+  request: true,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
+} as const;
+
+/** Creates the emulation of a RabbitMQ broker with these options (the URL is only shown). */
+export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver {
+  const exchange = options.exchange ?? "amq.topic";
+  const passive = options.passive ?? false;
+  const activity = new Activity();
+  const replyQueues = new ReplyQueues();
+  let exchanges = new Exchanges();
+  let connected = false;
+  let ids = 0;
+  const replies = new Map<string, (message: IncomingMessage) => void>();
+
+  const assertConnected = (): void => {
+    if (!connected) throw new StateError("The RabbitMQ emulation is not connected");
+  };
+
+  const stored = (
+    exchangeName: string,
+    routingKey: string,
+    message: OutgoingMessage,
+    headers: Record<string, string> = { ...message.headers },
+  ): StoredMessage => ({
+    channel: routingKey,
+    body: message.body,
+    headers,
+    contentType: message.contentType,
+    correlationId: message.correlationId,
+    messageId: message.messageId,
+    replyTo: message.replyTo,
+    raw: { exchange: exchangeName, routingKey },
+  });
+
+  /** Routes a message; returns how many queues got it. */
+  const route = (exchangeName: string, message: StoredMessage): number => {
+    if (exchangeName === "" && message.channel.startsWith(DIRECT_REPLY_TO)) {
+      const deliver = replies.get(message.channel);
+      deliver?.(replyMessage(message));
+      return deliver ? 1 : 0;
+    }
+    const queues = exchanges.route(exchangeName, message.channel, { ...message.headers });
+    for (const queue of queues) queue.queue.push(message);
+    return queues.length;
+  };
+
+  const deadLetter =
+    (declaration: QueueDeclaration, name: () => string) => (message: StoredMessage): void => {
+      const dlx = declaration.deadLetterExchange;
+      if (dlx === undefined) return;
+      const headers = { ...message.headers };
+      const source = (message.raw as { exchange?: string } | undefined)?.exchange ?? "";
+      // RabbitMQ keeps the first death's facts; later deaths only add to x-death (not emulated).
+      headers["x-first-death-reason"] ??= "rejected";
+      headers["x-first-death-queue"] ??= name();
+      headers["x-first-death-exchange"] ??= source;
+      const key = declaration.deadLetterRoutingKey ?? message.channel;
+      try {
+        route(dlx, { ...message, channel: key, headers, raw: { exchange: dlx, routingKey: key } });
+      } catch {
+        // RabbitMQ drops dead letters to an exchange that does not exist.
+      }
+    };
+
+  const declareQueue = (declaration: QueueDeclaration): EmulatedQueue => {
+    const existing = declaration.name === "" ? undefined : exchanges.queue(declaration.name);
+    if (declaration.passive && declaration.name !== "") {
+      if (!existing) {
+        throw new TopologyError(
+          `RabbitMQ refused the queue ${declaration.name} (NOT_FOUND - no queue '${declaration.name}'): ` +
+            `it does not exist; declare it, or drop passive`,
+        );
+      }
+      return existing;
+    }
+    if (existing) {
+      const old = existing.declaration;
+      if (old.durable !== declaration.durable || old.type !== declaration.type) {
+        throw new TopologyError(
+          `RabbitMQ refused the queue ${declaration.name} (PRECONDITION_FAILED - inequivalent arg): it exists ` +
+            `with other settings; declare it with the same type, durability and arguments`,
+        );
+      }
+      return existing;
+    }
+    const name = declaration.name || `amq.gen-${crypto.randomUUID()}`;
+    const queue: EmulatedQueue = {
+      name,
+      declaration,
+      consumers: 0,
+      queue: new MemoryQueue(name, {
+        activity,
+        maxDeliveries: declaration.deliveryLimit,
+        deadLetter: deadLetter(declaration, () => name),
+      }),
+    };
+    exchanges.addQueue(queue);
+    return queue;
+  };
+
+  const publishOne = (channel: string, message: OutgoingMessage, publishOptions: RabbitmqPublishOptions) => {
+    assertConnected();
+    checkPublishOptions(publishOptions, channel);
+    const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
+    const reached = route(target, stored(target, channel, message));
+    if (reached === 0 && publishOptions.mandatory) {
+      throw new UnroutableError(
+        `No queue is bound to ${target || "the default exchange"} for routing key "${channel}": ` +
+          `the mandatory message ${message.messageId} was returned`,
+      );
+    }
+  };
+
+  const driver: RabbitmqDriver = {
+    name: "rabbitmq",
+    url: "memory://rabbitmq",
+    capabilities: CAPABILITIES,
+    rules: rabbitmqRules,
+
+    connect() {
+      connected = true;
+      const topology = options.declare;
+      if (!topology) return Promise.resolve();
+      try {
+        for (const x of topology.exchanges ?? []) exchanges.declareExchange(exchangeDeclaration(x, passive));
+        for (const q of topology.queues ?? []) declareQueue(queueDeclaration(q, passive));
+        if (!passive) {
+          for (const b of topology.bindings ?? []) {
+            const queue = exchanges.queue(b.queue);
+            if (!queue) {
+              throw new TopologyError(
+                `RabbitMQ refused binding ${b.queue} to ${b.exchange} (NOT_FOUND - no queue '${b.queue}')`,
+              );
+            }
+            exchanges.bind(queue, b.exchange, b.routingKey ?? "", { ...b.arguments });
+          }
+        }
+      } catch (error) {
+        connected = false;
+        return Promise.reject(error);
+      }
+      return Promise.resolve();
+    },
+
+    close() {
+      connected = false;
+      for (const queue of exchanges.queues()) queue.queue.dispose();
+      exchanges = new Exchanges();
+      replies.clear();
+      return Promise.resolve();
+    },
+
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      try {
+        assertConnected();
+        checkSubscribeOptions(spec.options, spec.template);
+        const plan = planSubscription(spec, { exchange, passive });
+        if (plan.exchange) exchanges.declareExchange(plan.exchange);
+        const queue = declareQueue(plan.queue);
+        if (plan.exchange && !plan.queue.passive) {
+          exchanges.bind(queue, plan.exchange.name, plan.bindingKey, plan.bindArguments);
+        }
+        queue.consumers++;
+        const cancel = queue.queue.consume(spec.prefetch, (message) => {
+          replyQueues.add(message.replyTo);
+          return deliver(message);
+        });
+        let stopped = false;
+        return Promise.resolve({
+          stop() {
+            if (stopped) return Promise.resolve();
+            stopped = true;
+            cancel();
+            queue.consumers--;
+            // An auto-delete queue goes with its last consumer, as in RabbitMQ.
+            if (queue.consumers === 0 && queue.declaration.autoDelete) exchanges.deleteQueue(queue);
+            return Promise.resolve();
+          },
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    publish(channel, message, publishOptions) {
+      try {
+        publishOne(channel, message, publishOptions);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    publishBatch(channel, messages, publishOptions) {
+      try {
+        for (const message of messages) publishOne(channel, message, publishOptions);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    async request(channel, message, requestOptions): Promise<IncomingMessage> {
+      assertConnected();
+      const { timeout, signal, ...publishOptions } = requestOptions;
+      const address = `${DIRECT_REPLY_TO}.${++ids}.${crypto.randomUUID()}`;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let onAbort: (() => void) | undefined;
+      const reply = new Promise<IncomingMessage>((resolve, reject) => {
+        replies.set(address, (incoming) => {
+          if (incoming.correlationId === message.correlationId) resolve(incoming);
+        });
+        timer = setTimeout(
+          () =>
+            reject(
+              new TimeoutError(
+                `No reply from ${channel} within ${timeout} ms (correlation id ${message.correlationId})`,
+              ),
+            ),
+          timeout,
+        );
+        onAbort = () => reject(signal?.reason ?? new TimeoutError("The request was aborted"));
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      try {
+        publishOne(channel, { ...message, replyTo: address }, publishOptions);
+        return await reply;
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
+        replies.delete(address);
+      }
+    },
+
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+
+    emulate: () => rabbitmqEmulation(options),
+    idle: () => activity.whenIdle(),
+  };
+  return driver;
+}
+
+function replyMessage(message: StoredMessage): IncomingMessage {
+  const done = (): Promise<void> => Promise.resolve();
+  return {
+    channel: message.channel,
+    body: message.body,
+    headers: message.headers,
+    contentType: message.contentType,
+    correlationId: message.correlationId,
+    messageId: message.messageId,
+    replyTo: message.replyTo,
+    redelivered: false,
+    deliveryCount: 1,
+    raw: message.raw,
+    ack: done,
+    nack: done,
+    reject: done,
+  };
+}

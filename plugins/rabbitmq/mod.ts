@@ -1,0 +1,65 @@
+/**
+ * `@sluice/rabbitmq`: RabbitMQ for Sluice, on amqplib. Channels are topic routing keys on `amq.topic` by
+ * default (so groups, fan-out and `{param}` wildcards work out of the box); exchanges of every type, queues
+ * of every type, bindings, publisher confirms, direct reply-to requests and reconnection are built in, and
+ * `testBroker()` runs it all in a faithful in-memory emulation.
+ *
+ * @example
+ * ```ts
+ * import { rabbitmq } from "@sluice/rabbitmq";
+ * const broker = rabbitmq({ url: "amqp://guest:guest@localhost:5672" });
+ * broker.subscriber("logs.{level}", { group: "log-writer" }).handle((line, ctx) => {
+ *   console.log(ctx.path.level, line);
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import { Broker } from "@sluice/core";
+import type { Plugin } from "@sluice/core";
+import { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
+import type { RabbitmqOptions } from "./options.ts";
+
+export { RABBITMQ_CAPABILITIES, type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
+export { rabbitmqEmulation } from "./emulation.ts";
+export { headersMatch } from "./_exchanges.ts";
+export { rabbitmqRules, topicMatches } from "./rules.ts";
+export { TopologyError, UnroutableError } from "./_topology.ts";
+export type {
+  BindingOptions,
+  ExchangeOptions,
+  ExchangeType,
+  QueueOptions,
+  QueueType,
+  RabbitmqOptions,
+  RabbitmqPublishOptions,
+  RabbitmqSubscribeOptions,
+  ReconnectOptions,
+  TlsOptions,
+  Topology,
+} from "./options.ts";
+
+/**
+ * Creates a RabbitMQ broker. Options are checked at once; call `start()` (or `App`) to connect.
+ *
+ * @example
+ * ```ts
+ * import { rabbitmq } from "@sluice/rabbitmq";
+ * const broker = rabbitmq({
+ *   url: "amqps://app@rabbit.example.com/prod",
+ *   password: "from-a-secret-store",
+ *   declare: { exchanges: [{ name: "orders", type: "direct" }] },
+ * });
+ * broker.subscriber("created", { exchange: "orders", group: "billing" }).handle((order) => order);
+ * ```
+ */
+export function rabbitmq(options: RabbitmqOptions = {}): Broker<RabbitmqDriver> {
+  return new Broker(rabbitmqDriver(options), options);
+}
+
+/** The plugin for `connect("amqp://…")` and `connect("amqps://…")`. */
+export const plugin: Plugin = {
+  schemes: ["amqp", "amqps"],
+  create: (url, options) => rabbitmq({ ...options, url: url.toString() }),
+};
