@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Deliver, type Logger, type SubscriptionHandle } from "@sluice/core";
+import type { Deliver, Logger, SubscriptionHandle } from "@sluice/core";
 import { describeError } from "@sluice/core/internal";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
