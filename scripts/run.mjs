@@ -2,7 +2,7 @@
 // The two entry points of the README, for a fresh machine with only Node.js and npm:
 //   npm start  → installs what is missing, runs examples/hello on the in-memory broker
 //   npm test   → installs what is missing, runs `deno task ok` (format, lint, type check, tests under Deno,
-//                repository checks), the tests under Bun and `deno publish --dry-run`; prints one summary line.
+//                repository checks, `deno publish --dry-run`) and the tests under Bun; prints one summary line.
 // It is plain Node.js (the machine's Node 20 cannot run .ts) and only spawns the real tools.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -76,7 +76,6 @@ function test() {
     capture: true,
   });
   step("tests under Bun", bin("bun"), ["test", "--timeout", "120000"], { capture: true });
-  step("deno publish --dry-run (every package)", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);
   console.log("\nSummary:");
   for (const s of steps) {
     const counts = s.passed + s.failed > 0 ? ` (${s.passed} passed, ${s.failed} failed)` : "";
