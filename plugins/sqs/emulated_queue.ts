@@ -1,0 +1,342 @@
+/**
+ * One SQS queue in memory, as SQS defines it: messages stay until deleted; a received message is invisible
+ * for the visibility timeout (extended while its handler works when the consumer beats its heart) and
+ * returns when it runs out or is nacked; every receive counts, and past the redrive policy's
+ * `maxReceiveCount` a message moves to the dead-letter queue; FIFO queues hand out a group's messages one at
+ * a time, in order, and drop duplicates within 5 minutes; delays and retention hold.
+ *
+ * @module
+ */
+
+import type { Deliver, IncomingMessage } from "@sluice/core";
+import { nackSeconds } from "./consumer.ts";
+import { fromSqs, type SqsAttribute } from "./message.ts";
+
+/** A message as SendMessage takes it. */
+export interface EmulatedSend {
+  readonly MessageBody: string;
+  readonly MessageAttributes: Record<string, SqsAttribute>;
+  readonly DelaySeconds?: number;
+  readonly MessageGroupId?: string;
+  readonly MessageDeduplicationId?: string;
+}
+
+/** A queue's attributes. */
+export interface EmulatedQueueConfig {
+  fifo: boolean;
+  /** Seconds. */
+  visibilityTimeout: number;
+  /** Seconds. */
+  delaySeconds: number;
+  /** Seconds. */
+  retentionPeriod: number;
+  contentBasedDeduplication: boolean;
+  /** The redrive target, looked up when a message moves. */
+  deadLetter?: { readonly queue: () => EmulatedQueue; readonly maxReceiveCount: number };
+}
+
+/** Tells `idle()` when every queue is quiet. */
+export class QuietTracker {
+  readonly #queues = new Set<EmulatedQueue>();
+  #waiters: (() => void)[] = [];
+  #checking = false;
+
+  /** Tracks a queue. */
+  add(queue: EmulatedQueue): void {
+    this.#queues.add(queue);
+  }
+
+  /** Stops tracking a queue. */
+  remove(queue: EmulatedQueue): void {
+    this.#queues.delete(queue);
+    this.changed();
+  }
+
+  /** Resolves once every queue is quiet. */
+  whenIdle(): Promise<void> {
+    if ([...this.#queues].every((q) => q.quiet)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Queues call this when their state changed. */
+  changed(): void {
+    if (this.#waiters.length === 0 || this.#checking) return;
+    // A macrotask later, so that work a settled handler started gets to run first.
+    this.#checking = true;
+    setTimeout(() => {
+      this.#checking = false;
+      if (![...this.#queues].every((q) => q.quiet)) return;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    }, 0);
+  }
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly id: string;
+  readonly send: EmulatedSend;
+  readonly sentAt: number;
+  receiveCount: number;
+  visibleAt: number;
+  /** The current receipt; 0 while not in flight. */
+  receipt: number;
+}
+
+/** A consumer's settings. */
+export interface EmulatedConsumer {
+  readonly prefetch: number;
+  readonly heartbeat: boolean;
+  /** Seconds of invisibility per receive; the queue's by default. */
+  readonly visibilityTimeout?: number;
+}
+
+interface Consumer extends EmulatedConsumer {
+  readonly deliver: Deliver;
+  held: number;
+}
+
+const DEDUPLICATION_MS = 5 * 60_000;
+let receipts = 0;
+let ids = 0;
+
+/** An SQS queue in memory. */
+export class EmulatedQueue {
+  /** The queue's name. */
+  readonly name: string;
+  /** Its attributes; a re-declaration changes them, as SetQueueAttributes does. */
+  config: EmulatedQueueConfig;
+  readonly #tracker: QuietTracker;
+  #entries: Entry[] = [];
+  readonly #consumers: Consumer[] = [];
+  readonly #deduplication = new Map<string, number>();
+  #next = 0;
+  #seq = 0;
+  #inFlight = 0;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #scheduled = false;
+
+  /** Creates a queue tracked by `tracker`. */
+  constructor(name: string, config: EmulatedQueueConfig, tracker: QuietTracker) {
+    this.name = name;
+    this.config = config;
+    this.#tracker = tracker;
+    tracker.add(this);
+  }
+
+  /** Messages stored, visible or not. */
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** Nothing in flight, and nothing a consumer could get now or after a pending delay. */
+  get quiet(): boolean {
+    if (this.#inFlight > 0) return false;
+    if (this.#consumers.length === 0) return true;
+    return this.#timers.size === 0 && this.#available(Date.now()) === undefined;
+  }
+
+  /** Stores a message, unless it is a FIFO duplicate. */
+  send(send: EmulatedSend): void {
+    const now = Date.now();
+    if (this.config.fifo) {
+      const id = send.MessageDeduplicationId ??
+        (this.config.contentBasedDeduplication ? `body:${send.MessageBody}` : undefined);
+      if (id !== undefined) {
+        for (const [key, until] of this.#deduplication) if (until <= now) this.#deduplication.delete(key);
+        if (this.#deduplication.has(id)) return;
+        this.#deduplication.set(id, now + DEDUPLICATION_MS);
+      }
+    }
+    const delay = (send.DelaySeconds ?? this.config.delaySeconds) * 1000;
+    this.#entries.push({
+      seq: ++this.#seq,
+      id: `emulated-${++ids}`,
+      send,
+      sentAt: now,
+      receiveCount: 0,
+      visibleAt: now + delay,
+      receipt: 0,
+    });
+    if (delay > 0) this.#after(delay, () => this.#schedule());
+    this.#schedule();
+  }
+
+  /** Attaches a consumer; returns its cancel function. */
+  consume(settings: EmulatedConsumer, deliver: Deliver): () => void {
+    const consumer: Consumer = { ...settings, prefetch: Math.max(1, settings.prefetch), deliver, held: 0 };
+    this.#consumers.push(consumer);
+    this.#schedule();
+    return () => {
+      const i = this.#consumers.indexOf(consumer);
+      if (i !== -1) this.#consumers.splice(i, 1);
+      this.#tracker.changed();
+    };
+  }
+
+  /** Drops every message and timer and stops being tracked (DeleteQueue). */
+  dispose(): void {
+    this.#entries = [];
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#tracker.remove(this);
+  }
+
+  #after(ms: number, then: () => void): () => void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      then();
+      this.#tracker.changed();
+    }, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  /** The first message a consumer may receive now, in order; FIFO groups with one in flight wait. */
+  #available(now: number): Entry | undefined {
+    const blocked = this.config.fifo ? new Set<string | undefined>() : undefined;
+    for (const entry of this.#entries) {
+      const group = entry.send.MessageGroupId;
+      if (blocked?.has(group)) continue;
+      if (entry.receipt !== 0 || entry.visibleAt > now) {
+        blocked?.add(group);
+        continue;
+      }
+      return entry;
+    }
+    return undefined;
+  }
+
+  #remove(entry: Entry): void {
+    const i = this.#entries.indexOf(entry);
+    if (i !== -1) this.#entries.splice(i, 1);
+  }
+
+  #dispatch(): void {
+    const now = Date.now();
+    const retention = this.config.retentionPeriod * 1000;
+    this.#entries = this.#entries.filter((e) => e.receipt !== 0 || now - e.sentAt < retention);
+    for (;;) {
+      const consumer = this.#pick();
+      if (!consumer) break;
+      const entry = this.#available(now);
+      if (!entry) break;
+      const redrive = this.config.deadLetter;
+      if (redrive && entry.receiveCount >= redrive.maxReceiveCount) {
+        this.#remove(entry);
+        redrive.queue().send({ ...entry.send, MessageDeduplicationId: entry.id, DelaySeconds: 0 });
+        continue;
+      }
+      this.#receive(consumer, entry);
+    }
+    this.#tracker.changed();
+  }
+
+  #pick(): Consumer | undefined {
+    const consumers = this.#consumers;
+    for (let tries = 0; tries < consumers.length; tries++) {
+      const candidate = consumers[this.#next++ % consumers.length]!;
+      if (candidate.held < candidate.prefetch) return candidate;
+    }
+    return undefined;
+  }
+
+  #receive(consumer: Consumer, entry: Entry): void {
+    entry.receiveCount++;
+    const receipt = ++receipts;
+    entry.receipt = receipt;
+    consumer.held++;
+    this.#inFlight++;
+    let holding = true;
+    const visibility = (consumer.visibilityTimeout ?? this.config.visibilityTimeout) * 1000;
+    const current = (): boolean => entry.receipt === receipt;
+    const release = (): void => {
+      if (!holding) return;
+      holding = false;
+      consumer.held--;
+      this.#schedule();
+    };
+    /** The message leaves flight: deleted, or visible again at `visibleAt`. */
+    let cancelExpiry: (() => void) | undefined;
+    const land = (visibleAt: number | undefined): void => {
+      cancelExpiry?.();
+      this.#inFlight--;
+      entry.receipt = 0;
+      if (visibleAt === undefined) this.#remove(entry);
+      else {
+        entry.visibleAt = visibleAt;
+        const wait = visibleAt - Date.now();
+        if (wait > 0) this.#after(wait, () => this.#schedule());
+      }
+      this.#schedule();
+    };
+    // Without a heartbeat the visibility timeout runs from the receive; with one it is extended for as long
+    // as the handler works, so it starts only if the handler finished without settling.
+    const expire = (): void => {
+      cancelExpiry = this.#after(visibility, () => current() && land(Date.now()));
+    };
+    if (!consumer.heartbeat) expire();
+    const raw = {
+      MessageId: entry.id,
+      ReceiptHandle: `emulated-${receipt}`,
+      Body: entry.send.MessageBody,
+      MessageAttributes: entry.send.MessageAttributes,
+      Attributes: {
+        ApproximateReceiveCount: String(entry.receiveCount),
+        ...(entry.send.MessageGroupId ? { MessageGroupId: entry.send.MessageGroupId } : {}),
+      },
+    };
+    const decoded = fromSqs(raw);
+    const incoming: IncomingMessage = {
+      channel: this.name,
+      ...decoded,
+      redelivered: entry.receiveCount > 1,
+      raw,
+      ack: () => {
+        release();
+        if (current()) land(undefined);
+        return Promise.resolve();
+      },
+      nack: (options) => {
+        release();
+        if (current()) land(Date.now() + nackSeconds(options?.delay) * 1000);
+        return Promise.resolve();
+      },
+      reject: () => {
+        release();
+        if (current()) {
+          land(undefined);
+          const redrive = this.config.deadLetter;
+          if (redrive) {
+            redrive.queue().send({
+              ...entry.send,
+              DelaySeconds: undefined,
+              MessageDeduplicationId: entry.id,
+            });
+          }
+        }
+        return Promise.resolve();
+      },
+    };
+    consumer.deliver(incoming).then(
+      () => {
+        if (current() && holding && consumer.heartbeat) expire();
+        release();
+      },
+      () => incoming.nack(),
+    );
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The in-memory emulation of SQS for `testBroker()`: the same options, the same message mapping and the
+ * same queue semantics as the real driver (see `emulated_queue.ts`), so tests that pass here pass against
+ * SQS. Queues are created on first use unless `createQueues` is false, and keep messages nobody consumes
+ * (unlike the core's memory broker, which drops them).
+ *
+ * @module
+ */
+
+import { type Driver, SluiceError, type SubscriptionHandle } from "@sluice/core";
+import { EmulatedQueue, QuietTracker } from "./emulated_queue.ts";
+import {
+  checkBrokerOptions,
+  checkPublishOptions,
+  checkQueueName,
+  checkSubscribeOptions,
+  isFifo,
+  type QueueDeclaration,
+  type SqsOptions,
+  type SqsPublishOptions,
+  type SqsSubscribeOptions,
+} from "./options.ts";
+import { SQS_CAPABILITIES, sqsRules } from "./rules.ts";
+import { sendEntry } from "./outgoing.ts";
+
+/** The emulated SQS driver. */
+export interface SqsEmulation extends Driver<SqsSubscribeOptions, SqsPublishOptions> {
+  /** Resolves once nothing is in flight or about to become visible to a consumer. */
+  idle(): Promise<void>;
+  /** Messages stored in a queue (visible or not), for tests. */
+  size(queue: string): number;
+}
+
+const DEFAULT_RETENTION = 345_600;
+
+/** Creates an emulated SQS broker driver with the given (validated) options. */
+export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
+  checkBrokerOptions(options);
+  const tracker = new QuietTracker();
+  const declarations = new Map<string, QueueDeclaration>(Object.entries(options.queues ?? {}));
+  const queues = new Map<string, EmulatedQueue>();
+  let connected = false;
+
+  const configure = (name: string): EmulatedQueue["config"] => {
+    const declaration = declarations.get(name);
+    const redrive = declaration?.deadLetter;
+    return {
+      fifo: isFifo(name, declaration),
+      visibilityTimeout: declaration?.visibilityTimeout ?? 30,
+      delaySeconds: declaration?.delaySeconds ?? 0,
+      retentionPeriod: declaration?.retentionPeriod ?? DEFAULT_RETENTION,
+      contentBasedDeduplication: declaration?.contentBasedDeduplication ?? false,
+      deadLetter: redrive && {
+        queue: () => queue(redrive.queue),
+        maxReceiveCount: redrive.maxReceiveCount,
+      },
+    };
+  };
+
+  const queue = (name: string): EmulatedQueue => {
+    const key = name.replace(/^https?:\/\/.*\//, "");
+    let found = queues.get(key);
+    if (found) return found;
+    const declaration = declarations.get(key);
+    if (!(declaration?.create ?? options.createQueues ?? true) && !declaration?.url) {
+      throw new SluiceError(
+        `The SQS queue ${key} does not exist: create it, declare it in the broker's queues, ` +
+          `or set createQueues: true`,
+      );
+    }
+    found = new EmulatedQueue(key, configure(key), tracker);
+    queues.set(key, found);
+    if (declaration?.deadLetter) queue(declaration.deadLetter.queue);
+    return found;
+  };
+
+  const assertConnected = (): void => {
+    if (!connected) throw new SluiceError("The emulated SQS broker is not connected");
+  };
+
+  const driver: SqsEmulation = {
+    name: "sqs",
+    url: "sqs+emulation://",
+    capabilities: SQS_CAPABILITIES,
+    rules: sqsRules,
+    connect() {
+      connected = true;
+      return Promise.resolve();
+    },
+    close() {
+      connected = false;
+      for (const q of queues.values()) q.dispose();
+      queues.clear();
+      return Promise.resolve();
+    },
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      assertConnected();
+      const raw = spec.options as Record<string, unknown>;
+      const sub = checkSubscribeOptions(raw, spec.channel);
+      checkQueueName(spec.channel);
+      const replies = raw.replies === true;
+      if (sub.queue || replies) {
+        declarations.set(spec.channel, {
+          ...declarations.get(spec.channel),
+          ...sub.queue,
+          ...(replies ? { create: true } : {}),
+        });
+        const existing = queues.get(spec.channel);
+        if (existing) existing.config = configure(spec.channel);
+      }
+      const target = queue(spec.channel);
+      const cancel = target.consume(
+        {
+          prefetch: spec.prefetch,
+          heartbeat: sub.heartbeat ?? true,
+          visibilityTimeout: sub.visibilityTimeout,
+        },
+        deliver,
+      );
+      return Promise.resolve({
+        stop() {
+          cancel();
+          if (replies) {
+            queues.delete(spec.channel);
+            target.dispose();
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+    publish(channel, message, publishOptions) {
+      assertConnected();
+      checkQueueName(channel);
+      const target = queue(channel);
+      target.send(sendEntry(
+        channel,
+        message,
+        checkPublishOptions(publishOptions, channel),
+        target.config.fifo,
+        target.config.contentBasedDeduplication,
+      ));
+      return Promise.resolve();
+    },
+    publishBatch(channel, messages, publishOptions) {
+      assertConnected();
+      checkQueueName(channel);
+      const target = queue(channel);
+      const checked = checkPublishOptions(publishOptions, channel);
+      const entries = messages.map((m) =>
+        sendEntry(channel, m, checked, target.config.fifo, target.config.contentBasedDeduplication)
+      );
+      for (const entry of entries) target.send(entry);
+      return Promise.resolve();
+    },
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+    emulate: () => sqsEmulation(options),
+    idle: () => tracker.whenIdle(),
+    size: (name) => queues.get(name)?.size ?? 0,
+  };
+  return driver;
+}

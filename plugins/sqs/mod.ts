@@ -1,0 +1,55 @@
+/**
+ * `@sluice/sqs`: Amazon SQS (and SQS-compatible servers such as ElasticMQ) for Sluice, on
+ * `@aws-sdk/client-sqs`. A channel is a queue: standard or FIFO (`.fifo`), declared with visibility timeout,
+ * retention, delay and a redrive policy, or used as it exists. Long polling, batch receive, visibility
+ * heartbeats, batch delete and batch send, FIFO groups and de-duplication, request/reply over a temporary
+ * reply queue, and a faithful in-memory emulation for `testBroker()`.
+ *
+ * @example
+ * ```ts
+ * import { sqs } from "@sluice/sqs";
+ * const broker = sqs({
+ *   url: "sqs://127.0.0.1:9324",
+ *   queues: { orders: { visibilityTimeout: 60, deadLetter: { queue: "orders-dlq", maxReceiveCount: 5 } } },
+ * });
+ * broker.subscriber("orders", { concurrency: 10 }).handle((order) => console.log(order));
+ * ```
+ *
+ * @module
+ */
+
+import { Broker, type BrokerOptions, type Plugin } from "@sluice/core";
+import { type SqsDriver, sqsDriver } from "./driver.ts";
+import type { SqsOptions } from "./options.ts";
+
+export { type SqsDriver, sqsDriver } from "./driver.ts";
+export { type SqsEmulation, sqsEmulation } from "./emulation.ts";
+export type {
+  QueueDeclaration,
+  RedrivePolicy,
+  SqsCredentials,
+  SqsOptions,
+  SqsPublishOptions,
+  SqsSubscribeOptions,
+} from "./options.ts";
+export { sqsRules } from "./rules.ts";
+
+/**
+ * Creates an SQS broker. Options are validated at once; nothing connects until `start()` or `connect()`.
+ *
+ * @example
+ * ```ts
+ * import { sqs } from "@sluice/sqs";
+ * const broker = sqs({ url: "sqs://127.0.0.1:9324" });
+ * broker.subscriber("jobs").handle((job) => console.log(job));
+ * ```
+ */
+export function sqs(options: BrokerOptions & SqsOptions = {}): Broker<SqsDriver> {
+  return new Broker(sqsDriver(options), options);
+}
+
+/** The `sqs:` plugin for `connect("sqs://…")`. */
+export const plugin: Plugin = {
+  schemes: ["sqs"],
+  create: (url, options) => sqs({ ...options, url: url.toString() }),
+};
