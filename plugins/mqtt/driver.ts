@@ -1,0 +1,163 @@
+/**
+ * The MQTT driver, on MQTT.js: one connection publishes (with the broker's will), and every subscriber has a
+ * connection of its own (see `_subscription.ts`). Request/reply is the core's, on a reply topic: on MQTT 5 the
+ * reply topic and correlation id travel as the native Response Topic and Correlation Data.
+ *
+ * @module
+ */
+
+import type { MqttClient } from "mqtt";
+import {
+  type Capabilities,
+  type Driver,
+  type DriverContext,
+  type Logger,
+  type OutgoingMessage,
+  silentLogger,
+  SluiceError,
+  StateError,
+  type SubscriptionHandle,
+} from "@sluice/core";
+import { closeClient, openClient, toBuffer } from "./_client.ts";
+import { type OwnSubscription, subscribeOwnConnection } from "./_subscription.ts";
+import { emulation, type MqttEmulation, MqttEmulator } from "./emulation.ts";
+import { assertCarriableOn311, toProperties } from "./message.ts";
+import {
+  type MqttOptions,
+  type MqttPublishOptions,
+  type MqttSubscribeOptions,
+  publishOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options.ts";
+import { assertTopic, mqttRules } from "./rules.ts";
+
+/** The MQTT driver. */
+export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
+  /** The protocol version in use: 5, or 4 for MQTT 3.1.1. */
+  readonly protocolVersion: 4 | 5;
+  /** The publishing connection's MQTT.js client, once connected; for what Sluice does not cover. */
+  readonly client: MqttClient | undefined;
+}
+
+/** What an MQTT broker can do, by protocol version. */
+export function mqttCapabilities(protocolVersion: 4 | 5): Capabilities {
+  return {
+    request: false,
+    batchPublish: false,
+    wildcards: true,
+    groups: true,
+    fanout: true,
+    // A broker resends an unacknowledged message only on a new connection of a persistent session: nack()
+    // redelivers from this process instead (see README), so the broker itself does not redeliver.
+    redelivery: false,
+    headers: protocolVersion === 5,
+  };
+}
+
+/**
+ * Creates the MQTT driver; options are validated at once.
+ *
+ * @example
+ * ```ts
+ * import { mqttDriver } from "@sluice/mqtt";
+ * const driver = mqttDriver({ url: "mqtt://localhost:1883" });
+ * console.log(driver.url); // mqtt://localhost:1883
+ * ```
+ */
+export function mqttDriver(options: MqttOptions & { readonly emulator?: MqttEmulator } = {}): MqttDriver {
+  const resolved: ResolvedOptions = resolveOptions(options);
+  let client: MqttClient | undefined;
+  let logger: Logger = silentLogger;
+  const subscriptions = new Set<OwnSubscription>();
+  let emulator: MqttEmulator | undefined;
+
+  const connected = (): MqttClient => {
+    if (!client) throw new StateError(`Not connected to ${resolved.safeUrl}: call broker.connect() first`);
+    return client;
+  };
+
+  const driver: MqttDriver = {
+    name: "mqtt",
+    url: resolved.safeUrl,
+    protocolVersion: resolved.protocolVersion,
+    capabilities: mqttCapabilities(resolved.protocolVersion),
+    rules: mqttRules,
+    get client() {
+      return client;
+    },
+    async connect(context: DriverContext) {
+      logger = context.logger;
+      if (client) return;
+      client = await openClient(resolved, {
+        clientId: resolved.clientId ?? `sluice-${crypto.randomUUID().slice(0, 13)}`,
+        clean: true,
+        will: true,
+        label: "publisher",
+      }, logger);
+    },
+    async close() {
+      const open = [...subscriptions];
+      subscriptions.clear();
+      await Promise.all(open.map((s) => s.close()));
+      const c = client;
+      client = undefined;
+      if (c) await closeClient(c);
+    },
+    async subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      connected();
+      const own = await subscribeOwnConnection(resolved, spec, deliver, logger);
+      subscriptions.add(own);
+      return {
+        async stop() {
+          await own.stop();
+        },
+      };
+    },
+    async publish(channel, message, options) {
+      const c = connected();
+      await publishOn(c, resolved, channel, message, options as Record<string, unknown>);
+    },
+    ping() {
+      if (!client?.connected) {
+        return Promise.reject(new StateError(`The connection to ${resolved.safeUrl} is down; reconnecting`));
+      }
+      return Promise.resolve();
+    },
+    emulate(): MqttEmulation {
+      emulator ??= options.emulator ?? new MqttEmulator();
+      return emulation(options, emulator);
+    },
+  };
+  return driver;
+}
+
+/** Publishes one message on a connection, after checking what the protocol can carry. */
+async function publishOn(
+  client: MqttClient,
+  options: ResolvedOptions,
+  channel: string,
+  message: OutgoingMessage,
+  raw: Record<string, unknown>,
+): Promise<void> {
+  assertTopic(channel);
+  const pub = publishOptions(raw, channel);
+  const v5 = options.protocolVersion === 5;
+  if (!v5) assertCarriableOn311(channel, message, pub);
+  const properties = v5 ? toProperties(message, pub) : undefined;
+  if (properties?.correlationData) {
+    (properties as Record<string, unknown>).correlationData = toBuffer(properties.correlationData);
+  }
+  try {
+    await client.publishAsync(channel, toBuffer(message.body), {
+      qos: pub.qos ?? options.qos,
+      retain: pub.retain ?? false,
+      properties: properties as never,
+    });
+  } catch (error) {
+    if (error instanceof SluiceError) throw error;
+    throw new SluiceError(`Cannot publish to ${channel} on ${options.safeUrl}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

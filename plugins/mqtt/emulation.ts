@@ -1,0 +1,283 @@
+/**
+ * The in-memory emulation of an MQTT broker for `testBroker()`: topic filters matched exactly as the MQTT
+ * specification defines them, retained messages delivered on subscribe, shared subscriptions
+ * (`$share/<group>/…`) splitting the load, QoS downgraded to the subscription's, and persistent sessions
+ * (`clientId` + `clean: false`) that store QoS 1/2 messages while their subscriber is away. Each subscriber is
+ * a session of its own, as with the real driver.
+ *
+ * @module
+ */
+
+import {
+  type Capabilities,
+  type Driver,
+  type OutgoingMessage,
+  StateError,
+  type SubscriptionHandle,
+} from "@sluice/core";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { handOver, type Outcome } from "./_delivery.ts";
+import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
+import {
+  type MqttOptions,
+  type MqttPublishOptions,
+  type MqttSubscribeOptions,
+  publishOptions,
+  type QoS,
+  resolveOptions,
+  resolveSubscription,
+} from "./options.ts";
+import { assertTopic, mqttRules, splitShared, topicMatches } from "./rules.ts";
+
+interface Session {
+  readonly clientId: string | undefined;
+  readonly filter: string;
+  readonly qos: QoS;
+  persistent: boolean;
+  online: boolean;
+  readonly queue: MemoryQueue;
+}
+
+interface SharedGroup {
+  readonly filter: string;
+  readonly qos: QoS;
+  readonly queue: MemoryQueue;
+}
+
+/**
+ * The state of an emulated broker: retained messages and sessions. A driver keeps one for all its
+ * `testBroker()` runs; pass one as `emulator` to several brokers to let them talk, as apps on one broker do.
+ *
+ * @example
+ * ```ts
+ * import { mqtt, MqttEmulator } from "@sluice/mqtt";
+ * const emulator = new MqttEmulator();
+ * const app = mqtt({ emulator });
+ * const other = mqtt({ emulator });
+ * ```
+ */
+export class MqttEmulator {
+  /** @internal */
+  readonly activity: Activity = new Activity();
+  /** @internal */
+  readonly retained: Map<string, StoredMessage & { qos: QoS }> = new Map();
+  /** @internal */
+  readonly sessions: Set<Session> = new Set();
+  /** @internal */
+  readonly shared: Map<string, SharedGroup> = new Map();
+  #ids = 0;
+
+  /** Names a queue. @internal */
+  nextName(prefix: string): string {
+    return `${prefix}#${++this.#ids}`;
+  }
+
+  /** Routes a published message to every matching session and shared group. @internal */
+  route(message: StoredMessage, qos: QoS, retain: boolean): void {
+    const topic = message.channel;
+    if (retain) {
+      if (message.body.length === 0) this.retained.delete(topic);
+      else this.retained.set(topic, { ...message, qos });
+    }
+    for (const session of this.sessions) {
+      if (!topicMatches(session.filter, topic)) continue;
+      const effective = Math.min(qos, session.qos) as QoS;
+      // A session that is away stores QoS 1 and 2 messages only.
+      if (!session.online && effective === 0) continue;
+      session.queue.push(withPacket(message, effective, false));
+    }
+    for (const group of this.shared.values()) {
+      if (topicMatches(group.filter, topic)) {
+        group.queue.push(withPacket(message, Math.min(qos, group.qos) as QoS, false));
+      }
+    }
+  }
+
+  /** Forgets every session and retained message. */
+  reset(): void {
+    for (const session of this.sessions) session.queue.dispose();
+    for (const group of this.shared.values()) group.queue.dispose();
+    this.sessions.clear();
+    this.shared.clear();
+    this.retained.clear();
+  }
+}
+
+function withPacket(message: StoredMessage, qos: QoS, retain: boolean): StoredMessage {
+  const packet: MqttPacket = { topic: message.channel, payload: message.body, qos, retain, dup: false };
+  return { ...message, raw: packet };
+}
+
+/** The emulation driver: one app's connections to an {@linkcode MqttEmulator}. */
+export interface MqttEmulation extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
+  /** The emulated broker it is connected to. */
+  readonly emulator: MqttEmulator;
+  /** Resolves once nothing is queued for a subscriber, unsettled, or waiting for a redelivery. */
+  idle(): Promise<void>;
+}
+
+/** Creates an emulation driver on `emulator` with the same options (and the same checks) as the real one. */
+export function emulation(options: MqttOptions, emulator: MqttEmulator = new MqttEmulator()): MqttEmulation {
+  const resolved = resolveOptions(options);
+  const v5 = resolved.protocolVersion === 5;
+  const capabilities: Capabilities = {
+    request: false,
+    batchPublish: false,
+    wildcards: true,
+    groups: true,
+    fanout: true,
+    redelivery: false,
+    headers: v5,
+  };
+  let connected = false;
+  const handles = new Set<SubscriptionHandle>();
+
+  const assertConnected = (): void => {
+    if (!connected) throw new StateError(`Not connected to the emulated ${resolved.safeUrl}`);
+  };
+
+  return {
+    name: "mqtt",
+    url: resolved.safeUrl,
+    capabilities,
+    rules: mqttRules,
+    emulator,
+    connect() {
+      connected = true;
+      return Promise.resolve();
+    },
+    async close() {
+      await Promise.all([...handles].map((h) => h.stop()));
+      handles.clear();
+      connected = false;
+    },
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      assertConnected();
+      const { mqtt, filter, qos, clean, prefetch } = resolveSubscription(resolved, spec);
+      const { group, filter: plain } = splitShared(filter);
+      let queue: MemoryQueue;
+      let session: Session | undefined;
+      let sharedKey: string | undefined;
+      if (group !== undefined) {
+        sharedKey = `${group}\u0000${plain}`;
+        let entry = emulator.shared.get(sharedKey);
+        if (!entry) {
+          entry = {
+            filter: plain,
+            qos,
+            queue: new MemoryQueue(emulator.nextName(filter), { activity: emulator.activity }),
+          };
+          emulator.shared.set(sharedKey, entry);
+        }
+        queue = entry.queue;
+      } else {
+        const previous = mqtt.clientId === undefined
+          ? undefined
+          : [...emulator.sessions].find((s) => s.clientId === mqtt.clientId);
+        const resumed = previous !== undefined && !clean && previous.persistent && previous.filter === plain;
+        if (previous && !resumed) {
+          emulator.sessions.delete(previous);
+          previous.queue.dispose();
+        }
+        session = resumed ? previous : {
+          clientId: mqtt.clientId,
+          filter: plain,
+          qos,
+          persistent: !clean,
+          online: true,
+          queue: new MemoryQueue(emulator.nextName(filter), { activity: emulator.activity }),
+        };
+        session.online = true;
+        emulator.sessions.add(session);
+        queue = session.queue;
+        const handling = mqtt.retainHandling ?? 0;
+        if (handling === 0 || (handling === 1 && !resumed)) {
+          for (const retained of emulator.retained.values()) {
+            if (topicMatches(plain, retained.channel)) {
+              queue.push(withPacket(retained, Math.min(retained.qos, qos) as QoS, true));
+            }
+          }
+        }
+      }
+      let stopped = false;
+      const cancel = queue.consume(prefetch, (incoming) =>
+        new Promise<void>((resolve) => {
+          const packet = incoming.raw as MqttPacket;
+          const fields = v5
+            ? {
+              headers: incoming.headers,
+              contentType: incoming.contentType,
+              correlationId: incoming.correlationId,
+              replyTo: incoming.replyTo,
+              messageId: incoming.messageId,
+            }
+            : { headers: {}, contentType: inferContentType(incoming.body) };
+          const settle = (outcome: Outcome): void => {
+            // MQTT has no reject: either way the message is acknowledged. Abandoned ones stay for the session.
+            if (outcome === "abandon") void incoming.nack();
+            else void incoming.ack();
+            resolve();
+          };
+          const raw: MqttPacket = { ...packet, dup: incoming.redelivered === true };
+          handOver(deliver, {
+            channel: incoming.channel,
+            body: incoming.body,
+            ...fields,
+            redelivered: raw.dup,
+            raw,
+          }, {
+            settle,
+            live: () => !stopped,
+          });
+        }));
+      const handle: SubscriptionHandle = {
+        stop() {
+          if (stopped) return Promise.resolve();
+          stopped = true;
+          cancel();
+          handles.delete(handle);
+          if (sharedKey !== undefined) {
+            if (queue.consumers === 0) {
+              emulator.shared.delete(sharedKey);
+              queue.dispose();
+            }
+          } else if (session) {
+            session.online = false;
+            if (!session.persistent) {
+              emulator.sessions.delete(session);
+              queue.dispose();
+            }
+          }
+          return Promise.resolve();
+        },
+      };
+      handles.add(handle);
+      return Promise.resolve(handle);
+    },
+    publish(channel: string, message: OutgoingMessage, raw) {
+      assertConnected();
+      assertTopic(channel);
+      const pub = publishOptions(raw as Record<string, unknown>, channel);
+      if (!v5) assertCarriableOn311(channel, message, pub);
+      const stored: StoredMessage = v5
+        ? {
+          channel,
+          body: message.body,
+          headers: message.headers,
+          contentType: message.contentType,
+          correlationId: message.correlationId,
+          messageId: message.messageId,
+          replyTo: message.replyTo,
+        }
+        : { channel, body: message.body, headers: {} };
+      emulator.route(stored, pub.qos ?? resolved.qos, pub.retain ?? false);
+      return Promise.resolve();
+    },
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+    emulate: () => emulation(options, emulator),
+    idle: () => emulator.activity.whenIdle(),
+  };
+}
