@@ -12,7 +12,7 @@ import { ConnectionError, type Logger, StateError } from "@sluice/core";
 import { describeError } from "@sluice/core/internal";
 import type { Channel, ChannelModel, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
-import { UnroutableError } from "./_topology.ts";
+import { TopologyError, UnroutableError } from "./_topology.ts";
 import type { AmqpPublishProperties } from "./message.ts";
 
 const RETRIES = 3;
@@ -194,6 +194,9 @@ function unwrap(error: unknown): Error {
   if (!(error instanceof ChannelLost)) return error as Error;
   const reason = error.reason;
   const text = describeError(reason);
+  if (/NOT_FOUND/.test(text)) {
+    return new TopologyError(`RabbitMQ refused the publish: ${text}`, { cause: reason });
+  }
   if (refused(error)) {
     return new StateError(`RabbitMQ refused the publish: ${text}`, { cause: reason });
   }
