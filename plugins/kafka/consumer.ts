@@ -1,0 +1,368 @@
+/**
+ * One subscription on a real Kafka: a kafkajs consumer in a group, handing over up to `prefetch`
+ * unsettled records at once, committing per partition the highest contiguous settled offset (at-least-once,
+ * also with concurrency), retrying nacked records in place with a delay, and — for topic patterns —
+ * joining topics created after it started.
+ *
+ * @module
+ */
+
+import type { Deliver, IncomingMessage, Logger, SubscriptionSpec } from "@sluice/core";
+import { describeError, sleep } from "@sluice/core/internal";
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { fromRecord, type KafkaConsumedRecord } from "./message.ts";
+import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
+import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
+import { PartitionTrack } from "./track.ts";
+
+/** What a subscription needs from its driver. */
+export interface ConsumerHost {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly logger: Logger;
+  readonly consumer: KafkaConsumerOptions;
+  readonly discoveryInterval: number;
+  readonly nackDelay: number;
+  /** Runs `task` alone among tasks of the same group in this process. */
+  exclusive<T>(group: string, task: () => Promise<T>): Promise<T>;
+  /** Creates the topics that do not exist yet. */
+  ensureTopics(topics: readonly string[], options: KafkaTopicOptions | undefined): Promise<void>;
+  /** Every topic on the cluster. */
+  listTopics(): Promise<string[]>;
+}
+
+interface Commit {
+  readonly topic: string;
+  readonly partition: number;
+  offset: number;
+}
+
+/** A running subscription; see the module doc. */
+export class Subscription {
+  readonly #host: ConsumerHost;
+  readonly #spec: SubscriptionSpec<KafkaSubscribeOptions>;
+  readonly #options: KafkaSubscribeOptions;
+  readonly #deliver: Deliver;
+  readonly #logger: Logger;
+  readonly #group: string;
+  readonly #temporary: boolean;
+  readonly #replies: boolean;
+  readonly #pattern: RegExp | undefined;
+  #topics: string[] = [];
+  #consumer: Consumer | undefined;
+  #tracks = new Map<string, PartitionTrack>();
+  readonly #dirty = new Map<string, Commit>();
+  #committing: Promise<void> | undefined;
+  #commitAgain = false;
+  #inflight = 0;
+  #slotWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #paused = false;
+  #stopped = false;
+  #forced = false;
+  #discovery: ReturnType<typeof setInterval> | undefined;
+  #discovering: Promise<void> | undefined;
+  #finished: Promise<void> | undefined;
+
+  constructor(
+    host: ConsumerHost,
+    spec: SubscriptionSpec<KafkaSubscribeOptions>,
+    options: KafkaSubscribeOptions,
+    deliver: Deliver,
+  ) {
+    this.#host = host;
+    this.#spec = spec;
+    this.#options = options;
+    this.#deliver = deliver;
+    this.#replies = (spec.options as Record<string, unknown>).replies === true;
+    this.#temporary = spec.group === undefined;
+    this.#group = spec.group ?? `sluice-${crypto.randomUUID()}`;
+    this.#pattern = options.pattern || isTopicPattern(spec.channel) ? topicRegExp(spec.channel) : undefined;
+    this.#logger = host.logger.child({ channel: spec.channel, group: this.#group });
+  }
+
+  /** Resolves once the consumer joined its group with offsets fixed: later records reach it. */
+  async start(): Promise<void> {
+    const host = this.#host;
+    if (this.#pattern) {
+      const regex = this.#pattern;
+      this.#topics = (await host.listTopics()).filter((t) => regex.test(t)).sort();
+    } else {
+      this.#topics = topicList(this.#spec.channel);
+      const topic = this.#replies ? { partitions: 1, ...this.#options.topic } : this.#options.topic;
+      await host.ensureTopics(this.#topics, topic);
+    }
+    if (this.#topics.length > 0) {
+      if ((this.#options.from ?? "latest") === "latest") {
+        await host.exclusive(this.#group, () => this.#fixLatest(this.#topics));
+      }
+      await this.#run();
+    }
+    if (this.#pattern) {
+      this.#discovery = setInterval(() => void this.#discover(), host.discoveryInterval);
+    }
+  }
+
+  /** Stops handing over records; the consumer stays in its group until what is in flight settled. */
+  stop(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#stopped = true;
+    clearInterval(this.#discovery);
+    try {
+      this.#consumer?.pause(this.#topics.map((topic) => ({ topic })));
+    } catch {
+      // Not running (yet): nothing to pause.
+    }
+    this.#wake();
+    this.#finished = this.#finish();
+    return Promise.resolve();
+  }
+
+  /** Commits what settled, leaves the group and removes temporary groups and reply topics. */
+  close(): Promise<void> {
+    if (!this.#finished) void this.stop();
+    this.#forced = true;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    return this.#finished!;
+  }
+
+  async #finish(): Promise<void> {
+    await this.#discovering;
+    await this.#whenIdle();
+    await this.#flush();
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.disconnect().catch((error) =>
+      this.#logger.warn(`Could not leave the consumer group cleanly: ${describeError(error)}`)
+    );
+    const admin = this.#host.admin;
+    if (this.#replies) {
+      await admin.deleteTopics({ topics: this.#topics, timeout: 5000 }).catch((error) =>
+        this.#logger.debug(`Could not delete the reply topic: ${describeError(error)}`)
+      );
+    }
+    if (this.#temporary && consumer) {
+      await admin.deleteGroups([this.#group]).catch((error) =>
+        this.#logger.debug(`Could not delete the temporary group: ${describeError(error)}`)
+      );
+    }
+  }
+
+  /** `latest`: commits the end offset of every partition the group has no offset for, before joining. */
+  async #fixLatest(topics: readonly string[]): Promise<void> {
+    const admin = this.#host.admin;
+    const committed = await retry(() => admin.fetchOffsets({ groupId: this.#group, topics: [...topics] }));
+    for (const { topic, partitions } of committed) {
+      const missing = new Set(partitions.filter((p) => Number(p.offset) < 0).map((p) => p.partition));
+      if (missing.size === 0) continue;
+      const ends = await retry(() => admin.fetchTopicOffsets(topic));
+      const offsets = ends.filter((p) => missing.has(p.partition)).map((p) => ({
+        partition: p.partition,
+        offset: p.high,
+      }));
+      try {
+        await admin.setOffsets({ groupId: this.#group, topic, partitions: offsets });
+      } catch (error) {
+        // A member elsewhere is consuming: the group already has a position, keep it.
+        this.#logger.debug(`Kept the group's position on ${topic}: ${describeError(error)}`);
+      }
+    }
+  }
+
+  async #run(): Promise<void> {
+    const host = this.#host;
+    const settings = { ...host.consumer, ...pickConsumer(this.#options) };
+    const consumer = host.kafka.consumer({
+      groupId: this.#group,
+      sessionTimeout: settings.sessionTimeout,
+      heartbeatInterval: settings.heartbeatInterval,
+      rebalanceTimeout: settings.rebalanceTimeout,
+      maxWaitTimeInMs: settings.maxWaitTime ?? 1000,
+      maxBytesPerPartition: settings.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer = consumer;
+    let joined!: () => void;
+    const join = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on("consumer.group_join", () => {
+      // Records handed over before a rebalance settle into their old tracks; new ones start fresh.
+      this.#tracks = new Map();
+      joined();
+    });
+    consumer.on("consumer.crash", (event) => {
+      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      this.#logger.error(
+        `The Kafka consumer failed: ${describeError(error)}; ${restart ? "restarting it" : "it stopped"}`,
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.#topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    await join;
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const key = `${topic}\u0000${partition}`;
+    let track = this.#tracks.get(key);
+    if (!track) this.#tracks.set(key, track = new PartitionTrack());
+    const prefetch = Math.max(1, this.#spec.prefetch);
+    for (const record of batch.messages) {
+      while (this.#inflight >= prefetch && !this.#paused && !this.#stopped) {
+        await Promise.race([new Promise<void>((resolve) => this.#slotWaiters.push(resolve)), sleep(1000)]);
+        await heartbeat();
+      }
+      if (this.#paused || this.#stopped || !isRunning() || isStale()) return;
+      this.#inflight++;
+      const offset = Number(record.offset);
+      track.add(offset);
+      resolveOffset(record.offset);
+      this.#hand(topic, partition, track, record as KafkaConsumedRecord, 1);
+    }
+    await heartbeat();
+  }
+
+  #hand(topic: string, partition: number, track: PartitionTrack, record: KafkaConsumedRecord, attempt: number): void {
+    const decoded = fromRecord(record);
+    const offset = Number(record.offset);
+    let open = true;
+    const settle = (): void => {
+      const next = track.settle(offset);
+      if (next !== undefined) {
+        this.#dirty.set(`${topic}\u0000${partition}`, { topic, partition, offset: next });
+        void this.#flush();
+      }
+      this.#release();
+    };
+    const incoming: IncomingMessage = {
+      channel: topic,
+      ...decoded,
+      messageId: decoded.messageId ?? `${topic}-${partition}-${record.offset}`,
+      redelivered: attempt > 1,
+      deliveryCount: attempt,
+      raw: { topic, partition, ...record },
+      ack: () => {
+        if (open) (open = false, settle());
+        return Promise.resolve();
+      },
+      reject: () => {
+        // Kafka has no per-record reject: the record is skipped (committed past). The core dead-letters
+        // it first when the subscriber has a `deadLetter` target.
+        if (open) (open = false, settle());
+        return Promise.resolve();
+      },
+      nack: (options) => {
+        if (!open) return Promise.resolve();
+        open = false;
+        // Kafka cannot return one record: it is retried in place after the delay, keeping its slot and
+        // holding back the commit of its partition, so a crash meanwhile redelivers it from the broker.
+        const delay = Math.max(0, options?.delay ?? this.#host.nackDelay);
+        setTimeout(() => {
+          if (this.#stopped) return this.#release();
+          this.#hand(topic, partition, track, record, attempt + 1);
+        }, delay);
+        return Promise.resolve();
+      },
+    };
+    this.#deliver(incoming).catch(() => incoming.nack());
+  }
+
+  #release(): void {
+    this.#inflight--;
+    this.#slotWaiters.shift()?.();
+    if (this.#inflight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #wake(): void {
+    for (const resolve of this.#slotWaiters.splice(0)) resolve();
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inflight === 0 || this.#forced) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Commits what settled since the last commit; one commit in flight at a time, the rest coalesced. */
+  #flush(): Promise<void> {
+    if (this.#committing) {
+      this.#commitAgain = true;
+      return this.#committing;
+    }
+    this.#committing = (async () => {
+      do {
+        this.#commitAgain = false;
+        const commits = [...this.#dirty.values()];
+        this.#dirty.clear();
+        const consumer = this.#consumer;
+        if (commits.length === 0 || !consumer) break;
+        try {
+          await consumer.commitOffsets(
+            commits.map((c) => ({ topic: c.topic, partition: c.partition, offset: String(c.offset) })),
+          );
+        } catch (error) {
+          this.#logger.debug(
+            `Could not commit offsets (${describeError(error)}); the records after the last commit will be delivered again`,
+          );
+        }
+      } while (this.#commitAgain || this.#dirty.size > 0);
+    })().finally(() => (this.#committing = undefined));
+    return this.#committing;
+  }
+
+  /** Pattern subscriptions: joins topics created since the last look, from their first record. */
+  #discover(): void {
+    if (this.#discovering || this.#stopped) return;
+    this.#discovering = (async () => {
+      const regex = this.#pattern!;
+      const all = await this.#host.listTopics();
+      const fresh = all.filter((t) => regex.test(t) && !this.#topics.includes(t) && !t.startsWith("__"));
+      if (fresh.length === 0 || this.#stopped) return;
+      this.#logger.debug(`Pattern ${this.#spec.channel} now also matches ${fresh.join(", ")}`);
+      // Rejoin with the new topic list: settle and commit what is in flight first, so nothing is redelivered.
+      this.#paused = true;
+      this.#wake();
+      const old = this.#consumer;
+      try {
+        old?.pause(this.#topics.map((topic) => ({ topic })));
+      } catch {
+        // not running
+      }
+      await this.#whenIdle();
+      await this.#flush();
+      this.#consumer = undefined;
+      await old?.disconnect();
+      this.#topics = [...this.#topics, ...fresh].sort();
+      this.#paused = false;
+      if (!this.#stopped) await this.#run();
+    })().catch((error) => {
+      this.#paused = false;
+      this.#logger.warn(`Could not look for new topics of ${this.#spec.channel}: ${describeError(error)}`);
+    }).finally(() => (this.#discovering = undefined));
+  }
+}
+
+function pickConsumer(options: KafkaConsumerOptions): KafkaConsumerOptions {
+  const picked: Record<string, unknown> = {};
+  for (const key of ["sessionTimeout", "heartbeatInterval", "rebalanceTimeout", "maxWaitTime", "maxBytesPerPartition"]) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}
+
+/** Retries an admin call a few times: right after a topic is created its leader may not be known yet. */
+async function retry<T>(task: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await sleep(100 * attempt);
+    }
+  }
+}

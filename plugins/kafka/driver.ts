@@ -1,0 +1,199 @@
+/**
+ * The Kafka driver on kafkajs: one producer and one admin client per broker, one consumer per subscriber.
+ * kafkajs is loaded lazily, on connect.
+ *
+ * @module
+ */
+
+import type {
+  Capabilities,
+  Deliver,
+  Driver,
+  DriverContext,
+  Logger,
+  OutgoingMessage,
+  SubscriptionHandle,
+  SubscriptionSpec,
+} from "@sluice/core";
+import { ConnectionError, StateError } from "@sluice/core";
+import { describeError, importClient } from "@sluice/core/internal";
+import type { Admin, Kafka, Producer } from "kafkajs";
+import { type ConsumerHost, Subscription } from "./consumer.ts";
+import { kafkaEmulation } from "./emulation.ts";
+import { kafkaLogCreator } from "./kafkajs.ts";
+import { toRecord } from "./message.ts";
+import {
+  brokerList,
+  displayUrl,
+  type KafkaOptions,
+  type KafkaPublishOptions,
+  type KafkaSubscribeOptions,
+  type KafkaTopicOptions,
+  parsePublishOptions,
+  parseSubscribeOptions,
+} from "./options.ts";
+import { kafkaRules } from "./rules.ts";
+
+/** The Kafka driver. */
+export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
+
+const CAPABILITIES: Capabilities = {
+  request: false,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
+};
+
+const COMPRESSION = { none: 0, gzip: 1 } as const;
+
+/** Creates the real Kafka driver for validated options. */
+export function kafkaDriver(options: KafkaOptions): KafkaDriver {
+  const brokers = brokerList(options.brokers);
+  const url = displayUrl(brokers);
+  let kafka: Kafka | undefined;
+  let producer: Producer | undefined;
+  let admin: Admin | undefined;
+  let logger: Logger | undefined;
+  let host: ConsumerHost | undefined;
+  const subscriptions = new Set<Subscription>();
+  const known = new Set<string>();
+  const locks = new Map<string, Promise<unknown>>();
+
+  const ensureTopics = async (topics: readonly string[], topic: KafkaTopicOptions | undefined): Promise<void> => {
+    const missing = topics.filter((t) => !known.has(t));
+    if (missing.length === 0) return;
+    const existing = new Set(await admin!.listTopics());
+    const create = missing.filter((t) => !existing.has(t));
+    if (create.length > 0) {
+      const settings = { ...options.topic, ...topic };
+      try {
+        await admin!.createTopics({
+          waitForLeaders: true,
+          topics: create.map((name) => ({
+            topic: name,
+            numPartitions: settings.partitions ?? -1,
+            replicationFactor: settings.replicationFactor ?? -1,
+            configEntries: Object.entries(settings.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      } catch (error) {
+        // Another client may have created it meanwhile: only a topic that is still missing is an error.
+        const now = new Set(await admin!.listTopics());
+        if (create.some((t) => !now.has(t))) throw error;
+      }
+    }
+    for (const t of missing) known.add(t);
+  };
+
+  const driver: KafkaDriver = {
+    name: "kafka",
+    url,
+    capabilities: CAPABILITIES,
+    rules: kafkaRules,
+
+    async connect(context: DriverContext): Promise<void> {
+      const lib = await importClient("kafkajs", () => import("kafkajs"));
+      const client = lib.default ?? lib;
+      logger = context.logger;
+      kafka = new client.Kafka({
+        clientId: options.clientId ?? "sluice",
+        brokers,
+        ssl: options.ssl as boolean | undefined,
+        sasl: options.sasl as never,
+        connectionTimeout: options.connectionTimeout ?? 3000,
+        requestTimeout: options.requestTimeout ?? 30_000,
+        logLevel: client.logLevel.INFO,
+        logCreator: kafkaLogCreator(logger, client.logLevel),
+      });
+      producer = kafka.producer({
+        createPartitioner: client.Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      });
+      admin = kafka.admin();
+      try {
+        await Promise.all([producer.connect(), admin.connect()]);
+      } catch (error) {
+        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        const auth = /SASL|authentication/i.test(describeError(error));
+        throw new ConnectionError(
+          `Cannot connect to ${url}: ${describeError(error)}. ${
+            auth ? "Check the SASL mechanism and credentials." : "Is the broker running, and are ssl/sasl right?"
+          }`,
+          { cause: error },
+        );
+      }
+      host = {
+        kafka,
+        admin,
+        logger,
+        consumer: options.consumer ?? {},
+        discoveryInterval: options.discoveryInterval ?? 5000,
+        nackDelay: options.nackDelay ?? 100,
+        exclusive: <T>(group: string, task: () => Promise<T>): Promise<T> => {
+          const previous = locks.get(group) ?? Promise.resolve();
+          const next = previous.catch(() => undefined).then(task);
+          locks.set(group, next);
+          return next.finally(() => {
+            if (locks.get(group) === next) locks.delete(group);
+          });
+        },
+        ensureTopics,
+        listTopics: () => admin!.listTopics(),
+      };
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      subscriptions.clear();
+      await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
+      kafka = producer = admin = host = undefined;
+      known.clear();
+    },
+
+    async subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+      if (!host) throw new StateError(`Not connected to ${url}`);
+      const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
+      const subscription = new Subscription(host, spec, settings, deliver);
+      subscriptions.add(subscription);
+      try {
+        await subscription.start();
+      } catch (error) {
+        subscriptions.delete(subscription);
+        await subscription.close().catch(() => undefined);
+        throw error;
+      }
+      return { stop: () => subscription.stop() };
+    },
+
+    async publish(channel: string, message: OutgoingMessage, publishOptions: KafkaPublishOptions): Promise<void> {
+      await driver.publishBatch!(channel, [message], publishOptions);
+    },
+
+    async publishBatch(
+      channel: string,
+      messages: readonly OutgoingMessage[],
+      publishOptions: KafkaPublishOptions,
+    ): Promise<void> {
+      if (!producer) throw new StateError(`Not connected to ${url}`);
+      const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
+      if (settings.topic) await ensureTopics([channel], settings.topic);
+      await producer.send({
+        topic: channel,
+        messages: messages.map((m) => toRecord(m, settings)) as never,
+        acks: settings.acks ?? options.acks ?? -1,
+        compression: COMPRESSION[settings.compression ?? options.compression ?? "none"],
+      });
+    },
+
+    async ping(): Promise<void> {
+      if (!admin) throw new StateError(`Not connected to ${url}`);
+      await admin.describeCluster();
+    },
+
+    emulate: () => kafkaEmulation(options),
+  };
+  return driver;
+}

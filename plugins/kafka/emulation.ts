@@ -1,0 +1,368 @@
+/**
+ * The in-memory emulation of Kafka for `testBroker()`: topics with partitions (a key picks its partition
+ * with Kafka's murmur2 partitioner), append-only logs with offsets, consumer groups (the group's members
+ * share the partitions; every group gets every record), committed offsets with the same contiguous-commit
+ * rule as the driver, start positions (`earliest`/`latest`) and topic patterns. Nacked records are retried
+ * in place after their delay, as the real driver does.
+ *
+ * @module
+ */
+
+import type {
+  Capabilities,
+  Deliver,
+  Driver,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscriptionHandle,
+  SubscriptionSpec,
+} from "@sluice/core";
+import { OptionError, StateError } from "@sluice/core";
+import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import {
+  type KafkaOptions,
+  type KafkaPublishOptions,
+  type KafkaSubscribeOptions,
+  parsePublishOptions,
+  parseSubscribeOptions,
+} from "./options.ts";
+import { partitionForKey } from "./partitioner.ts";
+import { isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import { PartitionTrack } from "./track.ts";
+
+/** A record in an emulated partition log. */
+export interface EmulatedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | undefined;
+  readonly value: Uint8Array | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: number;
+}
+
+/** The emulation: a Kafka driver in memory, with a view of its topics for tests. */
+export interface KafkaEmulation extends Driver<KafkaSubscribeOptions, KafkaPublishOptions> {
+  /** Resolves once no record waits for a member, none is unsettled and no retry is scheduled. */
+  idle(): Promise<void>;
+  /** The records of a topic's partition, for tests. */
+  records(topic: string, partition?: number): readonly EmulatedRecord[];
+  /** The number of partitions of a topic (0 if it does not exist). */
+  partitions(topic: string): number;
+  /** A group's committed offset of a partition (the next record it reads), or undefined. */
+  committed(group: string, topic: string, partition: number): number | undefined;
+}
+
+const CAPABILITIES: Capabilities = {
+  request: false,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
+};
+
+interface Member {
+  readonly group: Group;
+  readonly channel: string;
+  readonly regex: RegExp | undefined;
+  readonly topics: readonly string[];
+  readonly prefetch: number;
+  readonly deliver: Deliver;
+  /** Assigned partitions → next offset to hand over. */
+  assigned: Map<string, number>;
+  tracks: Map<string, PartitionTrack>;
+  inflight: number;
+  timers: number;
+  active: boolean;
+}
+
+interface Group {
+  readonly id: string;
+  readonly members: Member[];
+  readonly committed: Map<string, number>;
+}
+
+const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const EMPTY = new Uint8Array(0);
+
+/** Creates a fresh emulation with the broker's options (topic defaults, nack delay). */
+export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
+  const logs = new Map<string, EmulatedRecord[][]>();
+  const groups = new Map<string, Group>();
+  const counters = new Map<string, number>();
+  let connected = false;
+  let waiters: (() => void)[] = [];
+  let checking = false;
+  let pumping = false;
+  const nackDelay = options.nackDelay ?? 100;
+
+  const subscribes = (member: Member, topic: string): boolean =>
+    member.regex ? member.regex.test(topic) : member.topics.includes(topic);
+
+  const createTopic = (topic: string, partitions?: number): EmulatedRecord[][] => {
+    let log = logs.get(topic);
+    if (!log) {
+      const count = partitions ?? options.topic?.partitions ?? 1;
+      log = Array.from({ length: count }, () => []);
+      logs.set(topic, log);
+      for (const group of groups.values()) rebalance(group);
+    }
+    return log;
+  };
+
+  /** Spreads the group's partitions over its members, round-robin, as Kafka's assignors do. */
+  const rebalance = (group: Group): void => {
+    const owners = new Map<Member, Map<string, number>>();
+    for (const member of group.members) owners.set(member, new Map());
+    for (const [topic, log] of [...logs].sort(([a], [b]) => a.localeCompare(b))) {
+      const takers = group.members.filter((m) => subscribes(m, topic));
+      if (takers.length === 0) continue;
+      log.forEach((_, partition) => {
+        const member = takers[partition % takers.length]!;
+        const key = tp(topic, partition);
+        // A partition new to the group starts at its first record (latest was fixed when it joined).
+        const position = member.assigned.has(key) ? member.assigned.get(key)! : group.committed.get(key) ?? 0;
+        owners.get(member)!.set(key, position);
+      });
+    }
+    for (const [member, assigned] of owners) {
+      for (const key of assigned.keys()) if (!member.assigned.has(key)) member.tracks.delete(key);
+      member.assigned = assigned;
+    }
+    schedule();
+  };
+
+  const schedule = (): void => {
+    if (pumping) return;
+    pumping = true;
+    queueMicrotask(() => {
+      pumping = false;
+      for (const group of groups.values()) for (const member of group.members) pump(member);
+      changed();
+    });
+  };
+
+  const pump = (member: Member): void => {
+    let progress = true;
+    while (member.active && member.inflight < member.prefetch && progress) {
+      progress = false;
+      for (const [key, position] of member.assigned) {
+        if (member.inflight >= member.prefetch) break;
+        const [topic, partition] = key.split("\u0000") as [string, string];
+        const record = logs.get(topic)?.[Number(partition)]?.[position];
+        if (!record) continue;
+        member.assigned.set(key, position + 1);
+        let track = member.tracks.get(key);
+        if (!track) member.tracks.set(key, track = new PartitionTrack());
+        track.add(record.offset);
+        member.inflight++;
+        hand(member, track, record, 1);
+        progress = true;
+      }
+    }
+  };
+
+  const hand = (member: Member, track: PartitionTrack, record: EmulatedRecord, attempt: number): void => {
+    const standard = fromWireHeaders(record.headers);
+    let open = true;
+    const release = (): void => {
+      member.inflight--;
+      schedule();
+    };
+    const settle = (): void => {
+      const next = track.settle(record.offset);
+      if (next !== undefined) member.group.committed.set(tp(record.topic, record.partition), next);
+      release();
+    };
+    const incoming: IncomingMessage = {
+      channel: record.topic,
+      body: record.value ?? EMPTY,
+      headers: standard.headers,
+      contentType: standard.contentType,
+      correlationId: standard.correlationId,
+      replyTo: standard.replyTo,
+      messageId: standard.messageId ?? `${record.topic}-${record.partition}-${record.offset}`,
+      key: record.key,
+      redelivered: attempt > 1,
+      deliveryCount: attempt,
+      raw: record,
+      ack: () => {
+        if (open) (open = false, settle());
+        return Promise.resolve();
+      },
+      reject: () => {
+        if (open) (open = false, settle());
+        return Promise.resolve();
+      },
+      nack: (nackOptions) => {
+        if (!open) return Promise.resolve();
+        open = false;
+        member.timers++;
+        setTimeout(() => {
+          member.timers--;
+          if (!member.active) return release();
+          hand(member, track, record, attempt + 1);
+          changed();
+        }, Math.max(0, nackOptions?.delay ?? nackDelay));
+        return Promise.resolve();
+      },
+    };
+    member.deliver(incoming).catch(() => incoming.nack());
+  };
+
+  const quiet = (): boolean => {
+    for (const group of groups.values()) {
+      for (const member of group.members) {
+        if (member.inflight > 0 || member.timers > 0) return false;
+        for (const [key, position] of member.assigned) {
+          const [topic, partition] = key.split("\u0000") as [string, string];
+          if ((logs.get(topic)?.[Number(partition)]?.length ?? 0) > position) return false;
+        }
+      }
+    }
+    return true;
+  };
+
+  const changed = (): void => {
+    if (waiters.length === 0 || checking) return;
+    checking = true;
+    setTimeout(() => {
+      checking = false;
+      if (!quiet()) return;
+      const done = waiters;
+      waiters = [];
+      for (const resolve of done) resolve();
+    }, 0);
+  };
+
+  const assertConnected = (): void => {
+    if (!connected) throw new StateError("The Kafka emulation is not connected");
+  };
+
+  const append = (topic: string, message: OutgoingMessage, settings: KafkaPublishOptions): void => {
+    const log = createTopic(topic, settings.topic?.partitions);
+    let partition = settings.partition;
+    if (partition === undefined) {
+      if (settings.key !== undefined) partition = partitionForKey(settings.key, log.length);
+      else {
+        const next = (counters.get(topic) ?? -1) + 1;
+        counters.set(topic, next);
+        partition = next % log.length;
+      }
+    }
+    const records = log[partition];
+    if (!records) {
+      throw new OptionError(`Partition ${partition} does not exist: topic ${topic} has ${log.length} partition(s)`);
+    }
+    const tombstone = message.body.length === 0 && message.contentType === undefined;
+    const key = settings.key === undefined
+      ? undefined
+      : typeof settings.key === "string"
+      ? settings.key
+      : new TextDecoder().decode(settings.key);
+    records.push({
+      topic,
+      partition,
+      offset: records.length,
+      key,
+      value: tombstone ? null : message.body,
+      headers: toWireHeaders(message),
+      timestamp: settings.timestamp === undefined ? Date.now() : Number(settings.timestamp),
+    });
+  };
+
+  const emulation: KafkaEmulation = {
+    name: "kafka",
+    url: "kafka://emulation",
+    capabilities: CAPABILITIES,
+    rules: kafkaRules,
+    connect() {
+      connected = true;
+      return Promise.resolve();
+    },
+    close() {
+      connected = false;
+      for (const group of groups.values()) for (const member of group.members) member.active = false;
+      groups.clear();
+      return Promise.resolve();
+    },
+    subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+      assertConnected();
+      const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
+      const replies = (spec.options as Record<string, unknown>).replies === true;
+      const pattern = settings.pattern || isTopicPattern(spec.channel);
+      const topics = pattern ? [] : topicList(spec.channel);
+      for (const topic of topics) createTopic(topic, replies ? 1 : settings.topic?.partitions);
+      const id = spec.group ?? `sluice-${crypto.randomUUID()}`;
+      let group = groups.get(id);
+      if (!group) groups.set(id, group = { id, members: [], committed: new Map() });
+      const member: Member = {
+        group,
+        channel: spec.channel,
+        regex: pattern ? topicRegExp(spec.channel) : undefined,
+        topics,
+        prefetch: Math.max(1, spec.prefetch),
+        deliver,
+        assigned: new Map(),
+        tracks: new Map(),
+        inflight: 0,
+        timers: 0,
+        active: true,
+      };
+      if ((settings.from ?? "latest") === "latest") {
+        for (const [topic, log] of logs) {
+          if (!subscribes(member, topic)) continue;
+          log.forEach((records, partition) => {
+            const key = tp(topic, partition);
+            if (!group!.committed.has(key)) group!.committed.set(key, records.length);
+          });
+        }
+      }
+      group.members.push(member);
+      rebalance(group);
+      return Promise.resolve({
+        stop() {
+          member.active = false;
+          const i = group!.members.indexOf(member);
+          if (i !== -1) group!.members.splice(i, 1);
+          if (group!.members.length === 0 && spec.group === undefined) groups.delete(id);
+          else rebalance(group!);
+          changed();
+          return Promise.resolve();
+        },
+      });
+    },
+    publish(channel, message, publishOptions) {
+      assertConnected();
+      append(channel, message, parsePublishOptions(publishOptions as Record<string, unknown>, channel));
+      schedule();
+      return Promise.resolve();
+    },
+    publishBatch(channel, messages, publishOptions) {
+      assertConnected();
+      const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
+      for (const message of messages) append(channel, message, settings);
+      schedule();
+      return Promise.resolve();
+    },
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+    emulate: () => kafkaEmulation(options),
+    idle() {
+      if (quiet()) return Promise.resolve();
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        changed();
+      });
+    },
+    records: (topic, partition) =>
+      partition === undefined ? (logs.get(topic) ?? []).flat() : logs.get(topic)?.[partition] ?? [],
+    partitions: (topic) => logs.get(topic)?.length ?? 0,
+    committed: (group, topic, partition) => groups.get(group)?.committed.get(tp(topic, partition)),
+  };
+  return emulation;
+}

@@ -1,0 +1,90 @@
+/**
+ * Mapping between Kafka records (kafkajs) and the core's messages. Standard fields travel as FastStream's
+ * headers (`content-type`, `correlation_id`, `reply_to`, `message_id`); an empty body without a content
+ * type is a tombstone (a null value) both ways.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { OutgoingMessage } from "@sluice/core";
+import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import type { KafkaPublishOptions } from "./options.ts";
+
+/** A record as kafkajs produces it. */
+export interface KafkaRecord {
+  key?: Buffer | string | null;
+  value: Buffer | null;
+  partition?: number;
+  headers?: Record<string, string>;
+  timestamp?: string;
+}
+
+/** A record as kafkajs hands it to a consumer (the fields Sluice reads). */
+export interface KafkaConsumedRecord {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
+}
+
+/** What the core's message carries that a Kafka record does not have natively. */
+export interface DecodedRecord {
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType?: string;
+  readonly correlationId?: string;
+  readonly replyTo?: string;
+  readonly messageId?: string;
+  readonly key?: string;
+}
+
+const EMPTY = new Uint8Array(0);
+const decoder = new TextDecoder();
+
+function bytes(value: Uint8Array): Uint8Array {
+  // kafkajs hands out Buffers that may share a larger pool: give users a plain, exact view.
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The kafkajs record for an outgoing message and the publish's Kafka options. */
+export function toRecord(message: OutgoingMessage, options: KafkaPublishOptions): KafkaRecord {
+  const tombstone = message.body.length === 0 && message.contentType === undefined;
+  const record: KafkaRecord = {
+    // kafkajs encodes only Buffers (and strings) correctly: wrap the bytes without copying.
+    value: tombstone ? null : asBuffer(message.body),
+    headers: toWireHeaders(message),
+  };
+  if (options.key !== undefined) record.key = typeof options.key === "string" ? options.key : asBuffer(options.key);
+  if (options.partition !== undefined) record.partition = options.partition;
+  if (options.timestamp !== undefined) {
+    record.timestamp = String(options.timestamp instanceof Date ? options.timestamp.getTime() : options.timestamp);
+  }
+  return record;
+}
+
+/** The core's view of a consumed record. */
+export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
+  const wire: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    if (value === undefined || value === null) continue;
+    // A header may repeat (kafkajs gives an array): the last value wins, as FastStream reads it.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    wire[name] = typeof last === "string" ? last : decoder.decode(last as Uint8Array);
+  }
+  const standard = fromWireHeaders(wire);
+  return {
+    body: record.value ? bytes(record.value) : EMPTY,
+    headers: standard.headers,
+    contentType: standard.contentType,
+    correlationId: standard.correlationId,
+    replyTo: standard.replyTo,
+    messageId: standard.messageId,
+    key: record.key ? decoder.decode(record.key) : undefined,
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * Options of the Kafka plugin, validated with arktype when the broker is created (broker options) or when
+ * a subscriber starts / a message is published (their options), and `kafka://` URL parsing.
+ *
+ * @module
+ */
+
+import { type } from "arktype";
+import { OptionError } from "@sluice/core";
+import { redactUrl } from "@sluice/core/internal";
+
+/** TLS settings; `true` uses the runtime's default trust store. */
+export interface KafkaTlsOptions {
+  /** PEM certificate(s) of the authorities to trust. */
+  readonly ca?: string | readonly string[];
+  /** PEM client certificate, for mutual TLS. */
+  readonly cert?: string;
+  /** PEM private key of the client certificate. */
+  readonly key?: string;
+  /** Refuse servers whose certificate does not verify; true by default. */
+  readonly rejectUnauthorized?: boolean;
+  /** The server name to verify, when it differs from the host. */
+  readonly servername?: string;
+}
+
+/** SASL authentication. Credentials are never logged. */
+export interface KafkaSaslOptions {
+  /** `plain`, `scram-sha-256` or `scram-sha-512`. */
+  readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+  /** The user name. */
+  readonly username: string;
+  /** The password. */
+  readonly password: string;
+}
+
+/** How a topic is created when the app declares it. */
+export interface KafkaTopicOptions {
+  /** Number of partitions; the broker's `num.partitions` by default. */
+  readonly partitions?: number;
+  /** Replication factor; the broker's `default.replication.factor` by default. */
+  readonly replicationFactor?: number;
+  /** Topic configuration entries, e.g. `{ "retention.ms": "60000" }`. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/** Consumer settings shared by every subscriber of a broker (each can override them). */
+export interface KafkaConsumerOptions {
+  /** Milliseconds without heartbeat after which the group coordinator drops a member; 30 000 by default. */
+  readonly sessionTimeout?: number;
+  /** Milliseconds between heartbeats; 3000 by default. */
+  readonly heartbeatInterval?: number;
+  /** Milliseconds members get to rejoin during a rebalance; 60 000 by default. */
+  readonly rebalanceTimeout?: number;
+  /** Longest a fetch waits on the broker for data, in ms; 1000 by default. */
+  readonly maxWaitTime?: number;
+  /** Bytes fetched per partition at most; 1 MiB by default. */
+  readonly maxBytesPerPartition?: number;
+}
+
+/** Options of the Kafka broker, beside the core's `BrokerOptions`. */
+export interface KafkaOptions {
+  /** Bootstrap brokers, `host:port`; or a `kafka://host:port[,host2:port]` URL. Default `localhost:9092`. */
+  readonly brokers?: string | readonly string[];
+  /** The client id the brokers see; `sluice` by default. */
+  readonly clientId?: string;
+  /** TLS: `true` or settings. */
+  readonly ssl?: boolean | KafkaTlsOptions;
+  /** SASL authentication (use it with `ssl` outside a trusted network). */
+  readonly sasl?: KafkaSaslOptions;
+  /** Milliseconds to wait for a TCP connection; 3000 by default. */
+  readonly connectionTimeout?: number;
+  /** Milliseconds to wait for a broker's answer; 30 000 by default. */
+  readonly requestTimeout?: number;
+  /** Consumer settings for every subscriber. */
+  readonly consumer?: KafkaConsumerOptions;
+  /** `acks` of publishes: -1 (all in-sync replicas, the default), 1 (leader) or 0 (none). */
+  readonly acks?: -1 | 0 | 1;
+  /** Compression of publishes: `none` (the default) or `gzip`. */
+  readonly compression?: "none" | "gzip";
+  /** How topics the app declares are created when missing (a subscriber's or publish's `topic` overrides it). */
+  readonly topic?: KafkaTopicOptions;
+  /** Milliseconds between checks for new topics matching a pattern subscription; 5000 by default. */
+  readonly discoveryInterval?: number;
+  /** Milliseconds a `nack()` without a delay waits before the message is delivered again; 100 by default. */
+  readonly nackDelay?: number;
+}
+
+/** Kafka options of a subscriber, beside the core's `SubscriberOptions`. */
+export interface KafkaSubscribeOptions extends KafkaConsumerOptions {
+  /**
+   * Where a group without committed offsets starts: `latest` (the default: messages published after the
+   * subscriber started) or `earliest` (everything the topic holds).
+   */
+  readonly from?: "earliest" | "latest";
+  /** Creates the subscribed topic(s) with these settings when missing. */
+  readonly topic?: KafkaTopicOptions;
+  /** Treat the channel as a regular expression over topic names, even without `{param}`. */
+  readonly pattern?: boolean;
+}
+
+/** Kafka options of a publish, beside the core's `PublishOptions`. */
+export interface KafkaPublishOptions {
+  /** The record key: picks the partition (murmur2, as Kafka's Java client) and keeps order per key. */
+  readonly key?: string | Uint8Array;
+  /** An explicit partition. */
+  readonly partition?: number;
+  /** The record timestamp (ms since the epoch or a Date); the producer's clock by default. */
+  readonly timestamp?: number | Date;
+  /** Overrides the broker's `acks`. */
+  readonly acks?: -1 | 0 | 1;
+  /** Overrides the broker's `compression`. */
+  readonly compression?: "none" | "gzip";
+  /** Creates the topic with these settings before the first publish to it when missing. */
+  readonly topic?: KafkaTopicOptions;
+}
+
+const positive = "number.integer > 0";
+const topicSchema = type({
+  "partitions?": positive,
+  "replicationFactor?": positive,
+  "config?": "Record<string, string>",
+});
+const consumerFields = {
+  "sessionTimeout?": positive,
+  "heartbeatInterval?": positive,
+  "rebalanceTimeout?": positive,
+  "maxWaitTime?": "number.integer >= 0",
+  "maxBytesPerPartition?": positive,
+} as const;
+const consumerSchema = type(consumerFields);
+const acks = "-1 | 0 | 1";
+const compression = "'none' | 'gzip'";
+
+const brokerSchema = type({
+  "brokers?": "string | string[]",
+  "clientId?": "string > 0",
+  "ssl?": type("boolean").or({
+    "ca?": "string | string[]",
+    "cert?": "string",
+    "key?": "string",
+    "rejectUnauthorized?": "boolean",
+    "servername?": "string",
+  }),
+  "sasl?": {
+    mechanism: "'plain' | 'scram-sha-256' | 'scram-sha-512'",
+    username: "string",
+    password: "string",
+  },
+  "connectionTimeout?": positive,
+  "requestTimeout?": positive,
+  "consumer?": consumerSchema,
+  "acks?": acks,
+  "compression?": compression,
+  "topic?": topicSchema,
+  "discoveryInterval?": positive,
+  "nackDelay?": "number >= 0",
+});
+
+const subscribeSchema = type({
+  ...consumerFields,
+  "from?": "'earliest' | 'latest'",
+  "topic?": topicSchema,
+  "pattern?": "boolean",
+});
+
+const publishSchema = type({
+  "key?": type("string").or(type.instanceOf(Uint8Array)),
+  "partition?": "number.integer >= 0",
+  "timestamp?": type("number").or(type.instanceOf(Date)),
+  "acks?": acks,
+  "compression?": compression,
+  "topic?": topicSchema,
+});
+
+const BROKER_KEYS = Object.keys(brokerSchema.props ?? {});
+
+function check<T>(schema: { (value: unknown): unknown }, value: unknown, what: string): T {
+  const out = schema(value);
+  if (out instanceof type.errors) {
+    // The summary names the option and what is allowed, never the value of a credential.
+    throw new OptionError(`Invalid ${what}: ${out.summary}`);
+  }
+  return out as T;
+}
+
+function pick(options: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
+  return picked;
+}
+
+/** Validates the Kafka options among a broker's options; throws an `OptionError` naming the bad one. */
+export function parseKafkaOptions(options: Record<string, unknown>): KafkaOptions {
+  const parsed = check<KafkaOptions>(brokerSchema, pick(options, BROKER_KEYS), "Kafka broker option");
+  brokerList(parsed.brokers);
+  return parsed;
+}
+
+const SUBSCRIBE_KEYS = [...Object.keys(consumerFields).map((k) => k.slice(0, -1)), "from", "topic", "pattern"];
+
+/** Validates a subscriber's Kafka options. */
+export function parseSubscribeOptions(options: Record<string, unknown>, channel: string): KafkaSubscribeOptions {
+  return check(subscribeSchema, pick(options, SUBSCRIBE_KEYS), `Kafka option of subscriber ${channel}`);
+}
+
+const PUBLISH_KEYS = ["key", "partition", "timestamp", "acks", "compression", "topic"];
+
+/** Validates a publish's Kafka options. */
+export function parsePublishOptions(options: Record<string, unknown>, channel: string): KafkaPublishOptions {
+  for (const key of PUBLISH_KEYS) if (options[key] !== undefined) {
+    return check(publishSchema, pick(options, PUBLISH_KEYS), `Kafka publish option for ${channel}`);
+  }
+  return {};
+}
+
+/** `host:port` entries from the `brokers` option; a bare host gets port 9092. */
+export function brokerList(brokers: string | readonly string[] | undefined): string[] {
+  const list = brokers === undefined ? ["localhost:9092"] : typeof brokers === "string" ? parseKafkaUrl(brokers) : [
+    ...brokers,
+  ];
+  if (list.length === 0) throw new OptionError("Invalid Kafka broker option: brokers must name at least one host:port");
+  return list.map((entry) => {
+    const hostPort = entry.replace(/^kafka:\/\//, "");
+    if (!/^[^\s,/@]+$/.test(hostPort)) {
+      throw new OptionError(`Invalid Kafka broker option: brokers entry "${redactUrl(entry)}" is not host:port`);
+    }
+    return /:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`;
+  });
+}
+
+/**
+ * Parses `kafka://[user:password@]host:port[,host2:port][?sasl=scram-sha-256&ssl=true&clientId=x]` into
+ * broker addresses; see {@linkcode urlOptions} for the credentials and flags.
+ */
+export function parseKafkaUrl(url: string): string[] {
+  const rest = url.replace(/^kafka:\/\//, "").replace(/^[^@/]*@/, "").replace(/[/?].*$/, "");
+  return rest.split(",").filter(Boolean).map((hostPort) => (/:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`));
+}
+
+/** The broker options a `kafka://` URL carries: brokers, SASL credentials, `ssl`, `clientId`. */
+export function urlOptions(url: URL | string): KafkaOptions {
+  const text = String(url);
+  if (!/^kafka:\/\//.test(text)) {
+    throw new OptionError(`"${redactUrl(text)}" is not a Kafka URL: write it like kafka://localhost:9092`);
+  }
+  const brokers = parseKafkaUrl(text);
+  const credentials = /^kafka:\/\/([^@/]*)@/.exec(text)?.[1];
+  const query = new URLSearchParams(/\?(.*)$/.exec(text)?.[1] ?? "");
+  const options: Record<string, unknown> = { brokers };
+  if (credentials) {
+    const [user, password = ""] = credentials.split(":");
+    options.sasl = {
+      mechanism: query.get("sasl") ?? "plain",
+      username: decodeURIComponent(user ?? ""),
+      password: decodeURIComponent(password),
+    };
+  }
+  const ssl = query.get("ssl") ?? query.get("tls");
+  if (ssl !== null) options.ssl = ssl === "" || ssl === "1" || ssl === "true";
+  const clientId = query.get("clientId");
+  if (clientId) options.clientId = clientId;
+  return options as KafkaOptions;
+}
+
+/** The broker's URL for logs and docs: brokers only, never credentials. */
+export function displayUrl(brokers: readonly string[]): string {
+  return `kafka://${brokers.join(",")}`;
+}

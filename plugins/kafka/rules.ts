@@ -1,0 +1,60 @@
+/**
+ * How Kafka names channels. A channel is a topic, a comma-separated list of topics, or a topic pattern (a
+ * regular expression). `{param}` in a template becomes `[^.]+`, one dot-separated level, so
+ * `logs.{level}` matches `logs.info` but neither `other.info` nor `logs.x.deep`.
+ *
+ * @module
+ */
+
+import type { ChannelRules } from "@sluice/core";
+
+const PARAM = /\{([A-Za-z_][\w-]*)\}/g;
+const LITERAL = /^[A-Za-z0-9._-]+$/;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Whether a channel is a topic pattern (a regular expression) rather than topic names. */
+export function isTopicPattern(channel: string): boolean {
+  return !channel.split(",").every((part) => LITERAL.test(part));
+}
+
+/** The topics of a channel that names topics: `a,b` → `["a", "b"]`. */
+export function topicList(channel: string): string[] {
+  return channel.split(",").filter(Boolean);
+}
+
+const compiled = new Map<string, RegExp>();
+
+/** The anchored regular expression of a topic pattern. */
+export function topicRegExp(pattern: string): RegExp {
+  let regex = compiled.get(pattern);
+  if (!regex) {
+    regex = new RegExp(`^(?:${pattern})$`);
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(pattern, regex);
+  }
+  return regex;
+}
+
+/** Whether a topic belongs to a channel (a topic, a list or a pattern). */
+export function topicMatches(channel: string, topic: string): boolean {
+  if (channel === topic) return true;
+  if (!isTopicPattern(channel)) return topicList(channel).includes(topic);
+  return topicRegExp(channel).test(topic);
+}
+
+/** Kafka's channel rules: `.` separates levels, `{param}` is one level of a topic pattern. */
+export const kafkaRules: ChannelRules = {
+  separator: ".",
+  pattern(template: string): string {
+    if (!PARAM.test(template)) return template;
+    PARAM.lastIndex = 0;
+    return template
+      .split(PARAM)
+      .map((part, i) => (i % 2 === 1 ? "[^.]+" : escapeRegExp(part)))
+      .join("");
+  },
+  matches: topicMatches,
+};
