@@ -97,6 +97,7 @@ export async function subscribeOwnConnection(
   };
 
   const prepare = (c: MqttClient): void => {
+    client = c;
     const internal = c as unknown as { _sendPacket: SendPacket };
     const original = internal._sendPacket.bind(c);
     send = original;
@@ -141,7 +142,7 @@ export async function subscribeOwnConnection(
     });
   };
 
-  client = await openClient(
+  const opened = await openClient(
     options,
     {
       clientId,
@@ -155,7 +156,7 @@ export async function subscribeOwnConnection(
   );
 
   try {
-    const granted = await client.subscribeAsync(filter, {
+    const granted = await opened.subscribeAsync(filter, {
       qos,
       ...(v5 ? { rh: mqtt.retainHandling ?? 0 } : {}),
     });
@@ -166,7 +167,7 @@ export async function subscribeOwnConnection(
       );
     }
   } catch (error) {
-    await closeClient(client, 500);
+    await closeClient(opened, 500);
     if (error instanceof ConnectionError) throw error;
     throw new ConnectionError(
       `Cannot subscribe to ${filter} on ${options.safeUrl}: ${(error as Error).message}`,

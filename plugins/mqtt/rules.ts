@@ -59,7 +59,7 @@ function filterProblem(filter: string): string | undefined {
 /** Throws an {@linkcode OptionError} unless `topic` is a topic a message can be published to. */
 export function assertTopic(topic: string): void {
   if (topic.length === 0) throw new OptionError("Cannot publish to an empty MQTT topic");
-  if (/[+#\u0000]/.test(topic)) {
+  if (/[+#]/.test(topic) || topic.includes("\u0000")) {
     throw new OptionError(
       `Cannot publish to "${topic}": MQTT topic names cannot contain the wildcards + and # (or NUL)`,
     );
@@ -68,7 +68,7 @@ export function assertTopic(topic: string): void {
 
 /** Throws an {@linkcode OptionError} unless `group` can name a shared subscription. */
 export function assertGroup(group: string): void {
-  if (group.length === 0 || /[/+#\u0000]/.test(group)) {
+  if (group.length === 0 || /[/+#]/.test(group) || group.includes("\u0000")) {
     throw new OptionError(
       `Invalid group "${group}": an MQTT shared-subscription name must be non-empty, without / + or #`,
     );
