@@ -8,14 +8,7 @@
 
 import type { Context } from "./context.ts";
 import type { IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import {
-  BatchFailure,
-  DecodeError,
-  describeError,
-  OptionError,
-  SluiceError,
-  ValidationError,
-} from "./errors.ts";
+import { BatchFailure, describeError, OptionError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage, type Message } from "./message.ts";
 import { composeConsume, type Middleware } from "./middleware.ts";
@@ -25,8 +18,9 @@ import type { Router } from "./router.ts";
 import { type Infer, type StandardSchemaV1, validate } from "./schema.ts";
 import { pathExtractor } from "./channel.ts";
 import { Limiter, sleep } from "./_limiter.ts";
-import type { Broker, PublishOptions, Reply, RequestCallOptions } from "./broker.ts";
 import type { Codec } from "./codec.ts";
+import { applyErrorPolicy, NoHandlerError } from "./_failure.ts";
+import { MessageContext } from "./_message_context.ts";
 
 /** Retrying a failed handler in the process, with exponential back-off, before the error policy applies. */
 export interface RetryPolicy {
@@ -129,62 +123,7 @@ export class Handler<Body = unknown, Path = Readonly<Record<string, string>>, Re
   }
 }
 
-class NoHandlerError extends SluiceError {}
-
 const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
-import { ERROR_HEADER } from "./wire.ts";
-
-/** A context bound to one message. */
-class MessageContext implements Context<Readonly<Record<string, string>>> {
-  readonly message: ConsumedMessage;
-  readonly subscriber: string;
-  readonly #broker: Broker;
-  readonly #base: Logger;
-  #logger: Logger | undefined;
-  #state: Map<string, unknown> | undefined;
-  /** The messages of a batch, for batch handlers. */
-  readonly batch: readonly ConsumedMessage[] | undefined;
-
-  constructor(
-    broker: Broker,
-    base: Logger,
-    subscriber: string,
-    message: ConsumedMessage,
-    batch?: ConsumedMessage[],
-  ) {
-    this.#broker = broker;
-    this.#base = base;
-    this.subscriber = subscriber;
-    this.message = message;
-    this.batch = batch;
-  }
-  get path(): Readonly<Record<string, string>> {
-    return this.message.path;
-  }
-  get logger(): Logger {
-    return (this.#logger ??= this.#base.child({
-      messageId: this.message.messageId,
-      correlationId: this.message.correlationId,
-    }));
-  }
-  get state(): Map<string, unknown> {
-    return (this.#state ??= new Map());
-  }
-  publish(body: unknown, channel: string, options: PublishOptions = {}): Promise<void> {
-    return this.#broker.publish(body, channel, {
-      correlationId: this.message.correlationId ?? this.message.messageId,
-      ...options,
-    });
-  }
-  request<S extends StandardSchemaV1 | undefined = undefined>(
-    body: unknown,
-    channel: string,
-    options: RequestCallOptions<S> = {},
-  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>> {
-    // A request gets a correlation id of its own: replies are matched by it, so it must be unique.
-    return this.#broker.request(body, channel, options);
-  }
-}
 
 interface Pending {
   readonly incoming: IncomingMessage;
@@ -454,83 +393,8 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   }
 
   /** Applies the error policy to a message that failed for good. */
-  async #fail(message: ConsumedMessage, error: unknown): Promise<void> {
-    const options = this.#options;
-    const broker = this.#router.broker;
-    const badInput = error instanceof DecodeError || error instanceof ValidationError ||
-      error instanceof NoHandlerError;
-    const fields = {
-      messageId: message.messageId,
-      correlationId: message.correlationId,
-      channel: message.channel,
-      error: describeError(error),
-    };
-    if ((options.ack ?? "auto") === "manual" || message.settlement) {
-      this.#logger!.error(`Message ${message.messageId} failed: ${describeError(error)}`, fields);
-      return;
-    }
-    if (options.deadLetter) {
-      try {
-        await broker.driver.publish(options.deadLetter, {
-          body: message.raw,
-          headers: {
-            ...message.headers,
-            [ERROR_HEADER]: describeError(error),
-            "x-sluice-original-channel": message.channel,
-          },
-          contentType: message.contentType,
-          correlationId: message.correlationId,
-          messageId: message.messageId,
-        }, {});
-        this.#logger!.error(
-          `Message ${message.messageId} failed: ${
-            describeError(error)
-          }; sent to dead-letter ${options.deadLetter}`,
-          { ...fields, policy: "dead-letter" },
-        );
-        await message.ack();
-      } catch (deadLetterError) {
-        this.#logger!.error(
-          `Message ${message.messageId} failed and could not be dead-lettered (${
-            describeError(deadLetterError)
-          }); returned for redelivery`,
-          { ...fields, policy: "nack" },
-        );
-        await message.nack({ delay: this.#backoff(message) });
-      }
-      return;
-    }
-    if (options.onError === "nack" && !badInput) {
-      const delay = this.#backoff(message);
-      this.#logger!.error(
-        `Message ${message.messageId} failed: ${
-          describeError(error)
-        }; returned for redelivery in ${delay} ms`,
-        { ...fields, policy: "nack" },
-      );
-      await message.nack({ delay });
-      return;
-    }
-    this.#logger!.error(`Message ${message.messageId} failed: ${describeError(error)}; rejected`, {
-      ...fields,
-      policy: "reject",
-    });
-    await message.reject();
-    if (message.replyTo) {
-      await broker.publish(describeError(error), message.replyTo, {
-        correlationId: message.correlationId ?? message.messageId,
-        headers: { [ERROR_HEADER]: describeError(error) },
-      }).catch(() => undefined);
-    }
-  }
-
-  /** Redelivery back-off from the retry policy and how often the message was delivered. */
-  #backoff(message: ConsumedMessage): number {
-    const retry = this.#options.retry;
-    const policy = typeof retry === "object" ? retry : {};
-    const base = policy.delay ?? 100;
-    const count = Math.max(1, message.deliveryCount ?? 1);
-    return Math.min(base * (policy.factor ?? 2) ** (count - 1), policy.maxDelay ?? 30_000);
+  #fail(message: ConsumedMessage, error: unknown): Promise<void> {
+    return applyErrorPolicy(message, error, this.#options, this.#router.broker, this.#logger!);
   }
 
   // ── batches ────────────────────────────────────────────────────────────────────────────────────

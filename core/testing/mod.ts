@@ -92,6 +92,9 @@ export async function testBroker<B extends Broker>(
   try {
     await broker.start();
   } catch (error) {
+    // A start that failed after connecting (a subscriber's declaration refused) leaves the broker
+    // connected: close it first, or restoring the driver throws and hides the real error.
+    await broker.close().catch(() => undefined);
     setTestingMode(broker, false);
     if (original) replaceDriver(broker, original);
     throw error;

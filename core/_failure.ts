@@ -1,0 +1,98 @@
+/**
+ * What happens to a message that failed for good: dead-lettered, returned for redelivery with back-off, or
+ * rejected — always with one error line that names the message.
+ *
+ * @module
+ */
+
+import type { Broker } from "./broker.ts";
+import { DecodeError, describeError, SluiceError, ValidationError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { ConsumedMessage } from "./message.ts";
+import type { SubscriberOptions } from "./subscriber.ts";
+import { ERROR_HEADER } from "./wire.ts";
+
+/** No handler's filter accepted the message. */
+export class NoHandlerError extends SluiceError {}
+
+/** Applies the subscriber's error policy to a message that failed for good. */
+export async function applyErrorPolicy(
+  message: ConsumedMessage,
+  error: unknown,
+  options: SubscriberOptions,
+  broker: Broker,
+  logger: Logger,
+): Promise<void> {
+  const badInput = error instanceof DecodeError || error instanceof ValidationError ||
+    error instanceof NoHandlerError;
+  const fields = {
+    messageId: message.messageId,
+    correlationId: message.correlationId,
+    channel: message.channel,
+    error: describeError(error),
+  };
+  if ((options.ack ?? "auto") === "manual" || message.settlement) {
+    logger.error(`Message ${message.messageId} failed: ${describeError(error)}`, fields);
+    return;
+  }
+  if (options.deadLetter) {
+    try {
+      await broker.driver.publish(options.deadLetter, {
+        body: message.raw,
+        headers: {
+          ...message.headers,
+          [ERROR_HEADER]: describeError(error),
+          "x-sluice-original-channel": message.channel,
+        },
+        contentType: message.contentType,
+        correlationId: message.correlationId,
+        messageId: message.messageId,
+      }, {});
+      logger.error(
+        `Message ${message.messageId} failed: ${
+          describeError(error)
+        }; sent to dead-letter ${options.deadLetter}`,
+        { ...fields, policy: "dead-letter" },
+      );
+      await message.ack();
+    } catch (deadLetterError) {
+      logger.error(
+        `Message ${message.messageId} failed and could not be dead-lettered (${
+          describeError(deadLetterError)
+        }); returned for redelivery`,
+        { ...fields, policy: "nack" },
+      );
+      await message.nack({ delay: backoff(message, options) });
+    }
+    return;
+  }
+  if (options.onError === "nack" && !badInput) {
+    const delay = backoff(message, options);
+    logger.error(
+      `Message ${message.messageId} failed: ${describeError(error)}; returned for redelivery in ${delay} ms`,
+      { ...fields, policy: "nack" },
+    );
+    await message.nack({ delay });
+    return;
+  }
+  logger.error(`Message ${message.messageId} failed: ${describeError(error)}; rejected`, {
+    ...fields,
+    policy: "reject",
+  });
+  await message.reject();
+  if (message.replyTo) {
+    await broker.publish(describeError(error), message.replyTo, {
+      correlationId: message.correlationId ?? message.messageId,
+      headers: { [ERROR_HEADER]: describeError(error) },
+    }).catch(() => undefined);
+  }
+}
+
+/** Redelivery back-off from the retry policy and how often the message was delivered. */
+export function backoff(message: ConsumedMessage, options: SubscriberOptions): number {
+  const retry = options.retry;
+  const policy = typeof retry === "object" ? retry : {};
+  const base = policy.delay ?? 100;
+  const count = Math.max(1, message.deliveryCount ?? 1);
+  return Math.min(base * (policy.factor ?? 2) ** (count - 1), policy.maxDelay ?? 30_000);
+}
