@@ -130,7 +130,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
     headers: v5,
   };
   let connected = false;
-  const handles = new Set<SubscriptionHandle>();
+  const handles = new Set<SubscriptionHandle & { drop(): void }>();
 
   const assertConnected = (): void => {
     if (!connected) throw new StateError(`Not connected to the emulated ${resolved.safeUrl}`);
@@ -147,7 +147,9 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       return Promise.resolve();
     },
     async close() {
-      await Promise.all([...handles].map((h) => h.stop()));
+      const all = [...handles];
+      await Promise.all(all.map((h) => h.stop()));
+      for (const handle of all) handle.drop();
       handles.clear();
       connected = false;
     },
@@ -200,6 +202,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
         }
       }
       let stopped = false;
+      const open = new Set<(outcome: Outcome) => void>();
       const cancel = queue.consume(prefetch, (incoming) =>
         new Promise<void>((resolve) => {
           const packet = incoming.raw as MqttPacket;
@@ -212,12 +215,17 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
               messageId: incoming.messageId,
             }
             : { headers: {}, contentType: inferContentType(incoming.body) };
+          let done = false;
           const settle = (outcome: Outcome): void => {
+            if (done) return;
+            done = true;
+            open.delete(settle);
             // MQTT has no reject: either way the message is acknowledged. Abandoned ones stay for the session.
             if (outcome === "abandon") void incoming.nack();
             else void incoming.ack();
             resolve();
           };
+          open.add(settle);
           const raw: MqttPacket = { ...packet, dup: incoming.redelivered === true };
           handOver(deliver, {
             channel: incoming.channel,
@@ -230,12 +238,15 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
             live: () => !stopped,
           });
         }));
-      const handle: SubscriptionHandle = {
+      const handle: SubscriptionHandle & { drop(): void } = {
+        // The connection ends with messages unsettled: their acknowledgements never reach the broker.
+        drop() {
+          for (const settle of [...open]) settle("abandon");
+        },
         stop() {
           if (stopped) return Promise.resolve();
           stopped = true;
           cancel();
-          handles.delete(handle);
           if (sharedKey !== undefined) {
             if (queue.consumers === 0) {
               emulator.shared.delete(sharedKey);
