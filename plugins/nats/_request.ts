@@ -1,0 +1,75 @@
+/**
+ * Native request/reply on one shared inbox subscription (`_INBOX.<id>.*`), as nats.js muxes requests, but
+ * with the reply subject also in FastStream's `reply_to` header: a JetStream consumer (whose `msg.reply`
+ * is the ack subject) can answer too. NATS's "no responders" status ends a request at once.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "@sluice/core";
+import type { IncomingMessage } from "@sluice/core";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { coreIncoming } from "./message.ts";
+import { NoRespondersError } from "./errors.ts";
+
+/** Waits for replies addressed to `<prefix>.<token>`. */
+export class ReplyInbox {
+  readonly #prefix: string;
+  readonly #pending = new Map<string, (msg: Msg) => void>();
+  readonly #sub: Subscription;
+  #next = 0;
+
+  /** Subscribes the inbox on `nc`. */
+  constructor(nc: NatsConnection) {
+    this.#prefix = `_INBOX.${crypto.randomUUID().replaceAll("-", "")}`;
+    this.#sub = nc.subscribe(`${this.#prefix}.*`, {
+      callback: (error, msg) => {
+        if (error) return;
+        const token = msg.subject.slice(this.#prefix.length + 1);
+        this.#pending.get(token)?.(msg);
+      },
+    });
+  }
+
+  /**
+   * Sends with `send(replySubject)` and waits for the reply; a "no responders" status rejects with a
+   * {@linkcode NoRespondersError}, silence with a {@linkcode TimeoutError}.
+   */
+  async request(
+    channel: string,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    send: (reply: string) => Promise<void> | void,
+  ): Promise<IncomingMessage> {
+    const token = (++this.#next).toString(36);
+    const reply = `${this.#prefix}.${token}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const answer = new Promise<Msg>((resolve, reject) => {
+      this.#pending.set(token, (msg) => {
+        if (msg.headers?.code === 503) {
+          reject(new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`));
+        } else resolve(msg);
+      });
+      timer = setTimeout(
+        () => reject(new TimeoutError(`No reply from ${channel} within ${timeout} ms`)),
+        timeout,
+      );
+      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      await send(reply);
+      return coreIncoming(await answer, () => undefined);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      this.#pending.delete(token);
+    }
+  }
+
+  /** Unsubscribes. */
+  close(): void {
+    this.#sub.unsubscribe();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The NATS driver: one nats.js connection for core NATS, JetStream and key-value, loaded lazily. Core
+ * subscribers get subjects, wildcards and queue groups; JetStream subscribers (option `stream`, or every
+ * subscriber with the broker's `jetstream: true`) get acks, nak with delay and redelivery; `kv` subscribers
+ * watch a bucket's keys.
+ *
+ * @module
+ */
+
+import { ConnectionError, OptionError } from "@sluice/core";
+import type {
+  Capabilities,
+  Deliver,
+  Driver,
+  IncomingMessage,
+  Logger,
+  OutgoingMessage,
+  SubscriptionHandle,
+  SubscriptionSpec,
+} from "@sluice/core";
+import { describeError, importClient, redactUrl } from "@sluice/core/internal";
+import type { MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
+import type { JetStreamClient, JetStreamManager, JetStreamPublishOptions } from "@nats-io/jetstream";
+import type { Kvm } from "@nats-io/kv";
+import { type Connection, KnownStreams } from "./_connection.ts";
+import { subscribeCore } from "./_core.ts";
+import { declareStream, subscribeJetStream } from "./_jetstream.ts";
+import { openKeyValue, subscribeKv } from "./_kv_watch.ts";
+import { ReplyInbox } from "./_request.ts";
+import type { KeyValue } from "./kv.ts";
+import { wireHeaders } from "./message.ts";
+import {
+  type NatsOptions,
+  type NatsPublishOptions,
+  type NatsSubscribeOptions,
+  validatePublishOptions,
+  validateSubscribeOptions,
+} from "./options.ts";
+import { natsRules } from "./rules.ts";
+import { emulation } from "./emulation.ts";
+
+/** The NATS driver: the core's contract plus key-value buckets. */
+export interface NatsDriver extends Driver<NatsSubscribeOptions, NatsPublishOptions> {
+  /** A key-value bucket, created when it does not exist. */
+  kv(bucket: string): Promise<KeyValue>;
+}
+
+/** The driver's capabilities; `redelivery` only when subscribers are on JetStream by default. */
+export function natsCapabilities(jetstream: boolean): Capabilities {
+  return {
+    request: true,
+    batchPublish: true,
+    wildcards: true,
+    groups: true,
+    fanout: true,
+    redelivery: jetstream,
+    headers: true,
+  };
+}
+
+/** The servers of the options as a list. */
+export function serverList(options: NatsOptions): string[] {
+  const servers = options.servers ?? "nats://127.0.0.1:4222";
+  return typeof servers === "string" ? servers.split(",").map((s) => s.trim()) : [...servers];
+}
+
+/** Whether a subscriber consumes with JetStream. */
+export function usesJetStream(spec: SubscriptionSpec, brokerDefault: boolean): boolean {
+  const stream = (spec.options as NatsSubscribeOptions).stream;
+  if ((spec.options as { replies?: boolean }).replies) return false;
+  return stream === undefined ? brokerDefault : stream !== false;
+}
+
+async function connectionOptions(options: NatsOptions): Promise<NodeConnectionOptions> {
+  const client = await importClient("@nats-io/transport-node", () => import("@nats-io/transport-node"));
+  const result: NodeConnectionOptions = {
+    servers: serverList(options),
+    name: options.name,
+    maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+    reconnectTimeWait: options.reconnectTimeWait ?? 1000,
+    timeout: options.connectTimeout ?? 5000,
+  };
+  if (options.token) result.token = options.token;
+  if (options.user) {
+    result.user = options.user;
+    result.pass = options.pass;
+  }
+  if (options.nkeySeed) {
+    result.authenticator = client.nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed));
+  }
+  if (options.credentials) {
+    const { readFile } = await import("node:fs/promises");
+    let creds: Uint8Array;
+    try {
+      creds = await readFile(options.credentials);
+    } catch (error) {
+      throw new OptionError(
+        `Cannot read the NATS credentials file ${options.credentials}: ${describeError(error)}`,
+      );
+    }
+    result.authenticator = client.credsAuthenticator(creds);
+  }
+  if (options.tls) result.tls = options.tls === true ? {} : { ...options.tls };
+  return result;
+}
+
+function hint(error: unknown): string {
+  const text = describeError(error).toLowerCase();
+  if (text.includes("authorization") || text.includes("authentication")) {
+    return "Check the token, user and password, NKey seed or credentials file";
+  }
+  if (text.includes("tls") || text.includes("certificate")) return "Check the TLS options and certificates";
+  return "Is nats-server running and reachable?";
+}
+
+/** Logs the connection's outages and recoveries; the client reconnects and resubscribes by itself. */
+function logStatus(nc: NatsConnection, logger: Logger): void {
+  (async () => {
+    for await (const status of nc.status()) {
+      const server = "server" in status ? redactUrl(`nats://${String(status.server)}`) : "";
+      switch (status.type) {
+        case "disconnect":
+          logger.warn(`Lost the connection to NATS ${server}; reconnecting`);
+          break;
+        case "reconnect":
+          logger.info(`Reconnected to NATS ${server}; subscriptions resumed`);
+          break;
+        case "ldm":
+          logger.warn(`NATS ${server} entered lame duck mode; it will close soon`);
+          break;
+        case "error":
+          logger.error(`NATS error: ${describeError((status as { error?: unknown }).error)}`);
+          break;
+        case "slowConsumer":
+          logger.warn(
+            `NATS slow consumer on ${(status as { sub?: { getSubject(): string } }).sub?.getSubject()}`,
+          );
+          break;
+      }
+    }
+  })().catch(() => undefined);
+}
+
+/** Creates the NATS driver (not connected). */
+export function natsDriver(options: NatsOptions): NatsDriver {
+  const servers = serverList(options);
+  const url = servers.map((s) => redactUrl(s)).join(",");
+  const brokerJetStream = options.jetstream ?? false;
+  let connection: Connection | undefined;
+  let inbox: ReplyInbox | undefined;
+  let headersOf: (record: Record<string, string>) => MsgHdrs;
+
+  const live = (): Connection => {
+    if (!connection) throw new ConnectionError(`Not connected to ${url}: connect the broker first`);
+    return connection;
+  };
+
+  const useJetStream = (channel: string, publish: NatsPublishOptions): boolean =>
+    publish.jetstream ?? (publish.msgId !== undefined || live().streams.captures(channel));
+
+  const jsPublish = async (
+    channel: string,
+    message: OutgoingMessage,
+    publish: NatsPublishOptions,
+    extra: Record<string, string> = {},
+  ): Promise<void> => {
+    const js = await live().js();
+    const opts: Partial<JetStreamPublishOptions> = {
+      headers: headersOf({ ...wireHeaders(message), ...extra }),
+    };
+    if (publish.msgId) opts.msgID = publish.msgId;
+    if (publish.expectStream || publish.expectLastSequence !== undefined) {
+      opts.expect = {};
+      if (publish.expectStream) opts.expect.streamName = publish.expectStream;
+      if (publish.expectLastSequence !== undefined) opts.expect.lastSequence = publish.expectLastSequence;
+    }
+    await js.publish(channel, message.body, opts);
+  };
+
+  const driver: NatsDriver = {
+    name: "nats",
+    url,
+    capabilities: natsCapabilities(brokerJetStream),
+    rules: natsRules,
+
+    async connect({ logger }) {
+      const client = await importClient("@nats-io/transport-node", () => import("@nats-io/transport-node"));
+      const jsLib = await importClient("@nats-io/jetstream", () => import("@nats-io/jetstream"));
+      const kvLib = await importClient("@nats-io/kv", () => import("@nats-io/kv"));
+      let nc: NatsConnection;
+      try {
+        nc = await client.connect(await connectionOptions(options));
+      } catch (error) {
+        if (error instanceof OptionError) throw error;
+        throw new ConnectionError(`Cannot connect to ${url}: ${describeError(error)}. ${hint(error)}`, {
+          cause: error,
+        });
+      }
+      headersOf = (record) => {
+        const h = client.headers();
+        for (const [name, value] of Object.entries(record)) h.set(name, value);
+        return h;
+      };
+      logStatus(nc, logger);
+      let jsm: Promise<JetStreamManager> | undefined;
+      let js: JetStreamClient | undefined;
+      let kvm: Kvm | undefined;
+      connection = {
+        nc,
+        logger,
+        streams: new KnownStreams(),
+        jsm: () => (jsm ??= jsLib.jetstreamManager(nc).catch((error) => {
+          jsm = undefined;
+          throw new ConnectionError(
+            `JetStream is not available on ${url} (${describeError(error)}): start nats-server with -js`,
+            { cause: error },
+          );
+        })),
+        js: async () => (js ??= (await connection!.jsm(), jsLib.jetstream(nc))),
+        kvm: async () => (kvm ??= new kvLib.Kvm(await connection!.js())),
+      };
+      inbox = new ReplyInbox(nc);
+      for (const stream of options.streams ?? []) await declareStream(connection, stream);
+    },
+
+    async close() {
+      inbox?.close();
+      inbox = undefined;
+      const nc = connection?.nc;
+      connection = undefined;
+      if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    },
+
+    subscribe(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+      validateSubscribeOptions(spec.options, spec.template);
+      const conn = live();
+      if (spec.options.kv !== undefined) return subscribeKv(conn, spec, deliver);
+      if (usesJetStream(spec, brokerJetStream)) return subscribeJetStream(conn, spec, deliver);
+      return subscribeCore(conn, spec, deliver);
+    },
+
+    async publish(channel, message, publish) {
+      validatePublishOptions(publish, channel);
+      const { nc } = live();
+      if (useJetStream(channel, publish)) return await jsPublish(channel, message, publish);
+      nc.publish(channel, message.body, {
+        headers: headersOf(wireHeaders(message)),
+        ...(message.replyTo ? { reply: message.replyTo } : {}),
+      });
+    },
+
+    async publishBatch(channel, messages, publish) {
+      validatePublishOptions(publish, channel);
+      const { nc } = live();
+      if (useJetStream(channel, publish)) {
+        await Promise.all(messages.map((m) => jsPublish(channel, m, publish)));
+        return;
+      }
+      for (const message of messages) {
+        nc.publish(channel, message.body, { headers: headersOf(wireHeaders(message)) });
+      }
+      await nc.flush();
+    },
+
+    request(
+      channel,
+      message,
+      request: NatsPublishOptions & { readonly timeout: number; readonly signal?: AbortSignal },
+    ): Promise<IncomingMessage> {
+      validatePublishOptions(request, channel);
+      const { nc } = live();
+      const jetstream = useJetStream(channel, request);
+      return inbox!.request(channel, request.timeout, request.signal, (reply) => {
+        if (jetstream) return jsPublish(channel, message, request, { reply_to: reply });
+        nc.publish(channel, message.body, {
+          headers: headersOf({ ...wireHeaders(message), reply_to: reply }),
+          reply,
+        });
+      });
+    },
+
+    async ping() {
+      await live().nc.flush();
+    },
+
+    kv: (bucket) => openKeyValue(live(), bucket),
+    emulate: () => emulation(options),
+  };
+  return driver;
+}

@@ -1,0 +1,227 @@
+/**
+ * The NATS emulation behind `testBroker(broker)`: core subjects with `*` and `>` and queue groups (at most
+ * once: a nack drops the message, as on core NATS), JetStream streams and consumers (redelivery after nak
+ * or ack wait, max deliver, de-duplication by message id), key-value buckets with watches, and native
+ * request/reply with "no responders". Same options, same validation, same behaviour as the real driver.
+ *
+ * @module
+ */
+
+import { ConnectionError, OptionError, TimeoutError } from "@sluice/core";
+import type { IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import type { NatsDriver } from "./driver.ts";
+import { natsCapabilities, usesJetStream } from "./driver.ts";
+import { EmulatedJetStream } from "./_emulated_streams.ts";
+import { EmulatedBuckets } from "./_emulated_kv.ts";
+import { NoRespondersError } from "./errors.ts";
+import {
+  type NatsOptions,
+  type NatsPublishOptions,
+  validatePublishOptions,
+  validateSubscribeOptions,
+} from "./options.ts";
+import { natsRules } from "./rules.ts";
+
+/** The emulated driver; `idle()` tells the test broker when everything settled. */
+export interface NatsEmulation extends NatsDriver {
+  /** Resolves once nothing is queued, unsettled or scheduled for redelivery. */
+  idle(): Promise<void>;
+}
+
+interface Binding {
+  readonly pattern: string;
+  readonly queue: MemoryQueue;
+}
+
+const INBOX = "_INBOX.emulated.";
+
+/** Creates a fresh emulation of a NATS server with these broker options. */
+export function emulation(options: NatsOptions): NatsEmulation {
+  const activity = new Activity();
+  const jetstream = new EmulatedJetStream(activity);
+  const buckets = new EmulatedBuckets(activity);
+  const bindings = new Map<string, Binding>();
+  const pending = new Map<string, (message: IncomingMessage) => void>();
+  const brokerJetStream = options.jetstream ?? false;
+  let logger: Logger | undefined;
+  let connected = false;
+  let ids = 0;
+
+  const live = (): void => {
+    if (!connected) {
+      throw new ConnectionError("Not connected to the NATS emulation: connect the broker first");
+    }
+  };
+
+  const stored = (channel: string, message: OutgoingMessage): StoredMessage => ({
+    channel,
+    body: message.body,
+    headers: message.headers,
+    contentType: message.contentType,
+    correlationId: message.correlationId,
+    messageId: message.messageId,
+    replyTo: message.replyTo,
+  });
+
+  const jetstreamWanted = (channel: string, publish: NatsPublishOptions): boolean =>
+    publish.jetstream ?? (publish.msgId !== undefined || jetstream.captures(channel));
+
+  /** Routes like the server: streams capture, then core subscriptions get a copy. */
+  const route = (channel: string, message: OutgoingMessage, publish: NatsPublishOptions): void => {
+    const reply = pending.get(channel);
+    if (reply) {
+      const done = (): Promise<void> => Promise.resolve();
+      reply({ ...stored(channel, message), replyTo: undefined, ack: done, nack: done, reject: done });
+      return;
+    }
+    if (jetstreamWanted(channel, publish) && !jetstream.captures(channel)) {
+      throw new NoRespondersError(`No stream captures ${channel}: declare one (subscriber option stream)`);
+    }
+    const copy = stored(channel, message);
+    if (!jetstream.append(copy, publish.msgId)) return;
+    for (const binding of bindings.values()) {
+      if (natsRules.matches(binding.pattern, channel)) binding.queue.push(copy);
+    }
+  };
+
+  const hasResponder = (channel: string): boolean => {
+    if (jetstream.captures(channel)) return true;
+    for (const binding of bindings.values()) if (natsRules.matches(binding.pattern, channel)) return true;
+    return false;
+  };
+
+  const driver: NatsEmulation = {
+    name: "nats",
+    url: "nats://emulated",
+    capabilities: natsCapabilities(brokerJetStream),
+    rules: natsRules,
+
+    connect(context) {
+      logger = context.logger;
+      for (const stream of options.streams ?? []) jetstream.declare(stream);
+      connected = true;
+      return Promise.resolve();
+    },
+
+    close() {
+      connected = false;
+      for (const binding of bindings.values()) binding.queue.dispose();
+      bindings.clear();
+      jetstream.clear();
+      buckets.clear();
+      return Promise.resolve();
+    },
+
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      try {
+        validateSubscribeOptions(spec.options, spec.template);
+        live();
+        if (spec.options.kv !== undefined) return Promise.resolve(buckets.watch(spec, deliver));
+        if (usesJetStream(spec, brokerJetStream)) return Promise.resolve(jetstream.subscribe(spec, deliver));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const key = spec.group === undefined ? `#${++ids}` : `${spec.group}\u0000${spec.channel}`;
+      let binding = bindings.get(key);
+      if (!binding) {
+        let warned = false;
+        // Core NATS has no redelivery: a nacked message is gone (maxDeliveries 1), as on the server.
+        const queue = new MemoryQueue(key, {
+          activity,
+          maxDeliveries: 1,
+          deadLetter: (_message, reason) => {
+            if (reason !== "expired" || warned) return;
+            warned = true;
+            logger?.warn(
+              `Core NATS cannot redeliver: a nacked message of ${spec.channel} is dropped. ` +
+                `Consume with JetStream (subscriber option stream) for redelivery`,
+            );
+          },
+        });
+        binding = { pattern: spec.channel, queue };
+        bindings.set(key, binding);
+      }
+      const { queue } = binding;
+      const cancel = queue.consume(spec.prefetch, deliver);
+      return Promise.resolve({
+        stop() {
+          cancel();
+          if (queue.consumers === 0) {
+            bindings.delete(key);
+            queue.dispose();
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+
+    publish(channel, message, publish) {
+      try {
+        validatePublishOptions(publish, channel);
+        live();
+        route(channel, message, publish);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    async publishBatch(channel, messages, publish) {
+      for (const message of messages) await driver.publish(channel, message, publish);
+    },
+
+    request(channel, message, request) {
+      try {
+        validatePublishOptions(request, channel);
+        live();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const replyTo = `${INBOX}${++ids}`;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let onAbort: (() => void) | undefined;
+      const signal = request.signal;
+      return new Promise<IncomingMessage>((resolve, reject) => {
+        if (!hasResponder(channel)) {
+          reject(new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`));
+          return;
+        }
+        pending.set(replyTo, resolve);
+        timer = setTimeout(
+          () => reject(new TimeoutError(`No reply from ${channel} within ${request.timeout} ms`)),
+          request.timeout,
+        );
+        onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
+        signal?.addEventListener("abort", onAbort, { once: true });
+        route(channel, { ...message, replyTo }, request);
+      }).finally(() => {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
+        pending.delete(replyTo);
+      });
+    },
+
+    ping() {
+      try {
+        live();
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    kv(bucket) {
+      if (!/^[-\w]+$/.test(bucket)) {
+        return Promise.reject(
+          new OptionError(`Invalid bucket name "${bucket}": use letters, digits, '-' and '_'`),
+        );
+      }
+      return Promise.resolve(buckets.bucket(bucket));
+    },
+
+    emulate: () => emulation(options),
+    idle: () => activity.whenIdle(),
+  };
+  return driver;
+}
