@@ -143,7 +143,11 @@ const PublishSchema = type({
 });
 
 function check<T>(schema: (input: unknown) => unknown, input: unknown, what: string): T {
-  const out = schema(input);
+  // An option given as undefined counts as not given.
+  const defined = Object.fromEntries(
+    Object.entries(input as Record<string, unknown>).filter(([, value]) => value !== undefined),
+  );
+  const out = schema(defined);
   if (out instanceof type.errors) {
     throw new OptionError(`Invalid SQS ${what}: ${out.summary}`);
   }
