@@ -1,6 +1,6 @@
 // Runs a feature test on the emulation and, when SLUICE_MQTT_URL (or Docker) gives one, on the real broker.
 import { realBroker } from "../../../tests/_support/brokers.ts";
-import { createLogger, type Logger } from "@sluice/core";
+import { createLogger, type Logger, silentLogger } from "@sluice/core";
 import { type CapturedLogs, captureLogs } from "@sluice/core/testing";
 import { mqtt, type MqttBrokerOptions, MqttEmulator } from "../mod.ts";
 
@@ -20,13 +20,13 @@ export function targets(): Target[] {
   const list: Target[] = [{
     name: "emulation",
     real: false,
-    broker: (options = {}) => mqtt({ logLevel: "error", ...options, emulator }),
+    broker: (options = {}) => mqtt({ logger: silentLogger, ...options, emulator }),
   }];
   if (real) {
     list.push({
       name: "real",
       real: true,
-      broker: (options = {}) => mqtt({ logLevel: "error", ...options, url: real.url }),
+      broker: (options = {}) => mqtt({ logger: silentLogger, ...options, url: real.url }),
     });
   }
   return list;
