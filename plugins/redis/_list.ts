@@ -1,0 +1,251 @@
+/**
+ * A list consumed as a queue. Reliable by default: `BLMOVE` moves each message to this consumer's
+ * processing list (`<list>:processing:<consumer>`), `LREM` removes it once settled, and a heartbeat key
+ * (`<list>:consumer:<consumer>`) says the consumer lives. When a heartbeat expires — the process died
+ * mid-handler — any other consumer of the list moves that processing list back to the head of the queue,
+ * on start and then periodically: nothing is lost. Batches: after the blocking move, up to `prefetch - 1`
+ * more messages are moved at once by a script.
+ *
+ * @module
+ */
+
+import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import { describeError, sleep } from "@sluice/core/internal";
+import { buffer, bytes, type Client } from "./_client.ts";
+import type { ListSubscribeOptions } from "./options.ts";
+import { readMessage, withDeliveryCount } from "./message.ts";
+
+/** Moves up to ARGV[1] messages from KEYS[1] to KEYS[2]; returns them. */
+const MOVE_MANY = `local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not v then break end
+  out[i] = v
+end
+return out`;
+
+/** Moves a processing list (KEYS[1]) back to the head of its queue (KEYS[2]) unless its heartbeat (KEYS[3]) lives. */
+const RECOVER = `if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local n = 0
+while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do n = n + 1 end
+return n`;
+
+/** Returns a message to the head of its queue: removes it from processing, pushes the new bytes. */
+const REQUEUE = `redis.call('LREM', KEYS[1], 1, ARGV[1])
+return redis.call('LPUSH', KEYS[2], ARGV[2])`;
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/** One list consumer with its own blocking connection. */
+export class ListConsumer implements SubscriptionHandle {
+  readonly #commands: Client;
+  readonly #blocking: Client;
+  readonly #key: string;
+  readonly #processing: string;
+  readonly #heartbeat: string;
+  readonly #reliable: boolean;
+  readonly #recoverAfter: number;
+  readonly #prefetch: number;
+  readonly #deliver: Deliver;
+  readonly #logger: Logger;
+  readonly #consumer: string;
+  #running = true;
+  #unsettled = 0;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #beat: ReturnType<typeof setInterval> | undefined;
+  readonly #timers = new Map<ReturnType<typeof setTimeout>, () => Promise<void>>();
+
+  constructor(
+    commands: Client,
+    blocking: Client,
+    key: string,
+    options: ListSubscribeOptions,
+    prefetch: number,
+    deliver: Deliver,
+    logger: Logger,
+  ) {
+    this.#commands = commands;
+    this.#blocking = blocking;
+    this.#key = key;
+    this.#consumer = options.consumer ?? crypto.randomUUID();
+    this.#processing = `${key}:processing:${this.#consumer}`;
+    this.#heartbeat = `${key}:consumer:${this.#consumer}`;
+    this.#reliable = options.reliable ?? true;
+    this.#recoverAfter = options.recoverAfter ?? 15_000;
+    this.#prefetch = Math.max(1, prefetch);
+    this.#deliver = deliver;
+    this.#logger = logger;
+  }
+
+  /** The processing list of this consumer. */
+  get processing(): string {
+    return this.#processing;
+  }
+
+  /** Starts the heartbeat, recovers dead consumers' messages (and its own, if it restarted), starts reading. */
+  async start(): Promise<void> {
+    if (this.#reliable) {
+      // Our own processing list, left by an earlier run under the same consumer name, goes back first.
+      await this.#commands.eval(RECOVER, 3, this.#processing, this.#key, `${this.#heartbeat}:none`);
+      await this.#commands.set(this.#heartbeat, "1", "PX", this.#recoverAfter);
+      await this.#recover();
+      this.#beat = setInterval(() => {
+        this.#commands.set(this.#heartbeat, "1", "PX", this.#recoverAfter)
+          .then(() => this.#recover())
+          .catch((error) => this.#logger.warn(`List ${this.#key}: heartbeat failed: ${describeError(error)}`));
+      }, Math.max(100, Math.floor(this.#recoverAfter / 3)));
+    }
+    this.#loop = this.#run();
+  }
+
+  /** Moves back the processing lists of consumers whose heartbeat expired. */
+  async #recover(): Promise<void> {
+    const prefix = `${this.#key}:processing:`;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.#commands.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 100);
+      cursor = next;
+      for (const processing of keys) {
+        if (processing === this.#processing) continue;
+        const consumer = processing.slice(prefix.length);
+        const moved = await this.#commands.eval(
+          RECOVER,
+          3,
+          processing,
+          this.#key,
+          `${this.#key}:consumer:${consumer}`,
+        ) as number;
+        if (moved > 0) {
+          this.#logger.warn(
+            `List ${this.#key}: recovered ${moved} message(s) left unsettled by dead consumer ${consumer}`,
+          );
+        }
+      }
+    } while (cursor !== "0");
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      if (this.#unsettled >= this.#prefetch) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        continue;
+      }
+      try {
+        const room = this.#prefetch - this.#unsettled;
+        const batch = await this.#take(room);
+        failures = 0;
+        for (const item of batch) this.#hand(bytes(item), 1);
+      } catch (error) {
+        if (!this.#running) break;
+        failures++;
+        this.#logger.warn(`List ${this.#key}: read failed (${describeError(error)}); retrying`);
+        await sleep(Math.min(100 * 2 ** failures, 5000));
+      }
+    }
+  }
+
+  async #take(room: number): Promise<Uint8Array[]> {
+    const client = this.#blocking;
+    if (this.#reliable) {
+      const first = await client.blmoveBuffer(this.#key, this.#processing, "LEFT", "RIGHT", 2) as Uint8Array | null;
+      if (!first) return [];
+      if (room === 1) return [first];
+      const more = await client.callBuffer("EVAL", MOVE_MANY, 2, this.#key, this.#processing, room - 1) as Uint8Array[];
+      return [first, ...more];
+    }
+    const popped = await client.blpopBuffer(this.#key, 2) as [Uint8Array, Uint8Array] | null;
+    if (!popped) return [];
+    if (room === 1) return [popped[1]];
+    const more = await client.lpopBuffer(this.#key, room - 1) as unknown as Uint8Array[] | null;
+    return [popped[1], ...(more ?? [])];
+  }
+
+  #hand(raw: Uint8Array, count: number): void {
+    const fields = readMessage(raw);
+    const deliveries = Math.max(count, fields.deliveries + 1);
+    let open = true;
+    const settle = (work: () => Promise<unknown>): Promise<void> => {
+      if (!open || !this.#reliable) return Promise.resolve();
+      open = false;
+      return work().then(() => undefined);
+    };
+    const incoming: IncomingMessage = {
+      channel: this.#key,
+      body: fields.body,
+      headers: fields.headers,
+      contentType: fields.contentType,
+      correlationId: fields.correlationId,
+      messageId: fields.messageId,
+      replyTo: fields.replyTo,
+      redelivered: deliveries > 1,
+      deliveryCount: deliveries,
+      raw: { list: this.#key, data: raw },
+      ack: () => settle(() => this.#commands.lrem(this.#processing, 1, buffer(raw))),
+      reject: () => settle(() => this.#commands.lrem(this.#processing, 1, buffer(raw))),
+      nack: (options) =>
+        settle(() => {
+          const requeue = (): Promise<void> =>
+            this.#commands.eval(
+              REQUEUE,
+              2,
+              this.#processing,
+              this.#key,
+              buffer(raw),
+              buffer(withDeliveryCount(raw, deliveries)),
+            ).then(() => undefined);
+          const delay = options?.delay ?? 0;
+          if (delay <= 0) return requeue();
+          // The message waits in the processing list: if this process dies meanwhile it is recovered.
+          const timer = setTimeout(() => {
+            this.#timers.delete(timer);
+            requeue().catch((error) =>
+              this.#logger.warn(`List ${this.#key}: could not return a message: ${describeError(error)}`)
+            );
+          }, delay);
+          this.#timers.set(timer, requeue);
+          return Promise.resolve();
+        }),
+    };
+    this.#unsettled++;
+    this.#deliver(incoming)
+      .catch((error) => this.#logger.error(`Delivery failed on ${this.#key}: ${describeError(error)}`))
+      .finally(() => {
+        this.#unsettled--;
+        const wake = this.#wake;
+        this.#wake = undefined;
+        wake?.();
+      });
+  }
+
+  /** Stops reading; unsettled messages stay in the processing list until the core settles them. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#wake?.();
+    this.#blocking.disconnect();
+    await this.#loop?.catch(() => undefined);
+  }
+
+  /**
+   * After every message settled: returns delayed nacks and anything left unsettled to the queue, stops the
+   * heartbeat.
+   */
+  async close(): Promise<void> {
+    await this.stop();
+    clearInterval(this.#beat);
+    const pending = [...this.#timers];
+    this.#timers.clear();
+    for (const [timer, requeue] of pending) {
+      clearTimeout(timer);
+      await requeue().catch(() => undefined);
+    }
+    if (!this.#reliable || this.#commands.status !== "ready") return;
+    await this.#commands.eval(RECOVER, 3, this.#processing, this.#key, `${this.#heartbeat}:none`)
+      .catch(() => undefined);
+    await this.#commands.del(this.#heartbeat).catch(() => undefined);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Pub/Sub consumption on one shared subscriber connection: `SUBSCRIBE` for plain channels, `PSUBSCRIBE`
+ * for patterns (filtered client side so a `*` stays within one level). Pub/Sub has no acknowledgement:
+ * `ack()` and `reject()` do nothing, and `nack()` hands the message to the handler again, in this process,
+ * after its delay — a best effort the broker knows nothing of.
+ *
+ * @module
+ */
+
+import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import { bytes, type Client } from "./_client.ts";
+import { readMessage } from "./message.ts";
+import { isPattern, redisRules } from "./rules.ts";
+
+type Listener = (channel: string, body: Uint8Array) => void;
+
+/** The shared Pub/Sub connection and its listeners. */
+export class PubSub {
+  readonly #client: Client;
+  readonly #channels = new Map<string, Set<Listener>>();
+  readonly #patterns = new Map<string, Set<Listener>>();
+  readonly #logger: Logger;
+
+  constructor(client: Client, logger: Logger) {
+    this.#client = client;
+    this.#logger = logger;
+    const decoder = new TextDecoder();
+    client.on("messageBuffer", (channel: Uint8Array, message: Uint8Array) => {
+      const name = decoder.decode(channel);
+      for (const listener of this.#channels.get(name) ?? []) listener(name, bytes(message));
+    });
+    client.on("pmessageBuffer", (pattern: Uint8Array, channel: Uint8Array, message: Uint8Array) => {
+      const glob = decoder.decode(pattern);
+      const name = decoder.decode(channel);
+      // Redis's `*` crosses dots; Sluice's stays within a level.
+      if (!redisRules.matches(glob, name)) return;
+      for (const listener of this.#patterns.get(glob) ?? []) listener(name, bytes(message));
+    });
+  }
+
+  /** Subscribes `deliver` to a channel or pattern; resolves once Redis confirmed the subscription. */
+  async subscribe(channel: string, deliver: Deliver): Promise<SubscriptionHandle> {
+    const pattern = isPattern(channel);
+    const table = pattern ? this.#patterns : this.#channels;
+    let stopped = false;
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const hand = (incoming: IncomingMessage): void => {
+      deliver(incoming).catch((error) => this.#logger.error(`Delivery failed on ${channel}`, { error: String(error) }));
+    };
+    const listener: Listener = (name, body) => {
+      const fields = readMessage(body);
+      const make = (count: number): IncomingMessage => ({
+        channel: name,
+        body: fields.body,
+        headers: fields.headers,
+        contentType: fields.contentType,
+        correlationId: fields.correlationId,
+        messageId: fields.messageId,
+        replyTo: fields.replyTo,
+        redelivered: count > 1,
+        deliveryCount: count,
+        raw: { channel: name, pattern: pattern ? channel : undefined, data: body },
+        ack: () => Promise.resolve(),
+        reject: () => Promise.resolve(),
+        nack: (options) => {
+          if (stopped) return Promise.resolve();
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            if (!stopped) hand(make(count + 1));
+          }, options?.delay ?? 0);
+          timers.add(timer);
+          return Promise.resolve();
+        },
+      });
+      hand(make(1));
+    };
+    let set = table.get(channel);
+    if (!set) table.set(channel, (set = new Set()));
+    set.add(listener);
+    if (set.size === 1) {
+      if (pattern) await this.#client.psubscribe(channel);
+      else await this.#client.subscribe(channel);
+    }
+    return {
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        for (const timer of timers) clearTimeout(timer);
+        set.delete(listener);
+        if (set.size > 0) return;
+        table.delete(channel);
+        if (this.#client.status !== "ready") return;
+        if (pattern) await this.#client.punsubscribe(channel).catch(() => undefined);
+        else await this.#client.unsubscribe(channel).catch(() => undefined);
+      },
+    };
+  }
+}

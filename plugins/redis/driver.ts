@@ -1,0 +1,208 @@
+/**
+ * The Redis driver on ioredis: one connection for commands (auto-pipelined), one shared connection for
+ * Pub/Sub, and one blocking connection per list or stream consumer.
+ *
+ * @module
+ */
+
+import {
+  type Capabilities,
+  type ChannelRules,
+  type Deliver,
+  type Driver,
+  type DriverContext,
+  type Logger,
+  type OutgoingMessage,
+  StateError,
+  type SubscriptionHandle,
+  type SubscriptionSpec,
+} from "@sluice/core";
+import { buffer, type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
+import { ListConsumer } from "./_list.ts";
+import { PubSub } from "./_pubsub.ts";
+import { StreamConsumer } from "./_stream.ts";
+import { encodeMessage, STREAM_FIELD } from "./message.ts";
+import {
+  checkBrokerOptions,
+  type Endpoint,
+  endpoint,
+  type PublishTarget,
+  type RedisKind,
+  type RedisOptions,
+  type RedisPublishOptions,
+  type RedisSubscribeOptions,
+  resolvePublish,
+  resolveSubscription,
+} from "./options.ts";
+import { redisRules } from "./rules.ts";
+import { redisEmulation } from "./emulation.ts";
+
+/** The Redis driver. */
+export type RedisDriver = Driver<RedisSubscribeOptions, RedisPublishOptions>;
+
+const BASE = { request: false, batchPublish: true, headers: true };
+
+/**
+ * What each kind can do. Pub/Sub: wildcards and fan-out, no acknowledgement, so no redelivery and no
+ * competing groups. Lists: competing consumers and redelivery, no fan-out. Streams: consumer groups
+ * (competing inside, fan-out across), redelivery; no wildcards.
+ */
+export const KIND_CAPABILITIES: Readonly<Record<RedisKind, Capabilities>> = {
+  pubsub: { ...BASE, wildcards: true, groups: false, fanout: true, redelivery: false },
+  list: { ...BASE, wildcards: false, groups: true, fanout: false, redelivery: true },
+  stream: { ...BASE, wildcards: false, groups: true, fanout: true, redelivery: true },
+};
+
+/** The capabilities of a broker whose default kind is `kind`; without the envelope, no headers. */
+export function capabilitiesOf(options: RedisOptions): Capabilities {
+  const capabilities = KIND_CAPABILITIES[options.kind ?? "pubsub"];
+  return options.envelope === "none" ? { ...capabilities, headers: false } : capabilities;
+}
+
+/** Creates the real driver; options are validated here, the client is loaded on `connect()`. */
+export function redisDriver(options: RedisOptions = {}): RedisDriver {
+  checkBrokerOptions(options);
+  const at: Endpoint = endpoint(options);
+  const kind = options.kind ?? "pubsub";
+  const envelope = options.envelope ?? "binary";
+  const extra = { connectTimeout: options.connectTimeout ?? 10_000, ...options.client };
+  let Redis: ClientClass | undefined;
+  let logger: Logger | undefined;
+  let commands: Client | undefined;
+  let pubsub: Promise<PubSub> | undefined;
+  const subscriber: { client?: Client } = {};
+  const consumers = new Set<{ stop(): Promise<void>; close?(): Promise<void> }>();
+  const privateGroups: { key: string; group: string }[] = [];
+
+  const ready = (): Client => {
+    if (!commands) throw new StateError(`Not connected to ${at.safeUrl}: call broker.connect() first`);
+    return commands;
+  };
+
+  const blockingClient = async (): Promise<Client> =>
+    await open(createClient(Redis!, at, "consumer", logger!, extra), at);
+
+  const sharedPubSub = (): Promise<PubSub> => {
+    pubsub ??= (async () => {
+      const client = createClient(Redis!, at, "pubsub", logger!, extra);
+      subscriber.client = client;
+      await open(client, at);
+      return new PubSub(client, logger!);
+    })();
+    pubsub.catch(() => (pubsub = undefined));
+    return pubsub;
+  };
+
+  const target = (channel: string, publish: Record<string, unknown>): PublishTarget =>
+    resolvePublish(channel, publish, kind);
+
+  const send = (client: Client | ReturnType<Client["pipeline"]>, to: PublishTarget, body: Uint8Array) => {
+    const data = buffer(body) as never;
+    if (to.kind === "pubsub") return client.publish(to.key, data);
+    if (to.kind === "list") return client.rpush(to.key, data);
+    const trim = to.maxLen === undefined ? [] : ["MAXLEN", to.approximate ? "~" : "=", to.maxLen];
+    return (client.xadd as (...args: unknown[]) => unknown)(to.key, ...trim, "*", STREAM_FIELD, data);
+  };
+
+  const driver: RedisDriver = {
+    name: "redis",
+    url: at.safeUrl,
+    capabilities: capabilitiesOf(options),
+    rules: redisRules as ChannelRules,
+
+    async connect(context: DriverContext): Promise<void> {
+      logger = context.logger;
+      Redis ??= await loadClient();
+      commands = await open(createClient(Redis, at, "commands", logger, extra), at);
+    },
+
+    async close(): Promise<void> {
+      for (const consumer of consumers) await consumer.stop();
+      for (const consumer of consumers) await consumer.close?.();
+      consumers.clear();
+      for (const { key, group } of privateGroups.splice(0)) {
+        await commands?.xgroup("DESTROY", key, group).catch(() => undefined);
+      }
+      pubsub = undefined;
+      await shut(subscriber.client);
+      subscriber.client = undefined;
+      await shut(commands);
+      commands = undefined;
+    },
+
+    async subscribe(spec: SubscriptionSpec<RedisSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+      const client = ready();
+      const resolved = resolveSubscription(spec.channel, spec.options as Record<string, unknown>, kind);
+      if (resolved.kind === "pubsub") {
+        if (spec.group !== undefined) {
+          logger!.warn(
+            `Subscriber ${spec.template}: Redis Pub/Sub has no consumer groups, so group "${spec.group}" is ignored ` +
+              `and every subscriber gets every message; use { list: true } or { stream: true } to compete`,
+          );
+        }
+        return (await sharedPubSub()).subscribe(spec.channel, deliver);
+      }
+      const blocking = await blockingClient();
+      try {
+        let consumer: ListConsumer | StreamConsumer;
+        if (resolved.kind === "list") {
+          consumer = new ListConsumer(client, blocking, resolved.key, resolved.options, spec.prefetch, deliver, logger!);
+        } else {
+          const named = spec.group ?? resolved.options.group;
+          const group = named ?? `sluice-private-${crypto.randomUUID()}`;
+          consumer = new StreamConsumer(
+            client,
+            blocking,
+            resolved.key,
+            group,
+            resolved.options,
+            spec.prefetch,
+            deliver,
+            logger!,
+          );
+          if (named === undefined) privateGroups.push({ key: resolved.key, group });
+        }
+        await consumer.start();
+        consumers.add(consumer);
+        return { stop: () => consumer.stop() };
+      } catch (error) {
+        blocking.disconnect();
+        throw error;
+      }
+    },
+
+    async publish(channel: string, message: OutgoingMessage, publish: RedisPublishOptions): Promise<void> {
+      const client = ready();
+      const to = target(channel, publish as Record<string, unknown>);
+      await send(client, to, encodeMessage(message, envelope));
+    },
+
+    async publishBatch(
+      channel: string,
+      messages: readonly OutgoingMessage[],
+      publish: RedisPublishOptions,
+    ): Promise<void> {
+      const client = ready();
+      const to = target(channel, publish as Record<string, unknown>);
+      const encoded = messages.map((m) => buffer(encodeMessage(m, envelope)));
+      if (to.kind === "list") {
+        for (let i = 0; i < encoded.length; i += 1000) {
+          await client.rpush(to.key, ...(encoded.slice(i, i + 1000) as never[]));
+        }
+        return;
+      }
+      const pipeline = client.pipeline();
+      for (const body of encoded) send(pipeline, to, body);
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (failed) throw failed[0];
+    },
+
+    async ping(): Promise<void> {
+      await ready().ping();
+    },
+
+    emulate: () => redisEmulation(options),
+  };
+  return driver;
+}

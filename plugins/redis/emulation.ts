@@ -1,0 +1,184 @@
+/**
+ * The in-memory emulation of Redis, for `testBroker()`: Pub/Sub channels and patterns (fan-out to every
+ * subscriber, nothing kept for absent ones), lists as persistent queues with competing consumers and
+ * redelivery, and streams with consumer groups, pending entries, acknowledgement and claiming. Messages go
+ * through the same envelope encoding as on the wire, and the same options are validated.
+ *
+ * @module
+ */
+
+import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { EmulatedStream } from "./_emulated_stream.ts";
+import { encodeMessage, readMessage } from "./message.ts";
+import {
+  checkBrokerOptions,
+  type RedisOptions,
+  type RedisPublishOptions,
+  type RedisSubscribeOptions,
+  resolvePublish,
+  resolveSubscription,
+} from "./options.ts";
+import { redisRules } from "./rules.ts";
+import { capabilitiesOf } from "./driver.ts";
+
+/** The emulated driver, with a look inside for tests. */
+export interface RedisEmulation extends Driver<RedisSubscribeOptions, RedisPublishOptions> {
+  /** Resolves once nothing is queued for a present consumer, being handled or waiting for redelivery. */
+  idle(): Promise<void>;
+  /** The messages waiting in a list. */
+  listLength(key: string): number;
+  /** The entries of a stream, and per group how many are pending. */
+  streamInfo(key: string): { length: number; pending: Record<string, number> } | undefined;
+}
+
+/** Creates a fresh emulation of a Redis broker with these options. */
+export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
+  checkBrokerOptions(options);
+  const kind = options.kind ?? "pubsub";
+  const envelope = options.envelope ?? "binary";
+  const activity = new Activity();
+  const channels = new Map<number, { pattern: string; queue: MemoryQueue }>();
+  const lists = new Map<string, MemoryQueue>();
+  const streams = new Map<string, EmulatedStream>();
+  let connected = false;
+  let ids = 0;
+
+  const changed = (): void => activity.changed();
+  const list = (key: string): MemoryQueue => {
+    let queue = lists.get(key);
+    if (!queue) lists.set(key, (queue = new MemoryQueue(`list:${key}`, { activity })));
+    return queue;
+  };
+  const stream = (key: string): EmulatedStream => {
+    let found = streams.get(key);
+    if (!found) streams.set(key, (found = new EmulatedStream(key, changed)));
+    return found;
+  };
+  const streamsQuiet = (): boolean => {
+    for (const s of streams.values()) for (const g of s.groups.values()) if (!g.quiet) return false;
+    return true;
+  };
+  const assertConnected = (): void => {
+    if (!connected) throw new StateError("The Redis emulation is not connected");
+  };
+
+  /** What a message looks like after a round trip through the wire format. */
+  const stored = (channel: string, message: OutgoingMessage): StoredMessage => {
+    const fields = readMessage(encodeMessage(message, envelope));
+    return { ...fields, channel };
+  };
+
+  const publishOne = (channel: string, message: OutgoingMessage, publish: Record<string, unknown>): void => {
+    const to = resolvePublish(channel, publish, kind);
+    if (to.kind === "list") return list(to.key).push(stored(to.key, message));
+    if (to.kind === "stream") {
+      stream(to.key).add(stored(to.key, message), to.maxLen);
+      return;
+    }
+    const copy = stored(channel, message);
+    for (const binding of channels.values()) {
+      if (redisRules.matches(binding.pattern, channel)) binding.queue.push(copy);
+    }
+  };
+
+  const driver: RedisEmulation = {
+    name: "redis",
+    url: "memory://redis",
+    capabilities: capabilitiesOf(options),
+    rules: redisRules,
+    connect() {
+      connected = true;
+      return Promise.resolve();
+    },
+    close() {
+      connected = false;
+      for (const binding of channels.values()) binding.queue.dispose();
+      channels.clear();
+      return Promise.resolve();
+    },
+    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+      assertConnected();
+      const resolved = resolveSubscription(spec.channel, spec.options as Record<string, unknown>, kind);
+      if (resolved.kind === "pubsub") {
+        const id = ++ids;
+        const queue = new MemoryQueue(`channel:${spec.channel}#${id}`, { activity });
+        channels.set(id, { pattern: spec.channel, queue });
+        const cancel = queue.consume(spec.prefetch, deliver);
+        return Promise.resolve({
+          stop() {
+            cancel();
+            channels.delete(id);
+            queue.dispose();
+            return Promise.resolve();
+          },
+        });
+      }
+      if (resolved.kind === "list") {
+        const reliable = resolved.options.reliable ?? true;
+        const cancel = list(resolved.key).consume(
+          spec.prefetch,
+          reliable ? deliver : (incoming) =>
+            // Popped, not moved: settling does nothing, a failure loses the message.
+            deliver({ ...incoming, nack: () => incoming.ack(), reject: () => incoming.ack() }),
+        );
+        return Promise.resolve({ stop: () => Promise.resolve(cancel()) });
+      }
+      const o = resolved.options;
+      const named = spec.group ?? o.group;
+      const groupName = named ?? `sluice-private-${crypto.randomUUID()}`;
+      const target = stream(resolved.key);
+      try {
+        const group = target.group(groupName, o.createGroup ?? true, o.startId ?? "$");
+        const leave = group.join({
+          name: o.consumer ?? `sluice-${crypto.randomUUID()}`,
+          prefetch: spec.prefetch,
+          claimIdle: o.claimIdle ?? 30_000,
+          claimInterval: o.claimInterval,
+        }, deliver);
+        return Promise.resolve({
+          stop() {
+            leave();
+            if (named === undefined) target.groups.delete(groupName);
+            return Promise.resolve();
+          },
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    publish(channel, message, publish) {
+      assertConnected();
+      publishOne(channel, message, publish as Record<string, unknown>);
+      return Promise.resolve();
+    },
+    publishBatch(channel, messages, publish) {
+      assertConnected();
+      for (const message of messages) publishOne(channel, message, publish as Record<string, unknown>);
+      return Promise.resolve();
+    },
+    ping() {
+      assertConnected();
+      return Promise.resolve();
+    },
+    emulate: () => redisEmulation(options),
+    async idle() {
+      for (;;) {
+        await activity.whenIdle();
+        if (streamsQuiet()) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (activity.idle && streamsQuiet()) return;
+        } else await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    },
+    listLength: (key) => lists.get(key)?.size ?? 0,
+    streamInfo(key) {
+      const found = streams.get(key);
+      if (!found) return undefined;
+      const pending: Record<string, number> = {};
+      for (const [name, group] of found.groups) pending[name] = group.pending.size;
+      return { length: found.length, pending };
+    },
+  };
+  return driver;
+}

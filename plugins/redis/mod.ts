@@ -1,0 +1,64 @@
+/**
+ * `@sluice/redis`: Redis for Sluice on ioredis — Pub/Sub channels and patterns, lists as reliable queues,
+ * and streams with consumer groups — registered for `redis://` and `rediss://` URLs. Messages travel in
+ * FastStream's binary envelope, so a Python FastStream service on the same Redis reads what Sluice
+ * publishes and the other way round.
+ *
+ * @example
+ * ```ts
+ * import { redis } from "@sluice/redis";
+ *
+ * const broker = redis({ url: "redis://127.0.0.1:6379" });
+ * broker.subscriber("logs.{level}").handle((line, ctx) => console.log(ctx.path.level, line));
+ * broker.subscriber("jobs", { list: true }).handle((job) => console.log("job", job));
+ * broker.subscriber("orders", { stream: { group: "billing" } }).handle((order) => console.log(order));
+ * ```
+ *
+ * @module
+ */
+
+import { Broker, type Plugin } from "@sluice/core";
+import { type RedisDriver, redisDriver } from "./driver.ts";
+import type { RedisOptions } from "./options.ts";
+
+export { capabilitiesOf, KIND_CAPABILITIES, type RedisDriver, redisDriver } from "./driver.ts";
+export { type RedisEmulation, redisEmulation } from "./emulation.ts";
+export {
+  decodeBytes,
+  type Decoded,
+  encodeEnvelope,
+  encodeMessage,
+  type Envelope,
+  IDENTITY,
+  STREAM_FIELD,
+} from "./message.ts";
+export type {
+  ListSubscribeOptions,
+  RedisKind,
+  RedisOptions,
+  RedisPublishOptions,
+  RedisSubscribeOptions,
+  StreamPublishOptions,
+  StreamSubscribeOptions,
+  TlsOptions,
+} from "./options.ts";
+export { isPattern, redisRules } from "./rules.ts";
+
+/**
+ * Creates a Redis broker (not yet connected). Options are checked now: a bad one throws an `OptionError`.
+ *
+ * @example
+ * ```ts
+ * import { redis } from "@sluice/redis";
+ * const broker = redis({ url: "rediss://app:secret@cache.example.com:6380/2" });
+ * ```
+ */
+export function redis(options: RedisOptions = {}): Broker<RedisDriver> {
+  return new Broker(redisDriver(options), options);
+}
+
+/** The plugin behind `connect("redis://…")` and `connect("rediss://…")`. */
+export const plugin: Plugin = {
+  schemes: ["redis", "rediss"],
+  create: (url, options) => redis({ ...options, url: url.toString() }),
+};

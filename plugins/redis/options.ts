@@ -1,0 +1,316 @@
+/**
+ * The options of the Redis plugin — of the broker, of subscribers and of publishes — as arktype schemas,
+ * and the parsing of `redis://` / `rediss://` URLs. A bad option fails at once with an {@linkcode OptionError}
+ * naming it and what is allowed; credentials never appear in messages.
+ *
+ * @module
+ */
+
+import { type BrokerOptions, OptionError } from "@sluice/core";
+import { redactUrl } from "@sluice/core/internal";
+import { type } from "arktype";
+import type { Envelope } from "./message.ts";
+
+/** The three kinds of Redis channel a subscriber can consume and a publish can target. */
+export type RedisKind = "pubsub" | "list" | "stream";
+
+/** TLS settings handed to the client (Node's `tls.connect` options: `ca`, `cert`, `key`, `servername` …). */
+export type TlsOptions = Record<string, unknown>;
+
+/** Options of the Redis broker. */
+export interface RedisOptions extends BrokerOptions {
+  /** `redis://[user[:password]@]host[:port][/db]`, or `rediss://` for TLS; `redis://127.0.0.1:6379` by default. */
+  readonly url?: string;
+  /** The ACL user (Redis 6+); overrides the URL's. */
+  readonly username?: string;
+  /** The password (`AUTH`); overrides the URL's. */
+  readonly password?: string;
+  /** The database index (`SELECT`); overrides the URL's path. */
+  readonly db?: number;
+  /** TLS: `true`, or the options of Node's `tls.connect` (`ca`, `cert`, `key` …). `rediss://` implies it. */
+  readonly tls?: boolean | TlsOptions;
+  /**
+   * The kind a subscriber or publish uses when it names none (`list`, `stream` or `pubsub` option);
+   * `pubsub` by default. It also sets the capabilities the driver reports, since Pub/Sub, lists and streams
+   * differ (no redelivery on Pub/Sub, no fan-out on lists, no wildcards on lists and streams).
+   */
+  readonly kind?: RedisKind;
+  /** How messages are written: FastStream's binary envelope (default) or `none` (the bare body, no headers). */
+  readonly envelope?: Envelope;
+  /** Milliseconds to wait for the connection; 10 000 by default. */
+  readonly connectTimeout?: number;
+  /** Extra options for every ioredis client (advanced). */
+  readonly client?: Record<string, unknown>;
+}
+
+/** Options of a list consumer. */
+export interface ListSubscribeOptions {
+  /** The list's name; the subscriber's channel by default. */
+  readonly name?: string;
+  /**
+   * Reliable consumption (default `true`): each message is moved (`BLMOVE`) to a processing list of this
+   * consumer and removed (`LREM`) only when settled, so a consumer that dies mid-handler loses nothing: its
+   * processing list is moved back when its heartbeat expires. `false` pops (`BLPOP`), at-most-once.
+   */
+  readonly reliable?: boolean;
+  /** This consumer's name (its processing list is `<list>:processing:<consumer>`); random by default. */
+  readonly consumer?: string;
+  /** Milliseconds of heartbeat after which a silent consumer's processing list is recovered; 15 000 by default. */
+  readonly recoverAfter?: number;
+}
+
+/** Options of a stream consumer. */
+export interface StreamSubscribeOptions {
+  /** The stream's key; the subscriber's channel by default. */
+  readonly name?: string;
+  /** The consumer group; the subscriber's `group` by default, else a private group removed on stop. */
+  readonly group?: string;
+  /** This consumer's name in the group; random by default. Give a stable one to resume its own pending entries. */
+  readonly consumer?: string;
+  /** Create the group (with `MKSTREAM`) when it is missing; `true` by default. */
+  readonly createGroup?: boolean;
+  /** Where a new group starts: `$` (only new entries, the default) or `0` (the whole stream). */
+  readonly startId?: string;
+  /** Milliseconds one `XREADGROUP ... BLOCK` waits; 2 000 by default. */
+  readonly block?: number;
+  /**
+   * Milliseconds after which an entry left pending by another consumer (dead, or too slow) is claimed with
+   * `XAUTOCLAIM` and handled here; 30 000 by default; `false` never claims.
+   */
+  readonly claimIdle?: number | false;
+  /** Milliseconds between claim scans; `min(claimIdle, 5000)` by default. */
+  readonly claimInterval?: number;
+}
+
+/** Redis-specific subscriber options, beside the core's. */
+export interface RedisSubscribeOptions {
+  /** Consume a Pub/Sub channel (the default kind unless the broker's `kind` says otherwise). */
+  readonly pubsub?: true;
+  /** Consume a list as a queue: `true`, the list's name, or options. */
+  readonly list?: true | string | ListSubscribeOptions;
+  /** Consume a stream with a consumer group: `true`, the stream's key, or options. */
+  readonly stream?: true | string | StreamSubscribeOptions;
+  /** Used by the core for its reply subscription. */
+  readonly replies?: boolean;
+}
+
+/** Options of a publish to a stream. */
+export interface StreamPublishOptions {
+  /** The stream's key; the channel by default. */
+  readonly name?: string;
+  /** Trims the stream to about this many entries (`XADD ... MAXLEN ~ n`). */
+  readonly maxLen?: number;
+  /** `~` trimming (default `true`, cheaper) or exact (`false`). */
+  readonly approximate?: boolean;
+}
+
+/** Redis-specific publish options, beside the core's. */
+export interface RedisPublishOptions {
+  /** `PUBLISH` to a Pub/Sub channel. */
+  readonly pubsub?: true;
+  /** `RPUSH` to a list: `true` or the list's name. */
+  readonly list?: true | string;
+  /** `XADD` to a stream: `true`, the key, or options. */
+  readonly stream?: true | string | StreamPublishOptions;
+  /** Shorthand for `stream: { maxLen }`. */
+  readonly maxLen?: number;
+}
+
+const positive = "number.integer > 0";
+
+const BrokerSchema = type({
+  "url?": "string",
+  "username?": "string",
+  "password?": "string",
+  "db?": "0 <= number.integer <= 65535",
+  "tls?": "boolean | object",
+  "kind?": "'pubsub' | 'list' | 'stream'",
+  "envelope?": "'binary' | 'none'",
+  "connectTimeout?": positive,
+  "client?": "object",
+});
+
+const ListSchema = type({
+  "name?": "string > 0",
+  "reliable?": "boolean",
+  "consumer?": "string > 0",
+  "recoverAfter?": positive,
+});
+
+const StreamSubSchema = type({
+  "name?": "string > 0",
+  "group?": "string > 0",
+  "consumer?": "string > 0",
+  "createGroup?": "boolean",
+  "startId?": "string > 0",
+  "block?": positive,
+  "claimIdle?": `${positive} | false`,
+  "claimInterval?": positive,
+});
+
+const SubscribeSchema = type({
+  "pubsub?": "true",
+  "list?": ["true | string > 0", "|", ListSchema],
+  "stream?": ["true | string > 0", "|", StreamSubSchema],
+});
+
+const StreamPubSchema = type({
+  "name?": "string > 0",
+  "maxLen?": positive,
+  "approximate?": "boolean",
+});
+
+const PublishSchema = type({
+  "pubsub?": "true",
+  "list?": "true | string > 0",
+  "stream?": ["true | string > 0", "|", StreamPubSchema],
+  "maxLen?": positive,
+});
+
+function check<T>(schema: (value: unknown) => unknown, value: unknown, what: string): T {
+  const out = schema(value);
+  if (out instanceof type.errors) {
+    throw new OptionError(`Invalid ${what}: ${out.summary}`);
+  }
+  return out as T;
+}
+
+/** Validates the broker options; throws an OptionError naming the bad one. */
+export function checkBrokerOptions(options: RedisOptions): void {
+  check(BrokerSchema, options, "Redis broker option");
+  if (options.url !== undefined) parseUrl(options.url);
+}
+
+/** A subscription, resolved to one kind. */
+export type Resolved =
+  | { readonly kind: "pubsub"; readonly channel: string }
+  | { readonly kind: "list"; readonly key: string; readonly options: ListSubscribeOptions }
+  | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
+
+/** Decides what a subscription consumes from its options and the broker's default kind. */
+export function resolveSubscription(
+  channel: string,
+  options: Record<string, unknown>,
+  fallback: RedisKind,
+): Resolved {
+  const where = `subscriber option of ${channel}`;
+  const o = check<RedisSubscribeOptions>(SubscribeSchema, options, `Redis ${where}`);
+  const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new OptionError(`Invalid Redis ${where}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`);
+  }
+  if (options.replies === true) return { kind: "pubsub", channel };
+  const kind = (chosen[0] as RedisKind | undefined) ?? fallback;
+  if (kind === "pubsub") return { kind, channel };
+  const raw = kind === "list" ? o.list : o.stream;
+  const named = typeof raw === "string" ? { name: raw } : typeof raw === "object" ? raw : {};
+  const key = named.name ?? channel;
+  if (/[*?[{]/.test(key)) {
+    throw new OptionError(
+      `Redis ${kind}s cannot be consumed by pattern (${key}): wildcards and {params} work on Pub/Sub channels only`,
+    );
+  }
+  return kind === "list"
+    ? { kind, key, options: named as ListSubscribeOptions }
+    : { kind, key, options: named as StreamSubscribeOptions };
+}
+
+/** The prefix of the core's reply channels: publishes there default to Pub/Sub whatever the broker's kind. */
+export const REPLY_PREFIX = "sluice-reply-";
+
+/** A publish, resolved to one kind. */
+export type PublishTarget =
+  | { readonly kind: "pubsub"; readonly key: string }
+  | { readonly kind: "list"; readonly key: string }
+  | { readonly kind: "stream"; readonly key: string; readonly maxLen?: number; readonly approximate: boolean };
+
+/** Decides where a publish goes from its options and the broker's default kind. */
+export function resolvePublish(
+  channel: string,
+  options: Record<string, unknown>,
+  fallback: RedisKind,
+): PublishTarget {
+  const o = check<RedisPublishOptions>(PublishSchema, options, `Redis publish option for ${channel}`);
+  const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new OptionError(
+      `Invalid Redis publish option for ${channel}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`,
+    );
+  }
+  // Replies of the core's request/reply go to its reply subscription, always a Pub/Sub channel.
+  const reply = channel.startsWith(REPLY_PREFIX);
+  const kind = (chosen[0] as RedisKind | undefined) ??
+    (o.maxLen !== undefined ? "stream" : reply ? "pubsub" : fallback);
+  if (kind === "pubsub") return { kind, key: channel };
+  if (kind === "list") return { kind, key: typeof o.list === "string" ? o.list : channel };
+  const s = typeof o.stream === "string" ? { name: o.stream } : typeof o.stream === "object" ? o.stream : {};
+  return {
+    kind,
+    key: s.name ?? channel,
+    maxLen: s.maxLen ?? o.maxLen,
+    approximate: s.approximate ?? true,
+  };
+}
+
+/** What the client needs to connect. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  readonly tls?: TlsOptions;
+  /** The URL without credentials, for logs and errors. */
+  readonly safeUrl: string;
+}
+
+/** Parses a `redis://` / `rediss://` URL; throws an OptionError (without the password) when it is not one. */
+export function parseUrl(url: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls: boolean;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OptionError(`Invalid Redis url "${redactUrl(url)}": write it like redis://user:password@host:6379/0`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new OptionError(`Invalid Redis url "${redactUrl(url)}": the scheme must be redis:// or rediss://`);
+  }
+  const path = parsed.pathname.replace(/^\//, "");
+  if (path !== "" && !/^\d+$/.test(path)) {
+    throw new OptionError(`Invalid Redis url "${redactUrl(url)}": the path must be a database index like /0`);
+  }
+  const port = parsed.port === "" ? 6379 : Number(parsed.port);
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1",
+    port,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: path === "" ? undefined : Number(path),
+    tls: parsed.protocol === "rediss:",
+  };
+}
+
+/** Combines the URL and the explicit options into an endpoint. */
+export function endpoint(options: RedisOptions): Endpoint {
+  const fromUrl = parseUrl(options.url ?? "redis://127.0.0.1:6379");
+  const tlsOn = options.tls !== undefined ? options.tls !== false : fromUrl.tls;
+  const tls = tlsOn ? (typeof options.tls === "object" ? options.tls : {}) : undefined;
+  const db = options.db ?? fromUrl.db ?? 0;
+  const safeUrl = `${tls ? "rediss" : "redis"}://${fromUrl.host.includes(":") ? `[${fromUrl.host}]` : fromUrl.host}:${fromUrl.port}/${db}`;
+  return {
+    host: fromUrl.host,
+    port: fromUrl.port,
+    username: options.username ?? fromUrl.username,
+    password: options.password ?? fromUrl.password,
+    db,
+    tls,
+    safeUrl,
+  };
+}
