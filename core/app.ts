@@ -33,8 +33,7 @@ export interface AppOptions {
 export class App {
   /** The brokers, in the order they start. */
   readonly brokers: readonly Broker[];
-  /** The app's logger. */
-  readonly logger: Logger;
+  readonly #logger: Logger | undefined;
   readonly #hooks = {
     onStartup: [] as Hook[],
     afterStartup: [] as Hook[],
@@ -46,8 +45,14 @@ export class App {
   /** Creates an app over one or more brokers. */
   constructor(brokers: Broker | readonly Broker[], options: AppOptions = {}) {
     this.brokers = Array.isArray(brokers) ? [...brokers] : [brokers as Broker];
-    this.logger = options.logger ?? this.brokers[0]?.logger ?? createLogger();
+    this.#logger = options.logger;
   }
+
+  /** The app's logger: the one given, else the first broker's. */
+  get logger(): Logger {
+    return this.#logger ?? this.brokers[0]?.logger ?? (this.#fallback ??= createLogger());
+  }
+  #fallback: Logger | undefined;
 
   /** Runs before the brokers connect (load config, open databases). */
   onStartup(hook: Hook): this {

@@ -123,8 +123,7 @@ export function setTestingMode(broker: Broker, on: boolean): void {
  * ```
  */
 export class Broker<D extends Driver = Driver> extends Router<D> {
-  /** The broker's logger. */
-  readonly logger: Logger;
+  #logger: Logger;
   /** The broker's codecs. */
   readonly codecs: Codecs;
   readonly #options: BrokerOptions;
@@ -150,9 +149,20 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     super({ middlewares: options.middlewares });
     this.#driver = driver;
     this.#options = options;
-    this.logger = options.logger ??
+    this.#logger = options.logger ??
       createLogger({ level: options.logLevel, fields: { broker: driver.name } });
     this.codecs = new Codecs(options.codecs);
+  }
+
+  /** The broker's logger. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Replaces the logger (the CLI's `--log-level` does); only before the broker connects. */
+  set logger(logger: Logger) {
+    if (this.#state !== "idle") throw new StateError("The logger can be replaced only before connecting");
+    this.#logger = logger;
   }
 
   /** The broker itself: it is the root router. */

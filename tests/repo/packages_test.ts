@@ -7,7 +7,7 @@ import { filesUnder, read, ROOT } from "./_files.ts";
 const plugins = readdirSync(join(ROOT, "plugins")).filter((name) =>
   existsSync(join(ROOT, "plugins", name, "package.json"))
 );
-const packages = ["core", ...plugins.map((p) => `plugins/${p}`)];
+const packages = ["core", "cli", ...plugins.map((p) => `plugins/${p}`)];
 
 describe("packages", () => {
   for (const dir of packages) {
