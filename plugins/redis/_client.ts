@@ -109,3 +109,14 @@ export function bytes(buffer: Uint8Array): Uint8Array {
 export function buffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/**
+ * `callBuffer` that survives auto-pipelining: ioredis 6 drops the command name when an auto-pipelined
+ * client runs `callBuffer` (it re-adds it for `call` only), so this goes through an explicit pipeline.
+ */
+export async function callBuffer(client: Client, command: string, ...args: (string | number | Uint8Array)[]): Promise<unknown> {
+  const results = await client.pipeline().callBuffer(command, ...(args as string[])).exec();
+  const [error, value] = results?.[0] ?? [new Error(`No reply to ${command}`), undefined];
+  if (error) throw error;
+  return value;
+}

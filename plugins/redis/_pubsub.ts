@@ -29,8 +29,9 @@ export class PubSub {
       const name = decoder.decode(channel);
       for (const listener of this.#channels.get(name) ?? []) listener(name, bytes(message));
     });
-    client.on("pmessageBuffer", (pattern: Uint8Array, channel: Uint8Array, message: Uint8Array) => {
-      const glob = decoder.decode(pattern);
+    client.on("pmessageBuffer", (pattern: string | Uint8Array, channel: Uint8Array, message: Uint8Array) => {
+      // ioredis hands the pattern over as a string already.
+      const glob = typeof pattern === "string" ? pattern : decoder.decode(pattern);
       const name = decoder.decode(channel);
       // Redis's `*` crosses dots; Sluice's stays within a level.
       if (!redisRules.matches(glob, name)) return;
@@ -48,6 +49,13 @@ export class PubSub {
       deliver(incoming).catch((error) => this.#logger.error(`Delivery failed on ${channel}`, { error: String(error) }));
     };
     const listener: Listener = (name, body) => {
+      try {
+        receive(name, body);
+      } catch (error) {
+        this.#logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
+      }
+    };
+    const receive: Listener = (name, body) => {
       const fields = readMessage(body);
       const make = (count: number): IncomingMessage => ({
         channel: name,

@@ -10,7 +10,7 @@
 
 import { type Deliver, type IncomingMessage, type Logger, OptionError, type SubscriptionHandle } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/internal";
-import { bytes, type Client } from "./_client.ts";
+import { bytes, callBuffer, type Client } from "./_client.ts";
 import type { StreamSubscribeOptions } from "./options.ts";
 import { readMessage, streamEntryBytes } from "./message.ts";
 
@@ -162,7 +162,8 @@ export class StreamConsumer implements SubscriptionHandle {
     try {
       let start = "0-0";
       while (this.#running && this.#unsettled < this.#prefetch) {
-        const reply = await this.#commands.callBuffer(
+        const reply = await callBuffer(
+          this.#commands,
           "XAUTOCLAIM",
           this.#key,
           this.#group,
@@ -243,7 +244,7 @@ export class StreamConsumer implements SubscriptionHandle {
   }
 
   #reclaim(id: string, count: number): void {
-    this.#commands.callBuffer("XCLAIM", this.#key, this.#group, this.#consumer, 0, id)
+    callBuffer(this.#commands, "XCLAIM", this.#key, this.#group, this.#consumer, 0, id)
       .then((reply) => {
         const entries = reply as Entry[];
         if (entries.length === 0) return this.#commands.xack(this.#key, this.#group, id);
