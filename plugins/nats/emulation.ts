@@ -35,6 +35,8 @@ interface Binding {
 }
 
 const INBOX = "_INBOX.emulated.";
+/** nats-server's default `max_payload`. */
+const MAX_PAYLOAD = 1024 * 1024;
 
 /** Creates a fresh emulation of a NATS server with these broker options. */
 export function emulation(options: NatsOptions): NatsEmulation {
@@ -69,6 +71,11 @@ export function emulation(options: NatsOptions): NatsEmulation {
 
   /** Routes like the server: streams capture, then core subscriptions get a copy. */
   const route = (channel: string, message: OutgoingMessage, publish: NatsPublishOptions): void => {
+    if (message.body.length > MAX_PAYLOAD) {
+      throw new OptionError(
+        `The message to ${channel} exceeds the server's max payload of ${MAX_PAYLOAD} bytes`,
+      );
+    }
     const reply = pending.get(channel);
     if (reply) {
       const done = (): Promise<void> => Promise.resolve();

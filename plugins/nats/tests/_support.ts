@@ -28,3 +28,18 @@ export async function until(condition: () => boolean, timeout = 5000, what = "th
 export function unique(prefix = "t"): string {
   return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
 }
+
+/** Where a feature test runs: the emulation always, the real server when there is one. */
+export interface Target {
+  readonly name: string;
+  readonly real: boolean;
+  /** Broker options for this target (the server's URL when real). */
+  readonly servers?: string;
+}
+
+/** The emulation, and the real server at `url` if any (realBroker printed the SKIP line otherwise). */
+export function targets(url: string | undefined): Target[] {
+  const list: Target[] = [{ name: "emulation", real: false }];
+  if (url) list.push({ name: "real", real: true, servers: url });
+  return list;
+}

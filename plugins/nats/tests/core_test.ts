@@ -1,0 +1,126 @@
+// Core NATS features, each on the emulation and on a real nats-server: queue groups split the load, `>`
+// matches one or more tokens, path parameters, a nack cannot redeliver, native request/reply; and, on the
+// real server only, the wire format a raw nats.js (or FastStream) client sees.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "@sluice/core";
+import { captureLogs, testBroker } from "@sluice/core/testing";
+import { connect, headers } from "@nats-io/transport-node";
+import { realBroker } from "../../../tests/_support/brokers.ts";
+import { nats, NoRespondersError } from "../mod.ts";
+import { targets, unique, until } from "./_support.ts";
+
+const server = await realBroker("nats");
+after(() => server?.stop());
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const target of targets(server?.url)) {
+  describe(`nats core (${target.name})`, () => {
+    const make = () => nats({ servers: target.servers, logLevel: "error" });
+
+    it("splits the load of a queue group of three: each message once, every member busy", async () => {
+      const subject = `${unique()}.work`;
+      const broker = make();
+      const members = [0, 1, 2].map(() => broker.subscriber(subject, { group: "workers" }).handle(() => {}));
+      await using br = await testBroker(broker, { real: target.real });
+      for (let i = 0; i < 90; i++) await br.publish({ i }, subject);
+      const total = () => members.reduce((n, m) => n + m.mock.calls.length, 0);
+      await until(() => total() === 90, 5000, "90 messages");
+      await pause(200);
+      assert.equal(total(), 90);
+      for (const member of members) {
+        assert.ok(member.mock.calls.length > 0, "a member of the group got nothing");
+      }
+    });
+
+    it("matches `>` against one or more trailing tokens and captures path parameters", async () => {
+      const base = unique();
+      const broker = make();
+      const deep = broker.subscriber(`${base}.audit.>`).handle(() => {});
+      const levels: string[] = [];
+      broker.subscriber(`${base}.logs.{app}.{level}`).handle((_b, ctx) =>
+        void levels.push(`${ctx.path.app}/${ctx.path.level}`)
+      );
+      await using br = await testBroker(broker, { real: target.real });
+      await br.publish(1, `${base}.audit`);
+      await br.publish(2, `${base}.audit.users`);
+      await br.publish(3, `${base}.audit.users.created`);
+      await br.publish("x", `${base}.logs.api.error`);
+      await until(() => deep.mock.calls.length === 2 && levels.length === 1);
+      await pause(200);
+      assert.deepEqual(deep.mock.calls.map((c) => c.channel).sort(), [
+        `${base}.audit.users`,
+        `${base}.audit.users.created`,
+      ]);
+      assert.deepEqual(levels, ["api/error"]);
+    });
+
+    it("drops a nacked message with a warning: core NATS cannot redeliver", async () => {
+      const subject = `${unique()}.once`;
+      const logs = captureLogs();
+      const broker = nats({
+        servers: target.servers,
+        logger: createLogger({ level: "debug", sink: logs.sink }),
+      });
+      let calls = 0;
+      broker.subscriber(subject, { onError: "nack", retry: { delay: 5 } }).handle(() => {
+        calls++;
+        throw new Error("try again");
+      });
+      await using br = await testBroker(broker, { real: target.real });
+      await br.publish("x", subject);
+      await until(() => logs.find("warn", "cannot redeliver").length === 1);
+      await pause(200);
+      assert.equal(calls, 1);
+    });
+
+    it("answers a request natively and fails at once without a responder", async () => {
+      const subject = `${unique()}.add`;
+      const broker = make();
+      broker.subscriber(subject).handle((pair: unknown) => (pair as number[]).reduce((a, b) => a + b, 0));
+      await using br = await testBroker(broker, { real: target.real });
+      const reply = await br.broker.request([2, 3], subject, { timeout: 2000 });
+      assert.equal(reply.body, 5);
+      const started = Date.now();
+      await assert.rejects(br.broker.request(1, `${subject}.nobody`, { timeout: 3000 }), NoRespondersError);
+      assert.ok(Date.now() - started < 2000, "no responders should not wait for the timeout");
+    });
+
+    it("refuses a message over the server's max payload, naming the problem", async () => {
+      const broker = make();
+      await using br = await testBroker(broker, { real: target.real });
+      await assert.rejects(br.publish(new Uint8Array(2 * 1024 * 1024), `${unique()}.big`), /payload|size/i);
+    });
+  });
+}
+
+describe("nats wire format (real)", { skip: server ? false : "no real nats" }, () => {
+  it("speaks FastStream's headers and answers a raw nats.js request", async () => {
+    const subject = `${unique()}.greet`;
+    const broker = nats({ servers: server!.url, logLevel: "error" });
+    const seen: { correlationId?: string; contentType?: string; tenant?: string }[] = [];
+    broker.subscriber(subject).handle((name: unknown, ctx) => {
+      seen.push({
+        correlationId: ctx.message.correlationId,
+        contentType: ctx.message.contentType,
+        tenant: ctx.message.headers["x-tenant"],
+      });
+      return { hello: name };
+    });
+    await using _br = await testBroker(broker, { real: true });
+    const nc = await connect({ servers: server!.url, reconnect: false });
+    try {
+      const h = headers();
+      h.set("content-type", "application/json");
+      h.set("correlation_id", "corr-7");
+      h.set("x-tenant", "acme");
+      const reply = await nc.request(subject, JSON.stringify("Ada"), { timeout: 3000, headers: h });
+      assert.deepEqual(reply.json(), { hello: "Ada" });
+      assert.equal(reply.headers?.get("content-type"), "application/json");
+      assert.equal(reply.headers?.get("correlation_id"), "corr-7");
+      assert.deepEqual(seen, [{ correlationId: "corr-7", contentType: "application/json", tenant: "acme" }]);
+    } finally {
+      await nc.close();
+    }
+  });
+});
