@@ -340,8 +340,10 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     // Not async, to spare a promise per message on the hot path; errors still arrive as a rejection.
     try {
       this.#assertConnected();
-      const publication = this.#publication(body, channel, options);
-      if (middlewares.length === 0) return this.#publishNow(publication, publisher);
+      if (middlewares.length === 0) {
+        return this.#publishNow(this.#publication(body, channel, options, false), publisher);
+      }
+      const publication = this.#publication(body, channel, options, true);
       return composePublish(middlewares, (p) => this.#publishNow(p, publisher))(publication);
     } catch (error) {
       return Promise.reject(error);
@@ -360,12 +362,13 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     return this.#driver.publish(publication.channel, this.#outgoing(publication), publication.options);
   }
 
-  #publication(body: unknown, channel: string, options: PublishOptions): Publication {
+  /** `ownHeaders` copies the headers, for middlewares that change them; without middlewares none do. */
+  #publication(body: unknown, channel: string, options: PublishOptions, ownHeaders = true): Publication {
     const messageId = options.messageId ?? newId();
     return {
       channel,
       body,
-      headers: { ...options.headers },
+      headers: ownHeaders || !options.headers ? { ...options.headers } : options.headers as Record<string, string>,
       correlationId: options.correlationId ?? messageId,
       messageId,
       replyTo: options.replyTo,
@@ -433,6 +436,9 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
       signal?.addEventListener("abort", onAbort, { once: true });
     });
+    // The timeout may fire while the publish is still under way (a slow first publish to a new Kafka
+    // topic): the rejection is awaited below, so it must not count as unhandled meanwhile.
+    reply.catch(() => undefined);
     try {
       await this.#publishNow(publication, undefined);
       return await reply;
