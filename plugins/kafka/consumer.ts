@@ -52,6 +52,7 @@ export class Subscription {
   #consumer: Consumer | undefined;
   #tracks = new Map<string, PartitionTrack>();
   readonly #dirty = new Map<string, Commit>();
+  readonly #starts = new Map<string, number>();
   #committing: Promise<void> | undefined;
   #commitAgain = false;
   #inflight = 0;
@@ -148,7 +149,12 @@ export class Subscription {
     }
   }
 
-  /** `latest`: commits the end offset of every partition the group has no offset for, before joining. */
+  /**
+   * `latest`: notes the end offset of every partition the group has no committed offset for. The consumer
+   * reads those partitions from there (records below it are skipped without delivery), so a record
+   * published once `subscribe()` resolved is never missed — unlike kafkajs's own `latest`, which is fixed only
+   * at the first fetch after the group join.
+   */
   async #fixLatest(topics: readonly string[]): Promise<void> {
     const admin = this.#host.admin;
     const committed = await retry(() => admin.fetchOffsets({ groupId: this.#group, topics: [...topics] }));
@@ -156,15 +162,8 @@ export class Subscription {
       const missing = new Set(partitions.filter((p) => Number(p.offset) < 0).map((p) => p.partition));
       if (missing.size === 0) continue;
       const ends = await retry(() => admin.fetchTopicOffsets(topic));
-      const offsets = ends.filter((p) => missing.has(p.partition)).map((p) => ({
-        partition: p.partition,
-        offset: p.high,
-      }));
-      try {
-        await admin.setOffsets({ groupId: this.#group, topic, partitions: offsets });
-      } catch (error) {
-        // A member elsewhere is consuming: the group already has a position, keep it.
-        this.#logger.debug(`Kept the group's position on ${topic}: ${describeError(error)}`);
+      for (const p of ends) {
+        if (missing.has(p.partition)) this.#starts.set(`${topic}\u0000${p.partition}`, Number(p.high));
       }
     }
   }
@@ -212,14 +211,24 @@ export class Subscription {
     let track = this.#tracks.get(key);
     if (!track) this.#tracks.set(key, track = new PartitionTrack());
     const prefetch = Math.max(1, this.#spec.prefetch);
+    const start = this.#starts.get(key);
+    if (start !== undefined && Number(batch.lastOffset()) < start) {
+      // Wholly before the start position of `latest`: skip it without delivery.
+      resolveOffset(batch.lastOffset());
+      return;
+    }
     for (const record of batch.messages) {
       while (this.#inflight >= prefetch && !this.#paused && !this.#stopped) {
         await Promise.race([new Promise<void>((resolve) => this.#slotWaiters.push(resolve)), sleep(1000)]);
         await heartbeat();
       }
       if (this.#paused || this.#stopped || !isRunning() || isStale()) return;
-      this.#inflight++;
       const offset = Number(record.offset);
+      if (start !== undefined && offset < start) {
+        resolveOffset(record.offset);
+        continue;
+      }
+      this.#inflight++;
       track.add(offset);
       resolveOffset(record.offset);
       this.#hand(topic, partition, track, record as KafkaConsumedRecord, 1);

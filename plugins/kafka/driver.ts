@@ -105,6 +105,8 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
         sasl: options.sasl as never,
         connectionTimeout: options.connectionTimeout ?? 3000,
         requestTimeout: options.requestTimeout ?? 30_000,
+        // Short first retries: the first publish to a new topic waits for its leader; ~25 s in all.
+        retry: { initialRetryTime: 100, retries: 8 },
         logLevel: client.logLevel.INFO,
         logCreator: kafkaLogCreator(logger, client.logLevel),
       });

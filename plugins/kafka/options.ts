@@ -172,7 +172,20 @@ const publishSchema = type({
   "topic?": topicSchema,
 });
 
-const BROKER_KEYS = Object.keys(brokerSchema.props ?? {});
+const BROKER_KEYS = [
+  "brokers",
+  "clientId",
+  "ssl",
+  "sasl",
+  "connectionTimeout",
+  "requestTimeout",
+  "consumer",
+  "acks",
+  "compression",
+  "topic",
+  "discoveryInterval",
+  "nackDelay",
+];
 
 function check<T>(schema: { (value: unknown): unknown }, value: unknown, what: string): T {
   const out = schema(value);

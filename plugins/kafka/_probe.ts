@@ -1,0 +1,16 @@
+import { kafka } from "./mod.ts";
+import { testBroker } from "@sluice/core/testing";
+const t0 = Date.now();
+const log = (m: string) => console.log(Date.now() - t0, m);
+const broker = kafka({ brokers: "127.0.0.1:9092", consumer: { sessionTimeout: 6000, heartbeatInterval: 300, maxWaitTime: 100 }, logLevel: "debug" });
+const ch = "probe-" + Date.now();
+const seen: unknown[] = [];
+broker.subscriber(ch).handle((b) => { seen.push(b); });
+const br = await testBroker(broker, { real: true });
+log("started");
+await br.publish({ a: 1 }, ch);
+log("published");
+while (seen.length < 1) await new Promise((r) => setTimeout(r, 5));
+log("received");
+await br.close();
+log("closed");
