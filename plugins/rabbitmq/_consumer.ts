@@ -11,7 +11,7 @@ import { describeError } from "@sluice/core/internal";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";
-import { DeliveryCounter, type ReplyQueues, type SubscriptionPlan } from "./_topology.ts";
+import { DeliveryCounter, oversized, type ReplyQueues, type SubscriptionPlan } from "./_topology.ts";
 import { incoming, quorumDeliveryCount } from "./message.ts";
 
 /** A running subscription. */
@@ -22,6 +22,7 @@ export class AmqpConsumer implements SubscriptionHandle {
   readonly #deliver: Deliver;
   readonly #logger: Logger;
   readonly #replyQueues: ReplyQueues;
+  readonly #maxMessageSize: number | undefined;
   readonly #counter = new DeliveryCounter();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #channel: Channel | undefined;
@@ -37,6 +38,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     deliver: Deliver;
     logger: Logger;
     replyQueues: ReplyQueues;
+    maxMessageSize?: number;
   }) {
     this.#connection = options.connection;
     this.#plan = options.plan;
@@ -44,6 +46,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#deliver = options.deliver;
     this.#logger = options.logger;
     this.#replyQueues = options.replyQueues;
+    this.#maxMessageSize = options.maxMessageSize;
   }
 
   /** Declares, binds and consumes; resolves once the consumer is registered (the subscription is live). */
@@ -136,6 +139,7 @@ export class AmqpConsumer implements SubscriptionHandle {
       },
       reject,
     }, count);
+    if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
     this.#deliver(converted).catch((error) => {
       this.#logger.error(`Delivering message ${messageId} failed: ${describeError(error)}`);

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { OptionError, SluiceError, type SubscriptionSpec } from "@sluice/core";
+import {
+  type IncomingMessage,
+  type Logger,
+  OptionError,
+  SluiceError,
+  type SubscriptionSpec,
+} from "@sluice/core";
 import type {
   ExchangeOptions,
   ExchangeType,
@@ -20,6 +26,38 @@ export class TopologyError extends SluiceError {}
 
 /** A `mandatory` publish reached no queue. */
 export class UnroutableError extends SluiceError {}
+
+/** A message is bigger than the broker's `maxMessageSize`. */
+export class MessageTooLargeError extends SluiceError {}
+
+/** Throws if a body to publish is over the limit. */
+export function checkSize(body: Uint8Array, limit: number | undefined, channel: string): void {
+  if (limit !== undefined && body.byteLength > limit) {
+    throw new MessageTooLargeError(
+      `The message to ${channel} is ${body.byteLength} bytes, over maxMessageSize (${limit}): ` +
+        `send less, or raise maxMessageSize`,
+    );
+  }
+}
+
+/**
+ * Whether an incoming message is over the limit; if so it is logged with its id (the caller rejects it,
+ * so it is dead-lettered where the queue says, and the consumer goes on).
+ */
+export function oversized(message: IncomingMessage, limit: number | undefined, logger: Logger): boolean {
+  if (limit === undefined || message.body.byteLength <= limit) return false;
+  logger.error(
+    `Message ${message.messageId} on ${message.channel} is ${message.body.byteLength} bytes, over ` +
+      `maxMessageSize (${limit}); rejected`,
+    {
+      messageId: message.messageId,
+      correlationId: message.correlationId,
+      channel: message.channel,
+      policy: "reject",
+    },
+  );
+  return true;
+}
 
 /** The exchanges every RabbitMQ has, with their types. */
 export const BUILT_IN_EXCHANGES: ReadonlyMap<string, ExchangeType> = new Map([

@@ -19,7 +19,7 @@ import { AmqpConsumer } from "./_consumer.ts";
 import { declareTopology } from "./_declare.ts";
 import { AmqpPublisher } from "./_publisher.ts";
 import { DirectReplies } from "./_replies.ts";
-import { planSubscription, publishExchange, ReplyQueues } from "./_topology.ts";
+import { checkSize, planSubscription, publishExchange, ReplyQueues } from "./_topology.ts";
 import { rabbitmqEmulation } from "./emulation.ts";
 import { publishProperties } from "./message.ts";
 import {
@@ -156,6 +156,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
         deliver,
         logger: logger.child({ subscriber: spec.template }),
         replyQueues,
+        maxMessageSize: spec.options.maxMessageSize ?? options.maxMessageSize,
       });
       await consumer.start();
       consumers.add(consumer);
@@ -169,6 +170,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
     async publish(channel, message, publishOptions) {
       const { publisher } = need();
       checkPublishOptions(publishOptions, channel);
+      checkSize(message.body, options.maxMessageSize, channel);
       const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
       await publisher.publish(target, channel, message.body, publishProperties(message, publishOptions));
     },
@@ -176,6 +178,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
     async publishBatch(channel, messages, publishOptions) {
       const { publisher } = need();
       checkPublishOptions(publishOptions, channel);
+      for (const message of messages) checkSize(message.body, options.maxMessageSize, channel);
       const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
       await Promise.all(
         messages.map((message) =>
@@ -188,6 +191,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
       const { replies } = need();
       const { timeout, signal, ...publishOptions } = requestOptions;
       checkPublishOptions(publishOptions, channel);
+      checkSize(message.body, options.maxMessageSize, channel);
       const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
       return replies.request(target, channel, message.body, publishProperties(message, publishOptions), {
         timeout,

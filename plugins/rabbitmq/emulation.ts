@@ -10,7 +10,9 @@
 
 import {
   type IncomingMessage,
+  type Logger,
   type OutgoingMessage,
+  silentLogger,
   StateError,
   type SubscriptionHandle,
   TimeoutError,
@@ -19,8 +21,10 @@ import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal
 import type { RabbitmqDriver } from "./driver.ts";
 import { type EmulatedQueue, Exchanges } from "./_exchanges.ts";
 import {
+  checkSize,
   DIRECT_REPLY_TO,
   exchangeDeclaration,
+  oversized,
   planSubscription,
   publishExchange,
   type QueueDeclaration,
@@ -56,6 +60,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
   let exchanges = new Exchanges();
   let connected = false;
   let ids = 0;
+  let logger: Logger = silentLogger;
   const replies = new Map<string, (message: IncomingMessage) => void>();
 
   const assertConnected = (): void => {
@@ -147,6 +152,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
   const publishOne = (channel: string, message: OutgoingMessage, publishOptions: RabbitmqPublishOptions) => {
     assertConnected();
     checkPublishOptions(publishOptions, channel);
+    checkSize(message.body, options.maxMessageSize, channel);
     const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
     const reached = route(target, stored(target, channel, message));
     if (reached === 0 && publishOptions.mandatory) {
@@ -163,7 +169,8 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
     capabilities: CAPABILITIES,
     rules: rabbitmqRules,
 
-    connect() {
+    connect(context) {
+      logger = context.logger;
       connected = true;
       const topology = options.declare;
       if (!topology) return Promise.resolve();
@@ -208,6 +215,10 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
         }
         queue.consumers++;
         const cancel = queue.queue.consume(spec.prefetch, (message) => {
+          const limit = spec.options.maxMessageSize ?? options.maxMessageSize;
+          if (oversized(message, limit, logger.child({ subscriber: spec.template }))) {
+            return message.reject();
+          }
           replyQueues.add(message.replyTo);
           return deliver(message);
         });

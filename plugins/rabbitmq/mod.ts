@@ -25,7 +25,7 @@ export { RABBITMQ_CAPABILITIES, type RabbitmqDriver, rabbitmqDriver } from "./dr
 export { rabbitmqEmulation } from "./emulation.ts";
 export { headersMatch } from "./_exchanges.ts";
 export { rabbitmqRules, topicMatches } from "./rules.ts";
-export { TopologyError, UnroutableError } from "./_topology.ts";
+export { MessageTooLargeError, TopologyError, UnroutableError } from "./_topology.ts";
 export type {
   BindingOptions,
   ExchangeOptions,

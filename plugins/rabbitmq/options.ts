@@ -148,6 +148,12 @@ export interface RabbitmqOptions extends BrokerOptions {
   readonly passive?: boolean;
   /** The connection's name in the RabbitMQ management UI. */
   readonly connectionName?: string;
+  /**
+   * The largest body in bytes: a bigger publish fails with {@linkcode MessageTooLargeError}, and a bigger
+   * incoming message is logged and rejected (dead-lettered where the queue says) without reaching a handler.
+   * RabbitMQ's own `max_message_size` (128 MiB by default) still applies. No limit by default.
+   */
+  readonly maxMessageSize?: number;
 }
 
 /** RabbitMQ options of a subscriber, beside the core's (`group`, `prefetch`, `ack` …). */
@@ -168,6 +174,8 @@ export interface RabbitmqSubscribeOptions {
   readonly bindArguments?: Readonly<Record<string, unknown>>;
   /** The consumer's priority among consumers of the same queue (`x-priority`). */
   readonly consumerPriority?: number;
+  /** The largest body this subscriber accepts; bigger ones are logged and rejected. The broker's by default. */
+  readonly maxMessageSize?: number;
 }
 
 /** RabbitMQ options of a publish, beside the core's (`headers`, `correlationId` …). */
@@ -262,6 +270,7 @@ const brokerSchema = type({
   },
   "passive?": "boolean",
   "connectionName?": "string",
+  "maxMessageSize?": "number.integer >= 1",
 });
 
 const subscribeSchema = type({
@@ -270,6 +279,7 @@ const subscribeSchema = type({
   "routingKey?": "string",
   "bindArguments?": record,
   "consumerPriority?": "number.integer",
+  "maxMessageSize?": "number.integer >= 1",
 });
 
 const publishSchema = type({
@@ -297,8 +307,16 @@ const BROKER_KEYS = [
   "declare",
   "passive",
   "connectionName",
+  "maxMessageSize",
 ];
-const SUBSCRIBE_KEYS = ["exchange", "queue", "routingKey", "bindArguments", "consumerPriority"];
+const SUBSCRIBE_KEYS = [
+  "exchange",
+  "queue",
+  "routingKey",
+  "bindArguments",
+  "consumerPriority",
+  "maxMessageSize",
+];
 const PUBLISH_KEYS = [
   "exchange",
   "persistent",
