@@ -4,16 +4,26 @@
  * @module
  */
 
-/** Runs at most `limit` tasks at once; tasks sharing a key run one after another, in arrival order. */
-export class Limiter {
+/**
+ * Runs at most `limit` tasks at once; tasks sharing a key run one after another, in arrival order. A task is
+ * a function and its argument (not a closure), since one runs per message.
+ */
+export class Limiter<T> {
   readonly #limit: number;
+  readonly #task: (arg: T) => Promise<void>;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   readonly #chains = new Map<string, Promise<void>>();
   #idle: (() => void)[] = [];
+  readonly #done = (): void => this.#release();
+  readonly #failed = (error: unknown): never => {
+    this.#release();
+    throw error;
+  };
 
-  constructor(limit: number) {
+  constructor(limit: number, task: (arg: T) => Promise<void>) {
     this.#limit = limit;
+    this.#task = task;
   }
 
   /** Tasks started and not yet finished, waiting ones included. */
@@ -21,11 +31,11 @@ export class Limiter {
     return this.#running + this.#waiting.length + this.#chains.size;
   }
 
-  /** Runs `task` when a slot is free (and, with a key, after earlier tasks of that key). */
-  run(task: () => Promise<void>, key?: string): Promise<void> {
-    if (key === undefined) return this.#slot(task);
+  /** Runs the task on `arg` when a slot is free (and, with a key, after earlier tasks of that key). */
+  run(arg: T, key?: string): Promise<void> {
+    if (key === undefined) return this.#slot(arg);
     const previous = this.#chains.get(key);
-    const next = previous ? previous.then(() => this.#slot(task)) : this.#slot(task);
+    const next = previous ? previous.then(() => this.#slot(arg)) : this.#slot(arg);
     this.#chains.set(key, next);
     return next.finally(() => {
       if (this.#chains.get(key) === next) this.#chains.delete(key);
@@ -39,13 +49,13 @@ export class Limiter {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #slot(task: () => Promise<void>): Promise<void> {
+  #slot(arg: T): Promise<void> {
     if (this.#running < this.#limit) {
       this.#running++;
-      return task().finally(() => this.#release());
+      return this.#task(arg).then(this.#done, this.#failed);
     }
     return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() =>
-      task().finally(() => this.#release())
+      this.#task(arg).then(this.#done, this.#failed)
     );
   }
 
@@ -53,7 +63,7 @@ export class Limiter {
     const next = this.#waiting.shift();
     if (next) next();
     else this.#running--;
-    this.#checkIdle();
+    if (this.#idle.length > 0) this.#checkIdle();
   }
 
   #checkIdle(): void {

@@ -92,6 +92,10 @@ function newId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 }
 
+// Shared empty values: the publish path would otherwise allocate them for every message.
+const NO_OPTIONS: PublishOptions = Object.freeze({});
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 let swap: (broker: Broker, driver: Driver) => Driver;
 let setTesting: (broker: Broker, on: boolean) => void;
 
@@ -253,7 +257,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   /**
    * Publishes a body to a channel. Objects are sent as JSON, strings as text, bytes as they are.
    */
-  publish(body: unknown, channel: string, options: PublishOptions = {}): Promise<void> {
+  publish(body: unknown, channel: string, options: PublishOptions = NO_OPTIONS): Promise<void> {
     return this.send(body, channel, options, this.middlewareChain());
   }
 
@@ -368,7 +372,9 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     return {
       channel,
       body,
-      headers: ownHeaders || !options.headers ? { ...options.headers } : options.headers as Record<string, string>,
+      headers: ownHeaders
+        ? { ...options.headers }
+        : (options.headers as Record<string, string>) ?? NO_HEADERS,
       correlationId: options.correlationId ?? messageId,
       messageId,
       replyTo: options.replyTo,
@@ -382,7 +388,18 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   }
 
   #outgoing(publication: Publication): OutgoingMessage {
-    const encoded = this.codecs.encode(publication.body, publication.contentType);
+    const body = publication.body;
+    if (body instanceof Uint8Array) {
+      return {
+        body,
+        headers: publication.headers,
+        contentType: publication.contentType ?? "application/octet-stream",
+        correlationId: publication.correlationId,
+        messageId: publication.messageId,
+        replyTo: publication.replyTo,
+      };
+    }
+    const encoded = this.codecs.encode(body, publication.contentType);
     return {
       body: encoded.body,
       headers: publication.headers,

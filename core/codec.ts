@@ -74,6 +74,8 @@ export function mediaType(contentType: string): string {
  */
 export class Codecs {
   readonly #byType = new Map<string, Codec>();
+  // Content types repeat on every message: remember what each exact string resolved to.
+  readonly #resolved = new Map<string, Codec | undefined>();
 
   /** Creates a set with JSON, text and bytes, plus `extra`. */
   constructor(extra: readonly Codec[] = []) {
@@ -89,6 +91,13 @@ export class Codecs {
 
   /** The codec for a content type, honouring the `+json` suffix; undefined when none handles it. */
   find(contentType: string): Codec | undefined {
+    if (this.#resolved.has(contentType)) return this.#resolved.get(contentType);
+    const codec = this.#lookup(contentType);
+    if (this.#resolved.size < 256) this.#resolved.set(contentType, codec);
+    return codec;
+  }
+
+  #lookup(contentType: string): Codec | undefined {
     const type = mediaType(contentType);
     const found = this.#byType.get(type);
     if (found) return found;

@@ -149,13 +149,14 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   readonly #handlers: Handler<Body, Path, unknown>[] = [];
   readonly #publishers: (Publisher | string)[] = [];
   #handle: SubscriptionHandle | undefined;
-  #limiter: Limiter | undefined;
+  #limiter: Limiter<IncomingMessage & IncomingMessage[]> | undefined;
   #buffer: Pending[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #process: ((context: MessageContext) => Promise<unknown>) | undefined;
   #extract: ((channel: string) => Record<string, string> | undefined) | undefined;
   #logger: Logger | undefined;
   readonly #retries: number;
+  #bare = true;
 
   /** Use `broker.subscriber()` or `router.subscriber()`. */
   constructor(router: Router, template: string, options: SubscriberOptions) {
@@ -242,11 +243,17 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     const options = this.#options;
     const batch = typeof options.batch === "number" ? { size: options.batch } : options.batch;
     const concurrency = options.concurrency ?? 1;
-    this.#limiter = new Limiter(concurrency);
+    // A subscriber consumes either single messages or batches, so its limiter runs one kind of task.
+    this.#limiter = new Limiter<IncomingMessage & IncomingMessage[]>(
+      concurrency,
+      batch ? (items) => this.#consumeBatch(items) : (incoming) => this.#consume(incoming),
+    );
     this.#logger = broker.logger.child({ subscriber: this.channel });
     this.#extract = pathExtractor(this.channel, driver.rules.separator);
+    const middlewares = [...this.#router.middlewareChain(), ...(options.middlewares ?? [])];
+    this.#bare = !middlewares.some((m) => m.consume);
     this.#process = composeConsume(
-      [...this.#router.middlewareChain(), ...(options.middlewares ?? [])],
+      middlewares,
       batch ? (ctx) => this.#runBatch(ctx as MessageContext) : (ctx) => this.#run(ctx as MessageContext),
     );
     const deliver = batch
@@ -287,7 +294,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   #deliver(incoming: IncomingMessage): Promise<void> {
     const orderBy = this.#options.orderBy;
     const key = orderBy === undefined ? undefined : orderBy === "key" ? incoming.key : orderBy(incoming);
-    return this.#limiter!.run(() => this.#consume(incoming), key);
+    return this.#limiter!.run(incoming as IncomingMessage & IncomingMessage[], key);
   }
 
   #message(incoming: IncomingMessage): ConsumedMessage {
@@ -302,7 +309,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     const context = new MessageContext(broker, this.#logger!, this.channel, message);
     try {
       if (ack === "first") await message.ack();
-      await this.#process!(context);
+      await (this.#bare ? this.#run(context) : this.#process!(context));
       if (ack === "auto") await message.ack();
     } catch (error) {
       await this.#fail(message, error);
@@ -413,7 +420,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     if (this.#buffer.length === 0) return;
     const items = this.#buffer;
     this.#buffer = [];
-    this.#limiter!.run(() => this.#consumeBatch(items.map((i) => i.incoming)))
+    this.#limiter!.run(items.map((i) => i.incoming) as IncomingMessage & IncomingMessage[])
       .finally(() => items.forEach((i) => i.done()));
   }
 

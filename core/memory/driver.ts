@@ -31,6 +31,8 @@ export interface MemoryDriver extends Driver<MemorySubscribeOptions, MemoryPubli
   idle(): Promise<void>;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 const CAPABILITIES: Capabilities = {
   request: false,
   batchPublish: true,
@@ -55,6 +57,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const rules = options.rules ?? memoryRules;
   const activity = new Activity();
   const bindings = new Map<string, Binding>();
+  // The bindings as an array too: routing iterates them on every publish.
+  let routes: Binding[] = [];
   let connected = false;
   let ids = 0;
 
@@ -68,7 +72,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       messageId: message.messageId,
       replyTo: message.replyTo,
     };
-    for (const binding of bindings.values()) {
+    for (const binding of routes) {
       if (rules.matches(binding.pattern, channel)) binding.queue.push(stored);
     }
   };
@@ -84,13 +88,14 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
     rules,
     connect() {
       connected = true;
-      return Promise.resolve();
+      return RESOLVED;
     },
     close() {
       connected = false;
       for (const binding of bindings.values()) binding.queue.dispose();
       bindings.clear();
-      return Promise.resolve();
+      routes = [];
+      return RESOLVED;
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
@@ -99,6 +104,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       if (!binding) {
         binding = { pattern: spec.channel, queue: new MemoryQueue(key, { activity }) };
         bindings.set(key, binding);
+        routes = [...bindings.values()];
       }
       const { queue } = binding;
       const cancel = queue.consume(spec.prefetch, deliver);
@@ -107,25 +113,26 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
           cancel();
           if (queue.consumers === 0) {
             bindings.delete(key);
+            routes = [...bindings.values()];
             queue.dispose();
           }
-          return Promise.resolve();
+          return RESOLVED;
         },
       });
     },
     publish(channel, message) {
       assertConnected();
       route(channel, message);
-      return Promise.resolve();
+      return RESOLVED;
     },
     publishBatch(channel, messages) {
       assertConnected();
       for (const message of messages) route(channel, message);
-      return Promise.resolve();
+      return RESOLVED;
     },
     ping() {
       assertConnected();
-      return Promise.resolve();
+      return RESOLVED;
     },
     emulate: () => memoryDriver(options),
     idle: () => activity.whenIdle(),
