@@ -114,7 +114,11 @@ export function buffer(data: Uint8Array): Buffer {
  * `callBuffer` that survives auto-pipelining: ioredis 6 drops the command name when an auto-pipelined
  * client runs `callBuffer` (it re-adds it for `call` only), so this goes through an explicit pipeline.
  */
-export async function callBuffer(client: Client, command: string, ...args: (string | number | Uint8Array)[]): Promise<unknown> {
+export async function callBuffer(
+  client: Client,
+  command: string,
+  ...args: (string | number | Uint8Array)[]
+): Promise<unknown> {
   const results = await client.pipeline().callBuffer(command, ...(args as string[])).exec();
   const [error, value] = results?.[0] ?? [new Error(`No reply to ${command}`), undefined];
   if (error) throw error;

@@ -68,14 +68,23 @@ export class EmulatedGroup {
 
   /** Adds a consumer; its own pending entries (a restart under the same name) are delivered first. */
   join(options: EmulatedConsumerOptions, deliver: Deliver): () => void {
-    const consumer: Consumer = { name: options.name, prefetch: Math.max(1, options.prefetch), deliver, unsettled: 0, active: true };
+    const consumer: Consumer = {
+      name: options.name,
+      prefetch: Math.max(1, options.prefetch),
+      deliver,
+      unsettled: 0,
+      active: true,
+    };
     this.#consumers.push(consumer);
     for (const pending of this.pending.values()) {
       if (pending.consumer === consumer.name) this.#deliver(consumer, pending.entry, pending.deliveries + 1);
     }
     const idle = options.claimIdle;
     if (idle !== false) {
-      consumer.timer = setInterval(() => this.#claim(consumer, idle), options.claimInterval ?? Math.min(idle, 5000));
+      consumer.timer = setInterval(
+        () => this.#claim(consumer, idle),
+        options.claimInterval ?? Math.min(idle, 5000),
+      );
     }
     this.schedule();
     return () => {

@@ -95,7 +95,9 @@ export class ListConsumer implements SubscriptionHandle {
       this.#beat = setInterval(() => {
         this.#commands.set(this.#heartbeat, "1", "PX", this.#recoverAfter)
           .then(() => this.#recover())
-          .catch((error) => this.#logger.warn(`List ${this.#key}: heartbeat failed: ${describeError(error)}`));
+          .catch((error) =>
+            this.#logger.warn(`List ${this.#key}: heartbeat failed: ${describeError(error)}`)
+          );
       }, Math.max(100, Math.floor(this.#recoverAfter / 3)));
     }
     this.#loop = this.#run();
@@ -151,10 +153,19 @@ export class ListConsumer implements SubscriptionHandle {
   async #take(room: number): Promise<Uint8Array[]> {
     const client = this.#blocking;
     if (this.#reliable) {
-      const first = await client.blmoveBuffer(this.#key, this.#processing, "LEFT", "RIGHT", 2) as Uint8Array | null;
+      const first = await client.blmoveBuffer(this.#key, this.#processing, "LEFT", "RIGHT", 2) as
+        | Uint8Array
+        | null;
       if (!first) return [];
       if (room === 1) return [first];
-      const more = await client.callBuffer("EVAL", MOVE_MANY, 2, this.#key, this.#processing, room - 1) as Uint8Array[];
+      const more = await client.callBuffer(
+        "EVAL",
+        MOVE_MANY,
+        2,
+        this.#key,
+        this.#processing,
+        room - 1,
+      ) as Uint8Array[];
       return [first, ...more];
     }
     const popped = await client.blpopBuffer(this.#key, 2) as [Uint8Array, Uint8Array] | null;

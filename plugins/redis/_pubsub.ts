@@ -46,7 +46,9 @@ export class PubSub {
     let stopped = false;
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const hand = (incoming: IncomingMessage): void => {
-      deliver(incoming).catch((error) => this.#logger.error(`Delivery failed on ${channel}`, { error: String(error) }));
+      deliver(incoming).catch((error) =>
+        this.#logger.error(`Delivery failed on ${channel}`, { error: String(error) })
+      );
     };
     const listener: Listener = (name, body) => {
       try {
@@ -83,7 +85,7 @@ export class PubSub {
       hand(make(1));
     };
     let set = table.get(channel);
-    if (!set) table.set(channel, (set = new Set()));
+    if (!set) table.set(channel, set = new Set());
     set.add(listener);
     if (set.size === 1) {
       if (pattern) await this.#client.psubscribe(channel);

@@ -8,7 +8,13 @@
  * @module
  */
 
-import { type Deliver, type IncomingMessage, type Logger, OptionError, type SubscriptionHandle } from "@sluice/core";
+import {
+  type Deliver,
+  type IncomingMessage,
+  type Logger,
+  OptionError,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/internal";
 import { bytes, callBuffer, type Client } from "./_client.ts";
 import type { StreamSubscribeOptions } from "./options.ts";
@@ -145,7 +151,9 @@ export class StreamConsumer implements SubscriptionHandle {
         if (!this.#running) break;
         failures++;
         if (/NOGROUP/.test(String(error))) {
-          this.#logger.warn(`Stream ${this.#key}: group ${this.#group} is gone (broker restarted?); re-creating it`);
+          this.#logger.warn(
+            `Stream ${this.#key}: group ${this.#group} is gone (broker restarted?); re-creating it`,
+          );
           await this.#ensure().catch((e) => this.#logger.error(`Stream ${this.#key}: ${describeError(e)}`));
         } else {
           this.#logger.warn(`Stream ${this.#key}: read failed (${describeError(error)}); retrying`);
@@ -191,8 +199,7 @@ export class StreamConsumer implements SubscriptionHandle {
   #hand(entry: Entry, redelivered: boolean, count?: number): void {
     const [rawId, rawFields] = entry;
     const id = decoder.decode(rawId);
-    const ack = (): Promise<void> =>
-      this.#commands.xack(this.#key, this.#group, id).then(() => undefined);
+    const ack = (): Promise<void> => this.#commands.xack(this.#key, this.#group, id).then(() => undefined);
     if (!rawFields) {
       // Deleted (trimmed) while pending: nothing to handle.
       void ack().catch(() => undefined);
@@ -250,7 +257,9 @@ export class StreamConsumer implements SubscriptionHandle {
         if (entries.length === 0) return this.#commands.xack(this.#key, this.#group, id);
         for (const entry of entries) this.#hand(entry, true, count);
       })
-      .catch((error) => this.#logger.warn(`Stream ${this.#key}: could not redeliver ${id}: ${describeError(error)}`));
+      .catch((error) =>
+        this.#logger.warn(`Stream ${this.#key}: could not redeliver ${id}: ${describeError(error)}`)
+      );
   }
 
   /** Stops reading and claiming; unsettled entries stay pending until the core settles them. */

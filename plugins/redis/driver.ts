@@ -130,7 +130,10 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
       commands = undefined;
     },
 
-    async subscribe(spec: SubscriptionSpec<RedisSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+    async subscribe(
+      spec: SubscriptionSpec<RedisSubscribeOptions>,
+      deliver: Deliver,
+    ): Promise<SubscriptionHandle> {
       const client = ready();
       const resolved = resolveSubscription(spec.channel, spec.options as Record<string, unknown>, kind);
       if (resolved.kind === "pubsub") {
@@ -146,7 +149,15 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
       try {
         let consumer: ListConsumer | StreamConsumer;
         if (resolved.kind === "list") {
-          consumer = new ListConsumer(client, blocking, resolved.key, resolved.options, spec.prefetch, deliver, logger!);
+          consumer = new ListConsumer(
+            client,
+            blocking,
+            resolved.key,
+            resolved.options,
+            spec.prefetch,
+            deliver,
+            logger!,
+          );
         } else {
           const named = spec.group ?? resolved.options.group;
           const group = named ?? `sluice-private-${crypto.randomUUID()}`;

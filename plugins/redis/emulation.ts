@@ -47,12 +47,12 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   const changed = (): void => activity.changed();
   const list = (key: string): MemoryQueue => {
     let queue = lists.get(key);
-    if (!queue) lists.set(key, (queue = new MemoryQueue(`list:${key}`, { activity })));
+    if (!queue) lists.set(key, queue = new MemoryQueue(`list:${key}`, { activity }));
     return queue;
   };
   const stream = (key: string): EmulatedStream => {
     let found = streams.get(key);
-    if (!found) streams.set(key, (found = new EmulatedStream(key, changed)));
+    if (!found) streams.set(key, found = new EmulatedStream(key, changed));
     return found;
   };
   const streamsQuiet = (): boolean => {

@@ -197,7 +197,9 @@ export function resolveSubscription(
   const o = check<RedisSubscribeOptions>(SubscribeSchema, options, `Redis ${where}`);
   const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
   if (chosen.length > 1) {
-    throw new OptionError(`Invalid Redis ${where}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`);
+    throw new OptionError(
+      `Invalid Redis ${where}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`,
+    );
   }
   if (options.replies === true) return { kind: "pubsub", channel };
   const kind = (chosen[0] as RedisKind | undefined) ?? fallback;
@@ -222,7 +224,12 @@ export const REPLY_PREFIX = "sluice-reply-";
 export type PublishTarget =
   | { readonly kind: "pubsub"; readonly key: string }
   | { readonly kind: "list"; readonly key: string }
-  | { readonly kind: "stream"; readonly key: string; readonly maxLen?: number; readonly approximate: boolean };
+  | {
+    readonly kind: "stream";
+    readonly key: string;
+    readonly maxLen?: number;
+    readonly approximate: boolean;
+  };
 
 /** Decides where a publish goes from its options and the broker's default kind. */
 export function resolvePublish(
@@ -234,7 +241,9 @@ export function resolvePublish(
   const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
   if (chosen.length > 1) {
     throw new OptionError(
-      `Invalid Redis publish option for ${channel}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`,
+      `Invalid Redis publish option for ${channel}: choose one of pubsub, list and stream, not ${
+        chosen.join(" and ")
+      }`,
     );
   }
   // Replies of the core's request/reply go to its reply subscription, always a Pub/Sub channel.
@@ -277,7 +286,9 @@ export function parseUrl(url: string): {
   try {
     parsed = new URL(url);
   } catch {
-    throw new OptionError(`Invalid Redis url "${redactUrl(url)}": write it like redis://user:password@host:6379/0`);
+    throw new OptionError(
+      `Invalid Redis url "${redactUrl(url)}": write it like redis://user:password@host:6379/0`,
+    );
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     throw new OptionError(`Invalid Redis url "${redactUrl(url)}": the scheme must be redis:// or rediss://`);
@@ -303,7 +314,9 @@ export function endpoint(options: RedisOptions): Endpoint {
   const tlsOn = options.tls !== undefined ? options.tls !== false : fromUrl.tls;
   const tls = tlsOn ? (typeof options.tls === "object" ? options.tls : {}) : undefined;
   const db = options.db ?? fromUrl.db ?? 0;
-  const safeUrl = `${tls ? "rediss" : "redis"}://${fromUrl.host.includes(":") ? `[${fromUrl.host}]` : fromUrl.host}:${fromUrl.port}/${db}`;
+  const safeUrl = `${tls ? "rediss" : "redis"}://${
+    fromUrl.host.includes(":") ? `[${fromUrl.host}]` : fromUrl.host
+  }:${fromUrl.port}/${db}`;
   return {
     host: fromUrl.host,
     port: fromUrl.port,

@@ -50,5 +50,6 @@ function compile(pattern: string): RegExp {
 export const redisRules: ChannelRules = {
   separator: ".",
   pattern: (template) => replaceParams(template, "*"),
-  matches: (pattern, channel) => pattern === channel || (isPattern(pattern) && compile(pattern).test(channel)),
+  matches: (pattern, channel) =>
+    pattern === channel || (isPattern(pattern) && compile(pattern).test(channel)),
 };
