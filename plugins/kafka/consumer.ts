@@ -236,7 +236,13 @@ export class Subscription {
     await heartbeat();
   }
 
-  #hand(topic: string, partition: number, track: PartitionTrack, record: KafkaConsumedRecord, attempt: number): void {
+  #hand(
+    topic: string,
+    partition: number,
+    track: PartitionTrack,
+    record: KafkaConsumedRecord,
+    attempt: number,
+  ): void {
     const decoded = fromRecord(record);
     const offset = Number(record.offset);
     let open = true;
@@ -284,7 +290,7 @@ export class Subscription {
   #release(): void {
     this.#inflight--;
     this.#slotWaiters.shift()?.();
-    if (this.#inflight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    if (this.#inflight === 0) { for (const resolve of this.#idleWaiters.splice(0)) resolve(); }
   }
 
   #wake(): void {
@@ -315,7 +321,9 @@ export class Subscription {
           );
         } catch (error) {
           this.#logger.debug(
-            `Could not commit offsets (${describeError(error)}); the records after the last commit will be delivered again`,
+            `Could not commit offsets (${
+              describeError(error)
+            }); the records after the last commit will be delivered again`,
           );
         }
       } while (this.#commitAgain || this.#dirty.size > 0);
@@ -357,7 +365,15 @@ export class Subscription {
 
 function pickConsumer(options: KafkaConsumerOptions): KafkaConsumerOptions {
   const picked: Record<string, unknown> = {};
-  for (const key of ["sessionTimeout", "heartbeatInterval", "rebalanceTimeout", "maxWaitTime", "maxBytesPerPartition"]) {
+  for (
+    const key of [
+      "sessionTimeout",
+      "heartbeatInterval",
+      "rebalanceTimeout",
+      "maxWaitTime",
+      "maxBytesPerPartition",
+    ]
+  ) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) picked[key] = value;
   }

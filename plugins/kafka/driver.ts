@@ -62,7 +62,10 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
   const known = new Set<string>();
   const locks = new Map<string, Promise<unknown>>();
 
-  const ensureTopics = async (topics: readonly string[], topic: KafkaTopicOptions | undefined): Promise<void> => {
+  const ensureTopics = async (
+    topics: readonly string[],
+    topic: KafkaTopicOptions | undefined,
+  ): Promise<void> => {
     const missing = topics.filter((t) => !known.has(t));
     if (missing.length === 0) return;
     const existing = new Set(await admin!.listTopics());
@@ -122,7 +125,9 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
         const auth = /SASL|authentication/i.test(describeError(error));
         throw new ConnectionError(
           `Cannot connect to ${url}: ${describeError(error)}. ${
-            auth ? "Check the SASL mechanism and credentials." : "Is the broker running, and are ssl/sasl right?"
+            auth
+              ? "Check the SASL mechanism and credentials."
+              : "Is the broker running, and are ssl/sasl right?"
           }`,
           { cause: error },
         );
@@ -151,11 +156,18 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       await Promise.all([...subscriptions].map((s) => s.close()));
       subscriptions.clear();
       await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
-      kafka = producer = admin = host = undefined;
+      kafka =
+        producer =
+        admin =
+        host =
+          undefined;
       known.clear();
     },
 
-    async subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+    async subscribe(
+      spec: SubscriptionSpec<KafkaSubscribeOptions>,
+      deliver: Deliver,
+    ): Promise<SubscriptionHandle> {
       if (!host) throw new StateError(`Not connected to ${url}`);
       const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
       const subscription = new Subscription(host, spec, settings, deliver);
@@ -170,7 +182,11 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       return { stop: () => subscription.stop() };
     },
 
-    async publish(channel: string, message: OutgoingMessage, publishOptions: KafkaPublishOptions): Promise<void> {
+    async publish(
+      channel: string,
+      message: OutgoingMessage,
+      publishOptions: KafkaPublishOptions,
+    ): Promise<void> {
       await driver.publishBatch!(channel, [message], publishOptions);
     },
 

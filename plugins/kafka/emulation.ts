@@ -254,7 +254,9 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     }
     const records = log[partition];
     if (!records) {
-      throw new OptionError(`Partition ${partition} does not exist: topic ${topic} has ${log.length} partition(s)`);
+      throw new OptionError(
+        `Partition ${partition} does not exist: topic ${topic} has ${log.length} partition(s)`,
+      );
     }
     const tombstone = message.body.length === 0 && message.contentType === undefined;
     const key = settings.key === undefined

@@ -27,7 +27,8 @@ interface LogEntry {
 const KEPT = ["broker", "groupId", "topic", "partition", "error", "retryCount", "retryTime"];
 
 /** Messages kafkajs logs as errors that are routine (retried or recovered by itself). */
-const ROUTINE = /rebalanc|does not host this topic-partition|LEADER_NOT_AVAILABLE|There is no leader|re-joining/i;
+const ROUTINE =
+  /rebalanc|does not host this topic-partition|LEADER_NOT_AVAILABLE|There is no leader|re-joining/i;
 
 /** A kafkajs `logCreator` writing into `logger`. */
 export function kafkaLogCreator(logger: Logger, levels: KafkaLogLevels): () => (entry: LogEntry) => void {
@@ -37,7 +38,8 @@ export function kafkaLogCreator(logger: Logger, levels: KafkaLogLevels): () => (
     const fields: Record<string, unknown> = { namespace };
     for (const key of KEPT) if (entry[key] !== undefined) fields[key] = entry[key];
     const text = String(entry.message ?? "").trim();
-    if (level === levels.ERROR && !ROUTINE.test(`${text} ${String(entry.error ?? "")}`)) log.warn(text, fields);
-    else log.debug(text, fields);
+    if (level === levels.ERROR && !ROUTINE.test(`${text} ${String(entry.error ?? "")}`)) {
+      log.warn(text, fields);
+    } else log.debug(text, fields);
   };
 }

@@ -60,10 +60,14 @@ export function toRecord(message: OutgoingMessage, options: KafkaPublishOptions)
     value: tombstone ? null : asBuffer(message.body),
     headers: toWireHeaders(message),
   };
-  if (options.key !== undefined) record.key = typeof options.key === "string" ? options.key : asBuffer(options.key);
+  if (options.key !== undefined) {
+    record.key = typeof options.key === "string" ? options.key : asBuffer(options.key);
+  }
   if (options.partition !== undefined) record.partition = options.partition;
   if (options.timestamp !== undefined) {
-    record.timestamp = String(options.timestamp instanceof Date ? options.timestamp.getTime() : options.timestamp);
+    record.timestamp = String(
+      options.timestamp instanceof Date ? options.timestamp.getTime() : options.timestamp,
+    );
   }
   return record;
 }

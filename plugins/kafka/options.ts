@@ -209,10 +209,18 @@ export function parseKafkaOptions(options: Record<string, unknown>): KafkaOption
   return parsed;
 }
 
-const SUBSCRIBE_KEYS = [...Object.keys(consumerFields).map((k) => k.slice(0, -1)), "from", "topic", "pattern"];
+const SUBSCRIBE_KEYS = [
+  ...Object.keys(consumerFields).map((k) => k.slice(0, -1)),
+  "from",
+  "topic",
+  "pattern",
+];
 
 /** Validates a subscriber's Kafka options. */
-export function parseSubscribeOptions(options: Record<string, unknown>, channel: string): KafkaSubscribeOptions {
+export function parseSubscribeOptions(
+  options: Record<string, unknown>,
+  channel: string,
+): KafkaSubscribeOptions {
   return check(subscribeSchema, pick(options, SUBSCRIBE_KEYS), `Kafka option of subscriber ${channel}`);
 }
 
@@ -220,22 +228,32 @@ const PUBLISH_KEYS = ["key", "partition", "timestamp", "acks", "compression", "t
 
 /** Validates a publish's Kafka options. */
 export function parsePublishOptions(options: Record<string, unknown>, channel: string): KafkaPublishOptions {
-  for (const key of PUBLISH_KEYS) if (options[key] !== undefined) {
-    return check(publishSchema, pick(options, PUBLISH_KEYS), `Kafka publish option for ${channel}`);
+  for (const key of PUBLISH_KEYS) {
+    if (options[key] !== undefined) {
+      return check(publishSchema, pick(options, PUBLISH_KEYS), `Kafka publish option for ${channel}`);
+    }
   }
   return {};
 }
 
 /** `host:port` entries from the `brokers` option; a bare host gets port 9092. */
 export function brokerList(brokers: string | readonly string[] | undefined): string[] {
-  const list = brokers === undefined ? ["localhost:9092"] : typeof brokers === "string" ? parseKafkaUrl(brokers) : [
-    ...brokers,
-  ];
-  if (list.length === 0) throw new OptionError("Invalid Kafka broker option: brokers must name at least one host:port");
+  const list = brokers === undefined
+    ? ["localhost:9092"]
+    : typeof brokers === "string"
+    ? parseKafkaUrl(brokers)
+    : [
+      ...brokers,
+    ];
+  if (list.length === 0) {
+    throw new OptionError("Invalid Kafka broker option: brokers must name at least one host:port");
+  }
   return list.map((entry) => {
     const hostPort = entry.replace(/^kafka:\/\//, "");
     if (!/^[^\s,/@]+$/.test(hostPort)) {
-      throw new OptionError(`Invalid Kafka broker option: brokers entry "${redactUrl(entry)}" is not host:port`);
+      throw new OptionError(
+        `Invalid Kafka broker option: brokers entry "${redactUrl(entry)}" is not host:port`,
+      );
     }
     return /:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`;
   });
@@ -247,7 +265,9 @@ export function brokerList(brokers: string | readonly string[] | undefined): str
  */
 export function parseKafkaUrl(url: string): string[] {
   const rest = url.replace(/^kafka:\/\//, "").replace(/^[^@/]*@/, "").replace(/[/?].*$/, "");
-  return rest.split(",").filter(Boolean).map((hostPort) => (/:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`));
+  return rest.split(",").filter(Boolean).map((
+    hostPort,
+  ) => (/:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`));
 }
 
 /** The broker options a `kafka://` URL carries: brokers, SASL credentials, `ssl`, `clientId`. */
