@@ -86,10 +86,10 @@ interface PendingRequest {
 
 // Message ids: one random UUID per process plus a counter — unique across processes, and far cheaper per
 // message than a UUID each (the publish path runs a million times a second).
-const ID_PREFIX = crypto.randomUUID();
+const ID_PREFIX = `${crypto.randomUUID()}-`;
 let idCounter = 0;
 function newId(): string {
-  return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
+  return ID_PREFIX + ++idCounter;
 }
 
 // Shared empty values: the publish path would otherwise allocate them for every message.

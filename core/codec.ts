@@ -75,7 +75,7 @@ export function mediaType(contentType: string): string {
 export class Codecs {
   readonly #byType = new Map<string, Codec>();
   // Content types repeat on every message: remember what each exact string resolved to.
-  readonly #resolved = new Map<string, Codec | undefined>();
+  readonly #resolved = new Map<string, Codec | null>();
 
   /** Creates a set with JSON, text and bytes, plus `extra`. */
   constructor(extra: readonly Codec[] = []) {
@@ -91,9 +91,10 @@ export class Codecs {
 
   /** The codec for a content type, honouring the `+json` suffix; undefined when none handles it. */
   find(contentType: string): Codec | undefined {
-    if (this.#resolved.has(contentType)) return this.#resolved.get(contentType);
+    const known = this.#resolved.get(contentType);
+    if (known !== undefined) return known ?? undefined;
     const codec = this.#lookup(contentType);
-    if (this.#resolved.size < 256) this.#resolved.set(contentType, codec);
+    if (this.#resolved.size < 256) this.#resolved.set(contentType, codec ?? null);
     return codec;
   }
 
