@@ -30,6 +30,8 @@ export interface BrokerOptions {
   readonly codecs?: readonly Codec[];
   /** Middlewares around every subscriber and publish. */
   readonly middlewares?: readonly Middleware[];
+  /** The largest body a subscriber accepts, in bytes, unless it sets its own; no limit by default. */
+  readonly maxBodySize?: number;
   /** Milliseconds `close()` waits for messages in flight; 30 000 by default. */
   readonly drainTimeout?: number;
   /** Milliseconds `request()` waits for a reply by default; 30 000 by default. */
@@ -156,6 +158,11 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     this.#logger = options.logger ??
       createLogger({ level: options.logLevel, fields: { broker: driver.name } });
     this.codecs = new Codecs(options.codecs);
+  }
+
+  /** The largest body subscribers accept by default, in bytes. */
+  get maxBodySize(): number | undefined {
+    return this.#options.maxBodySize;
   }
 
   /** The broker's logger. */

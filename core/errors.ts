@@ -31,6 +31,9 @@ export class NotSupportedError extends SluiceError {}
 /** A message body could not be decoded (malformed bytes or an unknown content type). */
 export class DecodeError extends SluiceError {}
 
+/** A body is larger than the subscriber's `maxBodySize`; it was not decoded. */
+export class MessageTooLargeError extends DecodeError {}
+
 /** A body failed its schema. `issues` lists what was wrong, path by path. */
 export class ValidationError extends SluiceError {
   /** The schema's issues, each with a message and the path of the offending field. */

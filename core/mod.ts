@@ -40,6 +40,7 @@ export {
   BatchFailure,
   ConnectionError,
   DecodeError,
+  MessageTooLargeError,
   MissingClientError,
   NotSupportedError,
   OptionError,

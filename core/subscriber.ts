@@ -8,7 +8,7 @@
 
 import type { Context } from "./context.ts";
 import type { IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import { BatchFailure, describeError, OptionError } from "./errors.ts";
+import { BatchFailure, describeError, MessageTooLargeError, OptionError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage, type Message } from "./message.ts";
 import { composeConsume, type Middleware } from "./middleware.ts";
@@ -18,7 +18,7 @@ import type { Router } from "./router.ts";
 import { type Infer, type StandardSchemaV1, validate } from "./schema.ts";
 import { pathExtractor } from "./channel.ts";
 import { Limiter, sleep } from "./_limiter.ts";
-import type { Codec } from "./codec.ts";
+import type { Codec, Codecs } from "./codec.ts";
 import { applyErrorPolicy, NoHandlerError } from "./_failure.ts";
 import { MessageContext } from "./_message_context.ts";
 
@@ -74,6 +74,11 @@ export interface SubscriberOptions<S extends StandardSchemaV1 | undefined = Stan
   readonly batch?: number | BatchOptions;
   /** Unsettled messages the broker may hand over; from `concurrency` and `batch` by default. */
   readonly prefetch?: number;
+  /**
+   * The largest body accepted, in bytes; a larger one is not decoded but dead-lettered or rejected with a
+   * logged error. The broker's `maxBodySize` by default (no limit unless set).
+   */
+  readonly maxBodySize?: number;
   /** Extra codecs for this subscriber, beside the broker's. */
   readonly codecs?: readonly Codec[];
   /** Middlewares around this subscriber's handling. */
@@ -157,6 +162,8 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   #logger: Logger | undefined;
   readonly #retries: number;
   #bare = true;
+  #codecs: Codecs | undefined;
+  #maxBodySize: number | undefined;
 
   /** Use `broker.subscriber()` or `router.subscriber()`. */
   constructor(router: Router, template: string, options: SubscriberOptions) {
@@ -250,6 +257,8 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     );
     this.#logger = broker.logger.child({ subscriber: this.channel });
     this.#extract = pathExtractor(this.channel, driver.rules.separator);
+    this.#codecs = options.codecs ? broker.codecs.with(options.codecs) : broker.codecs;
+    this.#maxBodySize = options.maxBodySize ?? broker.maxBodySize;
     const middlewares = [...this.#router.middlewareChain(), ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
     this.#process = composeConsume(
@@ -317,9 +326,13 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   }
 
   #decode(message: ConsumedMessage): unknown {
-    const extra = this.#options.codecs;
-    const codecs = extra ? this.#router.broker.codecs.with(extra) : this.#router.broker.codecs;
-    return codecs.decode(message.raw, message.contentType);
+    const max = this.#maxBodySize;
+    if (max !== undefined && message.raw.length > max) {
+      throw new MessageTooLargeError(
+        `Message ${message.messageId} has ${message.raw.length} bytes, more than maxBodySize ${max}`,
+      );
+    }
+    return this.#codecs!.decode(message.raw, message.contentType);
   }
 
   async #run(context: MessageContext): Promise<unknown> {

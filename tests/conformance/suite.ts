@@ -364,6 +364,25 @@ export function conformance(target: ConformanceTarget): void {
       assert.match(byId("m-invalid")?.message ?? "", /failed its schema: id: .*number/);
     });
 
+    it("rejects a body larger than maxBodySize without decoding it, and keeps consuming", async () => {
+      const { broker, channel, sub, pub, logs, start } = setup("bad-input");
+      const ch = channel("sized");
+      const small: unknown[] = [];
+      broker.subscriber(ch, sub({ maxBodySize: 64 })).handle((body) => {
+        small.push(body);
+      });
+      await using br = await start();
+      await br.publish("x".repeat(65), ch, pub({ messageId: "m-large" }));
+      await br.publish("small", ch, pub());
+      await until(() => small.length === 1, timeout, "the small message");
+      await until(() => logs.find("error", "m-large").length === 1, timeout, "the logged rejection");
+      assert.deepEqual(small, ["small"]);
+      assert.match(
+        logs.find("error", "m-large")[0]?.message ?? "",
+        /65 bytes, more than maxBodySize 64; rejected/,
+      );
+    });
+
     it("gives each message to the first handler whose filter matches, the catch-all last", async () => {
       const { broker, channel, sub, pub, start } = setup("filters");
       const ch = channel("events");
