@@ -1,0 +1,58 @@
+// Pub/Sub: channels and patterns. `logs.{level}` subscribes with PSUBSCRIBE logs.* and captures the level;
+// a raw glob works too; a message on a deeper channel does not match a one-level wildcard.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { testBroker } from "@sluice/core/testing";
+import { redisRules } from "../mod.ts";
+import { server, targets, unique, until } from "./_support.ts";
+
+if (server) after(() => server!.stop());
+
+describe("redis channel rules", () => {
+  it("turns {params} into a one-level * and matches within a level", () => {
+    assert.equal(redisRules.pattern("logs.{level}"), "logs.*");
+    assert.ok(redisRules.matches("logs.*", "logs.info"));
+    assert.ok(!redisRules.matches("logs.*", "logs.x.deep"));
+    assert.ok(redisRules.matches("logs.?rror", "logs.error"));
+    assert.ok(redisRules.matches("logs.[ew]*", "logs.warn"));
+    assert.ok(!redisRules.matches("logs.[ew]*", "logs.info"));
+    assert.ok(redisRules.matches("a.b", "a.b"));
+  });
+});
+
+for (const target of targets) {
+  describe(`redis pub/sub (${target.name})`, () => {
+    it("a pattern subscriber receives logs.* with the captured parameter", async () => {
+      const root = unique("app");
+      const broker = target.broker();
+      const seen: [string, unknown][] = [];
+      broker.subscriber(`${root}.logs.{level}`).handle((line, ctx) => {
+        seen.push([ctx.path.level, line]);
+      });
+      const globbed: string[] = [];
+      broker.subscriber(`${root}.logs.e*`).handle((_line, ctx) => void globbed.push(ctx.message.channel));
+      await using br = await testBroker(broker, { real: target.real });
+      await br.publish("disk full", `${root}.logs.error`);
+      await br.publish("started", `${root}.logs.info`);
+      await br.publish("nested", `${root}.logs.x.deep`);
+      await until(() => seen.length === 2 && globbed.length === 1, "two log lines");
+      await new Promise((resolve) => setTimeout(resolve, target.real ? 200 : 20));
+      assert.deepEqual(seen.sort(), [["error", "disk full"], ["info", "started"]]);
+      assert.deepEqual(globbed, [`${root}.logs.error`]);
+    });
+
+    it("nack hands a Pub/Sub message to the handler again, in the process", async () => {
+      const channel = unique("events");
+      const broker = target.broker();
+      const attempts: (number | undefined)[] = [];
+      broker.subscriber(channel, { onError: "nack", retry: { delay: 10 } }).handle((_b, ctx) => {
+        attempts.push(ctx.message.deliveryCount);
+        if (attempts.length === 1) throw new Error("once");
+      });
+      await using br = await testBroker(broker, { real: target.real });
+      await br.publish("x", channel);
+      await until(() => attempts.length === 2, "the local redelivery");
+      assert.deepEqual(attempts, [1, 2]);
+    });
+  });
+}
