@@ -285,9 +285,12 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       return Promise.resolve();
     },
     close() {
+      // Like a broker, the emulation keeps its topics and committed offsets; only this client's members go.
       connected = false;
-      for (const group of groups.values()) for (const member of group.members) member.active = false;
-      groups.clear();
+      for (const group of groups.values()) {
+        for (const member of group.members) member.active = false;
+        group.members.length = 0;
+      }
       return Promise.resolve();
     },
     subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
