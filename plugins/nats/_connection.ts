@@ -14,18 +14,26 @@ import { natsRules } from "./rules.ts";
 /** The streams a broker declared or consumes from, by name, with their subjects. */
 export class KnownStreams {
   readonly #streams = new Map<string, readonly string[]>();
+  // Publishes ask for every message: the answer per subject is cached until the streams change.
+  readonly #cache = new Map<string, boolean>();
 
   /** Records (or replaces) a stream's subjects. */
   set(name: string, subjects: readonly string[]): void {
     this.#streams.set(name, subjects);
+    this.#cache.clear();
   }
 
   /** Whether a known stream captures `subject`. */
   captures(subject: string): boolean {
+    let captured = this.#cache.get(subject);
+    if (captured !== undefined) return captured;
+    captured = false;
     for (const subjects of this.#streams.values()) {
-      for (const pattern of subjects) if (natsRules.matches(pattern, subject)) return true;
+      if (subjects.some((pattern) => natsRules.matches(pattern, subject))) captured = true;
     }
-    return false;
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(subject, captured);
+    return captured;
   }
 }
 

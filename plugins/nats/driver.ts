@@ -158,13 +158,14 @@ export function natsDriver(options: NatsOptions): NatsDriver {
   const useJetStream = (channel: string, publish: NatsPublishOptions): boolean =>
     publish.jetstream ?? (publish.msgId !== undefined || live().streams.captures(channel));
 
+  let jsClient: JetStreamClient | undefined;
   const jsPublish = async (
     channel: string,
     message: OutgoingMessage,
     publish: NatsPublishOptions,
     extra: Record<string, string> = {},
   ): Promise<void> => {
-    const js = await live().js();
+    const js = jsClient ??= await live().js();
     const opts: Partial<JetStreamPublishOptions> = {
       headers: headersOf({ ...wireHeaders(message), ...extra }),
     };
@@ -224,6 +225,7 @@ export function natsDriver(options: NatsOptions): NatsDriver {
     },
 
     async close() {
+      jsClient = undefined;
       inbox?.close();
       inbox = undefined;
       const nc = connection?.nc;
