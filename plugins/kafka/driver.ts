@@ -109,7 +109,7 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
         connectionTimeout: options.connectionTimeout ?? 3000,
         requestTimeout: options.requestTimeout ?? 30_000,
         // Short first retries: the first publish to a new topic waits for its leader; ~25 s in all.
-        retry: { initialRetryTime: 100, retries: 8 },
+        retry: { initialRetryTime: 100, retries: options.retries ?? 8 },
         logLevel: client.logLevel.INFO,
         logCreator: kafkaLogCreator(logger, client.logLevel),
       });

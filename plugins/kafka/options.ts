@@ -71,6 +71,8 @@ export interface KafkaOptions {
   readonly connectionTimeout?: number;
   /** Milliseconds to wait for a broker's answer; 30 000 by default. */
   readonly requestTimeout?: number;
+  /** How often kafkajs retries a failed request or connection (back-off from 100 ms, doubling); 8 by default. */
+  readonly retries?: number;
   /** Consumer settings for every subscriber. */
   readonly consumer?: KafkaConsumerOptions;
   /** `acks` of publishes: -1 (all in-sync replicas, the default), 1 (leader) or 0 (none). */
@@ -148,6 +150,7 @@ const brokerSchema = type({
   },
   "connectionTimeout?": positive,
   "requestTimeout?": positive,
+  "retries?": "number.integer >= 0",
   "consumer?": consumerSchema,
   "acks?": acks,
   "compression?": compression,
@@ -179,6 +182,7 @@ const BROKER_KEYS = [
   "sasl",
   "connectionTimeout",
   "requestTimeout",
+  "retries",
   "consumer",
   "acks",
   "compression",
