@@ -72,18 +72,26 @@ export function createClient(
 
 /** Connects a client; on failure disconnects it and throws a ConnectionError naming the likely cause. */
 export async function open(client: Client, at: Endpoint): Promise<Client> {
+  // The reason (a refused connection, WRONGPASS …) comes as an "error" event; connect() only says "closed".
+  let reason: unknown;
+  const remember = (error: unknown): void => void (reason = error);
+  client.on("error", remember);
   try {
     await client.connect();
     return client;
   } catch (error) {
     client.disconnect();
-    const text = describeError(error);
+    const text = describeError(reason ?? error).replace(/\.+$/, "");
     const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)
       ? "Check the username and password"
       : /certificate|SSL|TLS|EPROTO/i.test(text)
       ? "Check the TLS settings (rediss:// and tls options)"
       : "Is Redis running and reachable there?";
-    throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, { cause: error });
+    throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, {
+      cause: reason ?? error,
+    });
+  } finally {
+    client.off("error", remember);
   }
 }
 

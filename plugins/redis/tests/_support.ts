@@ -3,7 +3,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { realBroker } from "../../../tests/_support/brokers.ts";
-import { type RedisEmulation, type RedisOptions } from "../mod.ts";
+import type { RedisEmulation, RedisOptions } from "../mod.ts";
 import { redis } from "../mod.ts";
 import type { Broker } from "@sluice/core";
 import type { RedisDriver } from "../driver.ts";

@@ -1,0 +1,118 @@
+// Options, URLs and security: bad options fail at once naming the option; the URL gives credentials, TLS
+// and the database index; credentials never show in URLs, logs or errors; ACL users and databases work.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { connect, ConnectionError, createLogger, OptionError } from "@sluice/core";
+import { captureLogs, testBroker } from "@sluice/core/testing";
+import { redis } from "../mod.ts";
+import { endpoint } from "../options.ts";
+import { raw, server, targets, unique, until } from "./_support.ts";
+
+if (server) after(() => server!.stop());
+
+describe("redis options", () => {
+  it("rejects bad broker options at once, naming the option", () => {
+    assert.throws(
+      () => redis({ kind: "queue" as never }),
+      (e: unknown) => e instanceof OptionError && /kind/.test(e.message),
+    );
+    assert.throws(() => redis({ db: -1 }), (e: unknown) => e instanceof OptionError && /db/.test(e.message));
+    assert.throws(
+      () => redis({ url: "http://user:hunter2@host" }),
+      (e: unknown) => e instanceof OptionError && /redis:\/\//.test(e.message) && !/hunter2/.test(e.message),
+    );
+  });
+
+  it("parses credentials, the database index and TLS from the URL, and never shows the password", () => {
+    const at = endpoint({ url: "rediss://app:s%40cret@cache.example.com:6380/4" });
+    assert.deepEqual(
+      { host: at.host, port: at.port, user: at.username, password: at.password, db: at.db, tls: at.tls },
+      { host: "cache.example.com", port: 6380, user: "app", password: "s@cret", db: 4, tls: {} },
+    );
+    const broker = redis({ url: "redis://app:hunter2@127.0.0.1:6379/2" });
+    assert.equal(broker.driver.url, "redis://127.0.0.1:6379/2");
+    assert.equal(
+      endpoint({ url: "redis://h", db: 7, tls: { servername: "h" } }).safeUrl,
+      "rediss://h:6379/7",
+    );
+  });
+
+  for (const target of targets) {
+    it(`rejects bad subscriber options when the subscriber starts (${target.name})`, async () => {
+      for (
+        const [options, pattern] of [
+          [{ stream: { claimIdle: -5 } }, /claimIdle/],
+          [{ list: true, stream: true }, /choose one of pubsub, list and stream/],
+        ] as const
+      ) {
+        const broker = target.broker();
+        broker.subscriber("orders", options as Record<string, unknown>).handle(() => {});
+        await assert.rejects(testBroker(broker, { real: target.real }), pattern);
+      }
+      const patterned = target.broker();
+      patterned.subscriber("logs.{level}", { list: true }).handle(() => {});
+      await assert.rejects(testBroker(patterned, { real: target.real }), /Pub\/Sub channels only/);
+    });
+  }
+});
+
+describe("redis security and connections (real)", { skip: server ? false : "no real redis" }, () => {
+  it("fails to connect with an error that names the URL without the password", async () => {
+    const logs = captureLogs();
+    const broker = redis({
+      url: "redis://someone:hunter2@127.0.0.1:1/0",
+      connectTimeout: 500,
+      logger: createLogger({ sink: logs.sink }),
+    });
+    await assert.rejects(broker.connect(), (e: unknown) => {
+      assert.ok(e instanceof ConnectionError);
+      assert.match(e.message, /redis:\/\/127\.0\.0\.1:1\/0/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+    assert.ok(logs.records.every((r) => !JSON.stringify(r).includes("hunter2")));
+  });
+
+  it("authenticates as an ACL user, and says to check the credentials when they are wrong", async () => {
+    const admin = raw();
+    const user = unique("sluice-user");
+    await admin.call("ACL", "SETUSER", user, "on", ">pa55word", "~*", "&*", "+@all");
+    try {
+      const url = new URL(server!.url);
+      const base = `redis://${url.host}`;
+      const broker = redis({ url: `redis://${user}:pa55word@${url.host}/0`, logLevel: "error" });
+      const seen: unknown[] = [];
+      broker.subscriber(unique("acl"), { list: true }).handle((b) => void seen.push(b));
+      await using br = await testBroker(broker, { real: true });
+      await br.publish("hello", broker.allSubscribers()[0]!.channel, { list: true });
+      await until(() => seen.length === 1, "the message");
+      const wrong = redis({ url: base, username: user, password: "nope", logLevel: "error" });
+      await assert.rejects(wrong.connect(), (e: unknown) => {
+        assert.ok(e instanceof ConnectionError);
+        assert.match(e.message, /Check the username and password/);
+        assert.doesNotMatch(e.message, /nope/);
+        return true;
+      });
+    } finally {
+      await admin.call("ACL", "DELUSER", user);
+      admin.disconnect();
+    }
+  });
+
+  it("uses the database index from the URL path, and connect() serves redis:// URLs", async () => {
+    const key = unique("db5");
+    const broker = await connect(`${server!.url.replace(/\/\d*$/, "")}/5`, { logLevel: "error" });
+    try {
+      await broker.publish({ n: 1 }, key, { list: true });
+      const db5 = raw(5);
+      const db0 = raw(0);
+      assert.equal(await db5.llen(key), 1);
+      assert.equal(await db0.llen(key), 0);
+      await db5.del(key);
+      db5.disconnect();
+      db0.disconnect();
+    } finally {
+      await broker.close();
+    }
+  });
+});

@@ -1,0 +1,47 @@
+// Connection loss: the server kills every Sluice connection; the plugin logs the outage, reconnects,
+// re-subscribes and resumes its list and stream consumers, and messages flow again.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "@sluice/core";
+import { captureLogs, testBroker } from "@sluice/core/testing";
+import { redis } from "../mod.ts";
+import { raw, server, unique, until } from "./_support.ts";
+
+if (server) after(() => server!.stop());
+
+describe("redis connection loss (real)", { skip: server ? false : "no real redis" }, () => {
+  it("reconnects, resumes Pub/Sub, list and stream consumers, and logs the outage", async () => {
+    const logs = captureLogs();
+    const broker = redis({ url: server!.url, logger: createLogger({ level: "debug", sink: logs.sink }) });
+    const root = unique("outage");
+    const seen = { pubsub: 0, list: 0, stream: 0 };
+    broker.subscriber(`${root}.ch`).handle(() => void seen.pubsub++);
+    broker.subscriber(`${root}.list`, { list: true }).handle(() => void seen.list++);
+    broker.subscriber(`${root}.stream`, { stream: { group: "g", block: 200 } }).handle(() =>
+      void seen.stream++
+    );
+    await using br = await testBroker(broker, { real: true });
+    const send = async () => {
+      await br.publish(1, `${root}.ch`);
+      await br.publish(1, `${root}.list`, { list: true });
+      await br.publish(1, `${root}.stream`, { stream: true });
+    };
+    await send();
+    await until(() => seen.pubsub === 1 && seen.list === 1 && seen.stream === 1, "the first round");
+    const admin = raw();
+    const clients = String(await admin.call("CLIENT", "LIST")).split("\n");
+    const ids = clients.filter((line) => / name=sluice-/.test(line)).map((line) =>
+      /id=(\d+)/.exec(line)![1]!
+    );
+    for (const id of ids) await admin.call("CLIENT", "KILL", "ID", id);
+    admin.disconnect();
+    await until(() => logs.find("warn", "Lost").length > 0, "the outage in the log");
+    await until(() => logs.find("info", "Reconnected").length >= 3, "the reconnections in the log");
+    await until(async () => {
+      await send();
+      return seen.pubsub >= 2;
+    }, "Pub/Sub after the outage");
+    await until(() => seen.list >= 2 && seen.stream >= 2, "list and stream after the outage");
+    assert.ok(ids.length >= 4, `killed ${ids.length} connections`);
+  });
+});
