@@ -166,6 +166,12 @@ export class Consumer {
       const want = Math.min(10, free);
       this.#reserved += want;
       let messages: ReceivedSqsMessage[];
+      // A watchdog: a long poll that outlives its wait by far is dead (ElasticMQ never answers a poll of a
+      // queue deleted meanwhile; a dropped connection may never report).
+      const call = new AbortController();
+      const onStop = () => call.abort();
+      this.#abort.signal.addEventListener("abort", onStop, { once: true });
+      const watchdog = setTimeout(() => call.abort(), this.#settings.waitTimeSeconds * 1000 + 5_000);
       try {
         const result = await client.send(
           new commands.ReceiveMessageCommand({
@@ -176,10 +182,12 @@ export class Consumer {
             MessageAttributeNames: ["All"],
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
           }),
-          { abortSignal: this.#abort.signal },
+          { abortSignal: call.signal },
         );
         messages = result.Messages ?? [];
       } catch (error) {
+        clearTimeout(watchdog);
+        this.#abort.signal.removeEventListener("abort", onStop);
         this.#reserved -= want;
         this.#wake();
         if (!this.#running) break;
@@ -188,6 +196,8 @@ export class Consumer {
         backoff = Math.min(backoff * 2, 10_000);
         continue;
       }
+      clearTimeout(watchdog);
+      this.#abort.signal.removeEventListener("abort", onStop);
       this.#reserved -= want;
       backoff = 250;
       if (this.#failing) {
