@@ -10,15 +10,22 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-console.log("| runtime | workload | raw (A) msgs/s median (min–max) | Sluice (C) msgs/s median (min–max) | C/A |");
+console.log(
+  "| runtime | workload | raw (A) msgs/s median (min–max) | Sluice (C) msgs/s median (min–max) | C/A |",
+);
 console.log("| --- | --- | --- | --- | --- |");
 for (const runtime of ["deno", "bun"]) {
   for (const workload of ["drain", "publish"]) {
-    const pick = (arm: string) => rows.filter((r) => r.runtime === runtime && r.workload === workload && r.arm === arm).map((r) => r.rate);
+    const pick = (arm: string) =>
+      rows.filter((r) => r.runtime === runtime && r.workload === workload && r.arm === arm).map((r) =>
+        r.rate
+      );
     const a = pick("raw");
     const c = pick("sluice");
     if (!a.length || !c.length) continue;
     const cell = (xs: number[]) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
-    console.log(`| ${runtime} | ${workload} | ${cell(a)} | ${cell(c)} | ${(median(c) / median(a)).toFixed(2)} |`);
+    console.log(
+      `| ${runtime} | ${workload} | ${cell(a)} | ${cell(c)} | ${(median(c) / median(a)).toFixed(2)} |`,
+    );
   }
 }
