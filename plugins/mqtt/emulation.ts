@@ -114,6 +114,8 @@ export interface MqttEmulation extends Driver<MqttSubscribeOptions, MqttPublishO
   readonly emulator: MqttEmulator;
   /** Resolves once nothing is queued for a subscriber, unsettled, or waiting for a redelivery. */
   idle(): Promise<void>;
+  /** Simulates losing the publishing connection without a DISCONNECT: the broker publishes the will. */
+  loseConnection(): void;
 }
 
 /** Creates an emulation driver on `emulator` with the same options (and the same checks) as the real one. */
@@ -289,6 +291,17 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       return Promise.resolve();
     },
     emulate: () => emulation(options, emulator),
+    loseConnection() {
+      const will = resolved.will;
+      if (!connected || !will) return;
+      const body = typeof will.payload === "string" ? new TextEncoder().encode(will.payload) : will.payload;
+      const contentType = will.contentType ??
+        (typeof will.payload === "string" ? "text/plain" : "application/octet-stream");
+      const stored: StoredMessage = v5
+        ? { channel: will.topic, body, headers: {}, contentType }
+        : { channel: will.topic, body, headers: {} };
+      emulator.route(stored, will.qos ?? 1, will.retain ?? false);
+    },
     idle: () => emulator.activity.whenIdle(),
   };
 }

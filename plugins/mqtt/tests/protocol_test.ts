@@ -11,57 +11,65 @@ const text = new TextDecoder();
 
 for (const target of targets()) {
   describe(`MQTT 5 (${target.name})`, () => {
-    it("carries headers as user properties and the standard fields as native properties", { timeout: 30_000 }, async () => {
-      const topic = `${unique()}/in`;
-      const app = target.broker();
-      const seen = app.subscriber(topic).handle(() => {});
-      await using br = await testBroker(app, { real: target.real });
-      await br.publish({ id: 1 }, topic, {
-        headers: { "x-tenant": "acme" },
-        correlationId: "corr-7",
-        replyTo: `${topic}/replies`,
-        messageId: "m-1",
-      });
-      await until(() => seen.mock.calls.length === 1, "the message");
-      const call = seen.mock.calls[0]!;
-      assert.deepEqual(call.headers, { "x-tenant": "acme" });
-      assert.equal(call.correlationId, "corr-7");
-      if (target.real) {
-        // Only the real client sees the packet's properties as they travelled.
-        const handler = app.subscriber(`${topic}/raw`).handle((_b, ctx) => {
-          const p = (ctx.message.native as MqttPacket).properties!;
-          raw.push({
-            contentType: p.contentType,
-            responseTopic: p.responseTopic,
-            correlation: text.decode(p.correlationData),
-            user: { ...p.userProperties },
-          });
-        });
-        const raw: unknown[] = [];
-        await handler.subscriber.start();
-        await br.publish({ id: 2 }, `${topic}/raw`, {
+    it(
+      "carries headers as user properties and the standard fields as native properties",
+      { timeout: 30_000 },
+      async () => {
+        const topic = `${unique()}/in`;
+        const app = target.broker();
+        const seen = app.subscriber(topic).handle(() => {});
+        await using br = await testBroker(app, { real: target.real });
+        await br.publish({ id: 1 }, topic, {
           headers: { "x-tenant": "acme" },
-          correlationId: "corr-8",
-          replyTo: "somewhere/replies",
-          messageId: "m-2",
+          correlationId: "corr-7",
+          replyTo: `${topic}/replies`,
+          messageId: "m-1",
         });
-        await until(() => raw.length === 1, "the raw packet");
-        assert.deepEqual(raw[0], {
-          contentType: "application/json",
-          responseTopic: "somewhere/replies",
-          correlation: "corr-8",
-          user: { "x-tenant": "acme", message_id: "m-2" },
-        });
-      }
-    });
+        await until(() => seen.mock.calls.length === 1, "the message");
+        const call = seen.mock.calls[0]!;
+        assert.deepEqual(call.headers, { "x-tenant": "acme" });
+        assert.equal(call.correlationId, "corr-7");
+        if (target.real) {
+          // Only the real client sees the packet's properties as they travelled.
+          const handler = app.subscriber(`${topic}/raw`).handle((_b, ctx) => {
+            const p = (ctx.message.native as MqttPacket).properties!;
+            raw.push({
+              contentType: p.contentType,
+              responseTopic: p.responseTopic,
+              correlation: text.decode(p.correlationData),
+              user: { ...p.userProperties },
+            });
+          });
+          const raw: unknown[] = [];
+          await handler.subscriber.start();
+          await br.publish({ id: 2 }, `${topic}/raw`, {
+            headers: { "x-tenant": "acme" },
+            correlationId: "corr-8",
+            replyTo: "somewhere/replies",
+            messageId: "m-2",
+          });
+          await until(() => raw.length === 1, "the raw packet");
+          assert.deepEqual(raw[0], {
+            contentType: "application/json",
+            responseTopic: "somewhere/replies",
+            correlation: "corr-8",
+            user: { "x-tenant": "acme", message_id: "m-2" },
+          });
+        }
+      },
+    );
 
     it("answers requests over a reply topic, concurrently, and times out", { timeout: 30_000 }, async () => {
       const topic = `${unique()}/rpc/{op}`;
       const app = target.broker();
-      app.subscriber(topic, { concurrency: 4 }).handle((n: unknown, ctx) => ctx.path.op === "square" ? (n as number) ** 2 : -1);
+      app.subscriber(topic, { concurrency: 4 }).handle((n: unknown, ctx) =>
+        ctx.path.op === "square" ? (n as number) ** 2 : -1
+      );
       await using br = await testBroker(app, { real: target.real });
       const channel = topic.replace("{op}", "square");
-      const replies = await Promise.all([1, 2, 3, 4, 5].map((n) => br.request(n, channel, { timeout: 5000 })));
+      const replies = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => br.request(n, channel, { timeout: 5000 })),
+      );
       assert.deepEqual(replies.map((r) => r.body), [1, 4, 9, 16, 25]);
       await assert.rejects(br.request(1, `${unique()}/nobody`, { timeout: 200 }), TimeoutError);
     });
@@ -102,20 +110,24 @@ for (const target of targets()) {
       assert.deepEqual([...(seen[2] as Uint8Array)], [0xff, 0x00]);
     });
 
-    it("refuses headers, reply topics and dead-lettering with a clear error", { timeout: 30_000 }, async () => {
-      const topic = `${unique()}/v3`;
-      const app = target.broker({ protocol: "3.1.1" });
-      await using br = await testBroker(app, { real: target.real });
-      await assert.rejects(br.publish(1, topic, { headers: { a: "b" } }), (error: unknown) => {
-        assert.ok(error instanceof NotSupportedError);
-        assert.match(error.message, /MQTT 3\.1\.1 carries only the body/);
-        return true;
-      });
-      await assert.rejects(br.request(1, topic, { timeout: 500 }), /reply topic/);
-      const dead = target.broker({ protocol: "3.1.1" });
-      dead.subscriber(topic, { deadLetter: `${topic}/dlq` }).handle(() => {});
-      await assert.rejects(testBroker(dead, { real: target.real }), /deadLetter needs MQTT 5/);
-      await dead.close();
-    });
+    it(
+      "refuses headers, reply topics and dead-lettering with a clear error",
+      { timeout: 30_000 },
+      async () => {
+        const topic = `${unique()}/v3`;
+        const app = target.broker({ protocol: "3.1.1" });
+        await using br = await testBroker(app, { real: target.real });
+        await assert.rejects(br.publish(1, topic, { headers: { a: "b" } }), (error: unknown) => {
+          assert.ok(error instanceof NotSupportedError);
+          assert.match(error.message, /MQTT 3\.1\.1 carries only the body/);
+          return true;
+        });
+        await assert.rejects(br.request(1, topic, { timeout: 500 }), /reply topic/);
+        const dead = target.broker({ protocol: "3.1.1" });
+        dead.subscriber(topic, { deadLetter: `${topic}/dlq` }).handle(() => {});
+        await assert.rejects(testBroker(dead, { real: target.real }), /deadLetter needs MQTT 5/);
+        await dead.close();
+      },
+    );
   });
 }

@@ -7,20 +7,26 @@ import { pause, targets, unique, until } from "./_targets.ts";
 
 for (const target of targets()) {
   describe(`QoS, retained, shared (${target.name})`, () => {
-    it("delivers with the lower of the publish's and the subscription's QoS", { timeout: 30_000 }, async () => {
-      const topic = `${unique()}/q`;
-      const app = target.broker();
-      const got: { sub: number; body: number; qos: number }[] = [];
-      for (const sub of [0, 1, 2] as const) {
-        app.subscriber(topic, { qos: sub }).handle((body, ctx) => {
-          got.push({ sub, body: body as number, qos: (ctx.message.native as MqttPacket).qos });
-        });
-      }
-      await using br = await testBroker(app, { real: target.real });
-      for (const qos of [0, 1, 2] as const) await br.publish(qos, topic, { qos });
-      await until(() => got.length === 9, "nine deliveries");
-      for (const { sub, body, qos } of got) assert.equal(qos, Math.min(sub, body), `sub ${sub}, publish ${body}`);
-    });
+    it(
+      "delivers with the lower of the publish's and the subscription's QoS",
+      { timeout: 30_000 },
+      async () => {
+        const topic = `${unique()}/q`;
+        const app = target.broker();
+        const got: { sub: number; body: number; qos: number }[] = [];
+        for (const sub of [0, 1, 2] as const) {
+          app.subscriber(topic, { qos: sub }).handle((body, ctx) => {
+            got.push({ sub, body: body as number, qos: (ctx.message.native as MqttPacket).qos });
+          });
+        }
+        await using br = await testBroker(app, { real: target.real });
+        for (const qos of [0, 1, 2] as const) await br.publish(qos, topic, { qos });
+        await until(() => got.length === 9, "nine deliveries");
+        for (const { sub, body, qos } of got) {
+          assert.equal(qos, Math.min(sub, body), `sub ${sub}, publish ${body}`);
+        }
+      },
+    );
 
     it("delivers the retained message to a new subscriber, and an empty retained body clears it", {
       timeout: 30_000,
@@ -52,29 +58,33 @@ for (const target of targets()) {
       }
     });
 
-    it("splits a shared subscription's messages between its members, with path parameters from the real topic", {
-      timeout: 30_000,
-    }, async () => {
-      const root = unique();
-      const app = target.broker();
-      const byMember: string[][] = [[], []];
-      for (const member of [0, 1]) {
-        app.subscriber(`${root}/jobs/{kind}`, { group: "workers" }).handle((_body, ctx) => {
-          byMember[member]!.push(`${ctx.path.kind}:${ctx.message.channel}`);
-        });
-      }
-      const solo = app.subscriber(`${root}/jobs/+`).handle(() => {});
-      await using br = await testBroker(app, { real: target.real });
-      for (let i = 0; i < 20; i++) await br.publish(i, `${root}/jobs/${i % 2 ? "odd" : "even"}`);
-      await until(() => byMember[0]!.length + byMember[1]!.length === 20, "20 jobs");
-      await until(() => solo.mock.calls.length === 20, "20 jobs for the plain subscriber");
-      await pause(target);
-      assert.equal(byMember[0]!.length + byMember[1]!.length, 20);
-      assert.ok(byMember[0]!.length > 0 && byMember[1]!.length > 0, "both members got work");
-      for (const entry of byMember.flat()) {
-        const [kind, channel] = entry.split(":");
-        assert.equal(channel, `${root}/jobs/${kind}`);
-      }
-    });
+    it(
+      "splits a shared subscription's messages between its members, with path parameters from the real topic",
+      {
+        timeout: 30_000,
+      },
+      async () => {
+        const root = unique();
+        const app = target.broker();
+        const byMember: string[][] = [[], []];
+        for (const member of [0, 1]) {
+          app.subscriber(`${root}/jobs/{kind}`, { group: "workers" }).handle((_body, ctx) => {
+            byMember[member]!.push(`${ctx.path.kind}:${ctx.message.channel}`);
+          });
+        }
+        const solo = app.subscriber(`${root}/jobs/+`).handle(() => {});
+        await using br = await testBroker(app, { real: target.real });
+        for (let i = 0; i < 20; i++) await br.publish(i, `${root}/jobs/${i % 2 ? "odd" : "even"}`);
+        await until(() => byMember[0]!.length + byMember[1]!.length === 20, "20 jobs");
+        await until(() => solo.mock.calls.length === 20, "20 jobs for the plain subscriber");
+        await pause(target);
+        assert.equal(byMember[0]!.length + byMember[1]!.length, 20);
+        assert.ok(byMember[0]!.length > 0 && byMember[1]!.length > 0, "both members got work");
+        for (const entry of byMember.flat()) {
+          const [kind, channel] = entry.split(":");
+          assert.equal(channel, `${root}/jobs/${kind}`);
+        }
+      },
+    );
   });
 }

@@ -1,0 +1,151 @@
+// Options, connection errors, the URL registry, the will, and reconnection with resubscription after a
+// broker restart (a private Mosquitto on 127.0.0.1:1884, started and stopped by this test).
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, ConnectionError, OptionError, silentLogger } from "@sluice/core";
+import { testBroker } from "@sluice/core/testing";
+import { mqtt, type MqttEmulation } from "../mod.ts";
+import { capture, realUrl, targets, unique, until } from "./_targets.ts";
+
+describe("options", () => {
+  it("rejects a bad option at once, naming it", () => {
+    assert.throws(
+      () => mqtt({ qos: 3 as 0 }),
+      (e: unknown) => e instanceof OptionError && /qos/.test(e.message),
+    );
+    assert.throws(() => mqtt({ protocol: "4" as "5" }), /protocol/);
+    assert.throws(() => mqtt({ url: "http://localhost" }), /scheme must be mqtt: or mqtts:/);
+    assert.throws(() => mqtt({ will: { topic: "", payload: "x" } }), /will\.topic/);
+  });
+
+  it("rejects bad subscriber options, filters and publish topics", async () => {
+    const app = mqtt({ logger: silentLogger });
+    app.subscriber("a/#/b").handle(() => {});
+    await assert.rejects(testBroker(app), /# must be a whole level and the last one/);
+    await app.close();
+    const app2 = mqtt({ logger: silentLogger });
+    app2.subscriber("a/b", { qos: 5 as 0 }).handle(() => {});
+    await assert.rejects(testBroker(app2), (e: unknown) => e instanceof OptionError && /qos/.test(e.message));
+    await app2.close();
+    await using br = await testBroker(mqtt({ logger: silentLogger }));
+    await assert.rejects(br.publish(1, "a/+/b"), /cannot contain the wildcards/);
+    await assert.rejects(br.publish(1, "a", { retain: "yes" }), /retain/);
+  });
+
+  it("keeps credentials out of the URL it shows, and out of connection errors", async () => {
+    const app = mqtt({ url: "mqtts://ada:s3cret@127.0.0.1:1", connectTimeout: 1000, reconnectPeriod: 100 });
+    assert.equal(app.driver.url, "mqtts://127.0.0.1:1");
+    await assert.rejects(app.connect(), (e: unknown) => {
+      assert.ok(e instanceof ConnectionError);
+      assert.match(e.message, /Cannot connect to mqtts:\/\/127\.0\.0\.1:1: .*Is the broker running\?/);
+      assert.doesNotMatch(e.message, /s3cret|ada/);
+      return true;
+    });
+  });
+});
+
+for (const target of targets()) {
+  describe(`will and registry (${target.name})`, () => {
+    it("publishes the will when the connection is lost without a goodbye", { timeout: 30_000 }, async () => {
+      const topic = `${unique()}/presence`;
+      const watcher = target.broker();
+      const wills = watcher.subscriber(topic).handle(() => {});
+      await using w = await testBroker(watcher, { real: target.real });
+      const app = target.broker({ will: { topic, payload: "offline", qos: 1 }, reconnectPeriod: 200 });
+      await using _a = await testBroker(app, { real: target.real });
+      if (target.real) (app.driver.client as unknown as { stream: { destroy(): void } }).stream.destroy();
+      else (app.driver as unknown as MqttEmulation).loseConnection();
+      await until(() => wills.mock.calls.length === 1, "the will");
+      assert.equal(wills.mock.calls[0]!.body, "offline");
+      void w;
+    });
+  });
+}
+
+describe("connect(url)", { skip: realUrl ? false : "no real mqtt" }, () => {
+  it("loads the plugin for mqtt:// URLs", { timeout: 30_000 }, async () => {
+    const broker = await connect(realUrl!, { logger: silentLogger });
+    try {
+      assert.equal(broker.driver.name, "mqtt");
+      await broker.ping();
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+const hasMosquitto = spawnSync("mosquitto", ["-h"]).error === undefined;
+const PORT = 1884;
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+describe("reconnection", {
+  skip: !realUrl ? "no real mqtt" : hasMosquitto ? false : "no mosquitto binary to restart",
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-mqtt-"));
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, `listener ${PORT} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  let proc: ReturnType<typeof spawn> | undefined;
+  const start = async (): Promise<void> => {
+    proc = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
+    const end = Date.now() + 10_000;
+    while (!(await portOpen(PORT))) {
+      if (Date.now() > end) throw new Error(`mosquitto did not listen on ${PORT}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stop = async (): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((resolve) => p.once("exit", resolve));
+    p.kill("SIGTERM");
+    await exited;
+  };
+  after(async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    "reconnects after a broker restart, renews subscriptions and logs the outage",
+    { timeout: 60_000 },
+    async () => {
+      if (await portOpen(PORT)) {
+        throw new Error(`port ${PORT} is taken: this test needs it for a private mosquitto`);
+      }
+      await start();
+      const { logs, logger } = capture();
+      const topic = `${unique()}/beat`;
+      const app = mqtt({ url: `mqtt://127.0.0.1:${PORT}`, reconnectPeriod: 200, logger });
+      const beats: unknown[] = [];
+      app.subscriber(topic).handle((n) => void beats.push(n));
+      await using br = await testBroker(app, { real: true });
+      await br.publish(1, topic);
+      await until(() => beats.length === 1, "the first beat");
+
+      await stop();
+      await until(() => logs.find("warn", "Lost the connection").length >= 2, "the outage logged");
+      await start();
+      await until(() => logs.find("info", "Reconnected").length >= 2, "both connections back", 15_000);
+      for (let n = 2; !beats.includes(n - 1) || beats.length < 2; n++) {
+        if (n > 40) throw new Error("the subscription did not come back");
+        await br.publish(n, topic);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(beats.length >= 2);
+      assert.match(logs.find("info", "Reconnected")[0]!.message, /after \d+ ms/);
+    },
+  );
+});
