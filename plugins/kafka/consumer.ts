@@ -23,8 +23,6 @@ export interface ConsumerHost {
   readonly consumer: KafkaConsumerOptions;
   readonly discoveryInterval: number;
   readonly nackDelay: number;
-  /** Runs `task` alone among tasks of the same group in this process. */
-  exclusive<T>(group: string, task: () => Promise<T>): Promise<T>;
   /** Creates the topics that do not exist yet. */
   ensureTopics(topics: readonly string[], options: KafkaTopicOptions | undefined): Promise<void>;
   /** Every topic on the cluster. */
@@ -56,7 +54,9 @@ export class Subscription {
   #committing: Promise<void> | undefined;
   #commitAgain = false;
   #inflight = 0;
-  #slotWaiters: (() => void)[] = [];
+  #slotWaiter: (() => void) | undefined;
+  #lowWater = 0;
+  #heartbeatAt = 0;
   #idleWaiters: (() => void)[] = [];
   #paused = false;
   #stopped = false;
@@ -95,7 +95,7 @@ export class Subscription {
     }
     if (this.#topics.length > 0) {
       if ((this.#options.from ?? "latest") === "latest") {
-        await host.exclusive(this.#group, () => this.#fixLatest(this.#topics));
+        await this.#fixLatest(this.#topics);
       }
       await this.#run();
     }
@@ -217,23 +217,45 @@ export class Subscription {
       resolveOffset(batch.lastOffset());
       return;
     }
-    for (const record of batch.messages) {
-      while (this.#inflight >= prefetch && !this.#paused && !this.#stopped) {
-        await Promise.race([new Promise<void>((resolve) => this.#slotWaiters.push(resolve)), sleep(1000)]);
-        await heartbeat();
+    // The last record handed over (or skipped); resolved once, when the loop ends, not per record.
+    let last: string | undefined;
+    try {
+      for (const record of batch.messages) {
+        if (this.#inflight >= prefetch) await this.#slot(prefetch, heartbeat);
+        if (this.#paused || this.#stopped || !isRunning() || isStale()) return;
+        const offset = Number(record.offset);
+        last = record.offset;
+        if (start !== undefined && offset < start) continue;
+        this.#inflight++;
+        track.add(offset);
+        this.#hand(topic, partition, track, record as KafkaConsumedRecord, 1);
       }
-      if (this.#paused || this.#stopped || !isRunning() || isStale()) return;
-      const offset = Number(record.offset);
-      if (start !== undefined && offset < start) {
-        resolveOffset(record.offset);
-        continue;
-      }
-      this.#inflight++;
-      track.add(offset);
-      resolveOffset(record.offset);
-      this.#hand(topic, partition, track, record as KafkaConsumedRecord, 1);
+    } finally {
+      if (last !== undefined) resolveOffset(last);
     }
     await heartbeat();
+  }
+
+  /**
+   * Waits until at most `prefetch - prefetch / 4` records are unsettled (or the subscription pauses): the
+   * slack lets a batch of records be handed over per wake-up instead of one. Heartbeats meanwhile.
+   */
+  async #slot(prefetch: number, heartbeat: () => Promise<void>): Promise<void> {
+    const low = prefetch - Math.max(1, prefetch >> 2);
+    while (this.#inflight > low && !this.#paused && !this.#stopped) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#lowWater = low;
+        this.#slotWaiter = resolve;
+        timer = setTimeout(resolve, 1000);
+      });
+      clearTimeout(timer);
+      this.#slotWaiter = undefined;
+      if (Date.now() - this.#heartbeatAt >= 1000) {
+        this.#heartbeatAt = Date.now();
+        await heartbeat();
+      }
+    }
   }
 
   #hand(
@@ -260,7 +282,15 @@ export class Subscription {
       messageId: decoded.messageId ?? `${topic}-${partition}-${record.offset}`,
       redelivered: attempt > 1,
       deliveryCount: attempt,
-      raw: { topic, partition, ...record },
+      raw: {
+        topic,
+        partition,
+        offset: record.offset,
+        key: record.key,
+        value: record.value,
+        timestamp: record.timestamp,
+        headers: record.headers,
+      },
       ack: () => {
         if (open) (open = false, settle());
         return Promise.resolve();
@@ -289,12 +319,12 @@ export class Subscription {
 
   #release(): void {
     this.#inflight--;
-    this.#slotWaiters.shift()?.();
+    if (this.#slotWaiter && this.#inflight <= this.#lowWater) this.#slotWaiter();
     if (this.#inflight === 0) { for (const resolve of this.#idleWaiters.splice(0)) resolve(); }
   }
 
   #wake(): void {
-    for (const resolve of this.#slotWaiters.splice(0)) resolve();
+    this.#slotWaiter?.();
   }
 
   #whenIdle(): Promise<void> {

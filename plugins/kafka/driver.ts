@@ -60,7 +60,6 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
   let host: ConsumerHost | undefined;
   const subscriptions = new Set<Subscription>();
   const known = new Set<string>();
-  const locks = new Map<string, Promise<unknown>>();
 
   const ensureTopics = async (
     topics: readonly string[],
@@ -139,14 +138,6 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
         consumer: options.consumer ?? {},
         discoveryInterval: options.discoveryInterval ?? 5000,
         nackDelay: options.nackDelay ?? 100,
-        exclusive: <T>(group: string, task: () => Promise<T>): Promise<T> => {
-          const previous = locks.get(group) ?? Promise.resolve();
-          const next = previous.catch(() => undefined).then(task);
-          locks.set(group, next);
-          return next.finally(() => {
-            if (locks.get(group) === next) locks.delete(group);
-          });
-        },
         ensureTopics,
         listTopics: () => admin!.listTopics(),
       };

@@ -8,7 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import type { OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { toWireHeaders, WIRE } from "@sluice/core/internal";
 import type { KafkaPublishOptions } from "./options.ts";
 
 /** A record as kafkajs produces it. */
@@ -74,21 +74,44 @@ export function toRecord(message: OutgoingMessage, options: KafkaPublishOptions)
 
 /** The core's view of a consumed record. */
 export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
-  const wire: Record<string, string> = {};
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    if (value === undefined || value === null) continue;
-    // A header may repeat (kafkajs gives an array): the last value wins, as FastStream reads it.
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    wire[name] = typeof last === "string" ? last : decoder.decode(last as Uint8Array);
+  const headers: Record<string, string> = {};
+  let contentType: string | undefined;
+  let correlationId: string | undefined;
+  let replyTo: string | undefined;
+  let messageId: string | undefined;
+  const wire = record.headers;
+  if (wire) {
+    for (const name in wire) {
+      const value = wire[name];
+      if (value === undefined || value === null) continue;
+      // A header may repeat (kafkajs gives an array): the last value wins, as FastStream reads it.
+      const last = Array.isArray(value) ? value[value.length - 1] : value;
+      const text = typeof last === "string" ? last : decoder.decode(last as Uint8Array);
+      switch (name.toLowerCase()) {
+        case WIRE.contentType:
+          contentType = text;
+          break;
+        case WIRE.correlationId:
+          correlationId = text;
+          break;
+        case WIRE.replyTo:
+          replyTo = text || undefined;
+          break;
+        case WIRE.messageId:
+          messageId = text;
+          break;
+        default:
+          headers[name] = text;
+      }
+    }
   }
-  const standard = fromWireHeaders(wire);
   return {
     body: record.value ? bytes(record.value) : EMPTY,
-    headers: standard.headers,
-    contentType: standard.contentType,
-    correlationId: standard.correlationId,
-    replyTo: standard.replyTo,
-    messageId: standard.messageId,
+    headers,
+    contentType,
+    correlationId,
+    replyTo,
+    messageId,
     key: record.key ? decoder.decode(record.key) : undefined,
   };
 }
