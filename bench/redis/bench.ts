@@ -118,7 +118,7 @@ async function windowed(send: (i: number) => Promise<unknown>): Promise<number> 
   const start = performance.now();
   const open = new Set<Promise<unknown>>();
   for (let i = 0; i < count; i++) {
-    const p = send(i).then(() => open.delete(p));
+    const p: Promise<unknown> = send(i).then(() => open.delete(p));
     open.add(p);
     if (open.size >= WINDOW) await Promise.race(open);
   }

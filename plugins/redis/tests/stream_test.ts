@@ -97,22 +97,23 @@ describe("redis streams (real, killed process)", { skip: server ? false : "no re
     });
     try {
       await until(() => victim.output().includes("ready"), "the consumer process to start", 20_000);
-      const broker = targets[1]!.broker();
-      const done: number[] = [];
-      broker.subscriber(key, {
-        stream: { group: "g", consumer: "rescuer", claimIdle: 500, claimInterval: 100, block: 200 },
-      })
-        .handle((n) => {
-          done.push(n as number);
-        });
-      // The victim's batch arrives first; the rescuer joins the group only once the victim holds it.
-      await using br = await testBroker(broker, { real: true });
-      await br.broker.publishBatch([1, 2, 3, 4, 5], key, { stream: true });
+      // Only the victim is in the group when the batch arrives, so it surely holds it when it dies.
+      const publisher = targets[1]!.broker();
+      await using pub = await testBroker(publisher, { real: true });
+      await pub.broker.publishBatch([1, 2, 3, 4, 5], key, { stream: true });
       await until(() => victim.output().includes("got ["), "the victim to hold a batch");
       await victim.kill();
       const client = raw();
       const pending = await client.xpending(key, "g") as [number, ...unknown[]];
       assert.ok(pending[0] > 0, "entries are pending after the kill");
+      const broker = targets[1]!.broker();
+      const done: number[] = [];
+      broker.subscriber(key, {
+        stream: { group: "g", consumer: "rescuer", claimIdle: 500, claimInterval: 100, block: 200 },
+      }).handle((n) => {
+        done.push(n as number);
+      });
+      await using _br = await testBroker(broker, { real: true });
       await until(() => done.length >= 5, "all five handled", 10_000);
       assert.deepEqual([...new Set(done)].sort(), [1, 2, 3, 4, 5]);
       await until(async () => ((await client.xpending(key, "g")) as [number])[0] === 0, "nothing pending");
