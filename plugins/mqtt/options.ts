@@ -243,11 +243,17 @@ export function subscribeOptions(
   return valid;
 }
 
+const NONE: MqttPublishOptions = Object.freeze({});
+
 /** Validates the MQTT options among a publish's options. */
 export function publishOptions(
   options: Readonly<Record<string, unknown>>,
   channel: string,
 ): MqttPublishOptions {
+  // The hot path: most publishes have no MQTT option, and validating nothing still costs a schema run.
+  if (options.qos === undefined && options.retain === undefined && options.messageExpiry === undefined) {
+    return NONE;
+  }
   return check<MqttPublishOptions>(
     publishSchema,
     pick(options, PUBLISH_KEYS),

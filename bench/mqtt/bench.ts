@@ -1,0 +1,114 @@
+// One benchmark run in a fresh process; prints one JSON line.
+//   <runtime> bench/mqtt/bench.ts <raw|sluice> <drain|publish> [count] [window]
+// drain: a persistent session (QoS 1) is pre-filled, untimed, with `count` JSON messages of ~100 bytes while
+//   away; then it reconnects and drains them, decoding each body; the PUBACK goes after the decode in both
+//   arms; MQTT 5 Receive Maximum = `window` in both. Timed from connect to the last message handled.
+// publish: `count` QoS 1 publishes with at most `window` awaiting their PUBACK.
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import mqttjs from "mqtt";
+import { silentLogger } from "@sluice/core";
+import { mqtt } from "@sluice/mqtt";
+
+const [arm = "raw", workload = "drain", countArg = "20000", windowArg = "64"] = process.argv.slice(2);
+const count = Number(countArg);
+const window = Number(windowArg);
+const url = process.env.SLUICE_MQTT_BENCH_URL ?? "mqtt://127.0.0.1:1885";
+const id = `bench${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const topic = `${id}/orders`;
+const payload = {
+  id: 123456,
+  item: "a cup of green tea",
+  quantity: 2,
+  price: 3.5,
+  note: "no sugar, thanks!!",
+};
+const body = Buffer.from(JSON.stringify(payload));
+const v5 = { protocolVersion: 5 as const };
+
+async function windowed(n: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < n; i++) {
+    const p = send(i).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= window) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+}
+
+let elapsed = 0;
+if (workload === "drain") {
+  const clientId = `${id}-consumer`;
+  const session = {
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 300, receiveMaximum: window },
+  };
+  const first = await mqttjs.connectAsync(url, { ...v5, ...session });
+  await first.subscribeAsync(topic, { qos: 1 });
+  await first.endAsync();
+  const filler = await mqttjs.connectAsync(url, v5);
+  await windowed(
+    count,
+    () => filler.publishAsync(topic, body, { qos: 1, properties: { contentType: "application/json" } }),
+  );
+  await filler.endAsync();
+  let got = 0;
+  const start = performance.now();
+  if (arm === "raw") {
+    await new Promise<void>((resolve) => {
+      const client = mqttjs.connect(url, { ...v5, ...session });
+      client.on("message", (_t, payload) => {
+        JSON.parse(payload.toString());
+        if (++got === count) resolve();
+      });
+    }).then(() => (elapsed = performance.now() - start));
+  } else {
+    const broker = mqtt({ url, logger: silentLogger });
+    await new Promise<void>((resolve) => {
+      broker.subscriber(topic, { qos: 1, clientId, clean: false, sessionExpiry: 300, prefetch: window })
+        .handle(() => {
+          if (++got === count) resolve();
+        });
+      void broker.start();
+    });
+    elapsed = performance.now() - start;
+    await broker.close();
+  }
+} else {
+  if (arm === "raw") {
+    const client = await mqttjs.connectAsync(url, v5);
+    const start = performance.now();
+    await windowed(
+      count,
+      // Encoded per message, as Sluice does.
+      () =>
+        client.publishAsync(topic, Buffer.from(JSON.stringify(payload)), {
+          qos: 1,
+          properties: { contentType: "application/json" },
+        }),
+    );
+    elapsed = performance.now() - start;
+    await client.endAsync();
+  } else {
+    const broker = mqtt({ url, logger: silentLogger });
+    await broker.connect();
+    const start = performance.now();
+    await windowed(count, () => broker.publish(payload, topic));
+    elapsed = performance.now() - start;
+    await broker.close();
+  }
+}
+const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+console.log(
+  JSON.stringify({
+    arm,
+    workload,
+    runtime,
+    count,
+    window,
+    ms: Math.round(elapsed),
+    rate: Math.round(count / (elapsed / 1000)),
+  }),
+);
+process.exit(0);
