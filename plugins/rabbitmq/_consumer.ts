@@ -72,14 +72,17 @@ export class AmqpConsumer implements SubscriptionHandle {
       if (plan.exchange && !plan.queue.passive) {
         await bindQueue(channel, queue, plan.exchange.name, plan.bindingKey, plan.bindArguments);
       }
+      // The current channel before consume: deliveries can arrive before consume() resolves, and their
+      // acks must go to this channel, not be taken for leftovers of a dead one.
+      this.#channel = channel;
       const { consumerTag } = await channel.consume(
         queue,
         (message) => this.#onMessage(channel, message),
         { arguments: plan.consumerArguments },
       );
-      this.#channel = channel;
       this.#consumerTag = consumerTag;
     } catch (error) {
+      if (this.#channel === channel) this.#channel = undefined;
       await channel.close().catch(() => undefined);
       throw error;
     }

@@ -362,14 +362,26 @@ export function checkSubscribeOptions(options: RabbitmqSubscribeOptions, channel
   );
 }
 
-/** Checks a publish's RabbitMQ options; cheap when there are none. */
+/** The common publish options checked by hand, so the hot path skips arktype; arktype words the errors. */
+function plainPublishOptions(options: RabbitmqPublishOptions): boolean {
+  const { exchange, persistent, priority, expiration, mandatory, type, appId, userId, timestamp } = options;
+  return (exchange === undefined || typeof exchange === "string") &&
+    (persistent === undefined || typeof persistent === "boolean") &&
+    (mandatory === undefined || typeof mandatory === "boolean") &&
+    (priority === undefined || (Number.isInteger(priority) && priority >= 0 && priority <= 255)) &&
+    (expiration === undefined || (Number.isInteger(expiration) && expiration >= 0)) &&
+    (type === undefined || typeof type === "string") &&
+    (appId === undefined || typeof appId === "string") &&
+    (userId === undefined || typeof userId === "string") &&
+    (timestamp === undefined || timestamp instanceof Date);
+}
+
+/** Checks a publish's RabbitMQ options; cheap when they are fine. */
 export function checkPublishOptions(options: RabbitmqPublishOptions, channel: string): void {
+  if (plainPublishOptions(options)) return;
   const picked = pick(options as Record<string, unknown>, PUBLISH_KEYS);
   if (options.timestamp !== undefined) picked.timestamp = options.timestamp;
-  for (const _ in picked) {
-    check(publishSchema, picked, `RabbitMQ publish to ${channel}`);
-    return;
-  }
+  check(publishSchema, picked, `RabbitMQ publish to ${channel}`);
 }
 
 /** A parsed connection URL: the one to connect with (credentials included) and the one to show. */

@@ -161,4 +161,24 @@ describeBoth("declarations", (t) => {
     await until(() => got.mock.calls.length === 2, "two stream entries");
     assert.deepEqual(got.mock.calls.map((c) => c.body), ["s1", "s2"]);
   });
+
+  it("drains a queue filled before its subscriber started, acking every message", async () => {
+    const queue = unique("q-backlog-");
+    const { broker } = t.broker({
+      declare: {
+        queues: [{ name: queue, durable: false, autoDelete: true }],
+        bindings: [{ queue, exchange: "amq.topic", routingKey: queue }],
+      },
+    });
+    await using br = await t.start(broker);
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => br.publish(i, queue)));
+    // Deliveries right behind consume-ok (a full prefetch of them) must be acked like any other.
+    let seen = 0;
+    const late = broker.subscriber(queue, { queue: { name: queue, passive: true }, prefetch: 256 });
+    late.handle(() => {
+      seen++;
+    });
+    await late.start();
+    await until(() => seen === 1000, "all 1000 messages of the backlog", 15_000);
+  });
 });
