@@ -24,6 +24,11 @@ class Window {
   constructor(size: number) {
     this.#free = size;
   }
+  tryAcquire(): boolean {
+    if (this.#free <= 0 || this.#waiting.length > 0) return false;
+    this.#free--;
+    return true;
+  }
   acquire(): Promise<void> | undefined {
     if (this.#free > 0) {
       this.#free--;
@@ -45,6 +50,8 @@ export class AmqpPublisher {
   readonly #window: Window;
   readonly #logger: Logger;
   #channel: Promise<Channel | ConfirmChannel> | undefined;
+  /** The open channel, once it is open; undefined while (re)opening. */
+  #live: Channel | ConfirmChannel | undefined;
   #draining: Promise<void> | undefined;
   #lastError: Error | undefined;
   /** Mandatory publishes waiting for their confirm, by message id: set when RabbitMQ returned them. */
@@ -60,7 +67,45 @@ export class AmqpPublisher {
   }
 
   /** Publishes one message; resolves once confirmed (or written, without confirms). */
-  async publish(
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: Uint8Array,
+    properties: AmqpPublishProperties,
+  ): Promise<void> {
+    const channel = this.#live;
+    if (!channel || !this.#confirms || this.#draining || properties.mandatory || !this.#window.tryAcquire()) {
+      return this.#publishWithRetries(exchange, routingKey, body, properties);
+    }
+    // The common case without awaits: an open confirm channel, a free slot, no back-pressure.
+    return new Promise<void>((resolve, reject) => {
+      const fallBack = (error: unknown): void => {
+        const lost = new ChannelLost(this.#lastError ?? error);
+        if (refused(lost) || this.#connection.closing) return reject(unwrap(lost));
+        this.#publishWithRetries(exchange, routingKey, body, properties).then(resolve, reject);
+      };
+      let written: boolean;
+      try {
+        written = (channel as ConfirmChannel).publish(
+          exchange,
+          routingKey,
+          toBuffer(body),
+          properties,
+          (error) => {
+            this.#window.release();
+            if (error) fallBack(error);
+            else resolve();
+          },
+        );
+      } catch (error) {
+        this.#window.release();
+        return fallBack(error);
+      }
+      if (!written) this.#waitForDrain(channel);
+    });
+  }
+
+  async #publishWithRetries(
     exchange: string,
     routingKey: string,
     body: Uint8Array,
@@ -162,12 +207,14 @@ export class AmqpPublisher {
       });
       channel.on("close", () => {
         if (this.#channel === opening) this.#channel = undefined;
+        if (this.#live === channel) this.#live = undefined;
       });
       channel.on("return", (message: { properties: { messageId?: unknown } }) => {
         const id = message.properties.messageId;
         const tracked = typeof id === "string" ? this.#mandatory.get(id) : undefined;
         if (tracked) tracked.returned = true;
       });
+      this.#live = channel;
       return channel;
     })();
     opening.catch(() => {
