@@ -162,6 +162,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
       consumers.add(consumer);
       return {
         async stop() {
+          consumers.delete(consumer);
           await consumer.stop();
         },
       };
