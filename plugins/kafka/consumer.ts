@@ -63,6 +63,7 @@ export class Subscription {
   #forced = false;
   #discovery: ReturnType<typeof setInterval> | undefined;
   #discovering: Promise<void> | undefined;
+  #recovering: Promise<void> | undefined;
   #finished: Promise<void> | undefined;
 
   constructor(
@@ -91,7 +92,7 @@ export class Subscription {
     } else {
       this.#topics = topicList(this.#spec.channel);
       const topic = this.#replies ? { partitions: 1, ...this.#options.topic } : this.#options.topic;
-      await host.ensureTopics(this.#topics, topic);
+      await retry(() => host.ensureTopics(this.#topics, topic), 5);
     }
     if (this.#topics.length > 0) {
       if ((this.#options.from ?? "latest") === "latest") {
@@ -129,6 +130,7 @@ export class Subscription {
 
   async #finish(): Promise<void> {
     await this.#discovering;
+    await this.#recovering;
     await this.#whenIdle();
     await this.#flush();
     const consumer = this.#consumer;
@@ -179,6 +181,10 @@ export class Subscription {
       maxWaitTimeInMs: settings.maxWaitTime ?? 1000,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       allowAutoTopicCreation: false,
+      // kafkajs restarts a crashed consumer from a timer without handling that restart's failure (an
+      // unhandled rejection while the broker is still down, which fails a Bun test run): the driver
+      // recreates crashed consumers itself, with back-off (#recover).
+      retry: { restartOnFailure: () => Promise.resolve(false) },
     });
     this.#consumer = consumer;
     let joined!: () => void;
@@ -189,19 +195,54 @@ export class Subscription {
       joined();
     });
     consumer.on("consumer.crash", (event) => {
-      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      const { error } = event.payload as { error: Error };
       this.#logger.error(
-        `The Kafka consumer failed: ${describeError(error)}; ${restart ? "restarting it" : "it stopped"}`,
+        `The Kafka consumer failed: ${describeError(error)}; recreating it`,
       );
+      this.#recover(consumer);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.#topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.#eachBatch(payload),
-    });
-    await join;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.#topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.#eachBatch(payload),
+      });
+      await join;
+    } catch (error) {
+      if (this.#consumer === consumer) this.#consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * kafkajs gives up on errors it deems final (e.g. no group coordinator while the broker restarts): make a
+   * new consumer, with back-off, until it joins again. Unsettled records are delivered again from the last
+   * commit.
+   */
+  #recover(crashed: Consumer): void {
+    if (this.#recovering || this.#stopped || this.#consumer !== crashed) return;
+    this.#recovering = (async () => {
+      this.#consumer = undefined;
+      await crashed.disconnect().catch(() => undefined);
+      let delay = 500;
+      while (!this.#stopped) {
+        await sleep(delay);
+        if (this.#stopped) return;
+        try {
+          await this.#run();
+          this.#logger.info(`The Kafka consumer of ${this.#spec.channel} is back`);
+          return;
+        } catch (error) {
+          delay = Math.min(delay * 2, 30_000);
+          this.#logger.warn(
+            `Could not recreate the Kafka consumer (${describeError(error)}); trying again in ${delay} ms`,
+          );
+        }
+      }
+    })().finally(() => (this.#recovering = undefined));
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
