@@ -11,7 +11,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for runtime in deno bun; do
     for workload in drain publish; do
       count=$([ "$workload" = drain ] && echo "$DRAIN" || echo "$PUBLISH")
-      for arm in raw sluice; do
+      arms="raw sluice"; [ "$workload" = drain ] && arms="raw driver sluice"
+      for arm in $arms; do
         if [ "$runtime" = deno ]; then cmd=(./node_modules/.bin/deno run -A bench/kafka/bench.ts)
         else cmd=(./node_modules/.bin/bun bench/kafka/bench.ts); fi
         line=$("${cmd[@]}" "$arm" "$workload" "$count" 2>/dev/null | grep '^{')

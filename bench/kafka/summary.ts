@@ -9,8 +9,8 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-console.log("| runtime | workload | raw kafkajs (A) msgs/s | Sluice (C) msgs/s | C/A |");
-console.log("| --- | --- | --- | --- | --- |");
+console.log("| runtime | workload | raw kafkajs (A) msgs/s | driver only msgs/s | Sluice (C) msgs/s | C/A |");
+console.log("| --- | --- | --- | --- | --- | --- |");
 for (const runtime of ["deno", "bun"]) {
   for (const workload of ["drain", "publish"]) {
     const pick = (arm: string) =>
@@ -18,10 +18,13 @@ for (const runtime of ["deno", "bun"]) {
         .map((r) => r.rate);
     const a = pick("raw");
     const c = pick("sluice");
+    const d = pick("driver");
     if (!a.length || !c.length) continue;
     const cell = (xs: number[]) => `${median(xs)} (${Math.min(...xs)}–${Math.max(...xs)})`;
     console.log(
-      `| ${runtime} | ${workload} | ${cell(a)} | ${cell(c)} | ${(median(c) / median(a)).toFixed(2)} |`,
+      `| ${runtime} | ${workload} | ${cell(a)} | ${d.length ? cell(d) : "—"} | ${cell(c)} | ${
+        (median(c) / median(a)).toFixed(2)
+      } |`,
     );
   }
 }
