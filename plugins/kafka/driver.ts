@@ -21,7 +21,7 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./consumer.ts";
 import { kafkaEmulation } from "./emulation.ts";
 import { kafkaLogCreator } from "./kafkajs.ts";
-import { toRecord } from "./message.ts";
+import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
   displayUrl,
@@ -189,12 +189,19 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       if (!producer) throw new StateError(`Not connected to ${url}`);
       const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
       if (settings.topic) await ensureTopics([channel], settings.topic);
-      await producer.send({
-        topic: channel,
-        messages: messages.map((m) => toRecord(m, settings)) as never,
-        acks: settings.acks ?? options.acks ?? -1,
-        compression: COMPRESSION[settings.compression ?? options.compression ?? "none"],
-      });
+      try {
+        await producer.send({
+          topic: channel,
+          messages: messages.map((m) => toRecord(m, settings)) as never,
+          acks: settings.acks ?? options.acks ?? -1,
+          compression: COMPRESSION[settings.compression ?? options.compression ?? "none"],
+        });
+      } catch (error) {
+        if (/larger than the max message size|MESSAGE_TOO_LARGE/i.test(describeError(error))) {
+          throw tooLarge(channel, Math.max(...messages.map((m) => m.body.length)), error);
+        }
+        throw error;
+      }
     },
 
     async ping(): Promise<void> {

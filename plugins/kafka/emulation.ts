@@ -26,6 +26,7 @@ import {
   parsePublishOptions,
   parseSubscribeOptions,
 } from "./options.ts";
+import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
 import { partitionForKey } from "./partitioner.ts";
 import { isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
 import { PartitionTrack } from "./track.ts";
@@ -258,6 +259,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
         `Partition ${partition} does not exist: topic ${topic} has ${log.length} partition(s)`,
       );
     }
+    if (message.body.length > MAX_MESSAGE_BYTES) throw tooLarge(topic, message.body.length);
     const tombstone = message.body.length === 0 && message.contentType === undefined;
     const key = settings.key === undefined
       ? undefined

@@ -7,7 +7,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { OutgoingMessage } from "@sluice/core";
+import { type OutgoingMessage, SluiceError } from "@sluice/core";
 import { toWireHeaders, WIRE } from "@sluice/core/internal";
 import type { KafkaPublishOptions } from "./options.ts";
 
@@ -114,4 +114,18 @@ export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
     messageId,
     key: record.key ? decoder.decode(record.key) : undefined,
   };
+}
+
+/** Kafka's default `message.max.bytes`: the largest record batch a broker accepts unless configured. */
+export const MAX_MESSAGE_BYTES = 1_048_588;
+
+/** The error for a record the broker refuses as too large, naming the topic and the way out. */
+export function tooLarge(channel: string, bytes: number | undefined, cause?: unknown): SluiceError {
+  return new SluiceError(
+    `Cannot publish to ${channel}: the record${
+      bytes === undefined ? "" : ` (${bytes} bytes)`
+    } is larger than ` +
+      "the broker accepts (message.max.bytes, 1 MiB by default): raise the topic's max.message.bytes or send less",
+    { cause },
+  );
 }

@@ -91,6 +91,31 @@ describe("kafka partitions and records", () => {
         }
       });
 
+      it("refuses an oversized record with an error naming the topic and the limit, and keeps working", async () => {
+        const make = target.cluster();
+        const broker = make();
+        const topic = unique("big");
+        const seen: unknown[] = [];
+        broker.subscriber(topic, { from: "earliest", topic: { partitions: 1 } }).handle((body) =>
+          void seen.push(body)
+        );
+        await broker.start();
+        try {
+          await assert.rejects(broker.publish("x".repeat(2_000_000), topic), (error: unknown) => {
+            assert.match(
+              (error as Error).message,
+              new RegExp(`Cannot publish to ${topic}: .*message.max.bytes`),
+            );
+            return true;
+          });
+          await broker.publish("small", topic);
+          await until(() => seen.length === 1, patience(target), "the small record");
+          assert.deepEqual(seen, ["small"]);
+        } finally {
+          await broker.close();
+        }
+      });
+
       it("creates a declared topic with its partitions", async () => {
         const make = target.cluster();
         const broker = make();
