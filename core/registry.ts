@@ -12,8 +12,15 @@ import { MissingClientError, SluiceError, UnknownSchemeError } from "./errors.ts
 export interface Plugin {
   /** The URL schemes it serves, without the colon: `["amqp", "amqps"]`. */
   readonly schemes: readonly string[];
-  /** Creates a broker (not yet connected) for a URL. */
-  create(url: URL, options: BrokerOptions & Record<string, unknown>): Broker | Promise<Broker>;
+  /**
+   * Creates a broker (not yet connected) for a URL. `source` is the URL exactly as given: a host list such
+   * as `kafka://h1:9092,h2:9092` is no valid WHATWG URL, so `url` then holds only the first host.
+   */
+  create(
+    url: URL,
+    options: BrokerOptions & Record<string, unknown>,
+    source?: string,
+  ): Broker | Promise<Broker>;
 }
 
 /** Loads a plugin: a module exporting `plugin`, or the plugin itself. */
@@ -48,6 +55,23 @@ function importPackage(name: string): PluginLoader {
       );
     }
   };
+}
+
+/** Parses a broker URL; a list of hosts (`h1:9092,h2:9092`) keeps only the first in the result. */
+function parseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    const hostList = /^([a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?)([^,/?#]+),[^/?#]*(.*)$/i.exec(url);
+    if (hostList) {
+      try {
+        return new URL(hostList[1]! + hostList[2]! + hostList[3]!);
+      } catch {
+        // Not a URL even with one host: fall through to the error below.
+      }
+    }
+    throw new UnknownSchemeError(`"${redactUrl(url)}" is not a URL: write it like kafka://localhost:9092`);
+  }
 }
 
 /** Removes the password from a URL, for logs and errors. */
@@ -111,14 +135,9 @@ export class Registry {
 
   /** Creates a broker for `url` with the plugin of its scheme, and connects it. */
   async connect(url: string, options: BrokerOptions & Record<string, unknown> = {}): Promise<Broker> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new UnknownSchemeError(`"${redactUrl(url)}" is not a URL: write it like kafka://localhost:9092`);
-    }
+    const parsed = parseUrl(url);
     const plugin = await this.load(parsed.protocol.slice(0, -1));
-    const broker = await plugin.create(parsed, options);
+    const broker = await plugin.create(parsed, options, url);
     await broker.connect();
     return broker;
   }

@@ -53,5 +53,6 @@ export function kafka(options: KafkaOptions & BrokerOptions = {}): Broker<KafkaD
 /** The `kafka:` plugin, for `connect("kafka://localhost:9092")`. */
 export const plugin: Plugin = {
   schemes: ["kafka"],
-  create: (url, options) => kafka({ ...urlOptions(url), ...options } as KafkaOptions & BrokerOptions),
+  create: (url, options, source) =>
+    kafka({ ...urlOptions(source ?? url), ...options } as KafkaOptions & BrokerOptions),
 };

@@ -51,6 +51,21 @@ describe("registry", () => {
     await broker.close();
   });
 
+  it("hands a plugin the URL as given when it lists several hosts", async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    registry.register("multi", () => ({
+      schemes: ["multi"],
+      create: (url, options, source) => {
+        seen.push(url.host, source ?? "");
+        return memory(options);
+      },
+    }));
+    const broker = await registry.connect("multi://h1:9092,h2:9093/x?y=1", { logLevel: "error" });
+    await broker.close();
+    assert.deepEqual(seen, ["h1:9092", "multi://h1:9092,h2:9093/x?y=1"]);
+  });
+
   it("never shows a password in a URL it reports", () => {
     assert.equal(redactUrl("amqp://user:secret@host:5672/vh"), "amqp://user:***@host:5672/vh");
     assert.doesNotMatch(redactUrl("::not a url user:secret@host"), /secret/);

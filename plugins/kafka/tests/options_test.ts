@@ -35,6 +35,13 @@ describe("kafka options", () => {
     assert.equal(broker.driver.url, "kafka://localhost:1");
   });
 
+  it("takes a host list through connect()'s registry, as given", async () => {
+    const { registry } = await import("@sluice/core");
+    const loaded = await registry.load("kafka");
+    const broker = await loaded.create(new URL("kafka://k1:9093"), {}, "kafka://k1:9093,k2:9094");
+    assert.equal(broker.driver.url, "kafka://k1:9093,k2:9094");
+  });
+
   it("names the URL without credentials when it cannot connect", async () => {
     const logs = captureLogs();
     const broker = kafka({
