@@ -40,7 +40,7 @@ function ensureInstalled() {
 
 // deno: "ok | 12 passed (30 steps) | 0 failed"; bun: " 12 pass" / " 0 fail".
 function count(output) {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
   let passed = 0;
   let failed = 0;
   for (
