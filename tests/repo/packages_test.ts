@@ -54,14 +54,16 @@ describe("packages", () => {
     assert.deepEqual(clients.filter((c) => c in all), []);
   });
 
-  it("leaves no TODO without an issue number", () => {
+  it("leaves no open-work marker without an issue number", () => {
+    // Built from parts so that this file does not match itself.
+    const marker = new RegExp(`\\b(${["TO", "DO"].join("")}|${["FIX", "ME"].join("")}|${"X".repeat(3)})\\b`);
+    const numbered = new RegExp(`${marker.source}\\s*\\(?#\\d+`);
     const files = filesUnder(".", (name) => /\.(ts|md|mjs|json)$/.test(name));
     const offenders = files.flatMap((file) =>
       read(file)
         .split("\n")
         .map((line, i) => ({ line, i }))
-        .filter(({ line }) => /\b(TODO|FIXME|XXX)\b/.test(line) && !/\b(TODO|FIXME)\s*\(?#\d+/.test(line))
-        .filter(({ line }) => !line.includes("TODO|FIXME"))
+        .filter(({ line }) => marker.test(line) && !numbered.test(line))
         .map(({ i }) => `${file}:${i + 1}`)
     );
     assert.deepEqual(offenders, []);
