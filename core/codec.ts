@@ -20,20 +20,31 @@ export interface Codec {
 }
 
 const encoder = new TextEncoder();
+const looseDecoder = new TextDecoder("utf-8");
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Strict UTF-8 decoding, fast: a fatal TextDecoder is several times slower than a lenient one (in Deno), so
+ * decode leniently and only when a replacement character shows up decode again strictly, which throws on
+ * malformed bytes (and returns the same text when the input really held U+FFFD).
+ */
+function decodeUtf8(bytes: Uint8Array): string {
+  const text = looseDecoder.decode(bytes);
+  return text.indexOf("\uFFFD") === -1 ? text : strictDecoder.decode(bytes);
+}
 
 /** JSON, the default for objects. */
 export const jsonCodec: Codec = {
   contentType: "application/json",
   encode: (value) => encoder.encode(JSON.stringify(value)),
-  decode: (bytes) => JSON.parse(strictDecoder.decode(bytes)),
+  decode: (bytes) => JSON.parse(decodeUtf8(bytes)),
 };
 
 /** UTF-8 text, the default for strings. */
 export const textCodec: Codec = {
   contentType: "text/plain",
   encode: (value) => encoder.encode(String(value)),
-  decode: (bytes) => strictDecoder.decode(bytes),
+  decode: (bytes) => decodeUtf8(bytes),
 };
 
 /** Raw bytes, passed through untouched. */
@@ -139,7 +150,7 @@ export class Codecs {
     if (contentType === undefined || contentType === "") {
       if (body.length === 0) return undefined;
       try {
-        return JSON.parse(strictDecoder.decode(body));
+        return JSON.parse(decodeUtf8(body));
       } catch {
         return body;
       }

@@ -41,6 +41,12 @@ describe("codecs", () => {
     assert.throws(() => codecs.decode(new Uint8Array([0xff, 0xfe]), "text/plain"), DecodeError);
   });
 
+  it("keeps a real U+FFFD but refuses malformed UTF-8 inside JSON", () => {
+    assert.deepEqual(codecs.decode(bytes('{"s":"\uFFFD"}'), "application/json"), { s: "\uFFFD" });
+    const broken = new Uint8Array([...bytes('{"s":"'), 0xc3, 0x28, ...bytes('"}')]);
+    assert.throws(() => codecs.decode(broken, "application/json"), DecodeError);
+  });
+
   it("uses a registered codec for its content type, both ways", () => {
     const csv: Codec = {
       contentType: "text/csv",
