@@ -339,14 +339,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     const message = context.message;
     message.body = this.#decode(message);
     const handler = this.#select(message);
-    const schema = this.#options.schema;
-    if (schema) {
-      message.body = await validate(
-        schema,
-        message.body,
-        `Message ${message.messageId} on ${message.channel}`,
-      );
-    }
+    if (this.#options.schema) message.body = await this.#validate(message);
     const broker = this.#router.broker;
     if (broker.testing) {
       handler.mock.record({
@@ -366,6 +359,15 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
       await this.#emit(result, message);
       return result;
     }, message);
+  }
+
+  /** The decoded body, validated by the subscriber's schema. */
+  #validate(message: ConsumedMessage): Promise<unknown> {
+    return validate(
+      this.#options.schema!,
+      message.body,
+      `Message ${message.messageId} on ${message.channel}`,
+    );
   }
 
   #select(message: ConsumedMessage): Handler<Body, Path, unknown> {
@@ -445,14 +447,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
     for (const message of messages) {
       try {
         message.body = this.#decode(message);
-        const schema = this.#options.schema;
-        if (schema) {
-          message.body = await validate(
-            schema,
-            message.body,
-            `Message ${message.messageId} on ${message.channel}`,
-          );
-        }
+        if (this.#options.schema) message.body = await this.#validate(message);
         valid.push(message);
       } catch (error) {
         await this.#fail(message, error);
