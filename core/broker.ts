@@ -139,6 +139,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   #testing = false;
   #replies: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
   readonly #pending = new Map<string, PendingRequest>();
+  readonly #pipelines = new WeakMap<readonly Middleware[], (publication: Publication) => Promise<void>>();
 
   static {
     swap = (broker, driver) => {
@@ -355,7 +356,14 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
         return this.#publishNow(this.#publication(body, channel, options, false), publisher);
       }
       const publication = this.#publication(body, channel, options, true);
-      return composePublish(middlewares, (p) => this.#publishNow(p, publisher))(publication);
+      if (publisher) return composePublish(middlewares, (p) => this.#publishNow(p, publisher))(publication);
+      // Middleware chains are cached arrays (see Router.middlewareChain), so their composition can be too.
+      let pipeline = this.#pipelines.get(middlewares);
+      if (!pipeline) {
+        pipeline = composePublish(middlewares, (p) => this.#publishNow(p, undefined));
+        this.#pipelines.set(middlewares, pipeline);
+      }
+      return pipeline(publication);
     } catch (error) {
       return Promise.reject(error);
     }
