@@ -6,18 +6,13 @@
  */
 
 import { type Codec, Codecs } from "./codec.ts";
-import type {
-  Driver,
-  IncomingMessage,
-  OutgoingMessage,
-  PublishOptionsOf,
-  SubscriptionHandle,
-} from "./driver.ts";
-import { ConnectionError, describeError, SluiceError, StateError, TimeoutError } from "./errors.ts";
+import type { Driver, IncomingMessage, OutgoingMessage, PublishOptionsOf } from "./driver.ts";
+import { ConnectionError, describeError, SluiceError, StateError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { composePublish, type Middleware, type Publication } from "./middleware.ts";
 import type { Publisher } from "./publisher.ts";
 import { Router } from "./router.ts";
+import { ReplyChannel } from "./_reply_channel.ts";
 import { type StandardSchemaV1, validate } from "./schema.ts";
 
 /** Options of a broker; every plugin's factory accepts these beside its own. */
@@ -82,10 +77,6 @@ export interface Reply<Body> {
 /** The responder failed: its error, as the reply's `x-sluice-error` header carried it. */
 export class RemoteError extends SluiceError {}
 
-interface PendingRequest {
-  readonly resolve: (message: IncomingMessage) => void;
-}
-
 // Message ids: one random UUID per process plus a counter — unique across processes, and far cheaper per
 // message than a UUID each (the publish path runs a million times a second).
 const ID_PREFIX = `${crypto.randomUUID()}-`;
@@ -137,8 +128,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   #state: "idle" | "connecting" | "connected" | "started" | "closing" = "idle";
   #connecting: Promise<void> | undefined;
   #testing = false;
-  #replies: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
-  readonly #pending = new Map<string, PendingRequest>();
+  #replies: ReplyChannel | undefined;
   readonly #pipelines = new WeakMap<readonly Middleware[], (publication: Publication) => Promise<void>>();
 
   static {
@@ -240,15 +230,9 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     try {
       const timeout = this.#options.drainTimeout ?? 30_000;
       await Promise.all(this.allSubscribers().map((s) => s.stop(timeout)));
-      if (this.#replies) {
-        const replies = this.#replies;
-        this.#replies = undefined;
-        await (await replies.handle).stop();
-      }
-      for (const [id, pending] of this.#pending) {
-        this.#pending.delete(id);
-        pending.resolve(undefined as unknown as IncomingMessage);
-      }
+      const replies = this.#replies;
+      this.#replies = undefined;
+      await replies?.close();
       await this.#driver.close();
       this.logger.info(`Closed ${this.#driver.url}`);
     } finally {
@@ -313,7 +297,17 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
         throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
       }
     } else {
-      incoming = await this.#requestOverReplyChannel(publication, timeout, signal);
+      this.#replies ??= new ReplyChannel(driver, this.logger);
+      incoming = await this.#replies.request(
+        channel,
+        publication.correlationId,
+        (replyTo) => {
+          publication.replyTo = replyTo;
+          return this.#publishNow(publication, undefined);
+        },
+        timeout,
+        signal,
+      );
     }
     const error = incoming.headers["x-sluice-error"];
     if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
@@ -431,72 +425,6 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
         `Not connected to ${this.#driver.url}: call broker.connect() or app.start() first`,
       );
     }
-  }
-
-  async #requestOverReplyChannel(
-    publication: Publication,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<IncomingMessage> {
-    const replies = this.#replyChannel();
-    await replies.handle;
-    publication.replyTo = replies.channel;
-    const id = publication.correlationId!;
-    if (this.#pending.has(id)) {
-      throw new StateError(
-        `A request with correlation id ${id} is already waiting: give each request its own`,
-      );
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const reply = new Promise<IncomingMessage>((resolve, reject) => {
-      this.#pending.set(id, {
-        resolve: (message) =>
-          message
-            ? resolve(message)
-            : reject(new StateError(`The broker closed before ${publication.channel} replied`)),
-      });
-      timer = setTimeout(
-        () =>
-          reject(
-            new TimeoutError(
-              `No reply from ${publication.channel} within ${timeout} ms (correlation id ${id})`,
-            ),
-          ),
-        timeout,
-      );
-      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-    // The timeout may fire while the publish is still under way (a slow first publish to a new Kafka
-    // topic): the rejection is awaited below, so it must not count as unhandled meanwhile.
-    reply.catch(() => undefined);
-    try {
-      await this.#publishNow(publication, undefined);
-      return await reply;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
-      this.#pending.delete(id);
-    }
-  }
-
-  #replyChannel(): { channel: string; handle: Promise<SubscriptionHandle> } {
-    if (this.#replies) return this.#replies;
-    const channel = `sluice-reply-${crypto.randomUUID()}`;
-    const handle = this.#driver.subscribe(
-      { channel, template: channel, group: undefined, prefetch: 1024, options: { replies: true } },
-      async (message) => {
-        await message.ack();
-        const id = message.correlationId;
-        const pending = id === undefined ? undefined : this.#pending.get(id);
-        if (pending) pending.resolve(message);
-        else this.logger.debug("Dropped a reply nobody waits for", { correlationId: id });
-      },
-    );
-    this.#replies = { channel, handle };
-    handle.catch(() => (this.#replies = undefined));
-    return this.#replies;
   }
 }
 
