@@ -1,0 +1,103 @@
+/**
+ * Request/reply for drivers without a native one: one private reply channel per broker, and requests
+ * matched to replies by correlation id.
+ *
+ * @module
+ */
+
+import type { Driver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
+import { StateError, TimeoutError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+
+/** The reply channel of one broker: subscribed on first use, stopped on close. */
+export class ReplyChannel {
+  readonly #driver: Driver;
+  readonly #logger: Logger;
+  readonly #pending = new Map<string, (message: IncomingMessage | undefined) => void>();
+  #subscription: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
+
+  constructor(driver: Driver, logger: Logger) {
+    this.#driver = driver;
+    this.#logger = logger;
+  }
+
+  /**
+   * Sends a request through `send` (which publishes it with `replyTo` set to the given channel) and waits
+   * for the reply with the same correlation id.
+   */
+  async request(
+    target: string,
+    correlationId: string,
+    send: (replyTo: string) => Promise<void>,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<IncomingMessage> {
+    const subscription = this.#subscribe();
+    await subscription.handle;
+    if (this.#pending.has(correlationId)) {
+      throw new StateError(
+        `A request with correlation id ${correlationId} is already waiting: give each request its own`,
+      );
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const reply = new Promise<IncomingMessage>((resolve, reject) => {
+      this.#pending.set(
+        correlationId,
+        (message) =>
+          message ? resolve(message) : reject(new StateError(`The broker closed before ${target} replied`)),
+      );
+      timer = setTimeout(
+        () =>
+          reject(
+            new TimeoutError(
+              `No reply from ${target} within ${timeout} ms (correlation id ${correlationId})`,
+            ),
+          ),
+        timeout,
+      );
+      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    // The timeout may fire while the publish is still under way (a slow first publish to a new Kafka
+    // topic): the rejection is awaited below, so it must not count as unhandled meanwhile.
+    reply.catch(() => undefined);
+    try {
+      await send(subscription.channel);
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+      this.#pending.delete(correlationId);
+    }
+  }
+
+  /** Stops the subscription and fails the requests still waiting. */
+  async close(): Promise<void> {
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    if (subscription) await (await subscription.handle).stop();
+    for (const [id, settle] of this.#pending) {
+      this.#pending.delete(id);
+      settle(undefined);
+    }
+  }
+
+  #subscribe(): { channel: string; handle: Promise<SubscriptionHandle> } {
+    if (this.#subscription) return this.#subscription;
+    const channel = `sluice-reply-${crypto.randomUUID()}`;
+    const handle = this.#driver.subscribe(
+      { channel, template: channel, group: undefined, prefetch: 1024, options: { replies: true } },
+      async (message) => {
+        await message.ack();
+        const id = message.correlationId;
+        const settle = id === undefined ? undefined : this.#pending.get(id);
+        if (settle) settle(message);
+        else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: id });
+      },
+    );
+    this.#subscription = { channel, handle };
+    handle.catch(() => (this.#subscription = undefined));
+    return this.#subscription;
+  }
+}
