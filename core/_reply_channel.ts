@@ -9,6 +9,12 @@ import type { Driver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
 import { StateError, TimeoutError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
+/**
+ * The start of every reply channel's name. Drivers that must treat replies apart (Redis sends them over
+ * Pub/Sub whatever its default kind) recognise them by it.
+ */
+export const REPLY_CHANNEL_PREFIX = "sluice-reply-";
+
 /** The reply channel of one broker: subscribed on first use, stopped on close. */
 export class ReplyChannel {
   readonly #driver: Driver;
@@ -85,7 +91,7 @@ export class ReplyChannel {
 
   #subscribe(): { channel: string; handle: Promise<SubscriptionHandle> } {
     if (this.#subscription) return this.#subscription;
-    const channel = `sluice-reply-${crypto.randomUUID()}`;
+    const channel = REPLY_CHANNEL_PREFIX + crypto.randomUUID();
     const handle = this.#driver.subscribe(
       { channel, template: channel, group: undefined, prefetch: 1024, options: { replies: true } },
       async (message) => {

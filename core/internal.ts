@@ -11,6 +11,7 @@ export { Activity, MemoryQueue, type MemoryQueueOptions, type StoredMessage } fr
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./memory/driver.ts";
 export { redactUrl } from "./registry.ts";
 export { replaceDriver } from "./broker.ts";
+export { REPLY_CHANNEL_PREFIX } from "./_reply_channel.ts";
 export { importClient } from "./_import.ts";
 export { Limiter, sleep } from "./_limiter.ts";
 export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE } from "./wire.ts";

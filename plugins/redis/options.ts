@@ -7,7 +7,7 @@
  */
 
 import { type BrokerOptions, OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl, REPLY_CHANNEL_PREFIX } from "@sluice/core/internal";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
 
@@ -218,7 +218,7 @@ export function resolveSubscription(
 }
 
 /** The prefix of the core's reply channels: publishes there default to Pub/Sub whatever the broker's kind. */
-export const REPLY_PREFIX = "sluice-reply-";
+export const REPLY_PREFIX: string = REPLY_CHANNEL_PREFIX;
 
 /** A publish, resolved to one kind. */
 export type PublishTarget =
