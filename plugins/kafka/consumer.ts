@@ -9,7 +9,9 @@
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionSpec } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/internal";
-import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { OptionError } from "@sluice/core";
+import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import { explicitAssigner } from "./assigner.ts";
 import { fromRecord, type KafkaConsumedRecord } from "./message.ts";
 import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
 import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
@@ -19,6 +21,8 @@ import { PartitionTrack } from "./track.ts";
 export interface ConsumerHost {
   readonly kafka: Kafka;
   readonly admin: Admin;
+  /** kafkajs's assignment protocol codecs, for explicit partitions. */
+  readonly protocol: typeof AssignerProtocol;
   readonly logger: Logger;
   readonly consumer: KafkaConsumerOptions;
   readonly discoveryInterval: number;
@@ -93,6 +97,7 @@ export class Subscription {
       this.#topics = topicList(this.#spec.channel);
       const topic = this.#replies ? { partitions: 1, ...this.#options.topic } : this.#options.topic;
       await retry(() => host.ensureTopics(this.#topics, topic), 5);
+      if (this.#options.partitions) await this.#checkPartitions(this.#topics[0]!, this.#options.partitions);
     }
     if (this.#topics.length > 0) {
       if ((this.#options.from ?? "latest") === "latest") {
@@ -151,6 +156,18 @@ export class Subscription {
     }
   }
 
+  async #checkPartitions(topic: string, wanted: readonly number[]): Promise<void> {
+    const count = (await retry(() => this.#host.admin.fetchTopicOffsets(topic))).length;
+    const missing = wanted.filter((p) => p >= count);
+    if (missing.length > 0) {
+      throw new OptionError(
+        `Invalid Kafka option of subscriber ${this.#spec.channel}: partition(s) ${
+          missing.join(", ")
+        } do not exist (topic ${topic} has ${count} partition(s), numbered from 0)`,
+      );
+    }
+  }
+
   /**
    * `latest`: notes the end offset of every partition the group has no committed offset for. The consumer
    * reads those partitions from there (records below it are skipped without delivery), so a record
@@ -181,6 +198,13 @@ export class Subscription {
       maxWaitTimeInMs: settings.maxWaitTime ?? 1000,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       allowAutoTopicCreation: false,
+      ...(this.#options.partitions
+        ? {
+          partitionAssigners: [
+            explicitAssigner(host.protocol, { [this.#topics[0]!]: this.#options.partitions }),
+          ],
+        }
+        : {}),
       // kafkajs restarts a crashed consumer from a timer without handling that restart's failure (an
       // unhandled rejection while the broker is still down, which fails a Bun test run): the driver
       // recreates crashed consumers itself, with back-off (#recover).

@@ -134,6 +134,7 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       host = {
         kafka,
         admin,
+        protocol: client.AssignerProtocol,
         logger,
         consumer: options.consumer ?? {},
         discoveryInterval: options.discoveryInterval ?? 5000,

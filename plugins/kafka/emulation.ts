@@ -69,6 +69,8 @@ interface Member {
   readonly channel: string;
   readonly regex: RegExp | undefined;
   readonly topics: readonly string[];
+  /** Explicit partitions (`partitions` option), or undefined for the group's round-robin share. */
+  readonly partitions: ReadonlySet<number> | undefined;
   readonly prefetch: number;
   readonly deliver: Deliver;
   /** Assigned partitions → next offset to hand over. */
@@ -121,7 +123,11 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       const takers = group.members.filter((m) => subscribes(m, topic));
       if (takers.length === 0) continue;
       log.forEach((_, partition) => {
-        const member = takers[partition % takers.length]!;
+        // Explicit partitions go to the first member that asked for them; the others are shared round-robin.
+        const member = takers[0]!.partitions
+          ? takers.find((m) => m.partitions!.has(partition))
+          : takers[partition % takers.length]!;
+        if (!member) return;
         const key = tp(topic, partition);
         // A partition new to the group starts at its first record (latest was fixed when it joined).
         const position = member.assigned.has(key) ? member.assigned.get(key)! : group.committed.get(key) ?? 0;
@@ -302,7 +308,25 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       const pattern = settings.pattern || isTopicPattern(spec.channel);
       const topics = pattern ? [] : topicList(spec.channel);
       for (const topic of topics) createTopic(topic, replies ? 1 : settings.topic?.partitions);
+      if (settings.partitions) {
+        const count = logs.get(topics[0]!)!.length;
+        const missing = settings.partitions.filter((p) => p >= count);
+        if (missing.length > 0) {
+          throw new OptionError(
+            `Invalid Kafka option of subscriber ${spec.channel}: partition(s) ${
+              missing.join(", ")
+            } do not exist (topic ${topics[0]} has ${count} partition(s), numbered from 0)`,
+          );
+        }
+      }
       const id = spec.group ?? `sluice-${crypto.randomUUID()}`;
+      const existing = groups.get(id)?.members[0];
+      if (existing && (existing.partitions === undefined) !== (settings.partitions === undefined)) {
+        throw new OptionError(
+          `Group ${id} mixes subscribers with and without partitions: Kafka refuses members with different ` +
+            `assignment protocols in one group; give them different groups`,
+        );
+      }
       let group = groups.get(id);
       if (!group) groups.set(id, group = { id, members: [], committed: new Map() });
       const member: Member = {
@@ -310,6 +334,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
         channel: spec.channel,
         regex: pattern ? topicRegExp(spec.channel) : undefined,
         topics,
+        partitions: settings.partitions ? new Set(settings.partitions) : undefined,
         prefetch: Math.max(1, spec.prefetch),
         deliver,
         assigned: new Map(),

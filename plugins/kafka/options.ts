@@ -8,6 +8,7 @@
 import { type } from "arktype";
 import { OptionError } from "@sluice/core";
 import { redactUrl } from "@sluice/core/internal";
+import { isTopicPattern, topicList } from "./rules.ts";
 
 /** TLS settings; `true` uses the runtime's default trust store. */
 export interface KafkaTlsOptions {
@@ -98,6 +99,11 @@ export interface KafkaSubscribeOptions extends KafkaConsumerOptions {
   readonly topic?: KafkaTopicOptions;
   /** Treat the channel as a regular expression over topic names, even without `{param}`. */
   readonly pattern?: boolean;
+  /**
+   * Consume only these partitions of the (single) topic. The subscriber's group (a unique one by default)
+   * gets exactly them; a named group shared by several subscribers must use `partitions` in all of them.
+   */
+  readonly partitions?: readonly number[];
 }
 
 /** Kafka options of a publish, beside the core's `PublishOptions`. */
@@ -164,6 +170,7 @@ const subscribeSchema = type({
   "from?": "'earliest' | 'latest'",
   "topic?": topicSchema,
   "pattern?": "boolean",
+  "partitions?": type("number.integer >= 0").array().atLeastLength(1),
 });
 
 const publishSchema = type({
@@ -218,6 +225,7 @@ const SUBSCRIBE_KEYS = [
   "from",
   "topic",
   "pattern",
+  "partitions",
 ];
 
 /** Validates a subscriber's Kafka options. */
@@ -225,7 +233,19 @@ export function parseSubscribeOptions(
   options: Record<string, unknown>,
   channel: string,
 ): KafkaSubscribeOptions {
-  return check(subscribeSchema, pick(options, SUBSCRIBE_KEYS), `Kafka option of subscriber ${channel}`);
+  const parsed = check<KafkaSubscribeOptions>(
+    subscribeSchema,
+    pick(options, SUBSCRIBE_KEYS),
+    `Kafka option of subscriber ${channel}`,
+  );
+  if (parsed.partitions && (parsed.pattern || isTopicPattern(channel) || topicList(channel).length !== 1)) {
+    throw new OptionError(
+      `Invalid Kafka option of subscriber ${channel}: partitions needs a single topic (not a list or a pattern)`,
+    );
+  }
+  return parsed.partitions
+    ? { ...parsed, partitions: [...new Set(parsed.partitions)].sort((a, b) => a - b) }
+    : parsed;
 }
 
 const PUBLISH_KEYS = ["key", "partition", "timestamp", "acks", "compression", "topic"];
