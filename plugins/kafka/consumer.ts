@@ -7,12 +7,13 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage, Logger, SubscriptionSpec } from "@sluice/core";
+import type { Deliver, Logger, SubscriptionSpec } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/internal";
 import { OptionError } from "@sluice/core";
 import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { explicitAssigner } from "./assigner.ts";
-import { fromRecord, type KafkaConsumedRecord } from "./message.ts";
+import { KafkaIncoming, type RecordOwner } from "./incoming.ts";
+import type { KafkaConsumedRecord } from "./message.ts";
 import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
 import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
 import { PartitionTrack } from "./track.ts";
@@ -293,7 +294,7 @@ export class Subscription {
         if (start !== undefined && offset < start) continue;
         this.#inflight++;
         track.add(offset);
-        this.#hand(topic, partition, track, record as KafkaConsumedRecord, 1);
+        this.#hand(topic, partition, track, record as KafkaConsumedRecord, offset, 1);
       }
     } finally {
       if (last !== undefined) resolveOffset(last);
@@ -328,59 +329,33 @@ export class Subscription {
     partition: number,
     track: PartitionTrack,
     record: KafkaConsumedRecord,
+    offset: number,
     attempt: number,
   ): void {
-    const decoded = fromRecord(record);
-    const offset = Number(record.offset);
-    let open = true;
-    const settle = (): void => {
-      const next = track.settle(offset);
+    const incoming = new KafkaIncoming(this.#owner, topic, partition, track, record, offset, attempt);
+    this.#deliver(incoming).catch(() => incoming.nack());
+  }
+
+  /** Settlement of the records handed over (see KafkaIncoming). */
+  readonly #owner: RecordOwner = {
+    settled: (message) => {
+      const track = message.track;
+      const next = track.settle(message.offset);
       if (next !== undefined) {
-        this.#dirty.set(`${topic}\u0000${partition}`, { topic, partition, offset: next });
+        const { channel: topic, partition } = message;
+        this.#dirty.set(track.key ??= `${topic}\u0000${partition}`, { topic, partition, offset: next });
         void this.#flush();
       }
       this.#release();
-    };
-    const incoming: IncomingMessage = {
-      channel: topic,
-      ...decoded,
-      messageId: decoded.messageId ?? `${topic}-${partition}-${record.offset}`,
-      redelivered: attempt > 1,
-      deliveryCount: attempt,
-      raw: {
-        topic,
-        partition,
-        offset: record.offset,
-        key: record.key,
-        value: record.value,
-        timestamp: record.timestamp,
-        headers: record.headers,
-      },
-      ack: () => {
-        if (open) (open = false, settle());
-        return Promise.resolve();
-      },
-      reject: () => {
-        // Kafka has no per-record reject: the record is skipped (committed past). The core dead-letters
-        // it first when the subscriber has a `deadLetter` target.
-        if (open) (open = false, settle());
-        return Promise.resolve();
-      },
-      nack: (options) => {
-        if (!open) return Promise.resolve();
-        open = false;
-        // Kafka cannot return one record: it is retried in place after the delay, keeping its slot and
-        // holding back the commit of its partition, so a crash meanwhile redelivers it from the broker.
-        const delay = Math.max(0, options?.delay ?? this.#host.nackDelay);
-        setTimeout(() => {
-          if (this.#stopped) return this.#release();
-          this.#hand(topic, partition, track, record, attempt + 1);
-        }, delay);
-        return Promise.resolve();
-      },
-    };
-    this.#deliver(incoming).catch(() => incoming.nack());
-  }
+    },
+    nacked: (message, delay) => {
+      setTimeout(() => {
+        if (this.#stopped) return this.#release();
+        const { channel, partition, track, record, offset, deliveryCount } = message;
+        this.#hand(channel, partition, track, record, offset, deliveryCount + 1);
+      }, Math.max(0, delay ?? this.#host.nackDelay));
+    },
+  };
 
   #release(): void {
     this.#inflight--;

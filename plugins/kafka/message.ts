@@ -43,6 +43,19 @@ export interface DecodedRecord {
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
 
+/** UTF-8 text of bytes; short ASCII (header values, keys) is decoded in JS, cheaper than a native call. */
+function text(value: Uint8Array): string {
+  const length = value.length;
+  if (length > 64) return decoder.decode(value);
+  let out = "";
+  for (let i = 0; i < length; i++) {
+    const byte = value[i]!;
+    if (byte > 0x7f) return decoder.decode(value);
+    out += String.fromCharCode(byte);
+  }
+  return out;
+}
+
 function bytes(value: Uint8Array): Uint8Array {
   // kafkajs hands out Buffers that may share a larger pool: give users a plain, exact view.
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -86,22 +99,22 @@ export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
       if (value === undefined || value === null) continue;
       // A header may repeat (kafkajs gives an array): the last value wins, as FastStream reads it.
       const last = Array.isArray(value) ? value[value.length - 1] : value;
-      const text = typeof last === "string" ? last : decoder.decode(last as Uint8Array);
+      const decoded = typeof last === "string" ? last : text(last as Uint8Array);
       switch (name.toLowerCase()) {
         case WIRE.contentType:
-          contentType = text;
+          contentType = decoded;
           break;
         case WIRE.correlationId:
-          correlationId = text;
+          correlationId = decoded;
           break;
         case WIRE.replyTo:
-          replyTo = text || undefined;
+          replyTo = decoded || undefined;
           break;
         case WIRE.messageId:
-          messageId = text;
+          messageId = decoded;
           break;
         default:
-          headers[name] = text;
+          headers[name] = decoded;
       }
     }
   }
@@ -112,7 +125,7 @@ export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
     correlationId,
     replyTo,
     messageId,
-    key: record.key ? decoder.decode(record.key) : undefined,
+    key: record.key ? text(record.key) : undefined,
   };
 }
 
