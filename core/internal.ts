@@ -7,7 +7,13 @@
 export { levelMatcher, memoryRules, paramNames, pathExtractor, replaceParams } from "./channel.ts";
 export { mediaType } from "./codec.ts";
 export { describeError } from "./errors.ts";
-export { Activity, MemoryQueue, type MemoryQueueOptions, type StoredMessage } from "./memory/queue.ts";
+export {
+  Activity,
+  MemoryQueue,
+  type MemoryQueueOptions,
+  type Quiet,
+  type StoredMessage,
+} from "./memory/queue.ts";
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./memory/driver.ts";
 export { redactUrl } from "./registry.ts";
 export { replaceDriver } from "./broker.ts";

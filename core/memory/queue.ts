@@ -35,37 +35,44 @@ interface Consumer {
   active: boolean;
 }
 
+/** Anything an {@linkcode Activity} can watch: a queue, a stream, a partition log of an emulation. */
+export interface Quiet {
+  /** Nothing is in flight: no unsettled message, no pending redelivery, nothing waiting for a present consumer. */
+  readonly quiet: boolean;
+}
+
 /**
- * Counts what is still moving through a set of queues, so that a test can wait until nothing is.
+ * Watches what is still moving through a set of queues (or any {@linkcode Quiet} parts of an emulation), so
+ * that a test can wait until nothing is.
  */
 export class Activity {
-  readonly #queues = new Set<MemoryQueue>();
+  readonly #parts = new Set<Quiet>();
   #waiters: (() => void)[] = [];
   #checking = false;
 
-  /** @internal */
-  add(queue: MemoryQueue): void {
-    this.#queues.add(queue);
+  /** Watches a part. */
+  add(part: Quiet): void {
+    this.#parts.add(part);
   }
-  /** @internal */
-  remove(queue: MemoryQueue): void {
-    this.#queues.delete(queue);
+  /** Stops watching a part. */
+  remove(part: Quiet): void {
+    this.#parts.delete(part);
     this.changed();
   }
 
-  /** Whether every queue is quiet. */
+  /** Whether every part is quiet. */
   get idle(): boolean {
-    for (const queue of this.#queues) if (!queue.quiet) return false;
+    for (const part of this.#parts) if (!part.quiet) return false;
     return true;
   }
 
-  /** Resolves once every queue is quiet. */
+  /** Resolves once every part is quiet. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Queues call this when their state changed. */
+  /** Parts call this when their state changed. */
   changed(): void {
     if (this.#waiters.length === 0 || this.#checking) return;
     // Checked a macrotask later: work that a settled handler started (its awaits) gets to run first.

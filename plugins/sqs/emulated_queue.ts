@@ -9,6 +9,7 @@
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
+import type { Activity } from "@sluice/core/internal";
 import { nackSeconds } from "./consumer.ts";
 import { fromSqs, type SqsAttribute } from "./message.ts";
 
@@ -33,44 +34,6 @@ export interface EmulatedQueueConfig {
   contentBasedDeduplication: boolean;
   /** The redrive target, looked up when a message moves. */
   deadLetter?: { readonly queue: () => EmulatedQueue; readonly maxReceiveCount: number };
-}
-
-/** Tells `idle()` when every queue is quiet. */
-export class QuietTracker {
-  readonly #queues = new Set<EmulatedQueue>();
-  #waiters: (() => void)[] = [];
-  #checking = false;
-
-  /** Tracks a queue. */
-  add(queue: EmulatedQueue): void {
-    this.#queues.add(queue);
-  }
-
-  /** Stops tracking a queue. */
-  remove(queue: EmulatedQueue): void {
-    this.#queues.delete(queue);
-    this.changed();
-  }
-
-  /** Resolves once every queue is quiet. */
-  whenIdle(): Promise<void> {
-    if ([...this.#queues].every((q) => q.quiet)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Queues call this when their state changed. */
-  changed(): void {
-    if (this.#waiters.length === 0 || this.#checking) return;
-    // A macrotask later, so that work a settled handler started gets to run first.
-    this.#checking = true;
-    setTimeout(() => {
-      this.#checking = false;
-      if (![...this.#queues].every((q) => q.quiet)) return;
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const resolve of waiters) resolve();
-    }, 0);
-  }
 }
 
 interface Entry {
@@ -107,7 +70,7 @@ export class EmulatedQueue {
   readonly name: string;
   /** Its attributes; a re-declaration changes them, as SetQueueAttributes does. */
   config: EmulatedQueueConfig;
-  readonly #tracker: QuietTracker;
+  readonly #tracker: Activity;
   #entries: Entry[] = [];
   readonly #consumers: Consumer[] = [];
   readonly #deduplication = new Map<string, number>();
@@ -118,7 +81,7 @@ export class EmulatedQueue {
   #scheduled = false;
 
   /** Creates a queue tracked by `tracker`. */
-  constructor(name: string, config: EmulatedQueueConfig, tracker: QuietTracker) {
+  constructor(name: string, config: EmulatedQueueConfig, tracker: Activity) {
     this.name = name;
     this.config = config;
     this.#tracker = tracker;

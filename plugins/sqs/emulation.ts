@@ -8,7 +8,8 @@
  */
 
 import { type Driver, SluiceError, type SubscriptionHandle } from "@sluice/core";
-import { EmulatedQueue, QuietTracker } from "./emulated_queue.ts";
+import { Activity } from "@sluice/core/internal";
+import { EmulatedQueue } from "./emulated_queue.ts";
 import {
   checkBrokerOptions,
   checkPublishOptions,
@@ -36,7 +37,7 @@ const DEFAULT_RETENTION = 345_600;
 /** Creates an emulated SQS broker driver with the given (validated) options. */
 export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
   checkBrokerOptions(options);
-  const tracker = new QuietTracker();
+  const tracker = new Activity();
   const declarations = new Map<string, QueueDeclaration>(Object.entries(options.queues ?? {}));
   const queues = new Map<string, EmulatedQueue>();
   let connected = false;
