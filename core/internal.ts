@@ -13,6 +13,7 @@ export {
   type MemoryQueueOptions,
   type Quiet,
   type StoredMessage,
+  storedMessage,
 } from "./memory/queue.ts";
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./memory/driver.ts";
 export { redactUrl } from "./registry.ts";

@@ -9,7 +9,7 @@
 import { memoryRules } from "../channel.ts";
 import type { Capabilities, ChannelRules, Driver, OutgoingMessage, SubscriptionHandle } from "../driver.ts";
 import { StateError } from "../errors.ts";
-import { Activity, MemoryQueue } from "./queue.ts";
+import { Activity, MemoryQueue, storedMessage } from "./queue.ts";
 
 /** Options of the in-memory driver. */
 export interface MemoryDriverOptions {
@@ -63,15 +63,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   let ids = 0;
 
   const route = (channel: string, message: OutgoingMessage): void => {
-    const stored = {
-      channel,
-      body: message.body,
-      headers: message.headers,
-      contentType: message.contentType,
-      correlationId: message.correlationId,
-      messageId: message.messageId,
-      replyTo: message.replyTo,
-    };
+    const stored = storedMessage(channel, message);
     for (const binding of routes) {
       if (rules.matches(binding.pattern, channel)) binding.queue.push(stored);
     }

@@ -10,7 +10,14 @@ import type { Plugin } from "../registry.ts";
 import { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
 
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
-export { Activity, MemoryQueue, type MemoryQueueOptions, type Quiet, type StoredMessage } from "./queue.ts";
+export {
+  Activity,
+  MemoryQueue,
+  type MemoryQueueOptions,
+  type Quiet,
+  type StoredMessage,
+  storedMessage,
+} from "./queue.ts";
 
 /**
  * Creates an in-memory broker.

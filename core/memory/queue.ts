@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage } from "../driver.ts";
+import type { Deliver, IncomingMessage, OutgoingMessage } from "../driver.ts";
 
 /** A message as a queue stores it. */
 export interface StoredMessage {
@@ -21,6 +21,19 @@ export interface StoredMessage {
   readonly key?: string;
   /** Whatever else an emulation wants to hand over as `raw`. */
   readonly raw?: unknown;
+}
+
+/** A published message as a queue stores it, on `channel`. */
+export function storedMessage(channel: string, message: OutgoingMessage): StoredMessage {
+  return {
+    channel,
+    body: message.body,
+    headers: message.headers,
+    contentType: message.contentType,
+    correlationId: message.correlationId,
+    messageId: message.messageId,
+    replyTo: message.replyTo,
+  };
 }
 
 interface Entry {

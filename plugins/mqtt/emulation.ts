@@ -15,7 +15,7 @@ import {
   StateError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/internal";
 import { handOver, type Outcome } from "./_delivery.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
 import {
@@ -273,15 +273,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       const pub = publishOptions(raw as Record<string, unknown>, channel);
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
-        ? {
-          channel,
-          body: message.body,
-          headers: message.headers,
-          contentType: message.contentType,
-          correlationId: message.correlationId,
-          messageId: message.messageId,
-          replyTo: message.replyTo,
-        }
+        ? storedMessage(channel, message)
         : { channel, body: message.body, headers: {} };
       emulator.route(stored, pub.qos ?? resolved.qos, pub.retain ?? false);
       return Promise.resolve();
