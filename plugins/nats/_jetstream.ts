@@ -12,7 +12,7 @@ import { describeError } from "@sluice/core/internal";
 import type { ConsumerConfig, ConsumerMessages, JsMsg, StreamConfig } from "@nats-io/jetstream";
 import { type Connection, nameFromSubject, nanos } from "./_connection.ts";
 import type { ConsumerOptions, NatsSubscribeOptions, StreamOptions } from "./options.ts";
-import { jetstreamIncoming } from "./message.ts";
+import { flushAcks, jetstreamIncoming } from "./message.ts";
 import { pump } from "./_pump.ts";
 
 /** The JetStream configuration of a declared stream. */
@@ -157,10 +157,13 @@ export async function subscribeJetStream(
   const expires = options.expires ?? 30_000;
   const onError = (error: unknown): void =>
     logger.error(`JetStream consumer ${name} of ${spec.channel} failed: ${describeError(error)}`);
+  const noop = (): void => undefined;
+  const handle = (msg: JsMsg): Promise<void> => deliver(jetstreamIncoming(msg, noop));
+  // Only the fetch mode counts unsettled messages itself (pump() bounds the other two).
   let unsettled = 0;
-  const handle = (msg: JsMsg): Promise<void> => {
+  const counted = (msg: JsMsg): Promise<void> => {
     unsettled++;
-    return deliver(jetstreamIncoming(msg, () => undefined)).finally(() => unsettled--);
+    return handle(msg).finally(() => unsettled--);
   };
 
   let messages: ConsumerMessages | undefined;
@@ -189,7 +192,7 @@ export async function subscribeJetStream(
           messages = await consumer.fetch({ max_messages: room, expires: Math.min(expires, 5_000) });
           for await (const msg of messages) {
             if (stopped) break;
-            handle(msg).catch(onError);
+            counted(msg).catch(onError);
           }
         } catch (error) {
           if (!stopped) onError(error);
@@ -202,6 +205,7 @@ export async function subscribeJetStream(
   return {
     async stop() {
       stopped = true;
+      flushAcks();
       pumping?.stop();
       messages?.stop();
       if (durable === undefined) {

@@ -22,13 +22,18 @@ export function pump<T>(
     wake = undefined;
     resume?.();
   };
+  // One reaction per item (not .catch().finally(), which chains two more promises per message).
+  const failed = (error: unknown): void => {
+    onError(error);
+    release();
+  };
   const done = (async () => {
     try {
       for await (const item of source) {
         while (open >= window && !stopped) await new Promise<void>((resolve) => (wake = resolve));
         if (stopped) break;
         open++;
-        handle(item).catch(onError).finally(release);
+        handle(item).then(release, failed);
       }
     } catch (error) {
       if (!stopped) onError(error);

@@ -28,7 +28,7 @@ import { declareStream, subscribeJetStream } from "./_jetstream.ts";
 import { openKeyValue, subscribeKv } from "./_kv_watch.ts";
 import { ReplyInbox } from "./_request.ts";
 import type { KeyValue } from "./kv.ts";
-import { wireHeaders } from "./message.ts";
+import { flushAcks, wireHeaders } from "./message.ts";
 import {
   type NatsOptions,
   type NatsPublishOptions,
@@ -230,6 +230,7 @@ export function natsDriver(options: NatsOptions): NatsDriver {
       inbox = undefined;
       const nc = connection?.nc;
       connection = undefined;
+      flushAcks();
       if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
     },
 

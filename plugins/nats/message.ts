@@ -7,7 +7,7 @@
  */
 
 import type { IncomingMessage, OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { toWireHeaders, WIRE } from "@sluice/core/internal";
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 
@@ -34,16 +34,57 @@ export function headerRecord(headers: MsgHdrs | undefined): Record<string, strin
 }
 
 /** The parts every incoming message shares, from wire headers. */
-function fields(channel: string, body: Uint8Array, headers: MsgHdrs | undefined) {
-  const wire = fromWireHeaders(headerRecord(headers));
+interface Fields {
+  channel: string;
+  body: Uint8Array;
+  headers: Record<string, string>;
+  contentType: string | undefined;
+  correlationId: string | undefined;
+  messageId: string | undefined;
+  replyTo: string | undefined;
+}
+
+/**
+ * The parts every incoming message shares, in one pass over the nats.js headers: the same result as
+ * `fromWireHeaders(headerRecord(headers))` (standard names matched case-insensitively, the last value of a
+ * repeated header wins) without building the intermediate record, since this runs once per message.
+ */
+function fields(channel: string, body: Uint8Array, native: MsgHdrs | undefined): Fields {
+  const headers: Record<string, string> = {};
+  let contentType: string | undefined;
+  let correlationId: string | undefined;
+  let replyTo: string | undefined;
+  let messageId: string | undefined;
+  if (native) {
+    for (const [name, values] of native) {
+      if (values.length === 0) continue;
+      const value = values[values.length - 1]!;
+      switch (name.toLowerCase()) {
+        case WIRE.contentType:
+          contentType = value;
+          break;
+        case WIRE.correlationId:
+          correlationId = value;
+          break;
+        case WIRE.replyTo:
+          replyTo = value || undefined;
+          break;
+        case WIRE.messageId:
+          messageId = value;
+          break;
+        default:
+          headers[name] = value;
+      }
+    }
+  }
   return {
     channel,
     body,
-    headers: wire.headers,
-    contentType: wire.contentType,
-    correlationId: wire.correlationId,
-    messageId: wire.messageId ?? wire.headers["Nats-Msg-Id"],
-    replyTo: wire.replyTo,
+    headers,
+    contentType,
+    correlationId,
+    messageId: messageId ?? headers["Nats-Msg-Id"],
+    replyTo,
   };
 }
 
@@ -61,26 +102,102 @@ export function coreIncoming(msg: Msg, settle: (how: "ack" | "nack" | "reject") 
   };
 }
 
-/** A JetStream message: ack, nak (with the delay natively) and term are the server's operations. */
-export function jetstreamIncoming(msg: JsMsg, settled: () => void): IncomingMessage {
-  const base = fields(msg.subject, msg.data, msg.headers);
-  let open = true;
-  const once = (action: () => void): Promise<void> => {
-    if (open) {
-      open = false;
-      action();
-      settled();
+/**
+ * Acks waiting to be written. nats.js writes its outbound buffer to the socket one microtask after the first
+ * command, and the core settles each message in its own chain of microtasks, so acking at once costs one
+ * socket write per message (most of a drain's time). Queued here until the current macrotask ends, the acks
+ * of a whole read from the socket go out in one write. Nothing is acked before the core calls `ack()`;
+ * the ack only leaves a little later (and at once when a subscription stops or the connection closes).
+ */
+let pendingAcks: JsMsg[] = [];
+
+/** Writes the queued acks now; an ack that cannot be sent (connection closed) is redelivered later. */
+export function flushAcks(): void {
+  const acks = pendingAcks;
+  if (acks.length === 0) return;
+  pendingAcks = [];
+  for (const msg of acks) {
+    try {
+      msg.ack();
+    } catch {
+      // The connection is gone: the server redelivers the message (at-least-once).
+    }
+  }
+}
+
+function queueAck(msg: JsMsg): void {
+  if (pendingAcks.push(msg) === 1) setImmediate(flushAcks);
+}
+
+/**
+ * A JetStream message: ack, nak (with the delay natively) and term are the server's operations. A class, not
+ * an object of closures, since one is made per message; the delivery count is read lazily (nats.js parses
+ * it from the ack subject, which most handlers never need).
+ */
+class JetStreamIncoming implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  /** msg.reply is JetStream's ack subject; a reply address travels in the reply_to header only. */
+  readonly replyTo: string | undefined;
+  readonly raw: JsMsg;
+  #open = true;
+  readonly #settled: () => void;
+
+  constructor(msg: JsMsg, settled: () => void) {
+    const base = fields(msg.subject, msg.data, msg.headers);
+    this.channel = base.channel;
+    this.body = base.body;
+    this.headers = base.headers;
+    this.contentType = base.contentType;
+    this.correlationId = base.correlationId;
+    this.messageId = base.messageId;
+    this.replyTo = base.replyTo;
+    this.raw = msg;
+    this.#settled = settled;
+  }
+
+  get redelivered(): boolean {
+    return this.raw.redelivered;
+  }
+  get deliveryCount(): number {
+    return this.raw.info.deliveryCount;
+  }
+
+  ack(): Promise<void> {
+    if (this.#claim()) {
+      queueAck(this.raw);
+      this.#settled();
     }
     return Promise.resolve();
-  };
-  return {
-    ...base,
-    // msg.reply is JetStream's ack subject; a reply address travels in the reply_to header only.
-    redelivered: msg.redelivered,
-    deliveryCount: msg.info.deliveryCount,
-    raw: msg,
-    ack: () => once(() => msg.ack()),
-    nack: (options) => once(() => msg.nak(options?.delay && options.delay > 0 ? options.delay : undefined)),
-    reject: () => once(() => msg.term()),
-  };
+  }
+  nack(options?: { readonly delay?: number }): Promise<void> {
+    if (this.#claim()) {
+      this.raw.nak(options?.delay && options.delay > 0 ? options.delay : undefined);
+      this.#settled();
+    }
+    return Promise.resolve();
+  }
+  reject(): Promise<void> {
+    if (this.#claim()) {
+      this.raw.term();
+      this.#settled();
+    }
+    return Promise.resolve();
+  }
+
+  /** The first settlement wins; later ones do nothing. */
+  #claim(): boolean {
+    if (!this.#open) return false;
+    this.#open = false;
+    return true;
+  }
+}
+
+/** A JetStream message as the core's IncomingMessage; `settled` runs once, after the first settlement. */
+export function jetstreamIncoming(msg: JsMsg, settled: () => void): IncomingMessage {
+  return new JetStreamIncoming(msg, settled);
 }
