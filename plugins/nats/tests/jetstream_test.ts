@@ -142,6 +142,30 @@ for (const target of targets(server?.url)) {
       await replay.stop();
     });
 
+    it("sends the acks of handled messages even when the broker closes at once: none comes again", async () => {
+      // Acks are queued to the end of the macrotask and written together; closing must not lose them.
+      const name = unique("js");
+      const stream = { name, subjects: [`${name}.>`], storage: "memory" as const };
+      const consumer = { durable: "once", ackWait: 500 };
+      const count = 200;
+      let handled = 0;
+      let closing: Promise<void> | undefined;
+      const broker = make();
+      broker.subscriber(`${name}.once`, { stream, consumer, prefetch: 64 }).handle(() => {
+        if (++handled === count) closing = br.close();
+      });
+      const br = await testBroker(broker, { real: target.real });
+      await br.broker.publishBatch(Array.from({ length: count }, (_, i) => i), `${name}.once`);
+      await until(() => closing !== undefined, 8000, `${count} messages handled`);
+      await closing;
+      const again: unknown[] = [];
+      const second = make();
+      second.subscriber(`${name}.once`, { stream, consumer }).handle((n: unknown) => void again.push(n));
+      await using _br2 = await testBroker(second, { real: target.real });
+      await pause(1200);
+      assert.deepEqual(again, [], "acked messages were delivered again");
+    });
+
     for (const mode of ["pull", "fetch", "push"] as const) {
       it(`consumes with a ${mode} consumer`, async () => {
         const name = unique("js");
