@@ -1,14 +1,11 @@
 /** Summarises bench/kafka/results.jsonl: median and spread (min–max) of msgs/s per runtime, workload and arm. */
 import process from "node:process";
 import { readFileSync } from "node:fs";
+import { median } from "../_stats.ts";
 
 const rows = readFileSync(process.argv[2] ?? "bench/kafka/results.jsonl", "utf8").trim().split("\n").map((
   l,
 ) => JSON.parse(l) as { runtime: string; workload: string; arm: string; rate: number });
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 console.log("| runtime | workload | raw kafkajs (A) msgs/s | driver only msgs/s | Sluice (C) msgs/s | C/A |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const runtime of ["deno", "bun"]) {

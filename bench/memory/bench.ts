@@ -13,6 +13,7 @@
 
 import process from "node:process";
 import { memory, type Middleware } from "@sluice/core";
+import { median } from "../_stats.ts";
 
 const messages = Number(process.argv[2] ?? 1_000_000);
 const rounds = Number(process.argv[3] ?? 5);
@@ -46,12 +47,6 @@ async function once(middlewares: Middleware[], body: unknown): Promise<number> {
   const seconds = (performance.now() - start) / 1000;
   await broker.close();
   return messages / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const runtime = "Deno" in globalThis

@@ -29,4 +29,4 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
-./node_modules/.bin/deno run -A bench/mqtt/summary.ts "$OUT"
+./node_modules/.bin/deno run -A bench/summary.ts "$OUT"

@@ -19,4 +19,4 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
-./node_modules/.bin/deno run -A bench/nats/summary.ts "$OUT"
+./node_modules/.bin/deno run -A bench/summary.ts "$OUT"

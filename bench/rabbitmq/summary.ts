@@ -2,6 +2,7 @@
 // message, and the ratio sluice/raw of the medians, as a Markdown table.
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { median } from "../_stats.ts";
 
 interface Run {
   arm: string;
@@ -16,12 +17,6 @@ const file = process.argv[2] ?? "bench/rabbitmq/results.jsonl";
 const runs = readFileSync(file, "utf8").split("\n").filter((l) => l.trim().startsWith("{")).map((l) =>
   JSON.parse(l) as Run
 );
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const groups = new Map<string, Run[]>();
 for (const run of runs) {

@@ -1,14 +1,11 @@
 // Reads results.jsonl and prints a Markdown table: msgs/s median (min–max) per arm, and the ratio C/A.
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { median } from "../_stats.ts";
 
 type Row = { runtime: string; arm: string; workload: string; rate: number };
 const rows: Row[] = readFileSync(process.argv[2] ?? "bench/redis/results.jsonl", "utf8")
   .split("\n").filter(Boolean).map((line) => JSON.parse(line));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 console.log(
   "| runtime | workload | raw (A) msgs/s median (min–max) | Sluice (C) msgs/s median (min–max) | C/A |",

@@ -1,6 +1,7 @@
 // Summarises results.jsonl: msgs/s median and spread (min–max) per workload, runtime and arm, and C/A.
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { median } from "../_stats.ts";
 
 interface Row {
   workload: string;
@@ -11,10 +12,6 @@ interface Row {
 const rows = readFileSync(process.argv[2] ?? "bench/sqs/results.jsonl", "utf8").trim().split("\n").map((l) =>
   JSON.parse(l) as Row
 );
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const groups = new Map<string, number[]>();
 for (const r of rows) {
   const key = `${r.workload}|${r.runtime}|${r.arm}`;

@@ -1,6 +1,15 @@
-// Summarises bench/mqtt/results.jsonl: median and spread (min – max) of msgs/s per arm, and Sluice/raw.
+/**
+ * Summarises a `results.jsonl` whose lines carry `runtime`, `workload`, `arm` and `rate` (msgs/s): the median
+ * and spread (min – max) per arm, and each arm's ratio of medians to the `raw` arm.
+ *
+ *   deno run -A bench/summary.ts bench/nats/results.jsonl
+ *
+ * @module
+ */
+
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { median } from "./_stats.ts";
 
 interface Run {
   arm: string;
@@ -8,12 +17,15 @@ interface Run {
   runtime: string;
   rate: number;
 }
-const runs: Run[] = readFileSync(process.argv[2] ?? "bench/mqtt/results.jsonl", "utf8").trim().split("\n")
-  .filter(Boolean).map((line) => JSON.parse(line));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+
+const file = process.argv[2];
+if (!file) {
+  console.error("usage: deno run -A bench/summary.ts <results.jsonl>");
+  process.exit(2);
+}
+const runs: Run[] = readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((line) =>
+  JSON.parse(line)
+);
 const groups = new Map<string, number[]>();
 for (const r of runs) {
   const key = `${r.runtime}|${r.workload}|${r.arm}`;
