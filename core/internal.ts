@@ -21,4 +21,4 @@ export { replaceDriver } from "./broker.ts";
 export { REPLY_CHANNEL_PREFIX } from "./_reply_channel.ts";
 export { importClient } from "./_import.ts";
 export { Limiter, sleep } from "./_limiter.ts";
-export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE } from "./wire.ts";
+export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE, WireFields } from "./wire.ts";

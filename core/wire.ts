@@ -28,36 +28,47 @@ export function toWireHeaders(message: OutgoingMessage): Record<string, string> 
   return headers;
 }
 
-/** Splits wire headers into user headers and the standard fields. */
-export function fromWireHeaders(wire: Readonly<Record<string, string>>): {
-  headers: Record<string, string>;
-  contentType?: string;
-  correlationId?: string;
-  replyTo?: string;
-  messageId?: string;
-} {
-  const headers: Record<string, string> = {};
-  let contentType: string | undefined;
-  let correlationId: string | undefined;
-  let replyTo: string | undefined;
-  let messageId: string | undefined;
-  for (const [name, value] of Object.entries(wire)) {
+/**
+ * User headers and the standard fields, gathered one header at a time. Drivers whose client hands headers
+ * over in its own shape (arrays of values, bytes) feed it directly, in one pass, instead of building a record
+ * for {@linkcode fromWireHeaders} first.
+ */
+export class WireFields {
+  /** User headers: every header that is not a standard field. */
+  readonly headers: Record<string, string> = {};
+  /** The `content-type` header. */
+  contentType: string | undefined;
+  /** The `correlation_id` header. */
+  correlationId: string | undefined;
+  /** The `reply_to` header; an empty one means none. */
+  replyTo: string | undefined;
+  /** The `message_id` header. */
+  messageId: string | undefined;
+
+  /** Takes one header; standard names match case-insensitively, and a later value replaces an earlier one. */
+  add(name: string, value: string): void {
     switch (name.toLowerCase()) {
       case WIRE.contentType:
-        contentType = value;
+        this.contentType = value;
         break;
       case WIRE.correlationId:
-        correlationId = value;
+        this.correlationId = value;
         break;
       case WIRE.replyTo:
-        replyTo = value || undefined;
+        this.replyTo = value || undefined;
         break;
       case WIRE.messageId:
-        messageId = value;
+        this.messageId = value;
         break;
       default:
-        headers[name] = value;
+        this.headers[name] = value;
     }
   }
-  return { headers, contentType, correlationId, replyTo, messageId };
+}
+
+/** Splits wire headers into user headers and the standard fields. */
+export function fromWireHeaders(wire: Readonly<Record<string, string>>): WireFields {
+  const fields = new WireFields();
+  for (const name in wire) fields.add(name, wire[name]!);
+  return fields;
 }

@@ -8,7 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import { type OutgoingMessage, SluiceError } from "@sluice/core";
-import { toWireHeaders, WIRE } from "@sluice/core/internal";
+import { toWireHeaders, WireFields } from "@sluice/core/internal";
 import type { KafkaPublishOptions } from "./options.ts";
 
 /** A record as kafkajs produces it. */
@@ -87,11 +87,7 @@ export function toRecord(message: OutgoingMessage, options: KafkaPublishOptions)
 
 /** The core's view of a consumed record. */
 export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
-  const headers: Record<string, string> = {};
-  let contentType: string | undefined;
-  let correlationId: string | undefined;
-  let replyTo: string | undefined;
-  let messageId: string | undefined;
+  const fields = new WireFields();
   const wire = record.headers;
   if (wire) {
     for (const name in wire) {
@@ -99,32 +95,16 @@ export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
       if (value === undefined || value === null) continue;
       // A header may repeat (kafkajs gives an array): the last value wins, as FastStream reads it.
       const last = Array.isArray(value) ? value[value.length - 1] : value;
-      const decoded = typeof last === "string" ? last : text(last as Uint8Array);
-      switch (name.toLowerCase()) {
-        case WIRE.contentType:
-          contentType = decoded;
-          break;
-        case WIRE.correlationId:
-          correlationId = decoded;
-          break;
-        case WIRE.replyTo:
-          replyTo = decoded || undefined;
-          break;
-        case WIRE.messageId:
-          messageId = decoded;
-          break;
-        default:
-          headers[name] = decoded;
-      }
+      fields.add(name, typeof last === "string" ? last : text(last as Uint8Array));
     }
   }
   return {
     body: record.value ? bytes(record.value) : EMPTY,
-    headers,
-    contentType,
-    correlationId,
-    replyTo,
-    messageId,
+    headers: fields.headers,
+    contentType: fields.contentType,
+    correlationId: fields.correlationId,
+    replyTo: fields.replyTo,
+    messageId: fields.messageId,
     key: record.key ? text(record.key) : undefined,
   };
 }

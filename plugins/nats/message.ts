@@ -7,7 +7,7 @@
  */
 
 import type { IncomingMessage, OutgoingMessage } from "@sluice/core";
-import { toWireHeaders, WIRE } from "@sluice/core/internal";
+import { toWireHeaders, WireFields } from "@sluice/core/internal";
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 
@@ -45,46 +45,24 @@ interface Fields {
 }
 
 /**
- * The parts every incoming message shares, in one pass over the nats.js headers: the same result as
- * `fromWireHeaders(headerRecord(headers))` (standard names matched case-insensitively, the last value of a
- * repeated header wins) without building the intermediate record, since this runs once per message.
+ * The parts every incoming message shares, in one pass over the nats.js headers (the last value of a
+ * repeated header wins), since this runs once per message.
  */
 function fields(channel: string, body: Uint8Array, native: MsgHdrs | undefined): Fields {
-  const headers: Record<string, string> = {};
-  let contentType: string | undefined;
-  let correlationId: string | undefined;
-  let replyTo: string | undefined;
-  let messageId: string | undefined;
+  const wire = new WireFields();
   if (native) {
     for (const [name, values] of native) {
-      if (values.length === 0) continue;
-      const value = values[values.length - 1]!;
-      switch (name.toLowerCase()) {
-        case WIRE.contentType:
-          contentType = value;
-          break;
-        case WIRE.correlationId:
-          correlationId = value;
-          break;
-        case WIRE.replyTo:
-          replyTo = value || undefined;
-          break;
-        case WIRE.messageId:
-          messageId = value;
-          break;
-        default:
-          headers[name] = value;
-      }
+      if (values.length > 0) wire.add(name, values[values.length - 1]!);
     }
   }
   return {
     channel,
     body,
-    headers,
-    contentType,
-    correlationId,
-    messageId: messageId ?? headers["Nats-Msg-Id"],
-    replyTo,
+    headers: wire.headers,
+    contentType: wire.contentType,
+    correlationId: wire.correlationId,
+    messageId: wire.messageId ?? wire.headers["Nats-Msg-Id"],
+    replyTo: wire.replyTo,
   };
 }
 
