@@ -6,7 +6,6 @@
  */
 
 import type {
-  Capabilities,
   Deliver,
   Driver,
   DriverContext,
@@ -32,20 +31,10 @@ import {
   parsePublishOptions,
   parseSubscribeOptions,
 } from "./options.ts";
-import { kafkaRules } from "./rules.ts";
+import { KAFKA_CAPABILITIES, kafkaRules } from "./rules.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
-
-const CAPABILITIES: Capabilities = {
-  request: false,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
 
 const COMPRESSION = { none: 0, gzip: 1 } as const;
 
@@ -93,7 +82,7 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
   const driver: KafkaDriver = {
     name: "kafka",
     url,
-    capabilities: CAPABILITIES,
+    capabilities: KAFKA_CAPABILITIES,
     rules: kafkaRules,
 
     async connect(context: DriverContext): Promise<void> {

@@ -9,7 +9,6 @@
  */
 
 import type {
-  Capabilities,
   Deliver,
   Driver,
   IncomingMessage,
@@ -28,7 +27,7 @@ import {
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
 import { partitionForKey } from "./partitioner.ts";
-import { isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import { isTopicPattern, KAFKA_CAPABILITIES, kafkaRules, topicList, topicRegExp } from "./rules.ts";
 import { PartitionTrack } from "./track.ts";
 
 /** A record in an emulated partition log. */
@@ -53,16 +52,6 @@ export interface KafkaEmulation extends Driver<KafkaSubscribeOptions, KafkaPubli
   /** A group's committed offset of a partition (the next record it reads), or undefined. */
   committed(group: string, topic: string, partition: number): number | undefined;
 }
-
-const CAPABILITIES: Capabilities = {
-  request: false,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
 
 interface Member {
   readonly group: Group;
@@ -286,7 +275,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const emulation: KafkaEmulation = {
     name: "kafka",
     url: "kafka://emulation",
-    capabilities: CAPABILITIES,
+    capabilities: KAFKA_CAPABILITIES,
     rules: kafkaRules,
     connect() {
       connected = true;

@@ -6,7 +6,18 @@
  * @module
  */
 
-import type { ChannelRules } from "@sluice/core";
+import type { Capabilities, ChannelRules } from "@sluice/core";
+
+/** What Kafka can do, on the broker and in the emulation alike: request/reply is the core's reply topic. */
+export const KAFKA_CAPABILITIES: Capabilities = {
+  request: false,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
+};
 
 const PARAM = /\{([A-Za-z_][\w-]*)\}/g;
 const LITERAL = /^[A-Za-z0-9._-]+$/;

@@ -8,7 +8,6 @@
 
 import type { MqttClient } from "mqtt";
 import {
-  type Capabilities,
   type Driver,
   type DriverContext,
   type Logger,
@@ -30,7 +29,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from "./options.ts";
-import { assertTopic, mqttRules } from "./rules.ts";
+import { assertTopic, mqttCapabilities, mqttRules } from "./rules.ts";
 
 /** The MQTT driver. */
 export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
@@ -38,21 +37,6 @@ export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOpti
   readonly protocolVersion: 4 | 5;
   /** The publishing connection's MQTT.js client, once connected; for what Sluice does not cover. */
   readonly client: MqttClient | undefined;
-}
-
-/** What an MQTT broker can do, by protocol version. */
-export function mqttCapabilities(protocolVersion: 4 | 5): Capabilities {
-  return {
-    request: false,
-    batchPublish: false,
-    wildcards: true,
-    groups: true,
-    fanout: true,
-    // A broker resends an unacknowledged message only on a new connection of a persistent session: nack()
-    // redelivers from this process instead (see README), so the broker itself does not redeliver.
-    redelivery: false,
-    headers: protocolVersion === 5,
-  };
 }
 
 /**

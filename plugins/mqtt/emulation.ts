@@ -8,13 +8,7 @@
  * @module
  */
 
-import {
-  type Capabilities,
-  type Driver,
-  type OutgoingMessage,
-  StateError,
-  type SubscriptionHandle,
-} from "@sluice/core";
+import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/internal";
 import { handOver, type Outcome } from "./_delivery.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
@@ -27,7 +21,7 @@ import {
   resolveOptions,
   resolveSubscription,
 } from "./options.ts";
-import { assertTopic, mqttRules, splitShared, topicMatches } from "./rules.ts";
+import { assertTopic, mqttCapabilities, mqttRules, splitShared, topicMatches } from "./rules.ts";
 
 interface Session {
   readonly clientId: string | undefined;
@@ -122,15 +116,7 @@ export interface MqttEmulation extends Driver<MqttSubscribeOptions, MqttPublishO
 export function emulation(options: MqttOptions, emulator: MqttEmulator = new MqttEmulator()): MqttEmulation {
   const resolved = resolveOptions(options);
   const v5 = resolved.protocolVersion === 5;
-  const capabilities: Capabilities = {
-    request: false,
-    batchPublish: false,
-    wildcards: true,
-    groups: true,
-    fanout: true,
-    redelivery: false,
-    headers: v5,
-  };
+  const capabilities = mqttCapabilities(resolved.protocolVersion);
   let connected = false;
   const handles = new Set<SubscriptionHandle & { drop(): void }>();
 

@@ -21,7 +21,8 @@ import { type MqttDriver, mqttDriver } from "./driver.ts";
 import type { MqttEmulator } from "./emulation.ts";
 import type { MqttOptions } from "./options.ts";
 
-export { mqttCapabilities, type MqttDriver, mqttDriver } from "./driver.ts";
+export { type MqttDriver, mqttDriver } from "./driver.ts";
+export { mqttCapabilities } from "./rules.ts";
 export { emulation, type MqttEmulation, MqttEmulator } from "./emulation.ts";
 export type { MqttPacket, PublishProperties } from "./message.ts";
 export type {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ChannelRules } from "@sluice/core";
+import type { Capabilities, ChannelRules } from "@sluice/core";
 import { OptionError } from "@sluice/core";
 import { replaceParams } from "@sluice/core/internal";
 
@@ -99,3 +99,18 @@ export const mqttRules: ChannelRules = {
   pattern: (template) => replaceParams(template, "+"),
   matches: topicMatches,
 };
+
+/** What an MQTT broker can do, by protocol version. */
+export function mqttCapabilities(protocolVersion: 4 | 5): Capabilities {
+  return {
+    request: false,
+    batchPublish: false,
+    wildcards: true,
+    groups: true,
+    fanout: true,
+    // A broker resends an unacknowledged message only on a new connection of a persistent session: nack()
+    // redelivers from this process instead (see README), so the broker itself does not redeliver.
+    redelivery: false,
+    headers: protocolVersion === 5,
+  };
+}

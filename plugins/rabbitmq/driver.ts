@@ -6,7 +6,6 @@
  */
 
 import {
-  type Capabilities,
   ConnectionError,
   type Driver,
   type IncomingMessage,
@@ -31,18 +30,7 @@ import {
   type RabbitmqPublishOptions,
   type RabbitmqSubscribeOptions,
 } from "./options.ts";
-import { rabbitmqRules } from "./rules.ts";
-
-/** What RabbitMQ can do: everything the core asks, request/reply natively over direct reply-to. */
-export const RABBITMQ_CAPABILITIES: Capabilities = {
-  request: true,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
+import { RABBITMQ_CAPABILITIES, rabbitmqRules } from "./rules.ts";
 
 /** The RabbitMQ driver; `emulate()` gives its in-memory twin. */
 export interface RabbitmqDriver extends Driver<RabbitmqSubscribeOptions, RabbitmqPublishOptions> {

@@ -39,17 +39,7 @@ import {
   type RabbitmqOptions,
   type RabbitmqPublishOptions,
 } from "./options.ts";
-import { rabbitmqRules } from "./rules.ts";
-
-const CAPABILITIES = {
-  request: true,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-} as const;
+import { RABBITMQ_CAPABILITIES, rabbitmqRules } from "./rules.ts";
 
 /** Creates the emulation of a RabbitMQ broker with these options (the URL is only shown). */
 export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver {
@@ -166,7 +156,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
   const driver: RabbitmqDriver = {
     name: "rabbitmq",
     url: "memory://rabbitmq",
-    capabilities: CAPABILITIES,
+    capabilities: RABBITMQ_CAPABILITIES,
     rules: rabbitmqRules,
 
     connect(context) {

@@ -21,7 +21,8 @@ import type { Plugin } from "@sluice/core";
 import { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
 import type { RabbitmqOptions } from "./options.ts";
 
-export { RABBITMQ_CAPABILITIES, type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
+export { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
+export { RABBITMQ_CAPABILITIES } from "./rules.ts";
 export { rabbitmqEmulation } from "./emulation.ts";
 export { headersMatch } from "./_exchanges.ts";
 export { rabbitmqRules, topicMatches } from "./rules.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChannelRules } from "@sluice/core";
+import type { Capabilities, ChannelRules } from "@sluice/core";
 import { replaceParams } from "@sluice/core/internal";
 
 /** The words of a routing or binding key; RabbitMQ treats the empty key as zero words. */
@@ -50,4 +50,15 @@ export const rabbitmqRules: ChannelRules = {
   separator: ".",
   pattern: (template) => replaceParams(template, "*"),
   matches: topicMatches,
+};
+
+/** What RabbitMQ can do: everything the core asks, request/reply natively over direct reply-to. */
+export const RABBITMQ_CAPABILITIES: Capabilities = {
+  request: true,
+  batchPublish: true,
+  wildcards: true,
+  groups: true,
+  fanout: true,
+  redelivery: true,
+  headers: true,
 };
