@@ -14,6 +14,7 @@ import type { Channel, ChannelModel, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { TopologyError, UnroutableError } from "./_topology.ts";
 import type { AmqpPublishProperties } from "./message.ts";
+import { DrainGate } from "./_drain.ts";
 
 const RETRIES = 3;
 
@@ -52,7 +53,7 @@ export class AmqpPublisher {
   #channel: Promise<Channel | ConfirmChannel> | undefined;
   /** The open channel, once it is open; undefined while (re)opening. */
   #live: Channel | ConfirmChannel | undefined;
-  #draining: Promise<void> | undefined;
+  readonly #drain = new DrainGate();
   #lastError: Error | undefined;
   /** Mandatory publishes waiting for their confirm, by message id: set when RabbitMQ returned them. */
   readonly #mandatory = new Map<string, { returned: boolean }>();
@@ -74,7 +75,9 @@ export class AmqpPublisher {
     properties: AmqpPublishProperties,
   ): Promise<void> {
     const channel = this.#live;
-    if (!channel || !this.#confirms || this.#draining || properties.mandatory || !this.#window.tryAcquire()) {
+    if (
+      !channel || !this.#confirms || this.#drain.blocked || properties.mandatory || !this.#window.tryAcquire()
+    ) {
       return this.#publishWithRetries(exchange, routingKey, body, properties);
     }
     // The common case without awaits: an open confirm channel, a free slot, no back-pressure.
@@ -101,7 +104,7 @@ export class AmqpPublisher {
         this.#window.release();
         return fallBack(error);
       }
-      if (!written) this.#waitForDrain(channel);
+      if (!written) this.#drain.block(channel);
     });
   }
 
@@ -144,7 +147,7 @@ export class AmqpPublisher {
     properties: AmqpPublishProperties,
   ): Promise<void> {
     const channel = await this.#current();
-    while (this.#draining) await this.#draining;
+    await this.#drain.pass();
     const content = toBuffer(body);
     const tracked = properties.mandatory && properties.messageId !== undefined
       ? { returned: false }
@@ -165,7 +168,7 @@ export class AmqpPublisher {
           // amqplib throws synchronously on a closed channel.
           return reject(new ChannelLost(error));
         }
-        if (!written) this.#waitForDrain(channel);
+        if (!written) this.#drain.block(channel);
         if (!this.#confirms) resolve();
       });
     } finally {
@@ -177,19 +180,6 @@ export class AmqpPublisher {
           `the mandatory message ${properties.messageId} was returned`,
       );
     }
-  }
-
-  #waitForDrain(channel: Channel): void {
-    this.#draining ??= new Promise<void>((resolve) => {
-      const done = (): void => {
-        channel.off("drain", done);
-        channel.off("close", done);
-        this.#draining = undefined;
-        resolve();
-      };
-      channel.on("drain", done);
-      channel.on("close", done);
-    });
   }
 
   #current(): Promise<Channel | ConfirmChannel> {

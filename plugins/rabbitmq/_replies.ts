@@ -13,6 +13,7 @@ import type { AmqpConnection } from "./_connection.ts";
 import { toBuffer } from "./_publisher.ts";
 import { DIRECT_REPLY_TO } from "./_topology.ts";
 import { type AmqpPublishProperties, incoming } from "./message.ts";
+import { DrainGate } from "./_drain.ts";
 
 interface Pending {
   readonly resolve: (message: IncomingMessage) => void;
@@ -31,7 +32,7 @@ export class DirectReplies {
   readonly #logger: Logger;
   readonly #pending = new Map<string, Pending>();
   #channel: Promise<Channel> | undefined;
-  #draining: Promise<void> | undefined;
+  readonly #drain = new DrainGate();
 
   constructor(connection: AmqpConnection, logger: Logger) {
     this.#connection = connection;
@@ -67,31 +68,18 @@ export class DirectReplies {
       options.signal?.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      while (this.#draining) await this.#draining;
+      await this.#drain.pass();
       const written = channel.publish(exchange, routingKey, toBuffer(body), {
         ...properties,
         replyTo: DIRECT_REPLY_TO,
       });
-      if (!written) this.#waitForDrain(channel);
+      if (!written) this.#drain.block(channel);
       return await reply;
     } finally {
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener("abort", onAbort);
       this.#pending.delete(id);
     }
-  }
-
-  #waitForDrain(channel: Channel): void {
-    this.#draining ??= new Promise<void>((resolve) => {
-      const done = (): void => {
-        channel.off("drain", done);
-        channel.off("close", done);
-        this.#draining = undefined;
-        resolve();
-      };
-      channel.on("drain", done);
-      channel.on("close", done);
-    });
   }
 
   #open(model: ChannelModel): Promise<Channel> {
