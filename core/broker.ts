@@ -6,7 +6,7 @@
  */
 
 import { type Codec, Codecs } from "./codec.ts";
-import type { Driver, IncomingMessage, OutgoingMessage, PublishOptionsOf } from "./driver.ts";
+import type { Driver, IncomingMessage, OutgoingMessage } from "./driver.ts";
 import { ConnectionError, describeError, SluiceError, StateError } from "./errors.ts";
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 import { composePublish, type Middleware, type Publication } from "./middleware.ts";
@@ -266,7 +266,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       return;
     }
     const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
-    await driver.publishBatch(channel, messages, this.#driverOptions(options));
+    await driver.publishBatch(channel, messages, options);
   }
 
   /**
@@ -288,7 +288,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       const outgoing = this.#outgoing(publication);
       try {
         incoming = await driver.request(channel, outgoing, {
-          ...this.#driverOptions(options),
+          ...options,
           timeout,
           signal,
         });
@@ -325,14 +325,6 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   /** Creates a router for this broker's driver type; include it with {@linkcode Broker.include}. */
   router(options: { prefix?: string; middlewares?: readonly Middleware[] } = {}): Router<D> {
     return new Router<D>(options);
-  }
-
-  /** Every subscriber and publisher declared, for docs and tests. */
-  describe(): {
-    readonly subscribers: ReturnType<Router["allSubscribers"]>;
-    readonly publishers: Publisher[];
-  } {
-    return { subscribers: this.allSubscribers(), publishers: this.allPublishers() };
   }
 
   /** Publishes through `middlewares`; used by publishers and handlers. @internal */
@@ -388,12 +380,8 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       messageId,
       replyTo: options.replyTo,
       contentType: options.contentType,
-      options: this.#driverOptions(options),
+      options: options,
     };
-  }
-
-  #driverOptions(options: PublishOptions): Record<string, unknown> {
-    return options as Record<string, unknown>;
   }
 
   #outgoing(publication: Publication): OutgoingMessage {
@@ -427,6 +415,3 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     }
   }
 }
-
-/** The publish options of a broker's driver. */
-export type BrokerPublishOptions<B> = B extends Broker<infer D> ? PublishOptionsOf<D> : never;

@@ -9,7 +9,7 @@ import type { Middleware } from "./middleware.ts";
 import { Mock } from "./mock.ts";
 import type { PublishOptions } from "./broker.ts";
 import type { Router } from "./router.ts";
-import { type InferIn, type StandardSchemaV1, validate } from "./schema.ts";
+import { type StandardSchemaV1, validate } from "./schema.ts";
 
 /** Options of a publisher. Plugin publish options (key, exchange, QoS …) go beside these. */
 export interface PublisherOptions<S extends StandardSchemaV1 | undefined = undefined> {
@@ -99,6 +99,3 @@ export class Publisher<Body = unknown> {
     }
   }
 }
-
-/** The body type a publisher accepts. */
-export type PublisherBody<S> = InferIn<S>;

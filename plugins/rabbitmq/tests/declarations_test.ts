@@ -144,7 +144,7 @@ describeBoth("declarations", (t) => {
         if (counts.length < 2) throw new Error("once");
       });
     await using br = await t.start(broker);
-    await br.publish("q", broker.describe().subscribers[0]!.channel);
+    await br.publish("q", broker.allSubscribers()[0]!.channel);
     await until(() => counts.length === 2, "the redelivery");
     assert.deepEqual(counts, [1, 2]);
   });
