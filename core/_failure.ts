@@ -5,11 +5,12 @@
  * @module
  */
 
-import type { Broker } from "./broker.ts";
 import { DecodeError, describeError, SluiceError, ValidationError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ConsumedMessage } from "./message.ts";
-import type { SubscriberOptions } from "./subscriber.ts";
+import type { SubscriberOptions } from "./options.ts";
+import type { BrokerPort } from "./port.ts";
+import type { Backoff } from "./_retry.ts";
 import { ERROR_HEADER } from "./wire.ts";
 
 /** No handler's filter accepted the message. */
@@ -20,7 +21,8 @@ export async function applyErrorPolicy(
   message: ConsumedMessage,
   error: unknown,
   options: SubscriberOptions,
-  broker: Broker,
+  retry: Backoff,
+  port: BrokerPort,
   logger: Logger,
 ): Promise<void> {
   const badInput = error instanceof DecodeError || error instanceof ValidationError ||
@@ -37,7 +39,7 @@ export async function applyErrorPolicy(
   }
   if (options.deadLetter) {
     try {
-      await broker.driver.publish(options.deadLetter, {
+      await port.driver.publish(options.deadLetter, {
         body: message.raw,
         headers: {
           ...message.headers,
@@ -62,12 +64,12 @@ export async function applyErrorPolicy(
         }); returned for redelivery`,
         { ...fields, policy: "nack" },
       );
-      await message.nack({ delay: backoff(message, options) });
+      await message.nack({ delay: retry.delay(message.deliveryCount ?? 1) });
     }
     return;
   }
   if (options.onError === "nack" && !badInput) {
-    const delay = backoff(message, options);
+    const delay = retry.delay(message.deliveryCount ?? 1);
     logger.error(
       `Message ${message.messageId} failed: ${describeError(error)}; returned for redelivery in ${delay} ms`,
       { ...fields, policy: "nack" },
@@ -81,18 +83,9 @@ export async function applyErrorPolicy(
   });
   await message.reject();
   if (message.replyTo) {
-    await broker.publish(describeError(error), message.replyTo, {
+    await port.publish(describeError(error), message.replyTo, {
       correlationId: message.correlationId ?? message.messageId,
       headers: { [ERROR_HEADER]: describeError(error) },
     }).catch(() => undefined);
   }
-}
-
-/** Redelivery back-off from the retry policy and how often the message was delivered. */
-export function backoff(message: ConsumedMessage, options: SubscriberOptions): number {
-  const retry = options.retry;
-  const policy = typeof retry === "object" ? retry : {};
-  const base = policy.delay ?? 100;
-  const count = Math.max(1, message.deliveryCount ?? 1);
-  return Math.min(base * (policy.factor ?? 2) ** (count - 1), policy.maxDelay ?? 30_000);
 }

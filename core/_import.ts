@@ -12,7 +12,7 @@ import { MissingClientError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { importClient } from "@sluice/core/internal";
+ * import { importClient } from "@sluice/core/kit";
  * const codec = await importClient("my-client", () => import("./mod.ts"));
  * ```
  */

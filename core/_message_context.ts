@@ -4,35 +4,48 @@
  * @module
  */
 
-import type { Broker, PublishOptions, Reply, RequestCallOptions } from "./broker.ts";
 import type { Context } from "./context.ts";
 import type { Logger } from "./logger.ts";
 import type { ConsumedMessage } from "./message.ts";
+import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
+import type { BrokerPort } from "./port.ts";
 
 /** A context bound to one message. */
 export class MessageContext implements Context<Readonly<Record<string, string>>> {
-  readonly message: ConsumedMessage;
+  message: ConsumedMessage;
   readonly subscriber: string;
-  readonly #broker: Broker;
+  /** The messages of a batch, for batch handlers. */
+  batch: readonly ConsumedMessage[] | undefined;
+  readonly #port: BrokerPort;
   readonly #base: Logger;
   #logger: Logger | undefined;
   #state: Map<string, unknown> | undefined;
-  /** The messages of a batch, for batch handlers. */
-  readonly batch: readonly ConsumedMessage[] | undefined;
 
   constructor(
-    broker: Broker,
+    port: BrokerPort,
     base: Logger,
     subscriber: string,
     message: ConsumedMessage,
-    batch?: ConsumedMessage[],
+    batch?: readonly ConsumedMessage[],
   ) {
-    this.#broker = broker;
+    this.#port = port;
     this.#base = base;
     this.subscriber = subscriber;
     this.message = message;
     this.batch = batch;
+  }
+  /** The messages the handler got (or is to get): the batch, or the one message. */
+  get handled(): readonly ConsumedMessage[] {
+    return this.batch ?? [this.message];
+  }
+  /**
+   * Keeps only the batch's messages that decoded and passed the schema: the handler sees these, and a
+   * {@linkcode BatchFailure}'s indexes count in them.
+   */
+  narrow(valid: readonly ConsumedMessage[]): void {
+    this.batch = valid;
+    if (valid.length > 0) this.message = valid[0]!;
   }
   get path(): Readonly<Record<string, string>> {
     return this.message.path;
@@ -47,7 +60,7 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     return (this.#state ??= new Map());
   }
   publish(body: unknown, channel: string, options: PublishOptions = {}): Promise<void> {
-    return this.#broker.publish(body, channel, {
+    return this.#port.publish(body, channel, {
       correlationId: this.message.correlationId ?? this.message.messageId,
       ...options,
     });
@@ -56,8 +69,8 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     body: unknown,
     channel: string,
     options: RequestCallOptions<S> = {},
-  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>> {
+  ): Promise<Reply<ReplyBody<S>>> {
     // A request gets a correlation id of its own: replies are matched by it, so it must be unique.
-    return this.#broker.request(body, channel, options);
+    return this.#port.request(body, channel, options);
   }
 }

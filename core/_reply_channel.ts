@@ -93,7 +93,7 @@ export class ReplyChannel {
     if (this.#subscription) return this.#subscription;
     const channel = REPLY_CHANNEL_PREFIX + crypto.randomUUID();
     const handle = this.#driver.subscribe(
-      { channel, template: channel, group: undefined, prefetch: 1024, options: { replies: true } },
+      { channel, template: channel, prefetch: 1024, reply: true, options: {} },
       async (message) => {
         await message.ack();
         const id = message.correlationId;

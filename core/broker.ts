@@ -5,104 +5,24 @@
  * @module
  */
 
-import { type Codec, Codecs } from "./codec.ts";
-import type { Driver, IncomingMessage, OutgoingMessage } from "./driver.ts";
+import { Codecs } from "./codec.ts";
+import type { Driver, Emulation, PublishOptionsOf } from "./driver.ts";
 import { ConnectionError, describeError, SluiceError, StateError } from "./errors.ts";
-import { createLogger, type Logger, type LogLevel } from "./logger.ts";
-import { composePublish, type Middleware, type Publication } from "./middleware.ts";
-import type { Publisher } from "./publisher.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import type { Middleware } from "./middleware.ts";
+import type { BrokerOptions } from "./options.ts";
+import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import { Router } from "./router.ts";
-import { ReplyChannel } from "./_reply_channel.ts";
-import { type StandardSchemaV1, validate } from "./schema.ts";
+import type { StandardSchemaV1 } from "./schema.ts";
+import { notConnected, Outbox } from "./_outbox.ts";
+import type { Observer } from "./port.ts";
 
-/** Options of a broker; every plugin's factory accepts these beside its own. */
-export interface BrokerOptions {
-  /** The logger; a console logger at `logLevel` by default. */
-  readonly logger?: Logger;
-  /** The level of the default logger; `info` by default. */
-  readonly logLevel?: LogLevel;
-  /** Extra codecs, looked up by content type. */
-  readonly codecs?: readonly Codec[];
-  /** Middlewares around every subscriber and publish. */
-  readonly middlewares?: readonly Middleware[];
-  /** The largest body a subscriber accepts, in bytes, unless it sets its own; no limit by default. */
-  readonly maxBodySize?: number;
-  /** Milliseconds `close()` waits for messages in flight; 30 000 by default. */
-  readonly drainTimeout?: number;
-  /** Milliseconds `request()` waits for a reply by default; 30 000 by default. */
-  readonly requestTimeout?: number;
-}
-
-/** Options of a publish. Plugin publish options (key, exchange, QoS …) go beside these. */
-export interface PublishOptions {
-  /** User headers. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** The correlation id; a new one by default. */
-  readonly correlationId?: string;
-  /** The message id; a new one by default. */
-  readonly messageId?: string;
-  /** Where a reply should go. */
-  readonly replyTo?: string;
-  /** The content type; chosen from the body by default. */
-  readonly contentType?: string;
-  /** Plugin-specific options. */
-  readonly [option: string]: unknown;
-}
-
-/** Options of a request. */
-export interface RequestCallOptions<S extends StandardSchemaV1 | undefined = undefined>
-  extends PublishOptions {
-  /** Milliseconds to wait for the reply; the broker's `requestTimeout` by default. */
-  readonly timeout?: number;
-  /** Validates the reply's body; its output type is the reply's type. */
-  readonly schema?: S;
-  /** Aborts the wait. */
-  readonly signal?: AbortSignal;
-}
-
-/** The reply to a request. */
-export interface Reply<Body> {
-  /** The decoded (and, with a schema, validated) body. */
-  readonly body: Body;
-  /** The reply's headers. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The correlation id, the request's. */
-  readonly correlationId: string | undefined;
-  /** The reply's content type. */
-  readonly contentType: string | undefined;
-  /** The bytes as they arrived. */
-  readonly raw: Uint8Array;
-}
-
-/** The responder failed: its error, as the reply's `x-sluice-error` header carried it. */
-export class RemoteError extends SluiceError {}
-
-// Message ids: one random UUID per process plus a counter — unique across processes, and far cheaper per
-// message than a UUID each (the publish path runs a million times a second).
-const ID_PREFIX = `${crypto.randomUUID()}-`;
-let idCounter = 0;
-function newId(): string {
-  return ID_PREFIX + ++idCounter;
-}
-
-// Shared empty values: the publish path would otherwise allocate them for every message.
-const NO_OPTIONS: PublishOptions = Object.freeze({});
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-let swap: (broker: Broker, driver: Driver) => Driver;
-let setTesting: (broker: Broker, on: boolean) => void;
-
-/**
- * Replaces a broker's driver (the test broker swaps in an emulation); returns the previous one. Only while
- * the broker is not connected.
- */
-export function replaceDriver(broker: Broker, driver: Driver): Driver {
-  return swap(broker, driver);
-}
-
-/** Turns mock recording on or off. */
-export function setTestingMode(broker: Broker, on: boolean): void {
-  setTesting(broker, on);
+/** What a test broker puts in place while it runs; see {@linkcode Broker.substitute}. */
+export interface Substitution {
+  /** The driver to use instead of the broker's own (an emulation); the broker's own when undefined. */
+  readonly driver?: Driver;
+  /** Sees what handlers receive and publishers send. */
+  readonly observer: Observer;
 }
 
 /**
@@ -120,35 +40,40 @@ export function setTestingMode(broker: Broker, on: boolean): void {
  * ```
  */
 export class Broker<D extends Driver = Driver> extends Router<D> {
-  #logger: Logger;
-  /** The broker's codecs. */
-  readonly codecs: Codecs;
   readonly #options: BrokerOptions;
-  #driver: Driver;
+  readonly #driver: D;
+  readonly #emulate: (() => Emulation) | undefined;
+  readonly #outbox: Outbox;
   #state: "idle" | "connecting" | "connected" | "started" | "closing" = "idle";
   #connecting: Promise<void> | undefined;
-  #testing = false;
-  #replies: ReplyChannel | undefined;
-  readonly #pipelines = new WeakMap<readonly Middleware[], (publication: Publication) => Promise<void>>();
+  #substituted = false;
 
-  static {
-    swap = (broker, driver) => {
-      if (broker.#state !== "idle") throw new StateError("The driver can be replaced only before connecting");
-      const previous = broker.#driver;
-      broker.#driver = driver;
-      return previous;
-    };
-    setTesting = (broker, on) => (broker.#testing = on);
-  }
-
-  /** Wraps a driver; plugins call this from their factory. */
-  constructor(driver: D, options: BrokerOptions = {}) {
+  /**
+   * Wraps a driver; plugins call this from their factory, with `emulate` making the in-memory emulation
+   * `testBroker()` uses (without it, the core's memory emulation with the driver's separator).
+   */
+  constructor(driver: D, options: BrokerOptions = {}, emulate?: () => Emulation) {
     super({ middlewares: options.middlewares });
     this.#driver = driver;
     this.#options = options;
-    this.#logger = options.logger ??
+    this.#emulate = emulate;
+    const logger = options.logger ??
       createLogger({ level: options.logLevel, fields: { broker: driver.name } });
-    this.codecs = new Codecs(options.codecs);
+    this.#outbox = new Outbox(driver, logger, {
+      codecs: new Codecs(options.codecs),
+      maxBodySize: options.maxBodySize,
+      requestTimeout: options.requestTimeout ?? 30_000,
+      middlewares: () => this.middlewareChain(),
+      assertConnected: () => {
+        if (!this.connected) notConnected(this.#outbox.driver.url);
+      },
+    });
+    this.mountOn(this.#outbox);
+  }
+
+  /** The broker's codecs. */
+  get codecs(): Codecs {
+    return this.#outbox.codecs;
   }
 
   /** The largest body subscribers accept by default, in bytes. */
@@ -158,33 +83,46 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
 
   /** The broker's logger. */
   get logger(): Logger {
-    return this.#logger;
+    return this.#outbox.logger;
   }
 
   /** Replaces the logger (the CLI's `--log-level` does); only before the broker connects. */
   set logger(logger: Logger) {
     if (this.#state !== "idle") throw new StateError("The logger can be replaced only before connecting");
-    this.#logger = logger;
+    this.#outbox.logger = logger;
   }
 
-  /** The broker itself: it is the root router. */
-  override get broker(): Broker {
-    return this as unknown as Broker;
-  }
-
-  /** The driver in use (an emulation while a test broker is active). */
+  /** The broker's own driver. */
   get driver(): D {
-    return this.#driver as D;
-  }
-
-  /** Whether mocks record (a test broker is active). */
-  get testing(): boolean {
-    return this.#testing;
+    return this.#driver;
   }
 
   /** Whether it is connected. */
   get connected(): boolean {
     return this.#state === "connected" || this.#state === "started";
+  }
+
+  /** A fresh in-memory emulation of this broker, as `testBroker()` uses; undefined if its plugin has none. */
+  emulate(): Emulation | undefined {
+    return this.#emulate?.();
+  }
+
+  /**
+   * Puts a test in place — an emulation instead of the driver, and an observer that fills the mocks — and
+   * returns the function that takes it away. Only while the broker is not connected; `testBroker()` uses it.
+   */
+  substitute(substitution: Substitution): () => void {
+    if (this.#state !== "idle") throw new StateError("A test can be put in place only before connecting");
+    if (this.#substituted) throw new StateError("A test broker is already active on this broker");
+    this.#substituted = true;
+    this.#outbox.driver = substitution.driver ?? this.#driver;
+    this.#outbox.observer = substitution.observer;
+    return () => {
+      if (this.#state !== "idle") throw new StateError("Close the broker before taking the test away");
+      this.#substituted = false;
+      this.#outbox.driver = this.#driver;
+      this.#outbox.observer = undefined;
+    };
   }
 
   /** Connects the driver; safe to call more than once. */
@@ -193,15 +131,16 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     if (this.#state === "closing") return Promise.reject(new StateError("The broker is closing"));
     this.#connecting ??= (async () => {
       this.#state = "connecting";
+      const driver = this.#outbox.driver;
       try {
-        await this.#driver.connect({ logger: this.logger });
+        await driver.connect({ logger: this.logger });
         this.#state = "connected";
-        this.logger.info(`Connected to ${this.#driver.url}`);
+        this.logger.info(`Connected to ${driver.url}`);
       } catch (error) {
         this.#state = "idle";
         if (error instanceof SluiceError) throw error;
         throw new ConnectionError(
-          `Cannot connect to ${this.#driver.url}: ${describeError(error)}. Is the broker running?`,
+          `Cannot connect to ${driver.url}: ${describeError(error)}. Is the broker running?`,
           { cause: error },
         );
       } finally {
@@ -227,14 +166,13 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     if (this.#state === "idle" || this.#state === "closing") return;
     await this.#connecting?.catch(() => undefined);
     this.#state = "closing";
+    const driver = this.#outbox.driver;
     try {
       const timeout = this.#options.drainTimeout ?? 30_000;
       await Promise.all(this.allSubscribers().map((s) => s.stop(timeout)));
-      const replies = this.#replies;
-      this.#replies = undefined;
-      await replies?.close();
-      await this.#driver.close();
-      this.logger.info(`Closed ${this.#driver.url}`);
+      await this.#outbox.close();
+      await driver.close();
+      this.logger.info(`Closed ${driver.url}`);
     } finally {
       this.#state = "idle";
     }
@@ -242,176 +180,36 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
 
   /** Checks the broker answers; throws a {@linkcode ConnectionError} if not. */
   async ping(): Promise<void> {
-    if (!this.connected) throw new StateError(`Not connected to ${this.#driver.url}`);
-    await this.#driver.ping?.();
+    const driver = this.#outbox.driver;
+    if (!this.connected) throw new StateError(`Not connected to ${driver.url}`);
+    await driver.ping?.();
   }
 
-  /**
-   * Publishes a body to a channel. Objects are sent as JSON, strings as text, bytes as they are.
-   */
-  publish(body: unknown, channel: string, options: PublishOptions = NO_OPTIONS): Promise<void> {
-    return this.send(body, channel, options, this.middlewareChain());
+  /** Publishes a body to a channel. Objects are sent as JSON, strings as text, bytes as they are. */
+  publish(body: unknown, channel: string, options?: PublishOptions & PublishOptionsOf<D>): Promise<void> {
+    return this.#outbox.publish(body, channel, options);
   }
 
   /** Publishes many bodies to one channel, at once where the driver can. */
-  async publishBatch(
+  publishBatch(
     bodies: readonly unknown[],
     channel: string,
-    options: PublishOptions = {},
+    options?: PublishOptions & PublishOptionsOf<D>,
   ): Promise<void> {
-    this.#assertConnected();
-    const driver = this.#driver;
-    if (!driver.publishBatch) {
-      for (const body of bodies) await this.publish(body, channel, options);
-      return;
-    }
-    const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
-    await driver.publishBatch(channel, messages, options);
+    return this.#outbox.sendBatch(bodies, channel, options);
   }
 
-  /**
-   * Sends a request and waits for its reply. With a `schema`, the reply is validated and typed.
-   */
-  async request<S extends StandardSchemaV1 | undefined = undefined>(
+  /** Sends a request and waits for its reply. With a `schema`, the reply is validated and typed. */
+  request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
     channel: string,
-    options: RequestCallOptions<S> = {},
-  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>> {
-    this.#assertConnected();
-    const timeout = options.timeout ?? this.#options.requestTimeout ?? 30_000;
-    const { timeout: _t, schema, signal, ...publishOptions } = options;
-    const publication = this.#publication(body, channel, publishOptions);
-    publication.correlationId ??= crypto.randomUUID();
-    const driver = this.#driver;
-    let incoming: IncomingMessage;
-    if (driver.request) {
-      const outgoing = this.#outgoing(publication);
-      try {
-        incoming = await driver.request(channel, outgoing, {
-          ...options,
-          timeout,
-          signal,
-        });
-      } catch (error) {
-        if (error instanceof SluiceError) throw error;
-        throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
-      }
-    } else {
-      this.#replies ??= new ReplyChannel(driver, this.logger);
-      incoming = await this.#replies.request(
-        channel,
-        publication.correlationId,
-        (replyTo) => {
-          publication.replyTo = replyTo;
-          return this.#publishNow(publication, undefined);
-        },
-        timeout,
-        signal,
-      );
-    }
-    const error = incoming.headers["x-sluice-error"];
-    if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
-    let value = this.codecs.decode(incoming.body, incoming.contentType);
-    if (schema) value = await validate(schema, value, `The reply from ${channel}`);
-    return {
-      body: value as S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown,
-      headers: incoming.headers,
-      correlationId: incoming.correlationId,
-      contentType: incoming.contentType,
-      raw: incoming.body,
-    };
+    options?: RequestCallOptions<S> & PublishOptionsOf<D>,
+  ): Promise<Reply<ReplyBody<S>>> {
+    return this.#outbox.request(body, channel, options);
   }
 
   /** Creates a router for this broker's driver type; include it with {@linkcode Broker.include}. */
   router(options: { prefix?: string; middlewares?: readonly Middleware[] } = {}): Router<D> {
     return new Router<D>(options);
-  }
-
-  /** Publishes through `middlewares`; used by publishers and handlers. @internal */
-  send(
-    body: unknown,
-    channel: string,
-    options: PublishOptions,
-    middlewares: readonly Middleware[],
-    publisher?: Publisher,
-  ): Promise<void> {
-    // Not async, to spare a promise per message on the hot path; errors still arrive as a rejection.
-    try {
-      this.#assertConnected();
-      if (middlewares.length === 0) {
-        return this.#publishNow(this.#publication(body, channel, options, false), publisher);
-      }
-      const publication = this.#publication(body, channel, options, true);
-      if (publisher) return composePublish(middlewares, (p) => this.#publishNow(p, publisher))(publication);
-      // Middleware chains are cached arrays (see Router.middlewareChain), so their composition can be too.
-      let pipeline = this.#pipelines.get(middlewares);
-      if (!pipeline) {
-        pipeline = composePublish(middlewares, (p) => this.#publishNow(p, undefined));
-        this.#pipelines.set(middlewares, pipeline);
-      }
-      return pipeline(publication);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #publishNow(publication: Publication, publisher: Publisher | undefined): Promise<void> {
-    if (publisher && this.#testing) {
-      publisher.mock.record({
-        body: publication.body,
-        channel: publication.channel,
-        headers: publication.headers,
-        correlationId: publication.correlationId,
-      });
-    }
-    return this.#driver.publish(publication.channel, this.#outgoing(publication), publication.options);
-  }
-
-  /** `ownHeaders` copies the headers, for middlewares that change them; without middlewares none do. */
-  #publication(body: unknown, channel: string, options: PublishOptions, ownHeaders = true): Publication {
-    const messageId = options.messageId ?? newId();
-    return {
-      channel,
-      body,
-      headers: ownHeaders
-        ? { ...options.headers }
-        : (options.headers as Record<string, string>) ?? NO_HEADERS,
-      correlationId: options.correlationId ?? messageId,
-      messageId,
-      replyTo: options.replyTo,
-      contentType: options.contentType,
-      options: options,
-    };
-  }
-
-  #outgoing(publication: Publication): OutgoingMessage {
-    const body = publication.body;
-    if (body instanceof Uint8Array) {
-      return {
-        body,
-        headers: publication.headers,
-        contentType: publication.contentType ?? "application/octet-stream",
-        correlationId: publication.correlationId,
-        messageId: publication.messageId,
-        replyTo: publication.replyTo,
-      };
-    }
-    const encoded = this.codecs.encode(body, publication.contentType);
-    return {
-      body: encoded.body,
-      headers: publication.headers,
-      contentType: encoded.contentType,
-      correlationId: publication.correlationId,
-      messageId: publication.messageId,
-      replyTo: publication.replyTo,
-    };
-  }
-
-  #assertConnected(): void {
-    if (!this.connected) {
-      throw new StateError(
-        `Not connected to ${this.#driver.url}: call broker.connect() or app.start() first`,
-      );
-    }
   }
 }

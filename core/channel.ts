@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ChannelRules } from "./driver.ts";
+import type { RoutingRules } from "./driver.ts";
 
 /** The parameter names of a template, as a type: `PathParams<"logs.{level}.{app}">` is `{ level: string; app: string }`. */
 export type PathParams<T extends string> = string extends T ? Record<string, string>
@@ -88,7 +88,7 @@ export function levelMatcher(options: {
 }
 
 /** The rules of the in-memory broker: NATS-style, `.` separated, `*` one level and `>` the rest. */
-export const memoryRules: ChannelRules = {
+export const memoryRules: RoutingRules = {
   separator: ".",
   pattern: (template) => replaceParams(template, "*"),
   matches: levelMatcher({ separator: ".", one: "*", many: ">", manyMatchesZero: false }),

@@ -6,7 +6,7 @@
 
 import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
-import type { PublishOptions, Reply, RequestCallOptions } from "./broker.ts";
+import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 
 /** Everything about the message being handled, and ways to publish in its name. */
@@ -30,5 +30,5 @@ export interface Context<Path = Readonly<Record<string, string>>> {
     body: unknown,
     channel: string,
     options?: RequestCallOptions<S>,
-  ): Promise<Reply<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>>;
+  ): Promise<Reply<ReplyBody<S>>>;
 }

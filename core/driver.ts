@@ -1,6 +1,6 @@
 /**
  * The broker-driver contract: the one interface a plugin implements. It is deliberately small — connect,
- * close, subscribe, publish — with optional operations announced by capability flags. Everything else
+ * close, subscribe, publish — and three optional operations: publishBatch, request, ping. Everything else
  * (decoding, validation, filters, ack policy, retries, request/reply on top of publish, batching,
  * concurrency, middlewares) is done once, in the core, for every broker.
  *
@@ -9,23 +9,8 @@
 
 import type { Logger } from "./logger.ts";
 
-/** What a driver can do beyond subscribe and publish. A test or feature that needs a flag is skipped without it. */
-export interface Capabilities {
-  /** `request()` is native (NATS, RabbitMQ direct reply-to). Without it the core builds request/reply on a reply channel. */
-  readonly request: boolean;
-  /** `publishBatch()` exists. Without it the core publishes a batch message by message. */
-  readonly batchPublish: boolean;
-  /** Subscriptions accept single-level wildcards and so path parameters. */
-  readonly wildcards: boolean;
-  /** Subscribers in one `group` compete for messages: each message goes to one of them. */
-  readonly groups: boolean;
-  /** Subscribers without a group (or in different groups) each get every message. */
-  readonly fanout: boolean;
-  /** `nack()` returns a message to the broker, which delivers it again. */
-  readonly redelivery: boolean;
-  /** Arbitrary headers travel with a message. */
-  readonly headers: boolean;
-}
+/** The options of a driver that has none of its own beyond the core's. */
+export type NoOptions = Readonly<Record<never, never>>;
 
 /** A message as the core hands it to a driver to publish. */
 export interface OutgoingMessage {
@@ -75,8 +60,8 @@ export interface IncomingMessage {
   reject(): Promise<void>;
 }
 
-/** What the core asks a driver to consume. */
-export interface SubscriptionSpec<Options = Record<string, unknown>> {
+/** What the core asks a driver to consume. `Options` are the plugin's own subscriber options. */
+export interface SubscriptionSpec<Options = NoOptions> {
   /** The channel in the broker's own syntax, path parameters already replaced by wildcards. */
   readonly channel: string;
   /** The channel as the user wrote it, e.g. `logs.{level}`. */
@@ -90,10 +75,11 @@ export interface SubscriptionSpec<Options = Record<string, unknown>> {
    */
   readonly prefetch: number;
   /**
-   * The subscriber's options as the user gave them, plugin-specific ones included. For the core's own
-   * reply subscription (request/reply without native support) it is `{ replies: true }`: make that
-   * subscription private and temporary (exclusive, auto-deleted) where the broker can.
+   * This is the core's own reply subscription (request/reply without a native `request`): make it private
+   * and temporary (exclusive, auto-deleted, one partition) where the broker can.
    */
+  readonly reply?: boolean;
+  /** The subscriber's plugin options as the user gave them; the core's own options are not repeated here. */
   readonly options: Options;
 }
 
@@ -106,12 +92,16 @@ export interface SubscriptionHandle {
 /** Called by a driver for every message; resolves once the core has settled it. */
 export type Deliver = (message: IncomingMessage) => Promise<void>;
 
-/** How a broker names channels: the emulation routes and the core extracts path parameters with it. */
+/** How a broker names channels: the core turns templates into subscriptions and extracts path parameters. */
 export interface ChannelRules {
   /** The separator of levels in a channel name: `.` for NATS, RabbitMQ, Redis; `/` for MQTT. */
   readonly separator: string;
   /** Turns a template with `{name}` parameters into a subscription pattern: `logs.{level}` → `logs.*`. */
   pattern(template: string): string;
+}
+
+/** Channel rules with the broker's matching, as a plugin's `rules.ts` exports them for its emulation. */
+export interface RoutingRules extends ChannelRules {
   /** Whether a message published on `channel` reaches a subscription on `pattern`. */
   matches(pattern: string, channel: string): boolean;
 }
@@ -132,15 +122,13 @@ export interface RequestOptions {
 
 /**
  * A broker driver: a plain object made by a plugin's factory. `Sub` and `Pub` are the plugin's own subscriber
- * and publish options, which users pass flat beside the core's options.
+ * and publish options, which users pass flat beside the core's options; the core hands the driver only these.
  */
-export interface Driver<Sub = Record<string, unknown>, Pub = Record<string, unknown>> {
+export interface Driver<Sub = NoOptions, Pub = NoOptions> {
   /** The broker kind, e.g. `kafka`. */
   readonly name: string;
   /** Where it connects, without credentials; used in logs, errors and docs. */
   readonly url: string;
-  /** What it can do beyond subscribe and publish. */
-  readonly capabilities: Capabilities;
   /** How it names channels. */
   readonly rules: ChannelRules;
   /** Opens connections; throws a {@linkcode ConnectionError} that names the URL and the likely cause. */
@@ -155,9 +143,12 @@ export interface Driver<Sub = Record<string, unknown>, Pub = Record<string, unkn
   subscribe(spec: SubscriptionSpec<Sub>, deliver: Deliver): Promise<SubscriptionHandle>;
   /** Publishes one message; resolves once the broker has it (as far as the broker confirms). */
   publish(channel: string, message: OutgoingMessage, options: Pub): Promise<void>;
-  /** Publishes many messages to one channel at once (capability `batchPublish`). */
+  /** Publishes many messages to one channel at once. Without it the core publishes one by one. */
   publishBatch?(channel: string, messages: readonly OutgoingMessage[], options: Pub): Promise<void>;
-  /** Native request/reply (capability `request`). */
+  /**
+   * Native request/reply (NATS, RabbitMQ direct reply-to). Without it the core builds request/reply on a
+   * reply subscription (`spec.reply`) and `replyTo`.
+   */
   request?(
     channel: string,
     message: OutgoingMessage,
@@ -165,16 +156,17 @@ export interface Driver<Sub = Record<string, unknown>, Pub = Record<string, unkn
   ): Promise<IncomingMessage>;
   /** Checks the connection is alive; throws if not. */
   ping?(): Promise<void>;
-  /**
-   * A fresh in-memory driver that behaves like this broker (routing, groups, redelivery), for
-   * `testBroker()`. Without it the core's memory driver is used with this driver's `rules`.
-   */
-  emulate?(): Driver<Sub, Pub>;
-  /**
-   * Emulations only: resolves once no message is queued for a consumer, unsettled or scheduled for
-   * redelivery. `settled()` of the test broker waits on it.
-   */
-  idle?(): Promise<void>;
+}
+
+/**
+ * An in-memory driver that behaves like a broker — routing, groups, redelivery — for `testBroker()`. A plugin
+ * makes one per test session from its `mod.ts`; the driver itself never imports it.
+ */
+export interface Emulation<Sub = NoOptions, Pub = NoOptions> extends Driver<Sub, Pub> {
+  /** Whether a message published on `channel` reaches a subscription on `pattern`, as the broker decides. */
+  matches(pattern: string, channel: string): boolean;
+  /** Resolves once no message is queued for a consumer, unsettled or scheduled for redelivery. */
+  idle(): Promise<void>;
 }
 
 /** The subscriber options of a driver type. */

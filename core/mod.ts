@@ -14,25 +14,23 @@
  */
 
 export { App, type AppOptions, type Hook } from "./app.ts";
-export {
-  Broker,
-  type BrokerOptions,
-  type PublishOptions,
-  RemoteError,
-  type Reply,
-  type RequestCallOptions,
-} from "./broker.ts";
+export { Broker, type Substitution } from "./broker.ts";
 export { type PathParams } from "./channel.ts";
 export { bytesCodec, type Codec, Codecs, jsonCodec, textCodec } from "./codec.ts";
 export type { Context } from "./context.ts";
 export type {
-  Capabilities,
   ChannelRules,
   Deliver,
   Driver,
   DriverContext,
+  Emulation,
   IncomingMessage,
+  NoOptions,
   OutgoingMessage,
+  PublishOptionsOf,
+  RequestOptions,
+  RoutingRules,
+  SubscribeOptionsOf,
   SubscriptionHandle,
   SubscriptionSpec,
 } from "./driver.ts";
@@ -44,6 +42,7 @@ export {
   MissingClientError,
   NotSupportedError,
   OptionError,
+  RemoteError,
   SluiceError,
   StateError,
   TimeoutError,
@@ -61,17 +60,35 @@ export {
 export type { Message, Settlement } from "./message.ts";
 export type { ConsumeMiddleware, Middleware, Publication, PublishMiddleware } from "./middleware.ts";
 export { Mock, type MockCall } from "./mock.ts";
-export { Publisher, type PublisherOptions } from "./publisher.ts";
-export { connect, type Plugin, type PluginLoader, Registry, registry } from "./registry.ts";
+export {
+  type BatchOptions,
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISHER_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  type PublisherOptions,
+  type RetryPolicy,
+  type SubscriberOptions,
+} from "./options.ts";
+export type { Plugin, PluginLoader } from "./plugin.ts";
+export {
+  CORE_PUBLISH_OPTIONS,
+  CORE_REQUEST_OPTIONS,
+  type PublishOptions,
+  type Reply,
+  type ReplyBody,
+  type RequestCallOptions,
+} from "./publish_options.ts";
+export { Publisher } from "./publisher.ts";
+export { connect, Registry, registry } from "./registry.ts";
 export { Router, type RouterOptions } from "./router.ts";
 export type { Infer, StandardSchemaV1 } from "./schema.ts";
 export {
-  type BatchOptions,
   type HandleOptions,
   Handler,
   type HandlerFunction,
-  type RetryPolicy,
   Subscriber,
-  type SubscriberOptions,
+  type SubscriberBody,
 } from "./subscriber.ts";
+export type { BrokerPort, Mount, Observer } from "./port.ts";
 export { memory } from "./memory/mod.ts";

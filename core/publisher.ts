@@ -5,29 +5,17 @@
  * @module
  */
 
+import { StateError } from "./errors.ts";
 import type { Middleware } from "./middleware.ts";
 import { Mock } from "./mock.ts";
-import type { PublishOptions } from "./broker.ts";
-import type { Router } from "./router.ts";
+import { CORE_PUBLISHER_OPTIONS, type PublisherOptions, withoutCore } from "./options.ts";
+import type { PublishOptions } from "./publish_options.ts";
 import { type StandardSchemaV1, validate } from "./schema.ts";
-
-/** Options of a publisher. Plugin publish options (key, exchange, QoS …) go beside these. */
-export interface PublisherOptions<S extends StandardSchemaV1 | undefined = undefined> {
-  /** Validates every body before it is sent; its input type is the publisher's body type. */
-  readonly schema?: S;
-  /** Middlewares around this publisher's publishes. */
-  readonly middlewares?: readonly Middleware[];
-  /** Headers on every message. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** A description for the generated docs. */
-  readonly description?: string;
-  /** Plugin-specific publish options. */
-  readonly [option: string]: unknown;
-}
+import type { Mount } from "./port.ts";
 
 /**
  * A named output. Handlers that chain it publish their return value through it; code can call
- * {@linkcode Publisher.publish} directly.
+ * {@linkcode Publisher.publish} directly. `Options` are the broker's own publish options.
  *
  * @example
  * ```ts
@@ -39,63 +27,87 @@ export interface PublisherOptions<S extends StandardSchemaV1 | undefined = undef
  * await broker.close();
  * ```
  */
-export class Publisher<Body = unknown> {
+export class Publisher<Body = unknown, Options = Readonly<Record<string, unknown>>> {
   /** What was published, while a test broker is active. */
   readonly mock: Mock<Body> = new Mock<Body>();
-  readonly #router: Router;
   readonly #channel: string;
-  readonly #options: PublisherOptions<StandardSchemaV1 | undefined>;
+  readonly #options: PublisherOptions<StandardSchemaV1 | undefined> & Options;
+  /** The plugin's publish options given to the publisher: defaults of every publish. */
+  readonly #defaults: Readonly<Record<string, unknown>>;
+  #mount: Mount | undefined;
+  #middlewares: readonly Middleware[] = [];
 
   /** Use `broker.publisher()` or `router.publisher()` instead. */
-  constructor(router: Router, channel: string, options: PublisherOptions<StandardSchemaV1 | undefined>) {
-    this.#router = router;
+  constructor(channel: string, options: PublisherOptions<StandardSchemaV1 | undefined> & Options) {
     this.#channel = channel;
     this.#options = options;
+    this.#defaults = withoutCore(options, CORE_PUBLISHER_OPTIONS);
   }
 
   /** The full channel, router prefixes included. */
   get channel(): string {
-    return this.#router.prefix + this.#channel;
+    return (this.#mount?.prefix ?? "") + this.#channel;
   }
 
   /** The options it was declared with. */
-  get options(): PublisherOptions<StandardSchemaV1 | undefined> {
+  get options(): PublisherOptions<StandardSchemaV1 | undefined> & Options {
     return this.#options;
   }
 
+  /** Where it sits; set when its router is included into a broker. @internal */
+  attach(mount: Mount): void {
+    this.#mount = mount;
+    this.#middlewares = this.#options.middlewares
+      ? [...mount.middlewares, ...this.#options.middlewares]
+      : mount.middlewares;
+  }
+
   /** Validates (with a schema) and publishes one body. */
-  async publish(body: Body, options: PublishOptions = {}): Promise<void> {
-    const broker = this.#router.broker;
+  async publish(body: Body, options: PublishOptions & Partial<Options> = {}): Promise<void> {
+    const mount = this.#mounted();
     const schema = this.#options.schema;
     const value = schema ? await validate(schema, body, `A body published to ${this.channel}`) : body;
-    const { schema: _s, middlewares: _m, description: _d, headers, ...defaults } = this.#options;
-    await broker.send(
+    const headers = this.#options.headers;
+    await mount.port.send(
       value,
       this.channel,
-      { ...defaults, ...options, headers: headers ? { ...headers, ...options.headers } : options.headers },
-      this.#options.middlewares
-        ? [...this.#router.middlewareChain(), ...this.#options.middlewares]
-        : this.#router.middlewareChain(),
-      this as unknown as Publisher,
+      {
+        ...this.#defaults,
+        ...options,
+        headers: headers ? { ...headers, ...options.headers } : options.headers,
+      } as PublishOptions,
+      this.#middlewares,
+      this.mock as Mock<unknown>,
     );
   }
 
-  /** Publishes many bodies at once where the driver can (capability `batchPublish`). */
-  async publishBatch(bodies: readonly Body[], options: PublishOptions = {}): Promise<void> {
+  /** Publishes many bodies at once where the driver can. */
+  async publishBatch(
+    bodies: readonly Body[],
+    options: PublishOptions & Partial<Options> = {},
+  ): Promise<void> {
+    const mount = this.#mounted();
     const schema = this.#options.schema;
     const values = schema
       ? await Promise.all(bodies.map((b) => validate(schema, b, `A body published to ${this.channel}`)))
       : bodies;
-    await this.#router.broker.publishBatch(values, this.channel, options);
-    if (this.#router.broker.testing) {
-      for (const body of bodies) {
-        this.mock.record({
-          body,
-          channel: this.channel,
-          headers: options.headers ?? {},
-          correlationId: undefined,
-        });
-      }
-    }
+    const headers = this.#options.headers;
+    await mount.port.sendBatch(
+      values,
+      this.channel,
+      {
+        ...this.#defaults,
+        ...options,
+        headers: headers ? { ...headers, ...options.headers } : options.headers,
+      } as PublishOptions,
+      this.mock as Mock<unknown>,
+    );
+  }
+
+  #mounted(): Mount {
+    if (this.#mount) return this.#mount;
+    throw new StateError(
+      `Publisher ${this.#channel} is not included into a broker: call broker.include(router)`,
+    );
   }
 }

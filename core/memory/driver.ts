@@ -7,41 +7,25 @@
  */
 
 import { memoryRules } from "../channel.ts";
-import type { Capabilities, ChannelRules, Driver, OutgoingMessage, SubscriptionHandle } from "../driver.ts";
+import type { Emulation, NoOptions, OutgoingMessage, RoutingRules, SubscriptionHandle } from "../driver.ts";
 import { StateError } from "../errors.ts";
 import { Activity, MemoryQueue, storedMessage } from "./queue.ts";
 
 /** Options of the in-memory driver. */
 export interface MemoryDriverOptions {
-  /** How channels are matched; NATS-style by default. A plugin passes its own to emulate its broker. */
-  readonly rules?: ChannelRules;
+  /** How channels are named and matched; NATS-style by default. A plugin passes its own to emulate its broker. */
+  readonly rules?: RoutingRules;
   /** The driver's name in logs; `memory` by default. */
   readonly name?: string;
 }
 
-/** Plugin options of memory subscribers: none beyond the core's. */
-export type MemorySubscribeOptions = Record<string, unknown>;
-
-/** Plugin options of memory publishes: none beyond the core's. */
-export type MemoryPublishOptions = Record<string, unknown>;
-
-/** The in-memory driver. */
-export interface MemoryDriver extends Driver<MemorySubscribeOptions, MemoryPublishOptions> {
-  /** Resolves once nothing is queued, unsettled or waiting for redelivery. */
-  idle(): Promise<void>;
-}
+/**
+ * The in-memory driver: it is its own emulation, and any plugin's emulation where the plugin has none of its
+ * own. It has no options beyond the core's.
+ */
+export type MemoryDriver = Emulation<NoOptions, NoOptions>;
 
 const RESOLVED: Promise<void> = Promise.resolve();
-
-const CAPABILITIES: Capabilities = {
-  request: false,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
 
 interface Binding {
   readonly pattern: string;
@@ -76,8 +60,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const driver: MemoryDriver = {
     name: options.name ?? "memory",
     url: "memory://",
-    capabilities: CAPABILITIES,
     rules,
+    matches: (pattern, channel) => rules.matches(pattern, channel),
     connect() {
       connected = true;
       return RESOLVED;
@@ -126,7 +110,6 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
       assertConnected();
       return RESOLVED;
     },
-    emulate: () => memoryDriver(options),
     idle: () => activity.whenIdle(),
   };
   return driver;

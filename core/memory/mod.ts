@@ -5,8 +5,9 @@
  * @module
  */
 
-import { Broker, type BrokerOptions } from "../broker.ts";
-import type { Plugin } from "../registry.ts";
+import { Broker } from "../broker.ts";
+import type { BrokerOptions } from "../options.ts";
+import type { Plugin } from "../plugin.ts";
 import { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
 
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
@@ -30,7 +31,7 @@ export {
  * ```
  */
 export function memory(options: BrokerOptions & MemoryDriverOptions = {}): Broker<MemoryDriver> {
-  return new Broker(memoryDriver(options), options);
+  return new Broker(memoryDriver(options), options, () => memoryDriver(options));
 }
 
 /** The `memory:` plugin for `connect("memory://")`. */

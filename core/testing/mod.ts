@@ -5,11 +5,14 @@
  * @module
  */
 
-import { type Broker, type PublishOptions, replaceDriver, setTestingMode } from "../broker.ts";
-import type { Driver } from "../driver.ts";
+import type { Broker } from "../broker.ts";
+import { levelMatcher, replaceParams } from "../channel.ts";
+import type { Emulation, PublishOptionsOf } from "../driver.ts";
 import { TimeoutError } from "../errors.ts";
 import { memoryDriver } from "../memory/driver.ts";
 import type { LogRecord } from "../logger.ts";
+import type { PublishOptions } from "../publish_options.ts";
+import type { Observer } from "../port.ts";
 
 export { Mock, type MockCall } from "../mock.ts";
 
@@ -26,7 +29,11 @@ export interface TestBroker<B extends Broker = Broker> extends AsyncDisposable {
   /** The broker itself, started. */
   readonly broker: B;
   /** Publishes as the broker would. */
-  publish(body: unknown, channel: string, options?: PublishOptions): Promise<void>;
+  publish(
+    body: unknown,
+    channel: string,
+    options?: PublishOptions & PublishOptionsOf<B extends Broker<infer D> ? D : never>,
+  ): Promise<void>;
   /** Sends a request as the broker would. */
   request: B["request"];
   /**
@@ -38,10 +45,32 @@ export interface TestBroker<B extends Broker = Broker> extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Fills the mocks: what handlers received and publishers sent. */
+const RECORDING: Observer = { record: (mock, call) => mock.record(call) };
+
+/** The core's memory emulation, matching levels by the driver's separator, for a plugin without its own. */
+function fallbackEmulation(broker: Broker): Emulation {
+  const { rules: { separator }, name } = broker.driver;
+  const matches = levelMatcher({ separator, one: "*", many: ">", manyMatchesZero: false });
+  return memoryDriver({ name, rules: { separator, pattern: (t) => replaceParams(t, "*"), matches } });
+}
+
 function inFlight(broker: Broker): number {
   let count = 0;
   for (const subscriber of broker.allSubscribers()) count += subscriber.inFlight;
   return count;
+}
+
+/**
+ * Resolves once the emulation holds nothing in flight and no handler runs: a message acked before its
+ * handler finished (`ack: "first"`, manual acks) is settled for the broker but not yet for the test.
+ */
+async function idle(broker: Broker, emulation: Emulation): Promise<void> {
+  for (;;) {
+    await emulation.idle();
+    if (inFlight(broker) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 async function quietly(broker: Broker, quiet: number): Promise<void> {
@@ -76,14 +105,8 @@ export async function testBroker<B extends Broker>(
   broker: B,
   options: TestBrokerOptions = {},
 ): Promise<TestBroker<B>> {
-  let original: Driver | undefined;
-  let emulation: Driver | undefined;
-  if (!options.real) {
-    const real = broker.driver;
-    emulation = real.emulate?.() ?? memoryDriver({ rules: real.rules, name: real.name });
-    original = replaceDriver(broker, emulation);
-  }
-  setTestingMode(broker, true);
+  const emulation = options.real ? undefined : broker.emulate() ?? fallbackEmulation(broker);
+  const restore = broker.substitute({ driver: emulation, observer: RECORDING });
   // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
   for (const subscriber of broker.allSubscribers()) {
     for (const handler of subscriber.handlers) handler.mock.reset();
@@ -93,10 +116,9 @@ export async function testBroker<B extends Broker>(
     await broker.start();
   } catch (error) {
     // A start that failed after connecting (a subscriber's declaration refused) leaves the broker
-    // connected: close it first, or restoring the driver throws and hides the real error.
+    // connected: close it first, or taking the test away throws and hides the real error.
     await broker.close().catch(() => undefined);
-    setTestingMode(broker, false);
-    if (original) replaceDriver(broker, original);
+    restore();
     throw error;
   }
   let closed = false;
@@ -104,8 +126,7 @@ export async function testBroker<B extends Broker>(
     if (closed) return;
     closed = true;
     await broker.close();
-    setTestingMode(broker, false);
-    if (original) replaceDriver(broker, original);
+    restore();
   };
   const settled = async (settleOptions: { readonly timeout?: number } = {}): Promise<void> => {
     const timeout = settleOptions.timeout ?? 5000;
@@ -121,7 +142,7 @@ export async function testBroker<B extends Broker>(
         timeout,
       );
     });
-    const done = emulation?.idle ? emulation.idle() : quietly(broker, options.quiet ?? 200);
+    const done = emulation ? idle(broker, emulation) : quietly(broker, options.quiet ?? 200);
     try {
       await Promise.race([done, expired]);
     } finally {
@@ -130,7 +151,7 @@ export async function testBroker<B extends Broker>(
   };
   return {
     broker,
-    publish: (body, channel, publishOptions) => broker.publish(body, channel, publishOptions),
+    publish: (body, channel, publishOptions) => broker.publish(body, channel, publishOptions as never),
     request: broker.request.bind(broker) as B["request"],
     settled,
     close,

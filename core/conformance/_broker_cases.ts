@@ -1,94 +1,69 @@
 /**
- * The conformance suite: the behaviour every broker plugin must show, written once against the broker API
- * and run for every plugin twice — against its in-memory emulation and against the real broker. A
- * difference between the two is a bug.
- *
- * A plugin runs it from its own test file:
- *
- * ```ts
- * import { conformance } from "../../../tests/conformance/suite.ts";
- * conformance({ name: "nats (emulation)", real: false, createBroker: (o) => nats({ ...o, servers: url }) });
- * ```
- *
- * Tests needing a capability the driver lacks are skipped by its flag, with the reason in the test name.
+ * The broker cases: behaviour every plugin shows through the broker API — delivery, headers, groups,
+ * fan-out, wildcards, request/reply, ack, redelivery, reject, retry, dead letters, batches, bad input,
+ * filters and manual settlement.
  *
  * @module
  */
 
-import { describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { type } from "arktype";
-import {
-  type Broker,
-  type BrokerOptions,
-  type Capabilities,
-  createLogger,
-  RemoteError,
-  TimeoutError,
-} from "@sluice/core";
-import { captureLogs, testBroker } from "@sluice/core/testing";
+import type { BrokerOptions } from "../options.ts";
+import { createLogger } from "../logger.ts";
+import { RemoteError, TimeoutError } from "../errors.ts";
+import type { StandardSchemaV1 } from "../schema.ts";
+import { captureLogs, testBroker } from "../testing/mod.ts";
+import { assert, pause, unique, until } from "./_assert.ts";
+import type { ConformanceTarget, Features, Scenario, TestFunctions } from "./types.ts";
 
-/** A broker to hold to the contract. */
-export interface ConformanceTarget {
-  /** Shown in test names: `kafka (real)`. */
-  readonly name: string;
-  /** Run against the real broker (`testBroker(broker, { real: true })`) rather than the emulation. */
-  readonly real: boolean;
-  /** A fresh broker, not started, with these options merged into the plugin's own. */
-  createBroker(options: BrokerOptions): Broker;
-  /** Extra subscriber options, e.g. an exchange for wildcard scenarios. `scenario` names the test. */
-  subscriberOptions?(scenario: Scenario): Record<string, unknown>;
-  /** Extra publish options for a scenario. */
-  publishOptions?(scenario: Scenario): Record<string, unknown>;
-  /** Milliseconds to wait for something to arrive; 5000 by default. */
-  readonly timeout?: number;
-}
+/** A schema of `{ id: integer, item: string }`, written by hand: the core imports no validator. */
+const Order: StandardSchemaV1<unknown, { id: number; item: string }> = {
+  "~standard": {
+    version: 1,
+    vendor: "sluice-conformance",
+    validate(value) {
+      const order = value as { id?: unknown; item?: unknown } | null;
+      if (typeof order !== "object" || order === null) return { issues: [{ message: "must be an object" }] };
+      if (!Number.isInteger(order.id)) {
+        return { issues: [{ message: "must be an integer number", path: ["id"] }] };
+      }
+      if (typeof order.item !== "string") {
+        return { issues: [{ message: "must be a string", path: ["item"] }] };
+      }
+      return { value: { id: order.id as number, item: order.item } };
+    },
+  },
+};
 
-/** The scenarios, named for `subscriberOptions`/`publishOptions`. */
-export type Scenario =
-  | "delivery"
-  | "headers"
-  | "groups"
-  | "fanout"
-  | "wildcards"
-  | "request"
-  | "ack"
-  | "redelivery"
-  | "reject"
-  | "retry"
-  | "dead-letter"
-  | "batch"
-  | "bad-input"
-  | "filters"
-  | "manual";
+/** A schema of any number. */
+const Num: StandardSchemaV1<unknown, number> = {
+  "~standard": {
+    version: 1,
+    vendor: "sluice-conformance",
+    validate: (value) =>
+      typeof value === "number" ? { value } : { issues: [{ message: "must be a number" }] },
+  },
+};
 
-const Order = type({ id: "number.integer", item: "string" });
+/** A schema of `{ doubled: number }`. */
+const Doubled: StandardSchemaV1<unknown, { doubled: number }> = {
+  "~standard": {
+    version: 1,
+    vendor: "sluice-conformance",
+    validate: (value) =>
+      typeof (value as { doubled?: unknown })?.doubled === "number"
+        ? { value: value as { doubled: number } }
+        : { issues: [{ message: "must have a number doubled" }] },
+  },
+};
 
-function unique(): string {
-  return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
-}
-
-async function until(condition: () => boolean, timeout: number, what: string): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > end) throw new TimeoutError(`Timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** Waits a little to prove that nothing more arrives. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Registers the suite for `target`. */
-export function conformance(target: ConformanceTarget): void {
+/** Registers the broker cases for `target`. */
+export function brokerCases(target: ConformanceTarget, { describe, it }: TestFunctions): void {
   const timeout = target.timeout ?? 5000;
   const quiet = target.real ? 300 : 30;
 
   function setup(scenario: Scenario) {
     const logs = captureLogs();
-    const broker = target.createBroker({ logger: createLogger({ level: "debug", sink: logs.sink }) });
+    const options: BrokerOptions = { logger: createLogger({ level: "debug", sink: logs.sink }) };
+    const broker = target.createBroker(options);
     const sep = broker.driver.rules.separator;
     const prefix = unique();
     const channel = (...parts: string[]): string => [prefix, ...parts].join(sep);
@@ -103,13 +78,11 @@ export function conformance(target: ConformanceTarget): void {
     return { logs, broker, channel, sub, pub, sep, start: () => testBroker(broker, { real: target.real }) };
   }
 
-  const capabilities = (): Capabilities =>
-    target.createBroker({ logger: createLogger({ level: "error" }) }).driver.capabilities;
-  const needs = (flag: keyof Capabilities): false | string =>
-    capabilities()[flag] ? false : `the driver has no ${flag} capability`;
+  const needs = (feature: keyof Features): false | string =>
+    target.features[feature] ? false : `the broker has no ${feature}`;
 
   describe(`conformance: ${target.name}`, () => {
-    it("delivers JSON, text and bytes bodies with their content types", async () => {
+    it("delivers JSON, text and bytes bodies with their content types", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("delivery");
       const ch = channel("bodies");
       const seen: { body: unknown; contentType: string | undefined }[] = [];
@@ -127,7 +100,7 @@ export function conformance(target: ConformanceTarget): void {
       assert.deepEqual([...(seen[2]?.body as Uint8Array)], [0, 1, 2, 255]);
     });
 
-    it("carries headers and the correlation id, also to what a handler publishes", async () => {
+    it("carries headers and the correlation id, also to what a handler publishes", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("headers");
       const input = channel("in");
       const output = channel("out");
@@ -208,26 +181,31 @@ export function conformance(target: ConformanceTarget): void {
       assert.ok(sep.length > 0);
     });
 
-    it("answers requests with typed replies, concurrently, and times out without a responder", async () => {
-      const { broker, channel, sub, pub, start } = setup("request");
-      const ch = channel("double");
-      broker.subscriber(ch, sub({ concurrency: 8 })).handle((n: unknown) => ({ doubled: (n as number) * 2 }));
-      await using br = await start();
-      const Doubled = type({ doubled: "number" });
-      const replies = await Promise.all(
-        Array.from(
-          { length: 20 },
-          (_, i) => br.broker.request(i, ch, { ...pub(), timeout, schema: Doubled }),
-        ),
-      );
-      assert.deepEqual(replies.map((r) => r.body.doubled), Array.from({ length: 20 }, (_, i) => i * 2));
-      await assert.rejects(
-        br.broker.request(1, channel("nobody"), { ...pub(), timeout: 300 }),
-        TimeoutError,
-      );
-    });
+    it(
+      "answers requests with typed replies, concurrently, and times out without a responder",
+      {},
+      async () => {
+        const { broker, channel, sub, pub, start } = setup("request");
+        const ch = channel("double");
+        broker.subscriber(ch, sub({ concurrency: 8 })).handle((n: unknown) => ({
+          doubled: (n as number) * 2,
+        }));
+        await using br = await start();
+        const replies = await Promise.all(
+          Array.from(
+            { length: 20 },
+            (_, i) => br.broker.request(i, ch, { ...pub(), timeout, schema: Doubled }),
+          ),
+        );
+        assert.deepEqual(replies.map((r) => r.body.doubled), Array.from({ length: 20 }, (_, i) => i * 2));
+        await assert.rejects(
+          br.broker.request(1, channel("nobody"), { ...pub(), timeout: 300 }),
+          TimeoutError,
+        );
+      },
+    );
 
-    it("reports a responder's failure to the requester", async () => {
+    it("reports a responder's failure to the requester", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("request");
       const ch = channel("fails");
       broker.subscriber(ch, sub()).handle(() => {
@@ -241,7 +219,7 @@ export function conformance(target: ConformanceTarget): void {
       });
     });
 
-    it("acknowledges a handled message: it is not delivered again", async () => {
+    it("acknowledges a handled message: it is not delivered again", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("ack");
       const ch = channel("once");
       const handler = broker.subscriber(ch, sub()).handle(() => {});
@@ -270,7 +248,7 @@ export function conformance(target: ConformanceTarget): void {
       },
     );
 
-    it("rejects a message whose handler failed, logs it with its id, and keeps consuming", async () => {
+    it("rejects a message whose handler failed, logs it with its id, and keeps consuming", {}, async () => {
       const { broker, channel, sub, pub, logs, start } = setup("reject");
       const ch = channel("poison");
       const handled: unknown[] = [];
@@ -290,7 +268,7 @@ export function conformance(target: ConformanceTarget): void {
       assert.equal(errors[0]?.fields.policy, "reject");
     });
 
-    it("retries in the process with back-off before giving up", async () => {
+    it("retries in the process with back-off before giving up", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("retry");
       const ch = channel("retry");
       let calls = 0;
@@ -305,7 +283,7 @@ export function conformance(target: ConformanceTarget): void {
       assert.equal(calls, 3);
     });
 
-    it("dead-letters a message that failed for good, with the reason in a header", async () => {
+    it("dead-letters a message that failed for good, with the reason in a header", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("dead-letter");
       const ch = channel("work");
       const dlq = channel("work", "dlq");
@@ -320,14 +298,14 @@ export function conformance(target: ConformanceTarget): void {
       assert.match(dead.mock.calls[0]?.headers["x-sluice-error"] ?? "", /broken/);
     });
 
-    it("hands batches to a batch subscriber and acks only the messages that did not fail", async () => {
+    it("hands batches to a batch subscriber and acks only the messages that did not fail", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("batch");
       const ch = channel("rows");
       const dlq = channel("rows", "dlq");
       const batches: number[][] = [];
       broker.subscriber(
         ch,
-        sub({ batch: { size: 5, timeout: 200 }, schema: type("number"), deadLetter: dlq }),
+        sub({ batch: { size: 5, timeout: 200 }, schema: Num, deadLetter: dlq }),
       )
         .handle((rows) => {
           batches.push(rows as number[]);
@@ -342,29 +320,33 @@ export function conformance(target: ConformanceTarget): void {
       assert.ok(batches.every((b) => b.length <= 5));
     });
 
-    it("logs a malformed body, an unknown content type and a schema failure with the message id, and keeps consuming", async () => {
-      const { broker, channel, sub, pub, logs, start } = setup("bad-input");
-      const ch = channel("orders");
-      const orders: unknown[] = [];
-      broker.subscriber(ch, sub({ schema: Order })).handle((order) => {
-        orders.push(order);
-      });
-      await using br = await start();
-      const bytes = new TextEncoder().encode("{not json");
-      await br.publish(bytes, ch, pub({ contentType: "application/json", messageId: "m-malformed" }));
-      await br.publish(bytes, ch, pub({ contentType: "application/x-unknown", messageId: "m-unknown" }));
-      await br.publish({ id: "seven", item: "tea" }, ch, pub({ messageId: "m-invalid" }));
-      await br.publish({ id: 8, item: "tea" }, ch, pub());
-      await until(() => orders.length === 1, timeout, "the valid order");
-      await until(() => logs.find("error", "rejected").length === 3, timeout, "three logged rejections");
-      assert.deepEqual(orders, [{ id: 8, item: "tea" }]);
-      const byId = (id: string) => logs.find("error", id)[0];
-      assert.match(byId("m-malformed")?.message ?? "", /Malformed application\/json/);
-      assert.match(byId("m-unknown")?.message ?? "", /Unknown content type "application\/x-unknown"/);
-      assert.match(byId("m-invalid")?.message ?? "", /failed its schema: id: .*number/);
-    });
+    it(
+      "logs a malformed body, an unknown content type and a schema failure with the message id, and keeps consuming",
+      {},
+      async () => {
+        const { broker, channel, sub, pub, logs, start } = setup("bad-input");
+        const ch = channel("orders");
+        const orders: unknown[] = [];
+        broker.subscriber(ch, sub({ schema: Order })).handle((order) => {
+          orders.push(order);
+        });
+        await using br = await start();
+        const bytes = new TextEncoder().encode("{not json");
+        await br.publish(bytes, ch, pub({ contentType: "application/json", messageId: "m-malformed" }));
+        await br.publish(bytes, ch, pub({ contentType: "application/x-unknown", messageId: "m-unknown" }));
+        await br.publish({ id: "seven", item: "tea" }, ch, pub({ messageId: "m-invalid" }));
+        await br.publish({ id: 8, item: "tea" }, ch, pub());
+        await until(() => orders.length === 1, timeout, "the valid order");
+        await until(() => logs.find("error", "rejected").length === 3, timeout, "three logged rejections");
+        assert.deepEqual(orders, [{ id: 8, item: "tea" }]);
+        const byId = (id: string) => logs.find("error", id)[0];
+        assert.match(byId("m-malformed")?.message ?? "", /Malformed application\/json/);
+        assert.match(byId("m-unknown")?.message ?? "", /Unknown content type "application\/x-unknown"/);
+        assert.match(byId("m-invalid")?.message ?? "", /failed its schema: id: .*number/);
+      },
+    );
 
-    it("rejects a body larger than maxBodySize without decoding it, and keeps consuming", async () => {
+    it("rejects a body larger than maxBodySize without decoding it, and keeps consuming", {}, async () => {
       const { broker, channel, sub, pub, logs, start } = setup("bad-input");
       const ch = channel("sized");
       const small: unknown[] = [];
@@ -383,7 +365,7 @@ export function conformance(target: ConformanceTarget): void {
       );
     });
 
-    it("gives each message to the first handler whose filter matches, the catch-all last", async () => {
+    it("gives each message to the first handler whose filter matches, the catch-all last", {}, async () => {
       const { broker, channel, sub, pub, start } = setup("filters");
       const ch = channel("events");
       const events = broker.subscriber(ch, sub());

@@ -1,0 +1,304 @@
+/**
+ * A running subscriber: everything between the driver and a handler, once for every broker — decoding,
+ * filters, validation, ack policy, retries, dead-lettering, concurrency, batching, and publishing the
+ * handler's result. A single message runs the same pipeline as a batch of one.
+ *
+ * @module
+ */
+
+import { pathExtractor } from "./channel.ts";
+import type { Codecs } from "./codec.ts";
+import type { Context } from "./context.ts";
+import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
+import { BatchFailure, describeError, MessageTooLargeError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { ConsumedMessage, type Message } from "./message.ts";
+import { composeConsume, type Middleware } from "./middleware.ts";
+import type { Mock } from "./mock.ts";
+import {
+  type BatchOptions,
+  CORE_SUBSCRIBER_OPTIONS,
+  type SubscriberOptions,
+  withoutCore,
+} from "./options.ts";
+import type { PublishOptions } from "./publish_options.ts";
+import { validate } from "./schema.ts";
+import { applyErrorPolicy, NoHandlerError } from "./_failure.ts";
+import { Limiter, sleep } from "./_limiter.ts";
+import { MessageContext } from "./_message_context.ts";
+import type { Mount } from "./port.ts";
+import { type Backoff, backoff } from "./_retry.ts";
+
+/** What the consumer needs of a handler. */
+export interface HandlerEntry {
+  readonly fn: (body: unknown, context: Context) => unknown;
+  readonly filter: ((message: Message) => boolean) | undefined;
+  readonly mock: Mock<unknown>;
+}
+
+/** Where a handler's result goes: a channel, or a publisher. */
+export type ResultTarget = string | {
+  publish(body: never, options?: PublishOptions): Promise<void>;
+};
+
+/** What a subscriber declared. */
+export interface ConsumerSetup {
+  /** The full channel template, router prefixes included. */
+  readonly channel: string;
+  readonly options: SubscriberOptions;
+  readonly handlers: readonly HandlerEntry[];
+  readonly targets: readonly ResultTarget[];
+  readonly mount: Mount;
+}
+
+const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A batch waiting to fill. */
+interface Pending {
+  readonly incoming: IncomingMessage;
+  readonly done: () => void;
+}
+
+/** One subscription of one subscriber, from `start()` to `stop()`. */
+export class Consumer {
+  readonly #setup: ConsumerSetup;
+  readonly #handlers: readonly HandlerEntry[];
+  readonly #logger: Logger;
+  readonly #codecs: Codecs;
+  readonly #maxBodySize: number | undefined;
+  readonly #retry: Backoff;
+  readonly #ack: "auto" | "first" | "manual";
+  readonly #batch: BatchOptions | undefined;
+  readonly #extract: ((channel: string) => Record<string, string> | undefined) | undefined;
+  readonly #limiter: Limiter<IncomingMessage[]>;
+  readonly #process: (context: MessageContext) => Promise<unknown>;
+  readonly #bare: boolean;
+  #handle: SubscriptionHandle | undefined;
+  #buffer: Pending[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(setup: ConsumerSetup) {
+    this.#setup = setup;
+    const { options, mount } = setup;
+    const port = mount.port;
+    this.#handlers = setup.handlers;
+    this.#logger = port.logger.child({ subscriber: setup.channel });
+    this.#codecs = options.codecs ? port.codecs.with(options.codecs) : port.codecs;
+    this.#maxBodySize = options.maxBodySize ?? port.maxBodySize;
+    this.#retry = backoff(options.retry);
+    this.#ack = options.ack ?? "auto";
+    this.#batch = typeof options.batch === "number" ? { size: options.batch } : options.batch;
+    this.#extract = pathExtractor(setup.channel, port.driver.rules.separator);
+    // A subscriber consumes either single messages or batches; either way its task is a list of messages.
+    this.#limiter = new Limiter<IncomingMessage[]>(options.concurrency ?? 1, (items) => this.#consume(items));
+    const middlewares: readonly Middleware[] = [...mount.middlewares, ...(options.middlewares ?? [])];
+    this.#bare = !middlewares.some((m) => m.consume);
+    this.#process = composeConsume(middlewares, (ctx) => this.#run(ctx as MessageContext)) as (
+      context: MessageContext,
+    ) => Promise<unknown>;
+  }
+
+  /** Messages handed over and not yet settled. */
+  get inFlight(): number {
+    return this.#limiter.open + this.#buffer.length;
+  }
+
+  /** Subscribes through the driver; resolves once the subscription is live. */
+  async start(): Promise<void> {
+    const { channel, options, mount } = this.#setup;
+    const driver = mount.port.driver;
+    const batch = this.#batch;
+    const concurrency = options.concurrency ?? 1;
+    const deliver: Deliver = batch
+      ? (incoming) => this.#collect(incoming, batch)
+      : (incoming) => this.#limiter.run([incoming], this.#key(incoming));
+    this.#handle = await driver.subscribe({
+      channel: driver.rules.pattern(channel),
+      template: channel,
+      group: options.group,
+      prefetch: options.prefetch ?? (batch ? batch.size * concurrency : concurrency),
+      options: withoutCore(options, CORE_SUBSCRIBER_OPTIONS),
+    }, deliver);
+    this.#logger.debug("subscribed");
+  }
+
+  /** Stops taking new messages and waits for those in flight, up to `timeout` ms. */
+  async stop(timeout: number): Promise<void> {
+    const handle = this.#handle;
+    if (!handle) return;
+    this.#handle = undefined;
+    await handle.stop();
+    this.#flush();
+    const limiter = this.#limiter;
+    if (limiter.open === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeout)));
+    const late = await Promise.race([limiter.idle().then(() => false), expired]);
+    clearTimeout(timer);
+    if (late) {
+      this.#logger.warn(`Stopped with ${limiter.open} message(s) still in flight after ${timeout} ms`);
+    }
+  }
+
+  #key(incoming: IncomingMessage): string | undefined {
+    const orderBy = this.#setup.options.orderBy;
+    return orderBy === undefined ? undefined : orderBy === "key" ? incoming.key : orderBy(incoming);
+  }
+
+  #collect(incoming: IncomingMessage, batch: BatchOptions): Promise<void> {
+    return new Promise<void>((done) => {
+      this.#buffer.push({ incoming, done });
+      if (this.#buffer.length >= batch.size) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), batch.timeout ?? 100);
+    });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#buffer.length === 0) return;
+    const items = this.#buffer;
+    this.#buffer = [];
+    this.#limiter.run(items.map((i) => i.incoming)).finally(() => items.forEach((i) => i.done()));
+  }
+
+  /** The pipeline: settles every message of the list — handled, acked, or failed by the error policy. */
+  async #consume(incoming: IncomingMessage[]): Promise<void> {
+    const port = this.#setup.mount.port;
+    const messages = incoming.map((i) => new ConsumedMessage(i, this.#extract?.(i.channel) ?? NO_PATH));
+    const context = new MessageContext(
+      port,
+      this.#logger,
+      this.#setup.channel,
+      messages[0]!,
+      this.#batch ? messages : undefined,
+    );
+    const ack = this.#ack;
+    try {
+      if (ack === "first") await Promise.all(messages.map((m) => m.ack()));
+      await (this.#bare ? this.#run(context) : this.#process(context));
+      if (ack === "auto") await Promise.all(context.handled.map((m) => m.ack()));
+    } catch (error) {
+      const handled = context.handled;
+      if (error instanceof BatchFailure && this.#batch) {
+        const failed = new Set(error.failed);
+        await Promise.all(
+          handled.map((m, i) =>
+            failed.has(i) ? this.#fail(m, error.cause ?? error) : ack === "auto" ? m.ack() : undefined
+          ),
+        );
+      } else {
+        await Promise.all(handled.map((m) => this.#fail(m, error)));
+      }
+    }
+  }
+
+  /** Decodes, validates and hands the message (or the batch's valid messages) to the handler. */
+  async #run(context: MessageContext): Promise<unknown> {
+    if (!this.#batch) {
+      const message = context.message;
+      message.body = this.#decode(message);
+      const handler = this.#select(message);
+      if (this.#setup.options.schema) message.body = await this.#validate(message);
+      return this.#invoke(handler, message.body, message, context);
+    }
+    const valid: ConsumedMessage[] = [];
+    for (const message of context.batch!) {
+      try {
+        message.body = this.#decode(message);
+        if (this.#setup.options.schema) message.body = await this.#validate(message);
+        valid.push(message);
+      } catch (error) {
+        await this.#fail(message, error);
+      }
+    }
+    context.narrow(valid);
+    if (valid.length === 0) return undefined;
+    return this.#invoke(this.#handlers[0]!, valid.map((m) => m.body), valid[0]!, context);
+  }
+
+  async #invoke(
+    handler: HandlerEntry,
+    body: unknown,
+    message: ConsumedMessage,
+    context: MessageContext,
+  ): Promise<unknown> {
+    this.#setup.mount.port.observer?.record(handler.mock, {
+      body,
+      channel: message.channel,
+      headers: message.headers,
+      correlationId: message.correlationId,
+    });
+    const retry = this.#retry;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const result = await handler.fn(body, context as unknown as Context);
+        if (result !== undefined || message.replyTo) await this.#emit(result, message);
+        return result;
+      } catch (error) {
+        if (attempt >= retry.attempts || error instanceof NoHandlerError) throw error;
+        const delay = retry.delay(attempt);
+        this.#logger.warn(`Attempt ${attempt} of ${retry.attempts} failed, retrying in ${delay} ms`, {
+          messageId: message.messageId,
+          correlationId: message.correlationId,
+          error: describeError(error),
+        });
+        await sleep(delay);
+      }
+    }
+  }
+
+  #decode(message: ConsumedMessage): unknown {
+    const max = this.#maxBodySize;
+    if (max !== undefined && message.raw.length > max) {
+      throw new MessageTooLargeError(
+        `Message ${message.messageId} has ${message.raw.length} bytes, more than maxBodySize ${max}`,
+      );
+    }
+    return this.#codecs.decode(message.raw, message.contentType);
+  }
+
+  /** The decoded body, validated by the subscriber's schema. */
+  #validate(message: ConsumedMessage): Promise<unknown> {
+    return validate(
+      this.#setup.options.schema!,
+      message.body,
+      `Message ${message.messageId} on ${message.channel}`,
+    );
+  }
+
+  #select(message: ConsumedMessage): HandlerEntry {
+    const handlers = this.#handlers;
+    if (handlers.length === 1 && !handlers[0]!.filter) return handlers[0]!;
+    for (const handler of handlers) {
+      if (!handler.filter || handler.filter(message)) return handler;
+    }
+    throw new NoHandlerError(
+      `No handler of ${this.#setup.channel} matches message ${message.messageId}: add a handler without a filter last`,
+    );
+  }
+
+  async #emit(result: unknown, message: ConsumedMessage): Promise<void> {
+    const port = this.#setup.mount.port;
+    const correlationId = message.correlationId ?? message.messageId;
+    if (result !== undefined) {
+      for (const target of this.#setup.targets) {
+        if (typeof target === "string") await port.publish(result, target, { correlationId });
+        else await target.publish(result as never, { correlationId });
+      }
+    }
+    if (message.replyTo) await port.publish(result, message.replyTo, { correlationId });
+  }
+
+  /** Applies the error policy to a message that failed for good. */
+  #fail(message: ConsumedMessage, error: unknown): Promise<void> {
+    return applyErrorPolicy(
+      message,
+      error,
+      this.#setup.options,
+      this.#retry,
+      this.#setup.mount.port,
+      this.#logger,
+    );
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The broker's side of the port: turns bodies into messages (encoding, ids, headers), runs publish
+ * middlewares, hands messages to the driver, and does request/reply — natively where the driver can, over a
+ * reply subscription otherwise.
+ *
+ * @module
+ */
+
+import type { Codecs } from "./codec.ts";
+import type { Driver, IncomingMessage, OutgoingMessage } from "./driver.ts";
+import { describeError, RemoteError, SluiceError, StateError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { composePublish, type Middleware, type Publication } from "./middleware.ts";
+import type { Mock } from "./mock.ts";
+import {
+  CORE_PUBLISH_OPTIONS,
+  CORE_REQUEST_OPTIONS,
+  type PublishOptions,
+  type Reply,
+  type ReplyBody,
+  type RequestCallOptions,
+} from "./publish_options.ts";
+import type { BrokerPort, Observer } from "./port.ts";
+import { withoutCore } from "./options.ts";
+import { ReplyChannel } from "./_reply_channel.ts";
+import { type StandardSchemaV1, validate } from "./schema.ts";
+import { ERROR_HEADER } from "./wire.ts";
+
+// Message ids: one random UUID per process plus a counter — unique across processes, and far cheaper per
+// message than a UUID each (the publish path runs a million times a second).
+const ID_PREFIX = `${crypto.randomUUID()}-`;
+let idCounter = 0;
+function newId(): string {
+  return ID_PREFIX + ++idCounter;
+}
+
+// Shared empty values: the publish path would otherwise allocate them for every message.
+const NO_OPTIONS: PublishOptions = Object.freeze({});
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** What the outbox needs of its broker beyond the driver. */
+export interface OutboxSettings {
+  readonly codecs: Codecs;
+  readonly maxBodySize: number | undefined;
+  readonly requestTimeout: number;
+  /** The broker's own middleware chain, for publishes that belong to no publisher. */
+  readonly middlewares: () => readonly Middleware[];
+  /** Throws unless the broker is connected. */
+  readonly assertConnected: () => void;
+}
+
+/** The port a broker gives its subscribers, publishers and contexts. */
+export class Outbox implements BrokerPort {
+  driver: Driver;
+  logger: Logger;
+  observer: Observer | undefined;
+  readonly codecs: Codecs;
+  readonly maxBodySize: number | undefined;
+  readonly #settings: OutboxSettings;
+  readonly #pipelines = new WeakMap<readonly Middleware[], (publication: Publication) => Promise<void>>();
+  #replies: ReplyChannel | undefined;
+
+  constructor(driver: Driver, logger: Logger, settings: OutboxSettings) {
+    this.driver = driver;
+    this.logger = logger;
+    this.codecs = settings.codecs;
+    this.maxBodySize = settings.maxBodySize;
+    this.#settings = settings;
+  }
+
+  publish(body: unknown, channel: string, options: PublishOptions = NO_OPTIONS): Promise<void> {
+    return this.send(body, channel, options, this.#settings.middlewares());
+  }
+
+  send(
+    body: unknown,
+    channel: string,
+    options: PublishOptions,
+    middlewares: readonly Middleware[],
+    mock?: Mock<unknown>,
+  ): Promise<void> {
+    // Not async, to spare a promise per message on the hot path; errors still arrive as a rejection.
+    try {
+      this.#settings.assertConnected();
+      if (middlewares.length === 0) {
+        return this.#publishNow(this.#publication(body, channel, options, false), mock);
+      }
+      const publication = this.#publication(body, channel, options, true);
+      if (mock) return composePublish(middlewares, (p) => this.#publishNow(p, mock))(publication);
+      // Middleware chains are cached arrays (see Router.middlewareChain), so their composition can be too.
+      let pipeline = this.#pipelines.get(middlewares);
+      if (!pipeline) {
+        pipeline = composePublish(middlewares, (p) => this.#publishNow(p, undefined));
+        this.#pipelines.set(middlewares, pipeline);
+      }
+      return pipeline(publication);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async sendBatch(
+    bodies: readonly unknown[],
+    channel: string,
+    options: PublishOptions = NO_OPTIONS,
+    mock?: Mock<unknown>,
+  ): Promise<void> {
+    this.#settings.assertConnected();
+    const driver = this.driver;
+    if (!driver.publishBatch) {
+      for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
+      return;
+    }
+    const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
+    await driver.publishBatch(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
+    if (mock && this.observer) {
+      messages.forEach((message, i) =>
+        this.observer!.record(mock, {
+          body: bodies[i],
+          channel,
+          headers: message.headers,
+          correlationId: message.correlationId,
+        })
+      );
+    }
+  }
+
+  async request<S extends StandardSchemaV1 | undefined = undefined>(
+    body: unknown,
+    channel: string,
+    options: RequestCallOptions<S> = {},
+  ): Promise<Reply<ReplyBody<S>>> {
+    this.#settings.assertConnected();
+    const timeout = options.timeout ?? this.#settings.requestTimeout;
+    const publication = this.#publication(body, channel, options);
+    publication.correlationId ??= crypto.randomUUID();
+    const driver = this.driver;
+    let incoming: IncomingMessage;
+    if (driver.request) {
+      try {
+        incoming = await driver.request(channel, this.#outgoing(publication), {
+          ...withoutCore(options, CORE_REQUEST_OPTIONS),
+          timeout,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (error instanceof SluiceError) throw error;
+        throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
+      }
+    } else {
+      this.#replies ??= new ReplyChannel(driver, this.logger);
+      incoming = await this.#replies.request(
+        channel,
+        publication.correlationId,
+        (replyTo) => {
+          publication.replyTo = replyTo;
+          return this.#publishNow(publication, undefined);
+        },
+        timeout,
+        options.signal,
+      );
+    }
+    const error = incoming.headers[ERROR_HEADER];
+    if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
+    let value = this.codecs.decode(incoming.body, incoming.contentType);
+    if (options.schema) value = await validate(options.schema, value, `The reply from ${channel}`);
+    return {
+      body: value as ReplyBody<S>,
+      headers: incoming.headers,
+      correlationId: incoming.correlationId,
+      contentType: incoming.contentType,
+      raw: incoming.body,
+    };
+  }
+
+  /** Stops the reply subscription, failing requests still waiting. */
+  async close(): Promise<void> {
+    const replies = this.#replies;
+    this.#replies = undefined;
+    await replies?.close();
+  }
+
+  #publishNow(publication: Publication, mock: Mock<unknown> | undefined): Promise<void> {
+    if (mock && this.observer) {
+      this.observer.record(mock, {
+        body: publication.body,
+        channel: publication.channel,
+        headers: publication.headers,
+        correlationId: publication.correlationId,
+      });
+    }
+    return this.driver.publish(
+      publication.channel,
+      this.#outgoing(publication),
+      withoutCore(publication.options, CORE_REQUEST_OPTIONS),
+    );
+  }
+
+  /** `ownHeaders` copies the headers, for middlewares that change them; without middlewares none do. */
+  #publication(body: unknown, channel: string, options: PublishOptions, ownHeaders = true): Publication {
+    const messageId = options.messageId ?? newId();
+    return {
+      channel,
+      body,
+      headers: ownHeaders
+        ? { ...options.headers }
+        : (options.headers as Record<string, string>) ?? NO_HEADERS,
+      correlationId: options.correlationId ?? messageId,
+      messageId,
+      replyTo: options.replyTo,
+      contentType: options.contentType,
+      options: options as Record<string, unknown>,
+    };
+  }
+
+  #outgoing(publication: Publication): OutgoingMessage {
+    const body = publication.body;
+    if (body instanceof Uint8Array) {
+      return {
+        body,
+        headers: publication.headers,
+        contentType: publication.contentType ?? "application/octet-stream",
+        correlationId: publication.correlationId,
+        messageId: publication.messageId,
+        replyTo: publication.replyTo,
+      };
+    }
+    const encoded = this.codecs.encode(body, publication.contentType);
+    return {
+      body: encoded.body,
+      headers: publication.headers,
+      contentType: encoded.contentType,
+      correlationId: publication.correlationId,
+      messageId: publication.messageId,
+      replyTo: publication.replyTo,
+    };
+  }
+}
+
+/** Throws a {@linkcode StateError} naming how to connect. */
+export function notConnected(url: string): never {
+  throw new StateError(`Not connected to ${url}: call broker.connect() or app.start() first`);
+}

@@ -1,0 +1,34 @@
+/**
+ * The plugin kit: what a broker plugin is built from. Users import `@sluice/core`; plugin authors import
+ * this too. `plugins/README.md` shows how the pieces fit: a driver that consumes through a
+ * {@linkcode DeliveryWindow}, options parsed by {@linkcode optionsSchema}, an emulation made of
+ * {@linkcode MemoryQueue}s watched by an {@linkcode Activity}, and the wire conventions of FastStream.
+ *
+ * @module
+ */
+
+export { levelMatcher, memoryRules, paramNames, pathExtractor, replaceParams } from "../channel.ts";
+export { mediaType } from "../codec.ts";
+export { describeError } from "../errors.ts";
+export {
+  Activity,
+  MemoryQueue,
+  type MemoryQueueOptions,
+  type Quiet,
+  type StoredMessage,
+  storedMessage,
+} from "../memory/queue.ts";
+export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "../memory/driver.ts";
+export { redactUrl } from "../registry.ts";
+export { REPLY_CHANNEL_PREFIX } from "../_reply_channel.ts";
+export { importClient } from "../_import.ts";
+export { Limiter, sleep } from "../_limiter.ts";
+export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE, WireFields } from "../wire.ts";
+export {
+  didYouMean,
+  type OptionsSchema,
+  optionsSchema,
+  type OptionsSchemaInit,
+  parseOptions,
+} from "./options.ts";
+export { DeliveryWindow } from "./window.ts";
