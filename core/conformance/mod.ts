@@ -16,7 +16,8 @@
  * @module
  */
 
-import { brokerCases } from "./_broker_cases.ts";
+import { deliveryCases } from "./_delivery_cases.ts";
+import { failureCases } from "./_failure_cases.ts";
 import { driverCases } from "./_driver_cases.ts";
 import type { ConformanceTarget, TestFunctions } from "./types.ts";
 
@@ -25,6 +26,7 @@ export type { CaseOptions, ConformanceTarget, Features, Scenario, TestFunctions 
 
 /** Registers the whole suite for `target`: the broker cases and the driver contract cases. */
 export function conformance(target: ConformanceTarget, test: TestFunctions): void {
-  brokerCases(target, test);
+  deliveryCases(target, test);
+  failureCases(target, test);
   driverCases(target, test);
 }
