@@ -24,6 +24,7 @@ import {
 import type { PublishOptions } from "./publish_options.ts";
 import { validate } from "./schema.ts";
 import { applyErrorPolicy, NoHandlerError } from "./_failure.ts";
+import { Batcher } from "./_batcher.ts";
 import { Limiter, sleep } from "./_limiter.ts";
 import { MessageContext } from "./_message_context.ts";
 import type { Mount } from "./port.ts";
@@ -53,12 +54,6 @@ export interface ConsumerSetup {
 
 const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
 
-/** A batch waiting to fill. */
-interface Pending {
-  readonly incoming: IncomingMessage;
-  readonly done: () => void;
-}
-
 /** One subscription of one subscriber, from `start()` to `stop()`. */
 export class Consumer {
   readonly #setup: ConsumerSetup;
@@ -73,9 +68,8 @@ export class Consumer {
   readonly #limiter: Limiter<IncomingMessage[]>;
   readonly #process: (context: MessageContext) => Promise<unknown>;
   readonly #bare: boolean;
+  readonly #batcher: Batcher | undefined;
   #handle: SubscriptionHandle | undefined;
-  #buffer: Pending[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(setup: ConsumerSetup) {
     this.#setup = setup;
@@ -91,6 +85,7 @@ export class Consumer {
     this.#extract = pathExtractor(setup.channel, port.driver.rules.separator);
     // A subscriber consumes either single messages or batches; either way its task is a list of messages.
     this.#limiter = new Limiter<IncomingMessage[]>(options.concurrency ?? 1, (items) => this.#consume(items));
+    if (this.#batch) this.#batcher = new Batcher(this.#batch, (batch) => this.#limiter.run(batch));
     const middlewares: readonly Middleware[] = [...mount.middlewares, ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
     this.#process = composeConsume(middlewares, (ctx) => this.#run(ctx as MessageContext)) as (
@@ -100,7 +95,7 @@ export class Consumer {
 
   /** Messages handed over and not yet settled. */
   get inFlight(): number {
-    return this.#limiter.open + this.#buffer.length;
+    return this.#limiter.open + (this.#batcher?.waiting ?? 0);
   }
 
   /** Subscribes through the driver; resolves once the subscription is live. */
@@ -108,9 +103,10 @@ export class Consumer {
     const { channel, options, mount } = this.#setup;
     const driver = mount.port.driver;
     const batch = this.#batch;
+    const batcher = this.#batcher;
     const concurrency = options.concurrency ?? 1;
-    const deliver: Deliver = batch
-      ? (incoming) => this.#collect(incoming, batch)
+    const deliver: Deliver = batcher
+      ? (incoming) => batcher.add(incoming)
       : (incoming) => this.#limiter.run([incoming], this.#key(incoming));
     this.#handle = await driver.subscribe({
       channel: driver.rules.pattern(channel),
@@ -128,7 +124,7 @@ export class Consumer {
     if (!handle) return;
     this.#handle = undefined;
     await handle.stop();
-    this.#flush();
+    this.#batcher?.flush();
     const limiter = this.#limiter;
     if (limiter.open === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -143,23 +139,6 @@ export class Consumer {
   #key(incoming: IncomingMessage): string | undefined {
     const orderBy = this.#setup.options.orderBy;
     return orderBy === undefined ? undefined : orderBy === "key" ? incoming.key : orderBy(incoming);
-  }
-
-  #collect(incoming: IncomingMessage, batch: BatchOptions): Promise<void> {
-    return new Promise<void>((done) => {
-      this.#buffer.push({ incoming, done });
-      if (this.#buffer.length >= batch.size) this.#flush();
-      else this.#timer ??= setTimeout(() => this.#flush(), batch.timeout ?? 100);
-    });
-  }
-
-  #flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#buffer.length === 0) return;
-    const items = this.#buffer;
-    this.#buffer = [];
-    this.#limiter.run(items.map((i) => i.incoming)).finally(() => items.forEach((i) => i.done()));
   }
 
   /** The pipeline: settles every message of the list — handled, acked, or failed by the error policy. */
