@@ -9,6 +9,9 @@
 import { memoryRules } from "../channel.ts";
 import type { Emulation, NoOptions, OutgoingMessage, RoutingRules, SubscriptionHandle } from "../driver.ts";
 import { StateError } from "../errors.ts";
+import { CORE_SUBSCRIBER_OPTIONS } from "../options.ts";
+import { CORE_PUBLISH_OPTIONS } from "../publish_options.ts";
+import { optionsSchema, parseOptions } from "../kit/options.ts";
 import { Activity, MemoryQueue, storedMessage } from "./queue.ts";
 
 /** Options of the in-memory driver. */
@@ -27,6 +30,28 @@ export type MemoryDriver = Emulation<NoOptions, NoOptions>;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The memory broker has no options of its own: anything beside the core's is a mistake, named at once. */
+const NONE = {
+  "~standard": { version: 1, vendor: "sluice", validate: (value: unknown) => ({ value }) },
+} as const;
+const subscribeOptions = optionsSchema({
+  what: "memory subscriber",
+  keys: [],
+  schema: NONE,
+  core: CORE_SUBSCRIBER_OPTIONS,
+});
+const publishOptions = optionsSchema({
+  what: "memory publish",
+  keys: [],
+  schema: NONE,
+  core: CORE_PUBLISH_OPTIONS,
+});
+
+function hasAny(options: object): boolean {
+  for (const _ in options) return true;
+  return false;
+}
+
 interface Binding {
   readonly pattern: string;
   readonly queue: MemoryQueue;
@@ -35,9 +60,13 @@ interface Binding {
 /**
  * Creates an in-memory driver. Each subscriber without a group gets its own queue; subscribers sharing a
  * group and a pattern share one queue and compete. A message published where nobody listens is dropped,
- * as on NATS.
+ * as on NATS. Options beside the core's are refused with a "did you mean" error, unless `ignoreOptions`
+ * (the emulation of a plugin without its own, whose options mean nothing here).
  */
-export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
+export function memoryDriver(
+  options: MemoryDriverOptions = {},
+  { ignoreOptions = false }: { readonly ignoreOptions?: boolean } = {},
+): MemoryDriver {
   const rules = options.rules ?? memoryRules;
   const activity = new Activity();
   const bindings = new Map<string, Binding>();
@@ -75,6 +104,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
+      if (!ignoreOptions && hasAny(spec.options)) parseOptions(subscribeOptions, spec.options, spec.template);
       const key = spec.group === undefined ? `#${++ids}` : `${spec.group}\u0000${spec.channel}`;
       let binding = bindings.get(key);
       if (!binding) {
@@ -96,13 +126,15 @@ export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
         },
       });
     },
-    publish(channel, message) {
+    publish(channel, message, options) {
       assertConnected();
+      if (!ignoreOptions && hasAny(options)) parseOptions(publishOptions, options, channel);
       route(channel, message);
       return RESOLVED;
     },
-    publishBatch(channel, messages) {
+    publishBatch(channel, messages, options) {
       assertConnected();
+      if (!ignoreOptions && hasAny(options)) parseOptions(publishOptions, options, channel);
       for (const message of messages) route(channel, message);
       return RESOLVED;
     },

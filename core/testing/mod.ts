@@ -52,7 +52,10 @@ const RECORDING: Observer = { record: (mock, call) => mock.record(call) };
 function fallbackEmulation(broker: Broker): Emulation {
   const { rules: { separator }, name } = broker.driver;
   const matches = levelMatcher({ separator, one: "*", many: ">", manyMatchesZero: false });
-  return memoryDriver({ name, rules: { separator, pattern: (t) => replaceParams(t, "*"), matches } });
+  // The plugin's own options mean nothing to the memory driver: it accepts and ignores them.
+  return memoryDriver({ name, rules: { separator, pattern: (t) => replaceParams(t, "*"), matches } }, {
+    ignoreOptions: true,
+  });
 }
 
 function inFlight(broker: Broker): number {

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { levelMatcher, memoryRules, pathExtractor } from "@sluice/core/internal";
+import { levelMatcher, memoryRules, pathExtractor } from "@sluice/core/kit";
 
 describe("channel templates", () => {
   it("extracts one level per parameter", () => {

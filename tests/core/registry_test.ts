@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Broker, connect, memory, type Plugin, Registry, UnknownSchemeError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl } from "@sluice/core/kit";
 
 describe("registry", () => {
   it("connects memory:// without loading any plugin package", async () => {
