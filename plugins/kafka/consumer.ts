@@ -8,7 +8,7 @@
  */
 
 import type { Deliver, Logger, SubscriptionSpec } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/internal";
+import { describeError, sleep } from "@sluice/core/kit";
 import { OptionError } from "@sluice/core";
 import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { explicitAssigner } from "./assigner.ts";

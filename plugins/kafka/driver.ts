@@ -15,7 +15,7 @@ import type {
   SubscriptionSpec,
 } from "@sluice/core";
 import { ConnectionError, StateError } from "@sluice/core";
-import { describeError, importClient } from "@sluice/core/internal";
+import { describeError, importClient } from "@sluice/core/kit";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./consumer.ts";
 import { kafkaEmulation } from "./emulation.ts";

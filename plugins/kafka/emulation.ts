@@ -17,7 +17,7 @@ import type {
   SubscriptionSpec,
 } from "@sluice/core";
 import { OptionError, StateError } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
 import {
   type KafkaOptions,
   type KafkaPublishOptions,

@@ -7,7 +7,7 @@
 
 import { type } from "arktype";
 import { OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl } from "@sluice/core/kit";
 import { isTopicPattern, topicList } from "./rules.ts";
 
 /** TLS settings; `true` uses the runtime's default trust store. */

@@ -9,7 +9,7 @@
  */
 
 import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/internal";
+import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/kit";
 import { handOver, type Outcome } from "./_delivery.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
 import {

@@ -7,7 +7,7 @@
 
 import { type } from "arktype";
 import { type BrokerOptions, NotSupportedError, OptionError, type SubscriptionSpec } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl } from "@sluice/core/kit";
 import { subscriptionFilter } from "./rules.ts";
 
 /** A quality of service level: 0 at most once, 1 at least once, 2 exactly once (between client and broker). */

@@ -8,7 +8,7 @@
 
 import type { Capabilities, ChannelRules } from "@sluice/core";
 import { OptionError } from "@sluice/core";
-import { replaceParams } from "@sluice/core/internal";
+import { replaceParams } from "@sluice/core/kit";
 
 const SHARE = "$share/";
 

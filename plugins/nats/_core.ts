@@ -7,7 +7,7 @@
  */
 
 import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming } from "./message.ts";
 import { pump } from "./_pump.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { decodeValue, encodeValue, type KeyValue, type KeyValueEntry } from "./kv.ts";
 import { kvIncoming, watchOptions } from "./_kv_watch.ts";
 import { natsRules } from "./rules.ts";

@@ -8,7 +8,7 @@
 
 import { OptionError } from "@sluice/core";
 import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { nameFromSubject } from "./_connection.ts";
 import type { ConsumerOptions, NatsSubscribeOptions, StreamOptions } from "./options.ts";
 import { natsRules } from "./rules.ts";

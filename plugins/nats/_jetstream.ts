@@ -8,7 +8,7 @@
 
 import { OptionError } from "@sluice/core";
 import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { ConsumerConfig, ConsumerMessages, JsMsg, StreamConfig } from "@nats-io/jetstream";
 import { type Connection, nameFromSubject, nanos } from "./_connection.ts";
 import type { ConsumerOptions, NatsSubscribeOptions, StreamOptions } from "./options.ts";

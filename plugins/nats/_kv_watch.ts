@@ -6,7 +6,7 @@
  */
 
 import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Connection } from "./_connection.ts";
 import { decodeValue, encodeValue, type KeyValue } from "./kv.ts";

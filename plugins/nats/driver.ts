@@ -18,7 +18,7 @@ import type {
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
-import { describeError, importClient, redactUrl } from "@sluice/core/internal";
+import { describeError, importClient, redactUrl } from "@sluice/core/kit";
 import type { MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { JetStreamClient, JetStreamManager, JetStreamPublishOptions } from "@nats-io/jetstream";
 import type { Kvm } from "@nats-io/kv";

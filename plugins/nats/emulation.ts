@@ -9,7 +9,7 @@
 
 import { ConnectionError, OptionError, TimeoutError } from "@sluice/core";
 import type { IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import type { NatsDriver } from "./driver.ts";
 import { natsCapabilities, usesJetStream } from "./driver.ts";
 import { EmulatedJetStream } from "./_emulated_streams.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { IncomingMessage, OutgoingMessage } from "@sluice/core";
-import { toWireHeaders, WireFields } from "@sluice/core/internal";
+import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
 

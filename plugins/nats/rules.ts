@@ -5,7 +5,7 @@
  */
 
 import type { ChannelRules } from "@sluice/core";
-import { levelMatcher, replaceParams } from "@sluice/core/internal";
+import { levelMatcher, replaceParams } from "@sluice/core/kit";
 
 /** NATS subject rules: `logs.{level}` subscribes to `logs.*`; `>` matches one or more trailing tokens. */
 export const natsRules: ChannelRules = {

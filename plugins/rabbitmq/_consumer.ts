@@ -7,7 +7,7 @@
  */
 
 import type { Deliver, Logger, SubscriptionHandle } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { StoredMessage } from "@sluice/core/internal";
-import type { MemoryQueue } from "@sluice/core/internal";
+import type { StoredMessage } from "@sluice/core/kit";
+import type { MemoryQueue } from "@sluice/core/kit";
 import type { ExchangeType } from "./options.ts";
 import {
   BUILT_IN_EXCHANGES,

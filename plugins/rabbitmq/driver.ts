@@ -12,7 +12,7 @@ import {
   type Logger,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { importClient } from "@sluice/core/internal";
+import { importClient } from "@sluice/core/kit";
 import { type AmqpClient, AmqpConnection } from "./_connection.ts";
 import { AmqpConsumer } from "./_consumer.ts";
 import { declareTopology } from "./_declare.ts";

@@ -17,7 +17,7 @@ import {
   type SubscriptionHandle,
   TimeoutError,
 } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import type { RabbitmqDriver } from "./driver.ts";
 import { type EmulatedQueue, Exchanges } from "./_exchanges.ts";
 import {

@@ -7,7 +7,7 @@
 
 import { type } from "arktype";
 import { type BrokerOptions, OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl } from "@sluice/core/kit";
 
 /** The exchange types RabbitMQ routes with. */
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";

@@ -6,7 +6,7 @@
  */
 
 import type { Capabilities, ChannelRules } from "@sluice/core";
-import { replaceParams } from "@sluice/core/internal";
+import { replaceParams } from "@sluice/core/kit";
 
 /** The words of a routing or binding key; RabbitMQ treats the empty key as zero words. */
 function words(key: string): string[] {

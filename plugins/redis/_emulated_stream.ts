@@ -9,7 +9,7 @@
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
-import type { StoredMessage } from "@sluice/core/internal";
+import type { StoredMessage } from "@sluice/core/kit";
 import { OptionError } from "@sluice/core";
 
 interface Entry {

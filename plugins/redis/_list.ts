@@ -10,7 +10,7 @@
  */
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/internal";
+import { describeError, sleep } from "@sluice/core/kit";
 import { buffer, bytes, type Client } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
 import { readMessage, withDeliveryCount } from "./message.ts";

@@ -15,7 +15,7 @@ import {
   OptionError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/internal";
+import { describeError, sleep } from "@sluice/core/kit";
 import { bytes, callBuffer, type Client } from "./_client.ts";
 import type { StreamSubscribeOptions } from "./options.ts";
 import { readMessage, streamEntryBytes } from "./message.ts";

@@ -8,7 +8,7 @@
  */
 
 import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {

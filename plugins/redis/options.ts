@@ -7,7 +7,7 @@
  */
 
 import { type BrokerOptions, OptionError } from "@sluice/core";
-import { redactUrl, REPLY_CHANNEL_PREFIX } from "@sluice/core/internal";
+import { redactUrl, REPLY_CHANNEL_PREFIX } from "@sluice/core/kit";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
 

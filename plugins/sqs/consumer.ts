@@ -9,7 +9,7 @@
  */
 
 import type { Deliver, IncomingMessage, Logger } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import { fromSqs, type ReceivedSqsMessage } from "./message.ts";
 import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./queues.ts";
 import type { SqsSdk } from "./sdk.ts";

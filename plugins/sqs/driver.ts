@@ -16,7 +16,7 @@ import {
   SluiceError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import { Consumer } from "./consumer.ts";
 import { chunks, type SendEntry, sendEntry } from "./outgoing.ts";
 import {

@@ -9,7 +9,7 @@
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
-import type { Activity } from "@sluice/core/internal";
+import type { Activity } from "@sluice/core/kit";
 import { nackSeconds } from "./consumer.ts";
 import { fromSqs, type SqsAttribute } from "./message.ts";
 

@@ -8,7 +8,7 @@
  */
 
 import { type Driver, SluiceError, type SubscriptionHandle } from "@sluice/core";
-import { Activity } from "@sluice/core/internal";
+import { Activity } from "@sluice/core/kit";
 import { EmulatedQueue } from "./emulated_queue.ts";
 import {
   checkBrokerOptions,

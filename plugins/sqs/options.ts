@@ -7,7 +7,7 @@
 
 import { type } from "arktype";
 import { OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/internal";
+import { redactUrl } from "@sluice/core/kit";
 
 /** Credentials for SQS (or any SQS-compatible server, which accepts anything). */
 export interface SqsCredentials {

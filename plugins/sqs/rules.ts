@@ -8,7 +8,7 @@
 
 import type { Capabilities, ChannelRules } from "@sluice/core";
 import { OptionError } from "@sluice/core";
-import { paramNames } from "@sluice/core/internal";
+import { paramNames } from "@sluice/core/kit";
 
 /** The channel rules of SQS. */
 export const sqsRules: ChannelRules = {
