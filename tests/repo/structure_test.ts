@@ -52,7 +52,9 @@ describe("structure", () => {
 
     it(`${dir}: the files of plugins/README.md, and only private files beside them`, () => {
       const required = ["mod.ts", "driver.ts", "emulation.ts", "options.ts", "rules.ts", "message.ts"];
-      for (const name of [...required, "README.md", "deno.json", "package.json", "tests/conformance_test.ts"]) {
+      for (
+        const name of [...required, "README.md", "deno.json", "package.json", "tests/conformance_test.ts"]
+      ) {
         assert.ok(existsSync(join(ROOT, dir, name)), `${dir}/${name} is missing`);
       }
       const extra = readdirSync(join(ROOT, dir)).filter((name) =>
