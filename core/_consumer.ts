@@ -54,6 +54,13 @@ export interface ConsumerSetup {
 
 const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
 
+/** Acks the context's message, or every message of its batch. */
+function settle(context: MessageContext, outcome: "ack"): Promise<unknown> {
+  const batch = context.batch;
+  if (!batch) return context.message[outcome]();
+  return Promise.all(batch.map((m) => m[outcome]()));
+}
+
 /** One subscription of one subscriber, from `start()` to `stop()`. */
 export class Consumer {
   readonly #setup: ConsumerSetup;
@@ -65,7 +72,8 @@ export class Consumer {
   readonly #ack: "auto" | "first" | "manual";
   readonly #batch: BatchOptions | undefined;
   readonly #extract: ((channel: string) => Record<string, string> | undefined) | undefined;
-  readonly #limiter: Limiter<IncomingMessage[]>;
+  readonly #limiter: Limiter<IncomingMessage | IncomingMessage[]>;
+  readonly #orderBy: SubscriberOptions["orderBy"];
   readonly #process: (context: MessageContext) => Promise<unknown>;
   readonly #bare: boolean;
   readonly #batcher: Batcher | undefined;
@@ -84,7 +92,12 @@ export class Consumer {
     this.#batch = typeof options.batch === "number" ? { size: options.batch } : options.batch;
     this.#extract = pathExtractor(setup.channel, port.driver.rules.separator);
     // A subscriber consumes either single messages or batches; either way its task is a list of messages.
-    this.#limiter = new Limiter<IncomingMessage[]>(options.concurrency ?? 1, (items) => this.#consume(items));
+    this.#orderBy = options.orderBy;
+    // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one.
+    this.#limiter = new Limiter<IncomingMessage | IncomingMessage[]>(
+      options.concurrency ?? 1,
+      (items) => this.#consume(items),
+    );
     if (this.#batch) this.#batcher = new Batcher(this.#batch, (batch) => this.#limiter.run(batch));
     const middlewares: readonly Middleware[] = [...mount.middlewares, ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
@@ -107,7 +120,7 @@ export class Consumer {
     const concurrency = options.concurrency ?? 1;
     const deliver: Deliver = batcher
       ? (incoming) => batcher.add(incoming)
-      : (incoming) => this.#limiter.run([incoming], this.#key(incoming));
+      : (incoming) => this.#limiter.run(incoming, this.#key(incoming));
     this.#handle = await driver.subscribe({
       channel: driver.rules.pattern(channel),
       template: channel,
@@ -137,39 +150,44 @@ export class Consumer {
   }
 
   #key(incoming: IncomingMessage): string | undefined {
-    const orderBy = this.#setup.options.orderBy;
+    const orderBy = this.#orderBy;
     return orderBy === undefined ? undefined : orderBy === "key" ? incoming.key : orderBy(incoming);
   }
 
   /** The pipeline: settles every message of the list — handled, acked, or failed by the error policy. */
-  async #consume(incoming: IncomingMessage[]): Promise<void> {
-    const port = this.#setup.mount.port;
-    const messages = incoming.map((i) => new ConsumedMessage(i, this.#extract?.(i.channel) ?? NO_PATH));
+  async #consume(incoming: IncomingMessage | IncomingMessage[]): Promise<void> {
+    // A single message is a batch of one, without the arrays and Promise.all a batch needs.
+    const batch = Array.isArray(incoming) ? incoming.map((i) => this.#message(i)) : undefined;
     const context = new MessageContext(
-      port,
+      this.#setup.mount.port,
       this.#logger,
       this.#setup.channel,
-      messages[0]!,
-      this.#batch ? messages : undefined,
+      batch ? batch[0]! : this.#message(incoming as IncomingMessage),
+      batch,
     );
     const ack = this.#ack;
     try {
-      if (ack === "first") await Promise.all(messages.map((m) => m.ack()));
+      if (ack === "first") await settle(context, "ack");
       await (this.#bare ? this.#run(context) : this.#process(context));
-      if (ack === "auto") await Promise.all(context.handled.map((m) => m.ack()));
+      if (ack === "auto") await settle(context, "ack");
     } catch (error) {
-      const handled = context.handled;
-      if (error instanceof BatchFailure && this.#batch) {
+      if (error instanceof BatchFailure && context.batch) {
         const failed = new Set(error.failed);
         await Promise.all(
-          handled.map((m, i) =>
+          context.batch.map((m, i) =>
             failed.has(i) ? this.#fail(m, error.cause ?? error) : ack === "auto" ? m.ack() : undefined
           ),
         );
+      } else if (context.batch) {
+        await Promise.all(context.batch.map((m) => this.#fail(m, error)));
       } else {
-        await Promise.all(handled.map((m) => this.#fail(m, error)));
+        await this.#fail(context.message, error);
       }
     }
+  }
+
+  #message(incoming: IncomingMessage): ConsumedMessage {
+    return new ConsumedMessage(incoming, this.#extract?.(incoming.channel) ?? NO_PATH);
   }
 
   /** Decodes, validates and hands the message (or the batch's valid messages) to the handler. */

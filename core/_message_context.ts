@@ -35,10 +35,6 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     this.message = message;
     this.batch = batch;
   }
-  /** The messages the handler got (or is to get): the batch, or the one message. */
-  get handled(): readonly ConsumedMessage[] {
-    return this.batch ?? [this.message];
-  }
   /**
    * Keeps only the batch's messages that decoded and passed the schema: the handler sees these, and a
    * {@linkcode BatchFailure}'s indexes count in them.
