@@ -82,7 +82,7 @@ export {
 export { Publisher } from "./publisher.ts";
 export { connect, Registry, registry } from "./registry.ts";
 export { Router, type RouterOptions } from "./router.ts";
-export type { Infer, StandardSchemaV1 } from "./schema.ts";
+export { type Infer, type StandardSchemaV1, unchecked } from "./schema.ts";
 export {
   type HandleOptions,
   Handler,

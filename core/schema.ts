@@ -87,3 +87,25 @@ export async function validate<S extends StandardSchemaV1>(
 export function isSchema(value: unknown): value is StandardSchemaV1 {
   return typeof value === "object" && value !== null && "~standard" in value;
 }
+
+/**
+ * A schema that checks nothing and types the body as `T`: an explicit, visible cast for a subscriber whose
+ * producers you trust, where a handler without a schema gets `unknown`. Prefer a real schema (arktype, zod,
+ * valibot): it rejects bad input with a clear error instead of letting it reach the handler.
+ *
+ * @example
+ * ```ts
+ * import { memory, unchecked } from "@sluice/core";
+ * const broker = memory();
+ * broker.subscriber("numbers", { schema: unchecked<number>() }).handle((n) => n * 2);
+ * ```
+ */
+export function unchecked<T>(): StandardSchemaV1<T, T> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "sluice-unchecked",
+      validate: (value) => ({ value: value as T }),
+    },
+  };
+}
