@@ -196,7 +196,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       try {
         await this.#driver.connect({ logger: this.logger });
         this.#state = "connected";
-        this.logger.info(`Connected to ${this.#driver.url}`);
+        this.logger.info(`Connected to ${this.#driver.url}`, { broker: this.#driver.name });
       } catch (error) {
         this.#state = "idle";
         if (error instanceof SluiceError) throw error;
@@ -234,7 +234,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       this.#replies = undefined;
       await replies?.close();
       await this.#driver.close();
-      this.logger.info(`Closed ${this.#driver.url}`);
+      this.logger.info(`Closed ${this.#driver.url}`, { broker: this.#driver.name });
     } finally {
       this.#state = "idle";
     }
