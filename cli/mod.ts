@@ -23,8 +23,8 @@ Usage:
       --watch       restart when a file in the app's folder changes
   sluice publish <url> <channel> <body> [--rpc] [--timeout MS] [--header K=V]... [--correlation-id ID]
       Publishes <body> (JSON if it parses, text otherwise) to <channel> of the broker at <url>
-      (memory://, kafka://, amqp://, nats://, redis://, mqtt://, sqs://). With --rpc, waits for the reply
-      and prints it.
+      (kafka://, amqp://, nats://, redis://, mqtt://, sqs://). With --rpc, waits for the reply and prints
+      it. Not memory://: that broker lives inside one process, which sluice publish cannot reach.
   sluice --help
 
 Exit codes: 0 success, 1 failure (connection, timeout, app error), 2 usage error.`;

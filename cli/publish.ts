@@ -5,6 +5,7 @@
  */
 
 import { connect } from "@sluice/core";
+import { UsageError } from "./run.ts";
 
 /** Options of {@linkcode publish}. */
 export interface PublishCommandOptions {
@@ -25,7 +26,7 @@ export function parseBody(text: string): unknown {
   }
 }
 
-/** `sluice publish`. Resolves with the exit code. */
+/** `sluice publish`. Resolves with the exit code; throws a {@linkcode UsageError} for a `memory://` URL. */
 export async function publish(
   url: string,
   channel: string,
@@ -33,6 +34,14 @@ export async function publish(
   options: PublishCommandOptions = {},
 ): Promise<number> {
   const print = options.print ?? ((line: string) => console.log(line));
+  if (/^memory:/i.test(url.trim())) {
+    throw new UsageError(
+      "memory:// lives inside one process, so sluice publish would reach only a new, empty broker of its " +
+        "own, which no app subscribes to. Use the URL of a real broker (e.g. kafka://localhost:9092, " +
+        "nats://localhost:4222), or publish from the app's own process, e.g. with testBroker from " +
+        "@sluice/core/testing in a test",
+    );
+  }
   const broker = await connect(url, { logLevel: "warn" });
   try {
     const publishOptions = { headers: options.headers, correlationId: options.correlationId };

@@ -6,7 +6,7 @@
  */
 
 import process from "node:process";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { watch } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -79,6 +79,19 @@ async function runHere(target: string, options: RunOptions): Promise<void> {
   await app.run(options.signal ?? signalController().signal);
 }
 
+/**
+ * Sends SIGTERM to a child that is still running. Not `child.kill()`: under Deno it makes the child's exit
+ * event report the signal and no exit code even when the child caught the signal and exited 0.
+ */
+function stopChild(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, "SIGTERM");
+  } catch {
+    // It exited meanwhile.
+  }
+}
+
 /** Runs `count` copies of this command as child processes, forwarding signals; restarts none. */
 function runWorkers(args: readonly string[], count: number, signal: AbortSignal): Promise<number> {
   const runtime = process.execPath;
@@ -92,7 +105,7 @@ function runWorkers(args: readonly string[], count: number, signal: AbortSignal)
       stdio: "inherit",
       env: { ...process.env, SLUICE_WORKER: String(i + 1) },
     }));
-  signal.addEventListener("abort", () => children.forEach((c) => c.kill("SIGTERM")), { once: true });
+  signal.addEventListener("abort", () => children.forEach(stopChild), { once: true });
   return Promise.all(
     children.map((c) => new Promise<number>((done) => c.once("exit", (code) => done(code ?? 1)))),
   )

@@ -12,7 +12,7 @@ export type Hook = () => void | Promise<void>;
 
 /** Options of an app. */
 export interface AppOptions {
-  /** The app's logger; the first broker's by default. */
+  /** The app's logger; by default the first broker's, without its `broker` field. */
   readonly logger?: Logger;
 }
 
@@ -48,11 +48,23 @@ export class App {
     this.#logger = options.logger;
   }
 
-  /** The app's logger: the one given, else the first broker's. */
+  /**
+   * The app's logger: the one given, else the first broker's without its `broker` field (the app's lines are
+   * about all of its brokers), else a console logger.
+   */
   get logger(): Logger {
-    return this.#logger ?? this.brokers[0]?.logger ?? (this.#fallback ??= createLogger());
+    if (this.#logger) return this.#logger;
+    const first = this.brokers[0]?.logger;
+    if (!first) return (this.#fallback ??= createLogger());
+    // Follows the first broker's logger, which may be replaced until it connects (the CLI's --log-level).
+    // A child cannot drop a field, but an undefined one is left out of every line.
+    if (this.#borrowed?.from !== first) {
+      this.#borrowed = { from: first, logger: first.child({ broker: undefined }) };
+    }
+    return this.#borrowed.logger;
   }
   #fallback: Logger | undefined;
+  #borrowed: { readonly from: Logger; readonly logger: Logger } | undefined;
 
   /** Runs before the brokers connect (load config, open databases). */
   onStartup(hook: Hook): this {

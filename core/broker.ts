@@ -135,7 +135,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       try {
         await driver.connect({ logger: this.logger });
         this.#state = "connected";
-        this.logger.info(`Connected to ${driver.url}`);
+        this.logger.info(`Connected to ${driver.url}`, { broker: driver.name });
       } catch (error) {
         this.#state = "idle";
         if (error instanceof SluiceError) throw error;
@@ -172,7 +172,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       await Promise.all(this.allSubscribers().map((s) => s.stop(timeout)));
       await this.#outbox.close();
       await driver.close();
-      this.logger.info(`Closed ${driver.url}`);
+      this.logger.info(`Closed ${driver.url}`, { broker: driver.name });
     } finally {
       this.#state = "idle";
     }

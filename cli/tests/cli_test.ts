@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { memory, registry } from "@sluice/core";
 import { main, parseBody, parseTarget } from "../mod.ts";
 
 const fixture = fileURLToPath(new URL("./fixture_app.ts", import.meta.url));
@@ -52,14 +53,37 @@ describe("sluice CLI", () => {
 
   it("publishes to a broker by URL, and fails with exit 1 when an --rpc gets no reply", async () => {
     const io = capture();
-    assert.equal(await main(["publish", "memory://", "orders", '{"id":1}'], io.options), 0);
+    const broker = memory({ logLevel: "warn" });
+    const orders: unknown[] = [];
+    broker.subscriber("orders").handle((body) => void orders.push(body));
+    broker.subscriber("prices").handle((item) => `${item}: 3.50`);
+    // A scheme of this test's own, so that the CLI's broker is one this test can look into.
+    registry.register("cli-test", () => ({
+      schemes: ["cli-test"],
+      create: async () => (await broker.start(), broker),
+    }));
+    assert.equal(await main(["publish", "cli-test://", "orders", '{"id":1}'], io.options), 0);
+    assert.deepEqual(orders, [{ id: 1 }]);
+    assert.equal(await main(["publish", "cli-test://", "prices", "tea", "--rpc"], io.options), 0);
+    assert.deepEqual(io.out, ["tea: 3.50"]);
     assert.equal(
-      await main(["publish", "memory://", "nobody", "hi", "--rpc", "--timeout", "50"], io.options),
+      await main(["publish", "cli-test://", "nobody", "hi", "--rpc", "--timeout", "50"], io.options),
       1,
     );
     assert.match(io.err[0]!, /No reply from nobody within 50 ms/);
     assert.equal(await main(["publish", "kafkaa://x", "t", "b"], io.options), 1);
     assert.match(io.err[1]!, /No plugin for "kafkaa:" URLs/);
+  });
+
+  it("refuses to publish to memory://, which no other process can reach", async () => {
+    for (const url of ["memory://", "MEMORY://orders"]) {
+      const io = capture();
+      assert.equal(await main(["publish", url, "orders", '{"id":1}'], io.options), 2);
+      assert.match(io.err[0]!, /memory:\/\/ lives inside one process/);
+      assert.match(io.err[0]!, /kafka:\/\/localhost:9092/);
+      assert.match(io.err[0]!, /testBroker/);
+      assert.equal(await main(["publish", url, "prices", "tea", "--rpc"], io.options), 2);
+    }
   });
 
   it("parses targets and bodies", () => {

@@ -20,6 +20,7 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./consumer.ts";
 import { kafkaEmulation } from "./emulation.ts";
 import { kafkaLogCreator } from "./kafkajs.ts";
+import { quietRequestQueue } from "./_request_queue.ts";
 import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
@@ -87,6 +88,7 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
 
     async connect(context: DriverContext): Promise<void> {
       const lib = await importClient("kafkajs", () => import("kafkajs"));
+      await quietRequestQueue();
       const client = lib.default ?? lib;
       logger = context.logger;
       kafka = new client.Kafka({

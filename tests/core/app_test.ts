@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { App, type Driver, memory } from "@sluice/core";
+import { App, createLogger, type Driver, memory } from "@sluice/core";
+import { captureLogs } from "@sluice/core/testing";
 
 describe("app", () => {
   it("runs hooks in lifecycle order around the brokers", async () => {
@@ -80,5 +81,38 @@ describe("app", () => {
     controller.abort();
     await running;
     assert.equal(broker.connected, false);
+  });
+
+  it("logs its own start and stop once without a broker field, and each broker's connect", async () => {
+    const logs = captureLogs();
+    // Loggers shaped like a broker's default one, or the CLI's: each line carries its broker's name.
+    const logger = (broker: string) => createLogger({ sink: logs.sink, fields: { broker } });
+    const orders = memory({ name: "orders", logger: logger("orders") });
+    const audit = memory({ name: "audit", logger: logger("audit") });
+    const app = new App([orders, audit]);
+    await app.start();
+    await app.stop();
+    const lines = logs.records.map((r) =>
+      r.fields.broker === undefined ? r.message : `${r.message} broker=${r.fields.broker}`
+    );
+    assert.deepEqual(lines, [
+      "Connected to memory:// broker=orders",
+      "Connected to memory:// broker=audit",
+      "App started",
+      "Closed memory:// broker=orders",
+      "Closed memory:// broker=audit",
+      "App stopped",
+    ]);
+  });
+
+  it("names the broker on its connect and close lines, with a logger that does not", async () => {
+    const logs = captureLogs();
+    const logger = createLogger({ sink: logs.sink });
+    const app = new App([memory({ name: "orders", logger }), memory({ name: "audit", logger })]);
+    await app.start();
+    await app.stop();
+    const named = (text: string) => logs.find("info", text).map((r) => r.fields.broker);
+    assert.deepEqual(named("Connected to memory://"), ["orders", "audit"]);
+    assert.deepEqual(named("Closed memory://"), ["orders", "audit"]);
   });
 });
