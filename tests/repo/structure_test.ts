@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { filesUnder, read, ROOT } from "./_files.ts";
 import { circles, code, importGraph, reaches } from "./_imports.ts";
 
+// Broker plugins: the packages the registry loads for a URL scheme (plugins/http and the like are not).
+const schemes = new Set([...read("core/registry.ts").matchAll(/"@sluice\/([a-z]+)"/g)].map((m) => m[1]!));
 const plugins = readdirSync(join(ROOT, "plugins")).filter((name) =>
-  existsSync(join(ROOT, "plugins", name, "package.json"))
+  existsSync(join(ROOT, "plugins", name, "package.json")) && schemes.has(name)
 );
 
 /** `rabbitmq` → `Rabbitmq`: the capitalised form in type names. */
