@@ -8,7 +8,7 @@
 
 import { OptionError } from "@sluice/core";
 import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/internal";
+import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { nameFromSubject } from "./_connection.ts";
 import type { ConsumerOptions, NatsSubscribeOptions, StreamOptions } from "./options.ts";
 import { natsRules } from "./rules.ts";
@@ -115,8 +115,8 @@ export class EmulatedJetStream {
   }
 
   /** The stream a subscriber uses, as the real driver resolves it. */
-  resolve(spec: SubscriptionSpec): string {
-    const option = (spec.options as NatsSubscribeOptions).stream;
+  resolve(spec: SubscriptionSpec<NatsSubscribeOptions>): string {
+    const option = spec.options.stream;
     if (typeof option === "object") return this.declare(option, spec.channel);
     if (typeof option === "string") {
       if (!this.#streams.has(option)) {
@@ -134,8 +134,8 @@ export class EmulatedJetStream {
   }
 
   /** Consumes from a stream like the real driver's JetStream subscription. */
-  subscribe(spec: SubscriptionSpec, deliver: Deliver): SubscriptionHandle {
-    const options = (spec.options as NatsSubscribeOptions).consumer ?? {};
+  subscribe(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): SubscriptionHandle {
+    const options = spec.options.consumer ?? {};
     const streamName = this.resolve(spec);
     const stream = this.#streams.get(streamName)!;
     const durable = options.durable ?? (spec.group ? spec.group.replace(/[.*>\s/\\]/g, "_") : undefined);
