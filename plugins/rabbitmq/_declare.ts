@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Channel } from "amqplib";
 import type { Topology } from "./options.ts";
 import {

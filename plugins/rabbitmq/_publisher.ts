@@ -9,7 +9,7 @@
 
 import { Buffer } from "node:buffer";
 import { ConnectionError, type Logger, StateError } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { TopologyError, UnroutableError } from "./_topology.ts";

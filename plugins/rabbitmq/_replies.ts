@@ -7,7 +7,7 @@
  */
 
 import { ConnectionError, type IncomingMessage, type Logger, StateError, TimeoutError } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { toBuffer } from "./_publisher.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { IncomingMessage, OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders } from "@sluice/core/internal";
+import { fromWireHeaders } from "@sluice/core/kit";
 import type { RabbitmqPublishOptions } from "./options.ts";
 
 /** The AMQP properties of a message as amqplib takes them on publish. */
