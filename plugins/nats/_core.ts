@@ -10,12 +10,13 @@ import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core
 import { describeError } from "@sluice/core/kit";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming } from "./message.ts";
+import type { NatsSubscribeOptions } from "./options.ts";
 import { pump } from "./_pump.ts";
 
 /** Subscribes on core NATS; resolves once the server registered the subscription. */
 export async function subscribeCore(
   connection: Connection,
-  spec: SubscriptionSpec,
+  spec: SubscriptionSpec<NatsSubscribeOptions>,
   deliver: Deliver,
 ): Promise<SubscriptionHandle> {
   const { nc, logger } = connection;
@@ -34,7 +35,8 @@ export async function subscribeCore(
   const pumping = pump(
     sub,
     spec.prefetch,
-    (msg) => deliver(coreIncoming(msg, settle)),
+    deliver,
+    (msg) => coreIncoming(msg, settle),
     (error) => logger.error(`Subscription to ${spec.channel} failed: ${describeError(error)}`),
   );
   return {

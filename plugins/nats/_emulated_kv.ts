@@ -7,7 +7,8 @@
 
 import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
 import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
-import { decodeValue, encodeValue, type KeyValue, type KeyValueEntry } from "./kv.ts";
+import { decodeValue, encodeValue, type KeyValue, type KeyValueEntry } from "./_kv.ts";
+import type { NatsSubscribeOptions } from "./options.ts";
 import { kvIncoming, watchOptions } from "./_kv_watch.ts";
 import { natsRules } from "./rules.ts";
 
@@ -102,7 +103,7 @@ export class EmulatedBuckets {
   }
 
   /** Watches keys matching the subscriber's channel. */
-  watch(spec: SubscriptionSpec, deliver: Deliver): SubscriptionHandle {
+  watch(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): SubscriptionHandle {
     const options = watchOptions(spec);
     const bucket = this.#get(options.bucket);
     const queue = new MemoryQueue(`kv/${options.bucket}/${spec.channel}`, {

@@ -115,8 +115,8 @@ export class EmulatedJetStream {
   }
 
   /** The stream a subscriber uses, as the real driver resolves it. */
-  resolve(spec: SubscriptionSpec): string {
-    const option = (spec.options as NatsSubscribeOptions).stream;
+  resolve(spec: SubscriptionSpec<NatsSubscribeOptions>): string {
+    const option = spec.options.stream;
     if (typeof option === "object") return this.declare(option, spec.channel);
     if (typeof option === "string") {
       if (!this.#streams.has(option)) {
@@ -134,8 +134,8 @@ export class EmulatedJetStream {
   }
 
   /** Consumes from a stream like the real driver's JetStream subscription. */
-  subscribe(spec: SubscriptionSpec, deliver: Deliver): SubscriptionHandle {
-    const options = (spec.options as NatsSubscribeOptions).consumer ?? {};
+  subscribe(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): SubscriptionHandle {
+    const options = spec.options.consumer ?? {};
     const streamName = this.resolve(spec);
     const stream = this.#streams.get(streamName)!;
     const durable = options.durable ?? (spec.group ? spec.group.replace(/[.*>\s/\\]/g, "_") : undefined);

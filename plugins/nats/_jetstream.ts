@@ -7,8 +7,8 @@
  */
 
 import { OptionError } from "@sluice/core";
-import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
+import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import type { ConsumerConfig, ConsumerMessages, JsMsg, StreamConfig } from "@nats-io/jetstream";
 import { type Connection, nameFromSubject, nanos } from "./_connection.ts";
 import type { ConsumerOptions, NatsSubscribeOptions, StreamOptions } from "./options.ts";
@@ -61,8 +61,11 @@ export async function declareStream(
 }
 
 /** The stream a subscriber consumes from, found, checked or declared. */
-export async function resolveStream(connection: Connection, spec: SubscriptionSpec): Promise<string> {
-  const option = (spec.options as NatsSubscribeOptions).stream;
+export async function resolveStream(
+  connection: Connection,
+  spec: SubscriptionSpec<NatsSubscribeOptions>,
+): Promise<string> {
+  const option = spec.options.stream;
   const jsm = await connection.jsm();
   if (typeof option === "object") return await declareStream(connection, option, spec.channel);
   if (typeof option === "string") {
@@ -89,7 +92,7 @@ export async function resolveStream(connection: Connection, spec: SubscriptionSp
 }
 
 function consumerConfig(
-  spec: SubscriptionSpec,
+  spec: SubscriptionSpec<NatsSubscribeOptions>,
   options: ConsumerOptions,
   name: string,
   shared: boolean,
@@ -139,11 +142,11 @@ async function declareConsumer(
 /** Consumes from JetStream; resolves once the consumer exists (so later publishes reach it). */
 export async function subscribeJetStream(
   connection: Connection,
-  spec: SubscriptionSpec,
+  spec: SubscriptionSpec<NatsSubscribeOptions>,
   deliver: Deliver,
 ): Promise<SubscriptionHandle> {
   const { logger } = connection;
-  const options = (spec.options as NatsSubscribeOptions).consumer ?? {};
+  const options = spec.options.consumer ?? {};
   const durable = options.durable ?? (spec.group ? spec.group.replace(/[.*>\s/\\]/g, "_") : undefined);
   const name = durable ?? `sluice_${crypto.randomUUID().replaceAll("-", "")}`;
   const declare = async (): Promise<string> => {
@@ -153,49 +156,44 @@ export async function subscribeJetStream(
   };
   const stream = await declare();
   const js = await connection.js();
-  const window = Math.max(1, spec.prefetch);
+  const prefetch = Math.max(1, spec.prefetch);
   const expires = options.expires ?? 30_000;
   const onError = (error: unknown): void =>
     logger.error(`JetStream consumer ${name} of ${spec.channel} failed: ${describeError(error)}`);
   const noop = (): void => undefined;
-  const handle = (msg: JsMsg): Promise<void> => deliver(jetstreamIncoming(msg, noop));
-  // Only the fetch mode counts unsettled messages itself (pump() bounds the other two).
-  let unsettled = 0;
-  const counted = (msg: JsMsg): Promise<void> => {
-    unsettled++;
-    return handle(msg).finally(() => unsettled--);
-  };
+  const incoming = (msg: JsMsg): IncomingMessage => jetstreamIncoming(msg, noop);
 
   let messages: ConsumerMessages | undefined;
-  let stopped = false;
-  let pumping: { done: Promise<void>; stop(): void } | undefined;
+  let stopping: () => void;
   const mode = options.mode ?? "pull";
   if (mode === "push") {
     const consumer = await js.consumers.getPushConsumer(stream, name);
     messages = await consumer.consume();
-    pumping = pump(messages, window, handle, onError);
+    stopping = pump(messages, prefetch, deliver, incoming, onError).stop;
   } else if (mode === "pull") {
     const consumer = await js.consumers.get(stream, name);
-    messages = await consumer.consume({ max_messages: window, expires });
-    pumping = pump(messages, window, handle, onError);
+    messages = await consumer.consume({ max_messages: prefetch, expires });
+    stopping = pump(messages, prefetch, deliver, incoming, onError).stop;
   } else {
     const consumer = await js.consumers.get(stream, name);
+    const fetching = new DeliveryWindow(prefetch, onError);
+    stopping = () => fetching.close();
     // A batch pull per round: as many messages as the window has room for.
     (async () => {
-      while (!stopped) {
-        const room = window - unsettled;
-        if (room <= 0) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          continue;
-        }
+      while (!fetching.closed) {
+        await fetching.whenRoom();
+        if (fetching.closed) break;
         try {
-          messages = await consumer.fetch({ max_messages: room, expires: Math.min(expires, 5_000) });
+          messages = await consumer.fetch({
+            max_messages: fetching.room,
+            expires: Math.min(expires, 5_000),
+          });
           for await (const msg of messages) {
-            if (stopped) break;
-            counted(msg).catch(onError);
+            if (fetching.closed) break;
+            fetching.hand(deliver, incoming(msg));
           }
         } catch (error) {
-          if (!stopped) onError(error);
+          if (!fetching.closed) onError(error);
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }
@@ -204,9 +202,8 @@ export async function subscribeJetStream(
   if (messages && mode !== "fetch") watchStatus(messages, spec.channel, name, declare, connection);
   return {
     async stop() {
-      stopped = true;
       flushAcks();
-      pumping?.stop();
+      stopping();
       messages?.stop();
       if (durable === undefined) {
         const jsm = await connection.jsm();

@@ -9,14 +9,14 @@ import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } f
 import { describeError } from "@sluice/core/kit";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Connection } from "./_connection.ts";
-import { decodeValue, encodeValue, type KeyValue } from "./kv.ts";
+import { decodeValue, encodeValue, type KeyValue } from "./_kv.ts";
 import type { KeyValueWatchOptions, NatsSubscribeOptions } from "./options.ts";
 import { KV_BUCKET_HEADER, KV_OPERATION_HEADER, KV_REVISION_HEADER } from "./message.ts";
 import { pump } from "./_pump.ts";
 
 /** The watch options of a subscriber, from `kv: "bucket"` or `kv: { bucket, … }`. */
-export function watchOptions(spec: SubscriptionSpec): KeyValueWatchOptions {
-  const kv = (spec.options as NatsSubscribeOptions).kv!;
+export function watchOptions(spec: SubscriptionSpec<NatsSubscribeOptions>): KeyValueWatchOptions {
+  const kv = spec.options.kv!;
   return typeof kv === "string" ? { bucket: kv } : kv;
 }
 
@@ -53,7 +53,7 @@ async function openBucket(connection: Connection, options: KeyValueWatchOptions)
 /** Watches keys of a bucket; resolves once the watch is live. */
 export async function subscribeKv(
   connection: Connection,
-  spec: SubscriptionSpec,
+  spec: SubscriptionSpec<NatsSubscribeOptions>,
   deliver: Deliver,
 ): Promise<SubscriptionHandle> {
   const options = watchOptions(spec);
@@ -67,7 +67,8 @@ export async function subscribeKv(
   const pumping = pump(
     watch,
     spec.prefetch,
-    (entry) => deliver(kvIncoming(options.bucket, entry)),
+    deliver,
+    (entry) => kvIncoming(options.bucket, entry),
     (error) =>
       connection.logger.error(`Watch of ${options.bucket}/${spec.channel} failed: ${describeError(error)}`),
   );

@@ -1,51 +1,42 @@
 /**
- * Hands items of an async source to a handler with at most `prefetch` unsettled at once, without waiting
- * for earlier ones: the loop only pauses (leaving the rest in the client's buffer) when the window is full.
+ * Hands the items of an async source (a core subscription, a JetStream consumer, a key-value watch) to the
+ * core through a {@linkcode DeliveryWindow}: without waiting for earlier ones to settle, pausing only while
+ * the window is full (the rest stays in the client's buffer).
  *
  * @module
  */
 
-/** Starts pumping; the returned promise ends when the source ends. */
+import type { Deliver, IncomingMessage } from "@sluice/core";
+import { DeliveryWindow } from "@sluice/core/kit";
+
+/** A running pump. */
+export interface Pump {
+  /** Ends when the source ends or the pump stops. */
+  readonly done: Promise<void>;
+  /** Hands over nothing more; what the core holds stays counted until it settles. */
+  stop(): void;
+}
+
+/** Starts pumping `source` into `deliver`, each item made a message by `incoming`. */
 export function pump<T>(
   source: AsyncIterable<T>,
   prefetch: number,
-  handle: (item: T) => Promise<void>,
+  deliver: Deliver,
+  incoming: (item: T) => IncomingMessage,
   onError: (error: unknown) => void,
-): { readonly done: Promise<void>; stop(): void } {
-  let stopped = false;
-  const window = Math.max(1, prefetch);
-  let open = 0;
-  let wake: (() => void) | undefined;
-  const release = (): void => {
-    open--;
-    const resume = wake;
-    wake = undefined;
-    resume?.();
-  };
-  // One reaction per item (not .catch().finally(), which chains two more promises per message).
-  const failed = (error: unknown): void => {
-    onError(error);
-    release();
-  };
+): Pump {
+  const window = new DeliveryWindow(prefetch, onError);
   const done = (async () => {
     try {
       for await (const item of source) {
-        while (open >= window && !stopped) await new Promise<void>((resolve) => (wake = resolve));
-        if (stopped) break;
-        open++;
-        handle(item).then(release, failed);
+        // Only a full window costs an await: the common case hands over at once.
+        if (window.room === 0) await window.whenRoom();
+        if (window.closed) break;
+        window.hand(deliver, incoming(item));
       }
     } catch (error) {
-      if (!stopped) onError(error);
+      if (!window.closed) onError(error);
     }
   })();
-  return {
-    done,
-    stop() {
-      stopped = true;
-      const resume = wake;
-      wake = undefined;
-      resume?.();
-    },
-  };
+  return { done, stop: () => window.close() };
 }

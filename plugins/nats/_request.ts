@@ -10,7 +10,7 @@ import { TimeoutError } from "@sluice/core";
 import type { IncomingMessage } from "@sluice/core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { coreIncoming } from "./message.ts";
-import { NoRespondersError } from "./errors.ts";
+import { NoRespondersError } from "./_errors.ts";
 
 /** Waits for replies addressed to `<prefix>.<token>`. */
 export class ReplyInbox {

@@ -9,7 +9,6 @@
 
 import { ConnectionError, OptionError } from "@sluice/core";
 import type {
-  Capabilities,
   Deliver,
   Driver,
   IncomingMessage,
@@ -18,7 +17,7 @@ import type {
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
-import { describeError, importClient, redactUrl } from "@sluice/core/kit";
+import { describeError, importClient, parseOptions, redactUrl } from "@sluice/core/kit";
 import type { MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { JetStreamClient, JetStreamManager, JetStreamPublishOptions } from "@nats-io/jetstream";
 import type { Kvm } from "@nats-io/kv";
@@ -27,17 +26,18 @@ import { subscribeCore } from "./_core.ts";
 import { declareStream, subscribeJetStream } from "./_jetstream.ts";
 import { openKeyValue, subscribeKv } from "./_kv_watch.ts";
 import { ReplyInbox } from "./_request.ts";
-import type { KeyValue } from "./kv.ts";
+import type { KeyValue } from "./_kv.ts";
 import { flushAcks, wireHeaders } from "./message.ts";
 import {
+  brokerOptions,
+  checkPublishOptions,
   type NatsOptions,
   type NatsPublishOptions,
   type NatsSubscribeOptions,
-  validatePublishOptions,
-  validateSubscribeOptions,
+  subscribeOptions,
+  usesJetStream,
 } from "./options.ts";
 import { natsRules } from "./rules.ts";
-import { emulation } from "./emulation.ts";
 
 /** The NATS driver: the core's contract plus key-value buckets. */
 export interface NatsDriver extends Driver<NatsSubscribeOptions, NatsPublishOptions> {
@@ -45,30 +45,10 @@ export interface NatsDriver extends Driver<NatsSubscribeOptions, NatsPublishOpti
   kv(bucket: string): Promise<KeyValue>;
 }
 
-/** The driver's capabilities; `redelivery` only when subscribers are on JetStream by default. */
-export function natsCapabilities(jetstream: boolean): Capabilities {
-  return {
-    request: true,
-    batchPublish: true,
-    wildcards: true,
-    groups: true,
-    fanout: true,
-    redelivery: jetstream,
-    headers: true,
-  };
-}
-
 /** The servers of the options as a list. */
-export function serverList(options: NatsOptions): string[] {
+function serverList(options: NatsOptions): string[] {
   const servers = options.servers ?? "nats://127.0.0.1:4222";
   return typeof servers === "string" ? servers.split(",").map((s) => s.trim()) : [...servers];
-}
-
-/** Whether a subscriber consumes with JetStream. */
-export function usesJetStream(spec: SubscriptionSpec, brokerDefault: boolean): boolean {
-  const stream = (spec.options as NatsSubscribeOptions).stream;
-  if ((spec.options as { replies?: boolean }).replies) return false;
-  return stream === undefined ? brokerDefault : stream !== false;
 }
 
 async function connectionOptions(options: NatsOptions): Promise<NodeConnectionOptions> {
@@ -141,8 +121,9 @@ function logStatus(nc: NatsConnection, logger: Logger): void {
   })().catch(() => undefined);
 }
 
-/** Creates the NATS driver (not connected). */
-export function natsDriver(options: NatsOptions): NatsDriver {
+/** Creates the NATS driver (not connected); throws an `OptionError` naming a bad option. */
+export function natsDriver(options: NatsOptions = {}): NatsDriver {
+  parseOptions(brokerOptions, options);
   const servers = serverList(options);
   const url = servers.map((s) => redactUrl(s)).join(",");
   const brokerJetStream = options.jetstream ?? false;
@@ -181,7 +162,6 @@ export function natsDriver(options: NatsOptions): NatsDriver {
   const driver: NatsDriver = {
     name: "nats",
     url,
-    capabilities: natsCapabilities(brokerJetStream),
     rules: natsRules,
 
     async connect({ logger }) {
@@ -235,7 +215,7 @@ export function natsDriver(options: NatsOptions): NatsDriver {
     },
 
     subscribe(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
-      validateSubscribeOptions(spec.options, spec.template);
+      parseOptions(subscribeOptions, spec.options, spec.template);
       const conn = live();
       if (spec.options.kv !== undefined) return subscribeKv(conn, spec, deliver);
       if (usesJetStream(spec, brokerJetStream)) return subscribeJetStream(conn, spec, deliver);
@@ -243,7 +223,7 @@ export function natsDriver(options: NatsOptions): NatsDriver {
     },
 
     async publish(channel, message, publish) {
-      validatePublishOptions(publish, channel);
+      checkPublishOptions(publish, channel);
       const { nc } = live();
       if (useJetStream(channel, publish)) return await jsPublish(channel, message, publish);
       nc.publish(channel, message.body, {
@@ -253,7 +233,7 @@ export function natsDriver(options: NatsOptions): NatsDriver {
     },
 
     async publishBatch(channel, messages, publish) {
-      validatePublishOptions(publish, channel);
+      checkPublishOptions(publish, channel);
       const { nc } = live();
       if (useJetStream(channel, publish)) {
         await Promise.all(messages.map((m) => jsPublish(channel, m, publish)));
@@ -265,16 +245,13 @@ export function natsDriver(options: NatsOptions): NatsDriver {
       await nc.flush();
     },
 
-    request(
-      channel,
-      message,
-      request: NatsPublishOptions & { readonly timeout: number; readonly signal?: AbortSignal },
-    ): Promise<IncomingMessage> {
-      validatePublishOptions(request, channel);
+    request(channel, message, request): Promise<IncomingMessage> {
+      const { timeout, signal, ...publish } = request;
+      checkPublishOptions(publish, channel);
       const { nc } = live();
-      const jetstream = useJetStream(channel, request);
-      return inbox!.request(channel, request.timeout, request.signal, (reply) => {
-        if (jetstream) return jsPublish(channel, message, request, { reply_to: reply });
+      const jetstream = useJetStream(channel, publish);
+      return inbox!.request(channel, timeout, signal, (reply) => {
+        if (jetstream) return jsPublish(channel, message, publish, { reply_to: reply });
         nc.publish(channel, message.body, {
           headers: headersOf({ ...wireHeaders(message), reply_to: reply }),
           reply,
@@ -287,7 +264,6 @@ export function natsDriver(options: NatsOptions): NatsDriver {
     },
 
     kv: (bucket) => openKeyValue(live(), bucket),
-    emulate: () => emulation(options),
   };
   return driver;
 }

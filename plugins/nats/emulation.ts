@@ -8,25 +8,27 @@
  */
 
 import { ConnectionError, OptionError, TimeoutError } from "@sluice/core";
-import type { IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
-import type { NatsDriver } from "./driver.ts";
-import { natsCapabilities, usesJetStream } from "./driver.ts";
+import type { Emulation, IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
+import { Activity, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
 import { EmulatedJetStream } from "./_emulated_streams.ts";
 import { EmulatedBuckets } from "./_emulated_kv.ts";
-import { NoRespondersError } from "./errors.ts";
+import { NoRespondersError } from "./_errors.ts";
+import type { KeyValue } from "./_kv.ts";
 import {
+  brokerOptions,
+  checkPublishOptions,
   type NatsOptions,
   type NatsPublishOptions,
-  validatePublishOptions,
-  validateSubscribeOptions,
+  type NatsSubscribeOptions,
+  subscribeOptions,
+  usesJetStream,
 } from "./options.ts";
 import { natsRules } from "./rules.ts";
 
-/** The emulated driver; `idle()` tells the test broker when everything settled. */
-export interface NatsEmulation extends NatsDriver {
-  /** Resolves once nothing is queued, unsettled or scheduled for redelivery. */
-  idle(): Promise<void>;
+/** The emulation of a NATS server: the driver's contract, key-value buckets, and `idle()` for the test broker. */
+export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPublishOptions> {
+  /** A key-value bucket of the emulation, created when it does not exist. */
+  kv(bucket: string): Promise<KeyValue>;
 }
 
 interface Binding {
@@ -38,8 +40,19 @@ const INBOX = "_INBOX.emulated.";
 /** nats-server's default `max_payload`. */
 const MAX_PAYLOAD = 1024 * 1024;
 
-/** Creates a fresh emulation of a NATS server with these broker options. */
-export function emulation(options: NatsOptions): NatsEmulation {
+/**
+ * Creates a fresh emulation of a NATS server with these broker options; `testBroker()` uses one in place of
+ * the driver.
+ *
+ * @example
+ * ```ts
+ * import { natsEmulation } from "@sluice/nats";
+ * const emulation = natsEmulation({ jetstream: true });
+ * emulation.matches("orders.>", "orders.eu.created"); // true
+ * ```
+ */
+export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
+  parseOptions(brokerOptions, options);
   const activity = new Activity();
   const jetstream = new EmulatedJetStream(activity);
   const buckets = new EmulatedBuckets(activity);
@@ -101,8 +114,8 @@ export function emulation(options: NatsOptions): NatsEmulation {
   const driver: NatsEmulation = {
     name: "nats",
     url: "nats://emulated",
-    capabilities: natsCapabilities(brokerJetStream),
     rules: natsRules,
+    matches: natsRules.matches,
 
     connect(context) {
       logger = context.logger;
@@ -122,7 +135,7 @@ export function emulation(options: NatsOptions): NatsEmulation {
 
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       try {
-        validateSubscribeOptions(spec.options, spec.template);
+        parseOptions(subscribeOptions, spec.options, spec.template);
         live();
         if (spec.options.kv !== undefined) return Promise.resolve(buckets.watch(spec, deliver));
         if (usesJetStream(spec, brokerJetStream)) return Promise.resolve(jetstream.subscribe(spec, deliver));
@@ -165,7 +178,7 @@ export function emulation(options: NatsOptions): NatsEmulation {
 
     publish(channel, message, publish) {
       try {
-        validatePublishOptions(publish, channel);
+        checkPublishOptions(publish, channel);
         live();
         route(channel, message, publish);
         return Promise.resolve();
@@ -179,8 +192,9 @@ export function emulation(options: NatsOptions): NatsEmulation {
     },
 
     request(channel, message, request) {
+      const { timeout, signal, ...publish } = request;
       try {
-        validatePublishOptions(request, channel);
+        checkPublishOptions(publish, channel);
         live();
       } catch (error) {
         return Promise.reject(error);
@@ -188,7 +202,6 @@ export function emulation(options: NatsOptions): NatsEmulation {
       const replyTo = `${INBOX}${++ids}`;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let onAbort: (() => void) | undefined;
-      const signal = request.signal;
       return new Promise<IncomingMessage>((resolve, reject) => {
         if (!hasResponder(channel)) {
           reject(new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`));
@@ -196,12 +209,12 @@ export function emulation(options: NatsOptions): NatsEmulation {
         }
         pending.set(replyTo, resolve);
         timer = setTimeout(
-          () => reject(new TimeoutError(`No reply from ${channel} within ${request.timeout} ms`)),
-          request.timeout,
+          () => reject(new TimeoutError(`No reply from ${channel} within ${timeout} ms`)),
+          timeout,
         );
         onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
         signal?.addEventListener("abort", onAbort, { once: true });
-        route(channel, { ...message, replyTo }, request);
+        route(channel, { ...message, replyTo }, publish);
       }).finally(() => {
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener("abort", onAbort);
@@ -227,7 +240,6 @@ export function emulation(options: NatsOptions): NatsEmulation {
       return Promise.resolve(buckets.bucket(bucket));
     },
 
-    emulate: () => emulation(options),
     idle: () => activity.whenIdle(),
   };
   return driver;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { IncomingMessage, OutgoingMessage } from "@sluice/core";
+import type { IncomingMessage, Message, OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -178,4 +178,22 @@ class JetStreamIncoming implements IncomingMessage {
 /** A JetStream message as the core's IncomingMessage; `settled` runs once, after the first settlement. */
 export function jetstreamIncoming(msg: JsMsg, settled: () => void): IncomingMessage {
   return new JetStreamIncoming(msg, settled);
+}
+
+/**
+ * Tells JetStream the handler of this message is still working, so it does not redeliver it when the ack
+ * wait runs out. Does nothing on core NATS and key-value messages.
+ *
+ * @example
+ * ```ts
+ * import { nats, working } from "@sluice/nats";
+ * const broker = nats({ jetstream: true });
+ * broker.subscriber("videos.encode", { consumer: { ackWait: 10_000 } }).handle(async (_video, ctx) => {
+ *   working(ctx.message); // before each long step
+ * });
+ * ```
+ */
+export function working(message: Message): void {
+  const native = message.native as { working?: () => void; info?: unknown } | undefined;
+  if (native && typeof native.working === "function" && native.info !== undefined) native.working();
 }

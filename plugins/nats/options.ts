@@ -1,14 +1,20 @@
 /**
  * The NATS plugin's options — broker (connection, authentication, TLS, JetStream), subscriber (stream,
- * consumer, key-value watch) and publish (JetStream, de-duplication) — with arktype schemas that reject a bad
- * option at once, naming it and what is allowed.
+ * consumer, key-value watch) and publish (JetStream, de-duplication) — with their schemas, which reject a bad
+ * or unknown option at once, naming it and what is allowed, and the options a `nats://` URL carries.
  *
  * @module
  */
 
 import { type } from "arktype";
-import { OptionError } from "@sluice/core";
-import type { BrokerOptions } from "@sluice/core";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISH_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  type SubscriptionSpec,
+} from "@sluice/core";
+import { type OptionsSchema, optionsSchema, parseOptions } from "@sluice/core/kit";
 
 /** A JetStream stream to declare (created, or updated when it exists). Durations are milliseconds. */
 export interface StreamOptions {
@@ -141,8 +147,6 @@ export interface NatsSubscribeOptions {
   readonly consumer?: ConsumerOptions;
   /** Watch keys of a key-value bucket instead of a subject: a bucket name or options. */
   readonly kv?: string | KeyValueWatchOptions;
-  /** Other options. */
-  readonly [option: string]: unknown;
 }
 
 /** NATS options of a publish. */
@@ -158,8 +162,6 @@ export interface NatsPublishOptions {
   readonly expectStream?: string;
   /** Fail unless the stream's last sequence is this (optimistic concurrency). */
   readonly expectLastSequence?: number;
-  /** Other options. */
-  readonly [option: string]: unknown;
 }
 
 const Name = type(/^[^.*>\s/\\]+$/).describe("a name without '.', '*', '>', spaces or slashes");
@@ -213,7 +215,15 @@ const TlsSchema = type({
   "+": "reject",
 });
 
-const BrokerSchema = type({
+/** The shape of a schema of `T`'s options: every option of `T`, and nothing else, as an optional key. */
+type Shape<T> = { readonly [K in keyof T as `${K & string}?`]-?: unknown };
+
+/** The option names of a shape. */
+function namesOf(shape: object): string[] {
+  return Object.keys(shape).map((key) => key.slice(0, -1));
+}
+
+const BROKER = {
   "servers?": "string | string[]",
   "name?": "string",
   "token?": "string > 0",
@@ -227,102 +237,77 @@ const BrokerSchema = type({
   "maxReconnectAttempts?": "number.integer >= -1",
   "reconnectTimeWait?": Millis,
   "connectTimeout?": "number.integer >= 1",
-});
+} as const satisfies Shape<Omit<NatsOptions, keyof BrokerOptions>>;
 
-const SubscribeSchema = type({
+const SUBSCRIBE = {
   "stream?": type("boolean | string").or(StreamSchema),
   "consumer?": ConsumerSchema,
   "kv?": type("string").or(KvSchema),
-});
+} as const satisfies Shape<NatsSubscribeOptions>;
 
-const PublishSchema = type({
+const PUBLISH = {
   "jetstream?": "boolean",
   "msgId?": "string > 0",
   "expectStream?": "string",
   "expectLastSequence?": "number.integer >= 0",
+} as const satisfies Shape<NatsPublishOptions>;
+
+const AUTHENTICATION = ["token", "user", "nkeySeed", "credentials"] as const;
+
+/** The NATS broker options beside the core's: checked when `nats()` is called. */
+export const brokerOptions: OptionsSchema<NatsOptions> = optionsSchema<NatsOptions>({
+  what: "NATS broker",
+  keys: namesOf(BROKER),
+  schema: type(BROKER).narrow((options, ctx) => {
+    if ((options.user === undefined) !== (options.pass === undefined)) {
+      return ctx.reject({ message: '"user" and "pass" go together; give both or neither' });
+    }
+    const ways = AUTHENTICATION.filter((key) => options[key] !== undefined);
+    if (ways.length > 1) {
+      return ctx.reject({ message: `choose one way to authenticate, got ${ways.join(" and ")}` });
+    }
+    return true;
+  }),
+  core: CORE_BROKER_OPTIONS,
 });
 
-/** The core's broker options, which the NATS schema leaves to the core. */
-const CORE_BROKER_KEYS = new Set([
-  "logger",
-  "logLevel",
-  "codecs",
-  "middlewares",
-  "drainTimeout",
-  "requestTimeout",
-]);
-const NATS_BROKER_KEYS = new Set([
-  "servers",
-  "name",
-  "token",
-  "user",
-  "pass",
-  "nkeySeed",
-  "credentials",
-  "tls",
-  "jetstream",
-  "streams",
-  "maxReconnectAttempts",
-  "reconnectTimeWait",
-  "connectTimeout",
-]);
+/** The NATS options of a subscriber beside the core's: checked when the subscriber starts. */
+export const subscribeOptions: OptionsSchema<NatsSubscribeOptions> = optionsSchema<NatsSubscribeOptions>({
+  what: "NATS subscriber",
+  keys: namesOf(SUBSCRIBE),
+  schema: type(SUBSCRIBE).narrow((options, ctx) => {
+    if (options.kv !== undefined && options.stream !== undefined && options.stream !== false) {
+      return ctx.reject({ message: '"kv" watches a bucket and cannot be combined with "stream"' });
+    }
+    return true;
+  }),
+  core: CORE_SUBSCRIBER_OPTIONS,
+});
 
-function pick(options: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
-  return picked;
-}
+/** The NATS options of a publish beside the core's: checked when a message is published with any. */
+export const publishOptions: OptionsSchema<NatsPublishOptions> = optionsSchema<NatsPublishOptions>({
+  what: "NATS publish",
+  keys: namesOf(PUBLISH),
+  schema: type(PUBLISH),
+  core: CORE_PUBLISH_OPTIONS,
+});
 
-function check(schema: (value: unknown) => unknown, value: unknown, what: string): void {
-  const result = schema(value);
-  if (result instanceof type.errors) {
-    throw new OptionError(`Invalid NATS ${what}: ${result.summary}`);
+/** Checks a publish's NATS options; a publish without any (the usual case) skips the schema. */
+export function checkPublishOptions(options: NatsPublishOptions, channel: string): void {
+  for (const _ in options) {
+    parseOptions(publishOptions, options, channel);
+    return;
   }
 }
 
-/** Validates the broker's options; throws an {@linkcode OptionError} naming the bad option. */
-export function validateBrokerOptions(options: Record<string, unknown>): void {
-  const unknown = Object.keys(options).filter((k) => !CORE_BROKER_KEYS.has(k) && !NATS_BROKER_KEYS.has(k));
-  if (unknown.length > 0) {
-    throw new OptionError(
-      `Unknown NATS broker option(s) ${unknown.map((k) => `"${k}"`).join(", ")}: allowed are ${
-        [...NATS_BROKER_KEYS].join(", ")
-      } and the core's ${[...CORE_BROKER_KEYS].join(", ")}`,
-    );
-  }
-  check(BrokerSchema, pick(options, [...NATS_BROKER_KEYS]), "broker option");
-  if ((options.user === undefined) !== (options.pass === undefined)) {
-    throw new OptionError('Invalid NATS broker option: "user" and "pass" go together; give both or neither');
-  }
-  const auth = ["token", "user", "nkeySeed", "credentials"].filter((k) => options[k] !== undefined);
-  if (auth.length > 1) {
-    throw new OptionError(
-      `Invalid NATS broker option: choose one way to authenticate, got ${auth.join(" and ")}`,
-    );
-  }
-}
-
-/** Validates a subscriber's NATS options. */
-export function validateSubscribeOptions(options: Record<string, unknown>, channel: string): void {
-  check(SubscribeSchema, pick(options, ["stream", "consumer", "kv"]), `subscriber option of ${channel}`);
-  if (options.kv !== undefined && options.stream !== undefined && options.stream !== false) {
-    throw new OptionError(
-      `Invalid NATS subscriber option of ${channel}: "kv" watches a bucket and cannot be combined with "stream"`,
-    );
-  }
-}
-
-/** Validates a publish's NATS options. */
-export function validatePublishOptions(options: Record<string, unknown>, channel: string): void {
-  if (
-    options.jetstream === undefined && options.msgId === undefined && options.expectStream === undefined &&
-    options.expectLastSequence === undefined
-  ) return;
-  check(
-    PublishSchema,
-    pick(options, ["jetstream", "msgId", "expectStream", "expectLastSequence"]),
-    `publish option to ${channel}`,
-  );
+/**
+ * Whether a subscriber consumes with JetStream: its `stream` option, else the broker's `jetstream`. The
+ * core's reply subscription is always core NATS: replies are not stored.
+ */
+export function usesJetStream(spec: SubscriptionSpec<NatsSubscribeOptions>, brokerDefault: boolean): boolean {
+  if (spec.reply) return false;
+  const stream = spec.options.stream;
+  return stream === undefined ? brokerDefault : stream !== false;
 }
 
 /** The servers and credentials a `nats://user:pass@host:port,host2:port` URL carries. */

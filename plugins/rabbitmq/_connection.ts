@@ -6,8 +6,7 @@
  */
 
 import { ConnectionError, type Logger, StateError } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
-import { sleep } from "@sluice/core/kit";
+import { describeError, sleep } from "@sluice/core/kit";
 import type { ChannelModel } from "amqplib";
 import type { ReconnectOptions } from "./options.ts";
 

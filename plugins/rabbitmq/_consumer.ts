@@ -3,11 +3,15 @@
  * and a consumer; all restored after a reconnection. Messages are settled with RabbitMQ's own ack, nack
  * (requeue) and reject (dead-letter); a delayed nack holds the message for the delay, then requeues it.
  *
+ * Messages go to the core through a {@linkcode DeliveryWindow} of the prefetch. RabbitMQ itself stops at the
+ * channel's prefetch (`basic.qos`), so the window never has to hold the consumer back; it counts what the
+ * core holds, so that a stopped consumer closes its channel only once the core settled all of it.
+ *
  * @module
  */
 
-import type { Deliver, Logger, SubscriptionHandle } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";
@@ -25,11 +29,18 @@ export class AmqpConsumer implements SubscriptionHandle {
   readonly #maxMessageSize: number | undefined;
   readonly #counter = new DeliveryCounter();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #window: DeliveryWindow;
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
-  #unsettled = 0;
   #stopped = false;
   #removeRestorer: (() => void) | undefined;
+
+  /** Hands a message to the core; one the core failed to settle goes back to its queue. */
+  readonly #handOver = (message: IncomingMessage): Promise<void> =>
+    this.#deliver(message).catch((error) => {
+      this.#logger.error(`Delivering message ${message.messageId} failed: ${describeError(error)}`);
+      return message.nack();
+    });
 
   constructor(options: {
     connection: AmqpConnection;
@@ -43,6 +54,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#connection = options.connection;
     this.#plan = options.plan;
     this.#prefetch = Math.max(1, options.prefetch);
+    this.#window = new DeliveryWindow(this.#prefetch);
     this.#deliver = options.deliver;
     this.#logger = options.logger;
     this.#replyQueues = options.replyQueues;
@@ -98,11 +110,9 @@ export class AmqpConsumer implements SubscriptionHandle {
       this.#counter.next(messageId, message.fields.redelivered);
     const limit = this.#plan.queue.deliveryLimit;
     let open = true;
-    this.#unsettled++;
     const settle = (action: (channel: Channel) => void, what: string): Promise<void> => {
       if (!open) return Promise.resolve();
       open = false;
-      this.#unsettled--;
       if (channel !== this.#channel) {
         // The channel died with the connection: RabbitMQ already returned the message to its queue.
         this.#logger.debug(
@@ -115,7 +125,6 @@ export class AmqpConsumer implements SubscriptionHandle {
           this.#logger.debug(`Could not ${what} message ${messageId}: ${describeError(error)}`);
         }
       }
-      this.#closeIfDone();
       return Promise.resolve();
     };
     const reject = (): Promise<void> => {
@@ -136,6 +145,7 @@ export class AmqpConsumer implements SubscriptionHandle {
         const timer = setTimeout(() => {
           this.#timers.delete(timer);
           void settle((c) => c.nack(message, false, true), "nack");
+          this.#closeIfDone();
         }, delay);
         this.#timers.add(timer);
         return Promise.resolve();
@@ -144,10 +154,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     }, count);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
-    this.#deliver(converted).catch((error) => {
-      this.#logger.error(`Delivering message ${messageId} failed: ${describeError(error)}`);
-      return converted.nack();
-    });
+    this.#window.hand(this.#handOver, converted);
   }
 
   /** Stops the consumer; the channel closes once the core settled what it holds. */
@@ -155,13 +162,15 @@ export class AmqpConsumer implements SubscriptionHandle {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#removeRestorer?.();
+    this.#window.close();
     const channel = this.#channel;
     if (channel && this.#consumerTag) await channel.cancel(this.#consumerTag).catch(() => undefined);
-    this.#closeIfDone();
+    // What the core still holds settles later; the channel closes after the last of it.
+    void this.#window.whenDrained().then(() => this.#closeIfDone());
   }
 
   #closeIfDone(): void {
-    if (!this.#stopped || this.#unsettled > 0 || this.#timers.size > 0) return;
+    if (!this.#stopped || this.#window.open > 0 || this.#timers.size > 0) return;
     const channel = this.#channel;
     this.#channel = undefined;
     channel?.close().catch(() => undefined);

@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { StoredMessage } from "@sluice/core/kit";
-import type { MemoryQueue } from "@sluice/core/kit";
+import type { MemoryQueue, StoredMessage } from "@sluice/core/kit";
 import type { ExchangeType } from "./options.ts";
 import {
   BUILT_IN_EXCHANGES,

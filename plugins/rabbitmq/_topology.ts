@@ -177,7 +177,8 @@ export function queueDeclaration(queue: QueueOptions, passive = false): QueueDec
 /**
  * The plan of a subscription. The queue is the one named by `queue`, else by the group (subscribers of a
  * group compete on it), else a server-named exclusive queue (fan-out); with the exchange `""` and no name,
- * the queue is the channel itself, as in FastStream.
+ * the queue is the channel itself, as in FastStream. The core's reply subscription (`spec.reply`) always gets
+ * an exclusive, auto-deleted queue of its own.
  */
 export function planSubscription(
   spec: SubscriptionSpec<RabbitmqSubscribeOptions>,
@@ -191,8 +192,11 @@ export function planSubscription(
     : options.queue ?? {};
   let name = queueOption.name || spec.group || "";
   if (exchangeName === "" && name === "") name = spec.channel;
-  if ((options as Record<string, unknown>).replies === true) name = "";
-  const queue = queueDeclaration({ ...queueOption, name }, defaults.passive);
+  // The core's reply subscription gets a private, temporary queue named by its (unique) channel, so that
+  // replies reach it through the default exchange too.
+  const queue = spec.reply
+    ? queueDeclaration({ name: spec.channel, durable: false, exclusive: true, autoDelete: true })
+    : queueDeclaration({ ...queueOption, name }, defaults.passive);
   const consumerArguments: Record<string, unknown> = {};
   if (options.consumerPriority !== undefined) consumerArguments["x-priority"] = options.consumerPriority;
   return {

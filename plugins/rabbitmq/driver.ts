@@ -12,31 +12,27 @@ import {
   type Logger,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { importClient } from "@sluice/core/kit";
+import { importClient, parseOptions } from "@sluice/core/kit";
 import { type AmqpClient, AmqpConnection } from "./_connection.ts";
 import { AmqpConsumer } from "./_consumer.ts";
 import { declareTopology } from "./_declare.ts";
 import { AmqpPublisher } from "./_publisher.ts";
 import { DirectReplies } from "./_replies.ts";
 import { checkSize, planSubscription, publishExchange, ReplyQueues } from "./_topology.ts";
-import { rabbitmqEmulation } from "./emulation.ts";
 import { publishProperties } from "./message.ts";
 import {
-  checkBrokerOptions,
+  brokerOptions,
   checkPublishOptions,
-  checkSubscribeOptions,
   parseUrl,
   type RabbitmqOptions,
   type RabbitmqPublishOptions,
   type RabbitmqSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-import { RABBITMQ_CAPABILITIES, rabbitmqRules } from "./rules.ts";
+import { rabbitmqRules } from "./rules.ts";
 
-/** The RabbitMQ driver; `emulate()` gives its in-memory twin. */
-export interface RabbitmqDriver extends Driver<RabbitmqSubscribeOptions, RabbitmqPublishOptions> {
-  /** The in-memory emulation of this broker, with the same options. */
-  emulate(): RabbitmqDriver;
-}
+/** The RabbitMQ driver, with the plugin's subscriber and publish options. */
+export type RabbitmqDriver = Driver<RabbitmqSubscribeOptions, RabbitmqPublishOptions>;
 
 interface Live {
   readonly connection: AmqpConnection;
@@ -68,7 +64,7 @@ function socketOptions(options: RabbitmqOptions): Record<string, unknown> {
  * Creates the driver. Options are checked at once; the connection opens on `connect()`.
  */
 export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
-  checkBrokerOptions(options);
+  parseOptions(brokerOptions, options);
   const parsed = parseUrl(options);
   const exchange = options.exchange ?? "amq.topic";
   const passive = options.passive ?? false;
@@ -91,7 +87,6 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
   return {
     name: "rabbitmq",
     url: parsed.display,
-    capabilities: RABBITMQ_CAPABILITIES,
     rules: rabbitmqRules,
 
     async connect(context) {
@@ -136,7 +131,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
 
     async subscribe(spec, deliver): Promise<SubscriptionHandle> {
       const { connection, logger } = need();
-      checkSubscribeOptions(spec.options, spec.template);
+      parseOptions(subscribeOptions, spec.options, spec.template);
       const consumer = new AmqpConsumer({
         connection,
         plan: planSubscription(spec, { exchange, passive }),
@@ -197,7 +192,5 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
       }
       return Promise.resolve();
     },
-
-    emulate: () => rabbitmqEmulation(options),
   };
 }

@@ -9,6 +9,7 @@
  */
 
 import {
+  type Emulation,
   type IncomingMessage,
   type Logger,
   type OutgoingMessage,
@@ -17,8 +18,7 @@ import {
   type SubscriptionHandle,
   TimeoutError,
 } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
-import type { RabbitmqDriver } from "./driver.ts";
+import { Activity, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
 import { type EmulatedQueue, Exchanges } from "./_exchanges.ts";
 import {
   checkSize,
@@ -34,15 +34,31 @@ import {
   UnroutableError,
 } from "./_topology.ts";
 import {
+  brokerOptions,
   checkPublishOptions,
-  checkSubscribeOptions,
   type RabbitmqOptions,
   type RabbitmqPublishOptions,
+  type RabbitmqSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-import { RABBITMQ_CAPABILITIES, rabbitmqRules } from "./rules.ts";
+import { rabbitmqRules } from "./rules.ts";
 
-/** Creates the emulation of a RabbitMQ broker with these options (the URL is only shown). */
-export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver {
+/** The emulation of a RabbitMQ broker: the driver's contract, with the broker's matching and `idle()`. */
+export type RabbitmqEmulation = Emulation<RabbitmqSubscribeOptions, RabbitmqPublishOptions>;
+
+/**
+ * Creates a fresh emulation of a RabbitMQ broker with these options (the URL is only shown); `testBroker()`
+ * uses one in place of the driver.
+ *
+ * @example
+ * ```ts
+ * import { rabbitmqEmulation } from "@sluice/rabbitmq";
+ * const emulation = rabbitmqEmulation({ exchange: "amq.topic" });
+ * emulation.matches("logs.#", "logs.api.error"); // true
+ * ```
+ */
+export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulation {
+  parseOptions(brokerOptions, options);
   const exchange = options.exchange ?? "amq.topic";
   const passive = options.passive ?? false;
   const activity = new Activity();
@@ -153,11 +169,11 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
     }
   };
 
-  const driver: RabbitmqDriver = {
+  const driver: RabbitmqEmulation = {
     name: "rabbitmq",
     url: "memory://rabbitmq",
-    capabilities: RABBITMQ_CAPABILITIES,
     rules: rabbitmqRules,
+    matches: rabbitmqRules.matches,
 
     connect(context) {
       logger = context.logger;
@@ -196,7 +212,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       try {
         assertConnected();
-        checkSubscribeOptions(spec.options, spec.template);
+        parseOptions(subscribeOptions, spec.options, spec.template);
         const plan = planSubscription(spec, { exchange, passive });
         if (plan.exchange) exchanges.declareExchange(plan.exchange);
         const queue = declareQueue(plan.queue);
@@ -284,7 +300,6 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqDriver
       return Promise.resolve();
     },
 
-    emulate: () => rabbitmqEmulation(options),
     idle: () => activity.whenIdle(),
   };
   return driver;

@@ -19,26 +19,30 @@
 import { Broker } from "@sluice/core";
 import type { Plugin } from "@sluice/core";
 import { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
-import type { RabbitmqOptions } from "./options.ts";
+import { rabbitmqEmulation } from "./emulation.ts";
+import { optionsFromUrl, type RabbitmqOptions } from "./options.ts";
 
 export { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
-export { RABBITMQ_CAPABILITIES } from "./rules.ts";
-export { rabbitmqEmulation } from "./emulation.ts";
+export { type RabbitmqEmulation, rabbitmqEmulation } from "./emulation.ts";
 export { headersMatch } from "./_exchanges.ts";
-export { rabbitmqRules, topicMatches } from "./rules.ts";
+export { features, rabbitmqRules, topicMatches } from "./rules.ts";
 export { MessageTooLargeError, TopologyError, UnroutableError } from "./_topology.ts";
-export type {
-  BindingOptions,
-  ExchangeOptions,
-  ExchangeType,
-  QueueOptions,
-  QueueType,
-  RabbitmqOptions,
-  RabbitmqPublishOptions,
-  RabbitmqSubscribeOptions,
-  ReconnectOptions,
-  TlsOptions,
-  Topology,
+export {
+  type BindingOptions,
+  brokerOptions,
+  type ExchangeOptions,
+  type ExchangeType,
+  optionsFromUrl,
+  publishOptions,
+  type QueueOptions,
+  type QueueType,
+  type RabbitmqOptions,
+  type RabbitmqPublishOptions,
+  type RabbitmqSubscribeOptions,
+  type ReconnectOptions,
+  subscribeOptions,
+  type TlsOptions,
+  type Topology,
 } from "./options.ts";
 
 /**
@@ -56,11 +60,11 @@ export type {
  * ```
  */
 export function rabbitmq(options: RabbitmqOptions = {}): Broker<RabbitmqDriver> {
-  return new Broker(rabbitmqDriver(options), options);
+  return new Broker(rabbitmqDriver(options), options, () => rabbitmqEmulation(options));
 }
 
 /** The plugin for `connect("amqp://…")` and `connect("amqps://…")`. */
 export const plugin: Plugin = {
   schemes: ["amqp", "amqps"],
-  create: (url, options) => rabbitmq({ ...options, url: url.toString() }),
+  create: (url, options) => rabbitmq({ ...options, ...optionsFromUrl(url) }),
 };

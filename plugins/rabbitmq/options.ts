@@ -1,13 +1,20 @@
 /**
- * The RabbitMQ plugin's options — broker, subscriber and publish — as types and arktype schemas. A bad
- * option fails at once with an {@linkcode OptionError} naming the option and what is allowed.
+ * The RabbitMQ plugin's options — broker, subscriber and publish — as types and schemas, and the options an
+ * `amqp://` URL carries. A bad option fails at once with an {@linkcode OptionError} naming the option and
+ * what is allowed; an unknown one with a hint at the option meant.
  *
  * @module
  */
 
 import { type } from "arktype";
-import { type BrokerOptions, OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/kit";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISH_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
+} from "@sluice/core";
+import { type OptionsSchema, optionsSchema, parseOptions, redactUrl } from "@sluice/core/kit";
 
 /** The exchange types RabbitMQ routes with. */
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
@@ -239,8 +246,33 @@ const bindingSchema = type({
   "+": "reject",
 });
 
-const brokerSchema = type({
-  "url?": "string",
+/** What is wrong with a connection URL, if anything; the message never shows the password. */
+function urlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `"${redactUrl(raw)}" is not a URL; write it like amqp://user:password@localhost:5672/vhost`;
+  }
+  if (url.protocol !== "amqp:" && url.protocol !== "amqps:") {
+    return `the scheme must be amqp: or amqps:, got ${url.protocol} (${redactUrl(url)})`;
+  }
+  return undefined;
+}
+
+/** The shape of a schema of `T`'s options: every option of `T`, and nothing else, as an optional key. */
+type Shape<T> = { readonly [K in keyof T as `${K & string}?`]-?: unknown };
+
+/** The option names of a shape. */
+function namesOf(shape: object): string[] {
+  return Object.keys(shape).map((key) => key.slice(0, -1));
+}
+
+const BROKER = {
+  "url?": type("string").narrow((url, ctx) => {
+    const problem = urlProblem(url);
+    return problem === undefined ? true : ctx.reject({ message: problem });
+  }),
   "username?": "string",
   "password?": "string",
   "tls?": {
@@ -271,18 +303,18 @@ const brokerSchema = type({
   "passive?": "boolean",
   "connectionName?": "string",
   "maxMessageSize?": "number.integer >= 1",
-});
+} as const satisfies Shape<Omit<RabbitmqOptions, keyof BrokerOptions>>;
 
-const subscribeSchema = type({
+const SUBSCRIBE = {
   "exchange?": type("string").or(exchangeSchema),
   "queue?": type("string").or(queueSchema),
   "routingKey?": "string",
   "bindArguments?": record,
   "consumerPriority?": "number.integer",
   "maxMessageSize?": "number.integer >= 1",
-});
+} as const satisfies Shape<RabbitmqSubscribeOptions>;
 
-const publishSchema = type({
+const PUBLISH = {
   "exchange?": "string",
   "persistent?": "boolean",
   "priority?": "0 <= number.integer <= 255",
@@ -292,78 +324,44 @@ const publishSchema = type({
   "appId?": "string",
   "userId?": "string",
   "timestamp?": "Date",
+} as const satisfies Shape<RabbitmqPublishOptions>;
+
+/** The RabbitMQ broker options beside the core's: checked when `rabbitmq()` is called. */
+export const brokerOptions: OptionsSchema<RabbitmqOptions> = optionsSchema<RabbitmqOptions>({
+  what: "RabbitMQ broker",
+  keys: namesOf(BROKER),
+  schema: type(BROKER),
+  core: CORE_BROKER_OPTIONS,
 });
 
-const BROKER_KEYS = [
-  "url",
-  "username",
-  "password",
-  "tls",
-  "exchange",
-  "heartbeat",
-  "reconnect",
-  "confirms",
-  "publishWindow",
-  "declare",
-  "passive",
-  "connectionName",
-  "maxMessageSize",
-];
-const SUBSCRIBE_KEYS = [
-  "exchange",
-  "queue",
-  "routingKey",
-  "bindArguments",
-  "consumerPriority",
-  "maxMessageSize",
-];
-const PUBLISH_KEYS = [
-  "exchange",
-  "persistent",
-  "priority",
-  "expiration",
-  "mandatory",
-  "type",
-  "appId",
-  "userId",
-];
+/** The RabbitMQ options of a subscriber beside the core's: checked when the subscriber starts. */
+export const subscribeOptions: OptionsSchema<RabbitmqSubscribeOptions> = optionsSchema<
+  RabbitmqSubscribeOptions
+>({
+  what: "RabbitMQ subscriber",
+  keys: namesOf(SUBSCRIBE),
+  schema: type(SUBSCRIBE),
+  core: CORE_SUBSCRIBER_OPTIONS,
+});
 
-function pick(options: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
-  return picked;
-}
+/** The RabbitMQ options of a publish beside the core's: checked when a message is published. */
+export const publishOptions: OptionsSchema<RabbitmqPublishOptions> = optionsSchema<RabbitmqPublishOptions>({
+  what: "RabbitMQ publish",
+  keys: namesOf(PUBLISH),
+  schema: type(PUBLISH),
+  core: CORE_PUBLISH_OPTIONS,
+});
 
-function check(
-  schema: (data: unknown) => unknown,
-  data: Record<string, unknown>,
-  where: string,
-): void {
-  const out = schema(data);
-  if (out instanceof type.errors) {
-    // arktype's summary names the offending path and what it expected; values of `password` never appear
-    // because it is only ever checked to be a string.
-    throw new OptionError(`${where}: ${out.summary.replaceAll("\n", "; ")}`);
-  }
-}
+const PUBLISH_NAMES: ReadonlySet<string> = new Set(namesOf(PUBLISH));
 
-/** Checks the broker options; throws an {@linkcode OptionError} naming the bad one. */
-export function checkBrokerOptions(options: RabbitmqOptions): void {
-  check(brokerSchema, pick(options as Record<string, unknown>, BROKER_KEYS), "RabbitMQ broker option");
-  if (options.url !== undefined) parseUrl(options);
-}
-
-/** Checks a subscriber's RabbitMQ options. */
-export function checkSubscribeOptions(options: RabbitmqSubscribeOptions, channel: string): void {
-  check(
-    subscribeSchema,
-    pick(options as Record<string, unknown>, SUBSCRIBE_KEYS),
-    `RabbitMQ subscriber ${channel}`,
-  );
-}
-
-/** The common publish options checked by hand, so the hot path skips arktype; arktype words the errors. */
+/**
+ * Whether a publish's options are surely valid, checked by hand: the hot path skips the schema, which only
+ * words the errors (and names unknown options).
+ */
 function plainPublishOptions(options: RabbitmqPublishOptions): boolean {
+  for (const key in options) {
+    if (!PUBLISH_NAMES.has(key) && (options as Record<string, unknown>)[key] !== undefined) return false;
+  }
   const { exchange, persistent, priority, expiration, mandatory, type, appId, userId, timestamp } = options;
   return (exchange === undefined || typeof exchange === "string") &&
     (persistent === undefined || typeof persistent === "boolean") &&
@@ -378,10 +376,12 @@ function plainPublishOptions(options: RabbitmqPublishOptions): boolean {
 
 /** Checks a publish's RabbitMQ options; cheap when they are fine. */
 export function checkPublishOptions(options: RabbitmqPublishOptions, channel: string): void {
-  if (plainPublishOptions(options)) return;
-  const picked = pick(options as Record<string, unknown>, PUBLISH_KEYS);
-  if (options.timestamp !== undefined) picked.timestamp = options.timestamp;
-  check(publishSchema, picked, `RabbitMQ publish to ${channel}`);
+  if (!plainPublishOptions(options)) parseOptions(publishOptions, options, channel);
+}
+
+/** The broker options a `amqp://` or `amqps://` URL carries: the URL itself, credentials included. */
+export function optionsFromUrl(url: URL): Partial<RabbitmqOptions> {
+  return { url: url.toString() };
 }
 
 /** A parsed connection URL: the one to connect with (credentials included) and the one to show. */
@@ -397,23 +397,9 @@ export interface ParsedUrl {
 /** Parses and checks the connection URL; merges `username`/`password` into it. */
 export function parseUrl(options: Pick<RabbitmqOptions, "url" | "username" | "password">): ParsedUrl {
   const raw = options.url ?? "amqp://localhost";
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new OptionError(
-      `RabbitMQ broker option url: "${
-        redactUrl(raw)
-      }" is not a URL; write it like amqp://user:password@localhost:5672/vhost`,
-    );
-  }
-  if (url.protocol !== "amqp:" && url.protocol !== "amqps:") {
-    throw new OptionError(
-      `RabbitMQ broker option url: the scheme must be amqp: or amqps:, got ${url.protocol} (${
-        redactUrl(url)
-      })`,
-    );
-  }
+  const problem = urlProblem(raw);
+  if (problem !== undefined) throw new OptionError(`Invalid RabbitMQ broker option: url: ${problem}`);
+  const url = new URL(raw);
   if (options.username !== undefined) url.username = encodeURIComponent(options.username);
   if (options.password !== undefined) url.password = encodeURIComponent(options.password);
   return { connect: url.toString(), display: redactUrl(url), tls: url.protocol === "amqps:" };

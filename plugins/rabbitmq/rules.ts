@@ -1,12 +1,16 @@
 /**
- * RabbitMQ's channel rules: a channel is a topic routing key, words separated by `.`; in a binding key `*`
- * matches exactly one word and `#` zero or more words.
+ * RabbitMQ's channel rules — a channel is a topic routing key, words separated by `.`; in a binding key `*`
+ * matches exactly one word and `#` zero or more words — and what a RabbitMQ broker can do for the
+ * conformance suite.
  *
  * @module
  */
 
-import type { Capabilities, ChannelRules } from "@sluice/core";
+import type { RoutingRules } from "@sluice/core";
+import type { Features } from "@sluice/core/conformance";
 import { replaceParams } from "@sluice/core/kit";
+import type { RabbitmqOptions } from "./options.ts";
+import { BUILT_IN_EXCHANGES } from "./_topology.ts";
 
 /** The words of a routing or binding key; RabbitMQ treats the empty key as zero words. */
 function words(key: string): string[] {
@@ -46,19 +50,29 @@ export function topicMatches(bindingKey: string, routingKey: string): boolean {
 }
 
 /** RabbitMQ's topic rules: `logs.{level}` subscribes to `logs.*`. */
-export const rabbitmqRules: ChannelRules = {
+export const rabbitmqRules: RoutingRules = {
   separator: ".",
   pattern: (template) => replaceParams(template, "*"),
   matches: topicMatches,
 };
 
-/** What RabbitMQ can do: everything the core asks, request/reply natively over direct reply-to. */
-export const RABBITMQ_CAPABILITIES: Capabilities = {
-  request: true,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
+/**
+ * What a RabbitMQ broker made with these options can do, which depends on its `exchange`. On a topic exchange
+ * (`amq.topic`, the default, or one the plugin declares) it can do everything the conformance suite asks. A
+ * direct, fanout or headers exchange does not match `{param}` wildcards. The default exchange (`""`) routes a
+ * channel to the queue of that name, which every subscriber of the channel shares: no wildcards, no groups,
+ * no fan-out.
+ *
+ * @example
+ * ```ts
+ * import { features } from "@sluice/rabbitmq";
+ * features().wildcards; // true
+ * features({ exchange: "" }).fanout; // false
+ * ```
+ */
+export function features(options: Pick<RabbitmqOptions, "exchange"> = {}): Features {
+  const exchange = options.exchange ?? "amq.topic";
+  if (exchange === "") return { wildcards: false, groups: false, fanout: false, redelivery: true };
+  const type = BUILT_IN_EXCHANGES.get(exchange) ?? "topic";
+  return { wildcards: type === "topic", groups: true, fanout: true, redelivery: true };
+}

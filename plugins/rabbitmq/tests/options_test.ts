@@ -27,6 +27,18 @@ describe("rabbitmq options", () => {
     assert.throws(() => rabbitmq({ reconnect: { factor: 0.5 } }), /reconnect\.factor must be at least 1/);
   });
 
+  it("rejects an unknown broker option with a hint at the one meant, and accepts the core's", () => {
+    assert.throws(() => rabbitmq({ publishWindows: 8 } as never), (e: unknown) => {
+      assert.ok(e instanceof OptionError);
+      assert.match(
+        e.message,
+        /Invalid RabbitMQ broker option: unknown option "publishWindows": did you mean "publishWindow"\?/,
+      );
+      return true;
+    });
+    assert.doesNotThrow(() => rabbitmq({ maxBodySize: 1024, drainTimeout: 100, logLevel: "error" }));
+  });
+
   it("shows the URL without the password", () => {
     const broker = rabbitmq({ url: "amqps://app:hunter2@rabbit.example.com:5671/prod" });
     assert.equal(broker.driver.url, "amqps://app:***@rabbit.example.com:5671/prod");
@@ -94,7 +106,25 @@ describeBoth("options", (t) => {
   it("rejects bad subscriber options when the subscriber starts, naming the option", async () => {
     const { broker } = t.broker();
     broker.subscriber("k", { exchange: { name: "x", type: "bogus" as "topic" } }).handle(() => {});
-    await assert.rejects(testBroker(broker, { real: t.real }), /subscriber k: exchange.*type must be/);
+    await assert.rejects(
+      testBroker(broker, { real: t.real }),
+      /Invalid RabbitMQ subscriber option of k: exchange.*type must be/,
+    );
+  });
+
+  it("rejects unknown subscriber and publish options with a hint at the one meant", async () => {
+    const { broker } = t.broker();
+    broker.subscriber("k", { routingkey: "k.#" } as never).handle(() => {});
+    await assert.rejects(
+      testBroker(broker, { real: t.real }),
+      /Invalid RabbitMQ subscriber option of k: unknown option "routingkey": did you mean "routingKey"\?/,
+    );
+    const publisher = t.broker().broker;
+    await using br = await t.start(publisher);
+    await assert.rejects(
+      br.publish("x", unique("typo."), { persistant: true } as never),
+      /Invalid RabbitMQ publish option of typo\.\w+: unknown option "persistant": did you mean "persistent"\?/,
+    );
   });
 
   it("refuses a quorum queue without a name", async () => {
