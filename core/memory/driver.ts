@@ -9,7 +9,8 @@
 import { memoryRules } from "../channel.ts";
 import type { Emulation, NoOptions, OutgoingMessage, RoutingRules, SubscriptionHandle } from "../driver.ts";
 import { StateError } from "../errors.ts";
-import { Activity, MemoryQueue, storedMessage } from "./queue.ts";
+import { Activity } from "./activity.ts";
+import { MemoryQueue, storedMessage } from "./queue.ts";
 
 /** Options of the in-memory driver. */
 export interface MemoryDriverOptions {
