@@ -44,7 +44,6 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   let connected = false;
   let ids = 0;
 
-  const changed = (): void => activity.changed();
   const list = (key: string): MemoryQueue => {
     let queue = lists.get(key);
     if (!queue) lists.set(key, queue = new MemoryQueue(`list:${key}`, { activity }));
@@ -52,12 +51,8 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   };
   const stream = (key: string): EmulatedStream => {
     let found = streams.get(key);
-    if (!found) streams.set(key, found = new EmulatedStream(key, changed));
+    if (!found) streams.set(key, found = new EmulatedStream(key, activity));
     return found;
-  };
-  const streamsQuiet = (): boolean => {
-    for (const s of streams.values()) for (const g of s.groups.values()) if (!g.quiet) return false;
-    return true;
   };
   const assertConnected = (): void => {
     if (!connected) throw new StateError("The Redis emulation is not connected");
@@ -139,7 +134,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
         return Promise.resolve({
           stop() {
             leave();
-            if (named === undefined) target.groups.delete(groupName);
+            if (named === undefined) target.destroy(groupName);
             return Promise.resolve();
           },
         });
@@ -162,15 +157,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
       return Promise.resolve();
     },
     emulate: () => redisEmulation(options),
-    async idle() {
-      for (;;) {
-        await activity.whenIdle();
-        if (streamsQuiet()) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (activity.idle && streamsQuiet()) return;
-        } else await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    },
+    idle: () => activity.whenIdle(),
     listLength: (key) => lists.get(key)?.size ?? 0,
     streamInfo(key) {
       const found = streams.get(key);
