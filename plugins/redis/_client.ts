@@ -7,7 +7,7 @@
  */
 
 import { ConnectionError, type Logger } from "@sluice/core";
-import { describeError, importClient } from "@sluice/core/internal";
+import { describeError, importClient } from "@sluice/core/kit";
 import type { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
 import type { Endpoint } from "./options.ts";

@@ -20,7 +20,7 @@
  */
 
 import type { OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
 
 /** The first 8 bytes of a FastStream binary message. */
 export const IDENTITY: Uint8Array = new Uint8Array([0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
