@@ -1,7 +1,7 @@
 /**
  * The SQS driver on `@aws-sdk/client-sqs`: a channel is a queue; publish is SendMessage (SendMessageBatch
- * for batches), subscribe runs long-polling receive loops (see `consumer.ts`), queues are declared or
- * created on first use (see `queues.ts`).
+ * for batches), subscribe runs long-polling receive loops (see `_consumer.ts`), queues are declared or
+ * created on first use (see `_queues.ts`).
  *
  * @module
  */
@@ -17,8 +17,8 @@ import {
   type SubscriptionHandle,
 } from "@sluice/core";
 import { describeError } from "@sluice/core/internal";
-import { Consumer } from "./consumer.ts";
-import { chunks, type SendEntry, sendEntry } from "./outgoing.ts";
+import { Consumer } from "./_consumer.ts";
+import { chunks, type SendEntry, sendEntry } from "./_outgoing.ts";
 import {
   checkBrokerOptions,
   checkPublishOptions,
@@ -31,9 +31,9 @@ import {
   type SqsPublishOptions,
   type SqsSubscribeOptions,
 } from "./options.ts";
-import { isMissingQueue, QueueDirectory } from "./queues.ts";
+import { isMissingQueue, QueueDirectory } from "./_queues.ts";
 import { SQS_CAPABILITIES, sqsRules } from "./rules.ts";
-import { loadSdk, type SqsSdk } from "./sdk.ts";
+import { loadSdk, type SqsSdk } from "./_sdk.ts";
 import { sqsEmulation } from "./emulation.ts";
 
 /** The SQS driver. */

@@ -1,6 +1,6 @@
 /**
  * The in-memory emulation of SQS for `testBroker()`: the same options, the same message mapping and the
- * same queue semantics as the real driver (see `emulated_queue.ts`), so tests that pass here pass against
+ * same queue semantics as the real driver (see `_emulated_queue.ts`), so tests that pass here pass against
  * SQS. Queues are created on first use unless `createQueues` is false, and keep messages nobody consumes
  * (unlike the core's memory broker, which drops them).
  *
@@ -9,7 +9,7 @@
 
 import { type Driver, SluiceError, type SubscriptionHandle } from "@sluice/core";
 import { Activity } from "@sluice/core/internal";
-import { EmulatedQueue } from "./emulated_queue.ts";
+import { EmulatedQueue } from "./_emulated_queue.ts";
 import {
   checkBrokerOptions,
   checkPublishOptions,
@@ -22,7 +22,7 @@ import {
   type SqsSubscribeOptions,
 } from "./options.ts";
 import { SQS_CAPABILITIES, sqsRules } from "./rules.ts";
-import { sendEntry } from "./outgoing.ts";
+import { sendEntry } from "./_outgoing.ts";
 
 /** The emulated SQS driver. */
 export interface SqsEmulation extends Driver<SqsSubscribeOptions, SqsPublishOptions> {

@@ -11,8 +11,8 @@
 import type { Deliver, IncomingMessage, Logger } from "@sluice/core";
 import { describeError } from "@sluice/core/internal";
 import { fromSqs, type ReceivedSqsMessage } from "./message.ts";
-import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./queues.ts";
-import type { SqsSdk } from "./sdk.ts";
+import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./_queues.ts";
+import type { SqsSdk } from "./_sdk.ts";
 
 /** How a consumer receives. */
 export interface ConsumerSettings {

@@ -10,7 +10,7 @@
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
 import type { Activity } from "@sluice/core/internal";
-import { nackSeconds } from "./consumer.ts";
+import { nackSeconds } from "./_consumer.ts";
 import { fromSqs, type SqsAttribute } from "./message.ts";
 
 /** A message as SendMessage takes it. */
