@@ -94,7 +94,10 @@ export interface SqsSubscribeOptions {
 export interface SqsPublishOptions {
   /** Seconds before the message becomes visible (0–900). Not on FIFO queues, which delay per queue. */
   readonly delaySeconds?: number;
-  /** FIFO: the message group; order holds within a group. `default` by default. Arrives as `message.key`. */
+  /**
+   * The message group; it arrives as `message.key`. On a FIFO queue order holds within a group, `default`
+   * by default; on a standard queue it is the group of SQS fair queues (no order), none by default.
+   */
   readonly groupId?: string;
   /** FIFO: the de-duplication id; the message id by default (unless content-based de-duplication is on). */
   readonly deduplicationId?: string;
