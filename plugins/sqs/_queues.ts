@@ -7,7 +7,7 @@
  */
 
 import { OptionError, SluiceError } from "@sluice/core";
-import { describeError } from "@sluice/core/internal";
+import { describeError } from "@sluice/core/kit";
 import type { Logger } from "@sluice/core";
 import { isFifo, isQueueUrl, type QueueDeclaration } from "./options.ts";
 import type { SqsSdk } from "./_sdk.ts";

@@ -5,7 +5,7 @@
  */
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { importClient } from "@sluice/core/internal";
+import { importClient } from "@sluice/core/kit";
 
 /** The SDK module. */
 export type SqsModule = typeof import("@aws-sdk/client-sqs");

@@ -10,7 +10,7 @@
  */
 
 import type { OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
 
 /** An SQS message attribute, as the SDK shapes it. */
 export interface SqsAttribute {
