@@ -2,7 +2,8 @@
  * The plugin kit: what a broker plugin is built from. Users import `@sluice/core`; plugin authors import
  * this too. `plugins/README.md` shows how the pieces fit: a driver that consumes through a
  * {@linkcode DeliveryWindow}, options parsed by {@linkcode optionsSchema}, an emulation made of
- * {@linkcode MemoryQueue}s watched by an {@linkcode Activity}, and the wire conventions of FastStream.
+ * {@linkcode MemoryQueue}s (or a {@linkcode Dispatcher} where the broker's model is not a queue) watched by an
+ * {@linkcode Activity}, and the wire conventions of FastStream.
  *
  * @module
  */
@@ -10,14 +11,9 @@
 export { levelMatcher, memoryRules, paramNames, pathExtractor, replaceParams } from "../channel.ts";
 export { mediaType } from "../codec.ts";
 export { describeError } from "../errors.ts";
-export {
-  Activity,
-  MemoryQueue,
-  type MemoryQueueOptions,
-  type Quiet,
-  type StoredMessage,
-  storedMessage,
-} from "../memory/queue.ts";
+export { Activity, type Quiet } from "../memory/activity.ts";
+export { type DispatchConsumer, Dispatcher, type DispatchSource } from "../memory/dispatcher.ts";
+export { MemoryQueue, type MemoryQueueOptions, type StoredMessage, storedMessage } from "../memory/queue.ts";
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "../memory/driver.ts";
 export { redactUrl } from "../registry.ts";
 export { REPLY_CHANNEL_PREFIX } from "../_reply_channel.ts";

@@ -12,7 +12,8 @@ import { StateError } from "../errors.ts";
 import { CORE_SUBSCRIBER_OPTIONS } from "../options.ts";
 import { CORE_PUBLISH_OPTIONS } from "../publish_options.ts";
 import { optionsSchema, parseOptions } from "../kit/options.ts";
-import { Activity, MemoryQueue, storedMessage } from "./queue.ts";
+import { Activity } from "./activity.ts";
+import { MemoryQueue, storedMessage } from "./queue.ts";
 
 /** Options of the in-memory driver. */
 export interface MemoryDriverOptions {

@@ -11,14 +11,9 @@ import type { Plugin } from "../plugin.ts";
 import { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
 
 export { type MemoryDriver, memoryDriver, type MemoryDriverOptions } from "./driver.ts";
-export {
-  Activity,
-  MemoryQueue,
-  type MemoryQueueOptions,
-  type Quiet,
-  type StoredMessage,
-  storedMessage,
-} from "./queue.ts";
+export { Activity, type Quiet } from "./activity.ts";
+export { type DispatchConsumer, Dispatcher, type DispatchSource } from "./dispatcher.ts";
+export { MemoryQueue, type MemoryQueueOptions, type StoredMessage, storedMessage } from "./queue.ts";
 
 /**
  * Creates an in-memory broker.

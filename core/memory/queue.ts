@@ -8,6 +8,8 @@
  */
 
 import type { Deliver, IncomingMessage, OutgoingMessage } from "../driver.ts";
+import type { Activity } from "./activity.ts";
+import { type DispatchConsumer, Dispatcher } from "./dispatcher.ts";
 
 /** A message as a queue stores it. */
 export interface StoredMessage {
@@ -41,63 +43,8 @@ interface Entry {
   deliveries: number;
 }
 
-interface Consumer {
-  readonly prefetch: number;
+interface Consumer extends DispatchConsumer {
   readonly deliver: Deliver;
-  unsettled: number;
-  active: boolean;
-}
-
-/** Anything an {@linkcode Activity} can watch: a queue, a stream, a partition log of an emulation. */
-export interface Quiet {
-  /** Nothing is in flight: no unsettled message, no pending redelivery, nothing waiting for a present consumer. */
-  readonly quiet: boolean;
-}
-
-/**
- * Watches what is still moving through a set of queues (or any {@linkcode Quiet} parts of an emulation), so
- * that a test can wait until nothing is.
- */
-export class Activity {
-  readonly #parts = new Set<Quiet>();
-  #waiters: (() => void)[] = [];
-  #checking = false;
-
-  /** Watches a part. */
-  add(part: Quiet): void {
-    this.#parts.add(part);
-  }
-  /** Stops watching a part. */
-  remove(part: Quiet): void {
-    this.#parts.delete(part);
-    this.changed();
-  }
-
-  /** Whether every part is quiet. */
-  get idle(): boolean {
-    for (const part of this.#parts) if (!part.quiet) return false;
-    return true;
-  }
-
-  /** Resolves once every part is quiet. */
-  whenIdle(): Promise<void> {
-    if (this.idle) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Parts call this when their state changed. */
-  changed(): void {
-    if (this.#waiters.length === 0 || this.#checking) return;
-    // Checked a macrotask later: work that a settled handler started (its awaits) gets to run first.
-    this.#checking = true;
-    setTimeout(() => {
-      this.#checking = false;
-      if (!this.idle) return;
-      const waiters = this.#waiters;
-      this.#waiters = [];
-      for (const resolve of waiters) resolve();
-    }, 0);
-  }
 }
 
 /** Options of a queue. */
@@ -117,16 +64,17 @@ export class MemoryQueue {
   readonly #options: MemoryQueueOptions;
   #ready: Entry[] = [];
   #head = 0;
-  readonly #consumers: Consumer[] = [];
-  #next = 0;
-  #unsettled = 0;
   #timers = 0;
-  #scheduled = false;
+  readonly #dispatcher: Dispatcher<Entry, Consumer>;
 
   /** Creates a queue; with `activity` it counts for `settled()`. */
   constructor(name: string, options: MemoryQueueOptions = {}) {
     this.name = name;
     this.#options = options;
+    this.#dispatcher = new Dispatcher<Entry, Consumer>({
+      peek: () => (this.#head < this.#ready.length ? this.#ready[this.#head] : undefined),
+      hand: (entry, consumer) => this.#take(entry, consumer),
+    }, options.activity);
     options.activity?.add(this);
   }
 
@@ -137,36 +85,31 @@ export class MemoryQueue {
 
   /** Delivered and not yet settled. */
   get unsettled(): number {
-    return this.#unsettled;
+    return this.#dispatcher.unsettled;
   }
 
   /** Consumers attached. */
   get consumers(): number {
-    return this.#consumers.length;
+    return this.#dispatcher.consumers;
   }
 
   /** Nothing is in flight: no unsettled message, no pending redelivery, no message waiting for a present consumer. */
   get quiet(): boolean {
-    return this.#unsettled === 0 && this.#timers === 0 && (this.size === 0 || this.#consumers.length === 0);
+    return this.#dispatcher.unsettled === 0 && this.#timers === 0 &&
+      (this.size === 0 || this.#dispatcher.consumers === 0);
   }
 
   /** Adds a message at the back. */
   push(message: StoredMessage): void {
     this.#ready.push({ message, deliveries: 0 });
-    this.#schedule();
+    this.#dispatcher.schedule();
   }
 
   /** Attaches a consumer that receives at most `prefetch` unsettled messages; returns its cancel function. */
   consume(prefetch: number, deliver: Deliver): () => void {
-    const consumer: Consumer = { prefetch: Math.max(1, prefetch), deliver, unsettled: 0, active: true };
-    this.#consumers.push(consumer);
-    this.#schedule();
-    return () => {
-      consumer.active = false;
-      const i = this.#consumers.indexOf(consumer);
-      if (i !== -1) this.#consumers.splice(i, 1);
-      this.#options.activity?.changed();
-    };
+    const consumer: Consumer = { prefetch: Math.max(1, prefetch), deliver, unsettled: 0 };
+    this.#dispatcher.add(consumer);
+    return () => this.#dispatcher.remove(consumer);
   }
 
   /** Removes every waiting message; returns how many there were. */
@@ -184,67 +127,39 @@ export class MemoryQueue {
     this.#options.activity?.remove(this);
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#dispatch();
-    });
-  }
-
-  #dispatch(): void {
-    const consumers = this.#consumers;
-    while (this.#head < this.#ready.length && consumers.length > 0) {
-      let chosen: Consumer | undefined;
-      for (let tries = 0; tries < consumers.length; tries++) {
-        const candidate = consumers[this.#next++ % consumers.length]!;
-        if (candidate.unsettled < candidate.prefetch) {
-          chosen = candidate;
-          break;
-        }
-      }
-      if (!chosen) break;
-      const entry = this.#ready[this.#head]!;
-      this.#ready[this.#head++] = undefined as unknown as Entry;
-      if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
-        this.#ready = this.#ready.slice(this.#head);
-        this.#head = 0;
-      }
-      this.#deliver(chosen, entry);
+  /** Takes the entry at the head (the one the dispatcher peeked) and delivers it. */
+  #take(entry: Entry, consumer: Consumer): void {
+    this.#ready[this.#head++] = undefined as unknown as Entry;
+    if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#head);
+      this.#head = 0;
     }
-    this.#options.activity?.changed();
-  }
-
-  #deliver(consumer: Consumer, entry: Entry): void {
     entry.deliveries++;
-    consumer.unsettled++;
-    this.#unsettled++;
+    this.#dispatcher.delivered(consumer);
     const delivery = new Delivery(this, consumer, entry);
     consumer.deliver(delivery).catch(() => delivery.nack());
   }
 
   /** Settles a delivery; called once per delivery by {@linkcode Delivery}. @internal */
   settle(consumer: Consumer, entry: Entry, outcome: "ack" | "nack" | "reject", delay: number): void {
-    consumer.unsettled--;
-    this.#unsettled--;
+    this.#dispatcher.settled(consumer);
     if (outcome === "nack") return this.#requeue(entry, delay);
     if (outcome === "reject") this.#options.deadLetter?.(entry.message, "rejected");
-    this.#schedule();
+    this.#dispatcher.schedule();
   }
 
   #requeue(entry: Entry, delay: number): void {
     const max = this.#options.maxDeliveries;
     if (max !== undefined && entry.deliveries >= max) {
       this.#options.deadLetter?.(entry.message, "expired");
-      this.#schedule();
+      this.#dispatcher.schedule();
       return;
     }
     const back = (): void => {
       // Returned messages go to the front, as RabbitMQ requeues them near their original position.
       if (this.#head > 0) this.#ready[--this.#head] = entry;
       else this.#ready.unshift(entry);
-      this.#schedule();
+      this.#dispatcher.schedule();
     };
     if (delay <= 0) return back();
     this.#timers++;

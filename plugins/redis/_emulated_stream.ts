@@ -3,14 +3,15 @@
  * group a cursor, competing consumers and a pending entries list (PEL) — an entry stays pending, owned by
  * the consumer it was delivered to, until acknowledged. `nack()` takes it back after its delay (as `XCLAIM`
  * does), and a consumer with `claimIdle` takes over entries idle that long (as `XAUTOCLAIM` does), whoever
- * holds them.
+ * holds them. A group's new entries go to its consumers through the kit's {@linkcode Dispatcher}, and each
+ * group is a part of the emulation's {@linkcode Activity}.
  *
  * @module
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
-import type { StoredMessage } from "@sluice/core/kit";
 import { OptionError } from "@sluice/core";
+import { type Activity, type DispatchConsumer, Dispatcher, type StoredMessage } from "@sluice/core/kit";
 
 interface Entry {
   readonly seq: number;
@@ -25,11 +26,9 @@ interface Pending {
   since: number;
 }
 
-interface Consumer {
+interface Consumer extends DispatchConsumer {
   readonly name: string;
-  readonly prefetch: number;
   readonly deliver: Deliver;
-  unsettled: number;
   active: boolean;
   timer?: ReturnType<typeof setInterval>;
 }
@@ -48,22 +47,26 @@ export class EmulatedGroup {
   readonly #stream: EmulatedStream;
   #cursor: number;
   readonly pending = new Map<string, Pending>();
-  readonly #consumers: Consumer[] = [];
-  #next = 0;
-  #open = 0;
+  readonly #dispatcher: Dispatcher<Entry, Consumer>;
   #timers = 0;
-  #scheduled = false;
 
-  constructor(stream: EmulatedStream, name: string, cursor: number) {
+  constructor(stream: EmulatedStream, name: string, cursor: number, activity: Activity) {
     this.#stream = stream;
     this.name = name;
     this.#cursor = cursor;
+    this.#dispatcher = new Dispatcher<Entry, Consumer>({
+      peek: () => this.#stream.after(this.#cursor),
+      hand: (entry, consumer) => {
+        this.#cursor = entry.seq;
+        this.#deliver(consumer, entry, 1);
+      },
+    }, activity);
   }
 
   /** Nothing is being handled or waiting for a present consumer. */
   get quiet(): boolean {
-    return this.#open === 0 && this.#timers === 0 &&
-      (this.#consumers.length === 0 || !this.#stream.hasAfter(this.#cursor));
+    return this.#dispatcher.unsettled === 0 && this.#timers === 0 &&
+      (this.#dispatcher.consumers === 0 || !this.#stream.hasAfter(this.#cursor));
   }
 
   /** Adds a consumer; its own pending entries (a restart under the same name) are delivered first. */
@@ -75,7 +78,7 @@ export class EmulatedGroup {
       unsettled: 0,
       active: true,
     };
-    this.#consumers.push(consumer);
+    this.#dispatcher.add(consumer);
     for (const pending of this.pending.values()) {
       if (pending.consumer === consumer.name) this.#deliver(consumer, pending.entry, pending.deliveries + 1);
     }
@@ -86,50 +89,22 @@ export class EmulatedGroup {
         options.claimInterval ?? Math.min(idle, 5000),
       );
     }
-    this.schedule();
     return () => {
       consumer.active = false;
       clearInterval(consumer.timer);
-      const i = this.#consumers.indexOf(consumer);
-      if (i !== -1) this.#consumers.splice(i, 1);
-      this.#stream.changed();
+      this.#dispatcher.remove(consumer);
     };
   }
 
-  /** Runs dispatch soon. */
+  /** Hands new entries to the consumers soon. */
   schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#dispatch();
-    });
-  }
-
-  #dispatch(): void {
-    const consumers = this.#consumers;
-    while (consumers.length > 0) {
-      const entry = this.#stream.after(this.#cursor);
-      if (!entry) break;
-      let chosen: Consumer | undefined;
-      for (let tries = 0; tries < consumers.length; tries++) {
-        const candidate = consumers[this.#next++ % consumers.length]!;
-        if (candidate.unsettled < candidate.prefetch) {
-          chosen = candidate;
-          break;
-        }
-      }
-      if (!chosen) break;
-      this.#cursor = entry.seq;
-      this.#deliver(chosen, entry, 1);
-    }
-    this.#stream.changed();
+    this.#dispatcher.schedule();
   }
 
   #claim(consumer: Consumer, idle: number): void {
     const now = Date.now();
     for (const [id, pending] of this.pending) {
-      if (consumer.unsettled >= consumer.prefetch) break;
+      if (!this.#dispatcher.hasRoom(consumer)) break;
       if (now - pending.since < idle) continue;
       if (!this.#stream.has(id)) {
         this.pending.delete(id);
@@ -178,33 +153,38 @@ export class EmulatedGroup {
         return Promise.resolve();
       },
     };
-    consumer.unsettled++;
-    this.#open++;
-    consumer.deliver(incoming).catch(() => undefined).finally(() => {
-      consumer.unsettled--;
-      this.#open--;
-      this.schedule();
-    });
+    this.#dispatcher.delivered(consumer);
+    const done = (): void => {
+      this.#dispatcher.settled(consumer);
+      this.#dispatcher.schedule();
+    };
+    consumer.deliver(incoming).then(done, done);
   }
 }
 
 /** An emulated stream: entries and groups. */
 export class EmulatedStream {
   readonly key: string;
-  readonly groups = new Map<string, EmulatedGroup>();
+  readonly #groups = new Map<string, EmulatedGroup>();
   #entries: Entry[] = [];
   #seq = 0;
   #lastMs = 0;
-  readonly #changed: () => void;
+  readonly #activity: Activity;
 
-  constructor(key: string, changed: () => void) {
+  /** A stream whose groups are parts of `activity`. */
+  constructor(key: string, activity: Activity) {
     this.key = key;
-    this.#changed = changed;
+    this.#activity = activity;
   }
 
   /** Tells the emulation something moved. */
   changed(): void {
-    this.#changed();
+    this.#activity.changed();
+  }
+
+  /** The consumer groups by name. */
+  get groups(): ReadonlyMap<string, EmulatedGroup> {
+    return this.#groups;
   }
 
   /** Entries in the stream. */
@@ -222,13 +202,13 @@ export class EmulatedStream {
     if (maxLen !== undefined && this.#entries.length > maxLen) {
       this.#entries = this.#entries.slice(this.#entries.length - maxLen);
     }
-    for (const group of this.groups.values()) group.schedule();
+    for (const group of this.#groups.values()) group.schedule();
     return id;
   }
 
   /** `XGROUP CREATE ... MKSTREAM` (when `create`), or a clear error for a missing group. */
   group(name: string, create: boolean, startId: string): EmulatedGroup {
-    let group = this.groups.get(name);
+    let group = this.#groups.get(name);
     if (group) return group;
     if (!create) {
       throw new OptionError(
@@ -236,9 +216,18 @@ export class EmulatedStream {
           `XGROUP CREATE ${this.key} ${name} $ MKSTREAM, or set stream: { createGroup: true }`,
       );
     }
-    group = new EmulatedGroup(this, name, startId === "$" ? this.#seq : 0);
-    this.groups.set(name, group);
+    group = new EmulatedGroup(this, name, startId === "$" ? this.#seq : 0, this.#activity);
+    this.#groups.set(name, group);
+    this.#activity.add(group);
     return group;
+  }
+
+  /** Removes a group (`XGROUP DESTROY`), a private one when its subscriber stops. */
+  destroy(name: string): void {
+    const group = this.#groups.get(name);
+    if (!group) return;
+    this.#groups.delete(name);
+    this.#activity.remove(group);
   }
 
   /** Whether an entry is still in the stream. */

@@ -10,7 +10,7 @@
  */
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/kit";
+import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { buffer, bytes, type Client } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
 import { readMessage, withDeliveryCount } from "./message.ts";
@@ -47,13 +47,10 @@ export class ListConsumer implements SubscriptionHandle {
   readonly #heartbeat: string;
   readonly #reliable: boolean;
   readonly #recoverAfter: number;
-  readonly #prefetch: number;
+  readonly #window: DeliveryWindow;
   readonly #deliver: Deliver;
   readonly #logger: Logger;
   readonly #consumer: string;
-  #running = true;
-  #unsettled = 0;
-  #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => Promise<void>>();
@@ -75,7 +72,10 @@ export class ListConsumer implements SubscriptionHandle {
     this.#heartbeat = `${key}:consumer:${this.#consumer}`;
     this.#reliable = options.reliable ?? true;
     this.#recoverAfter = options.recoverAfter ?? 15_000;
-    this.#prefetch = Math.max(1, prefetch);
+    this.#window = new DeliveryWindow(
+      prefetch,
+      (error) => logger.error(`Delivery failed on ${key}: ${describeError(error)}`),
+    );
     this.#deliver = deliver;
     this.#logger = logger;
   }
@@ -130,19 +130,19 @@ export class ListConsumer implements SubscriptionHandle {
   }
 
   async #run(): Promise<void> {
+    const window = this.#window;
     let failures = 0;
-    while (this.#running) {
-      if (this.#unsettled >= this.#prefetch) {
-        await new Promise<void>((resolve) => (this.#wake = resolve));
+    while (!window.closed) {
+      if (window.room === 0) {
+        await window.whenRoom();
         continue;
       }
       try {
-        const room = this.#prefetch - this.#unsettled;
-        const batch = await this.#take(room);
+        const batch = await this.#take(window.room);
         failures = 0;
         for (const item of batch) this.#hand(bytes(item), 1);
       } catch (error) {
-        if (!this.#running) break;
+        if (window.closed) break;
         failures++;
         this.#logger.warn(`List ${this.#key}: read failed (${describeError(error)}); retrying`);
         await sleep(Math.min(100 * 2 ** failures, 5000));
@@ -221,22 +221,13 @@ export class ListConsumer implements SubscriptionHandle {
           return Promise.resolve();
         }),
     };
-    this.#unsettled++;
-    this.#deliver(incoming)
-      .catch((error) => this.#logger.error(`Delivery failed on ${this.#key}: ${describeError(error)}`))
-      .finally(() => {
-        this.#unsettled--;
-        const wake = this.#wake;
-        this.#wake = undefined;
-        wake?.();
-      });
+    this.#window.hand(this.#deliver, incoming);
   }
 
   /** Stops reading; unsettled messages stay in the processing list until the core settles them. */
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    this.#wake?.();
+    if (this.#window.closed) return;
+    this.#window.close();
     this.#blocking.disconnect();
     await this.#loop?.catch(() => undefined);
   }

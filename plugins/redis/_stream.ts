@@ -15,7 +15,7 @@ import {
   OptionError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/kit";
+import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { bytes, callBuffer, type Client } from "./_client.ts";
 import type { StreamSubscribeOptions } from "./options.ts";
 import { readMessage, streamEntryBytes } from "./message.ts";
@@ -66,12 +66,9 @@ export class StreamConsumer implements SubscriptionHandle {
   readonly #group: string;
   readonly #consumer: string;
   readonly #options: StreamSubscribeOptions;
-  readonly #prefetch: number;
+  readonly #window: DeliveryWindow;
   readonly #deliver: Deliver;
   readonly #logger: Logger;
-  #running = true;
-  #unsettled = 0;
-  #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #claimer: ReturnType<typeof setInterval> | undefined;
   #claiming = false;
@@ -93,7 +90,10 @@ export class StreamConsumer implements SubscriptionHandle {
     this.#group = group;
     this.#consumer = options.consumer ?? `sluice-${crypto.randomUUID()}`;
     this.#options = options;
-    this.#prefetch = Math.max(1, prefetch);
+    this.#window = new DeliveryWindow(
+      prefetch,
+      (error) => logger.error(`Delivery failed on ${key}: ${describeError(error)}`),
+    );
     this.#deliver = deliver;
     this.#logger = logger;
   }
@@ -125,16 +125,16 @@ export class StreamConsumer implements SubscriptionHandle {
   }
 
   async #run(): Promise<void> {
+    const window = this.#window;
     let cursor = "0"; // first our own pending entries, then new ones
     let failures = 0;
-    while (this.#running) {
-      if (this.#unsettled >= this.#prefetch) {
-        await new Promise<void>((resolve) => (this.#wake = resolve));
+    while (!window.closed) {
+      if (window.room === 0) {
+        await window.whenRoom();
         continue;
       }
       try {
-        const room = this.#prefetch - this.#unsettled;
-        const args: (string | number)[] = ["GROUP", this.#group, this.#consumer, "COUNT", room];
+        const args: (string | number)[] = ["GROUP", this.#group, this.#consumer, "COUNT", window.room];
         if (cursor === ">") args.push("BLOCK", this.#options.block ?? 2000);
         args.push("STREAMS", this.#key, cursor);
         const reply = await this.#blocking.callBuffer("XREADGROUP", ...args) as
@@ -148,7 +148,7 @@ export class StreamConsumer implements SubscriptionHandle {
         }
         for (const entry of entries) this.#hand(entry, cursor !== ">");
       } catch (error) {
-        if (!this.#running) break;
+        if (window.closed) break;
         failures++;
         if (/NOGROUP/.test(String(error))) {
           this.#logger.warn(
@@ -165,11 +165,12 @@ export class StreamConsumer implements SubscriptionHandle {
 
   /** Claims entries idle for `idle` ms in the group (dead or slow consumers) while there is room. */
   async #claim(idle: number): Promise<void> {
-    if (this.#claiming || !this.#running || this.#commands.status !== "ready") return;
+    const window = this.#window;
+    if (this.#claiming || window.closed || this.#commands.status !== "ready") return;
     this.#claiming = true;
     try {
       let start = "0-0";
-      while (this.#running && this.#unsettled < this.#prefetch) {
+      while (!window.closed && window.room > 0) {
         const reply = await callBuffer(
           this.#commands,
           "XAUTOCLAIM",
@@ -179,7 +180,7 @@ export class StreamConsumer implements SubscriptionHandle {
           idle,
           start,
           "COUNT",
-          this.#prefetch - this.#unsettled,
+          window.room,
         ) as [Uint8Array, Entry[], unknown?];
         const entries = reply[1];
         if (entries.length > 0) {
@@ -190,7 +191,7 @@ export class StreamConsumer implements SubscriptionHandle {
         if (start === "0-0") break;
       }
     } catch (error) {
-      if (this.#running) this.#logger.warn(`Stream ${this.#key}: claiming failed: ${describeError(error)}`);
+      if (!window.closed) this.#logger.warn(`Stream ${this.#key}: claiming failed: ${describeError(error)}`);
     } finally {
       this.#claiming = false;
     }
@@ -232,22 +233,14 @@ export class StreamConsumer implements SubscriptionHandle {
           // The entry stays pending (owned by us): if this process dies now, another consumer claims it.
           const timer = setTimeout(() => {
             this.#timers.delete(timer);
-            if (!this.#running) return;
+            if (this.#window.closed) return;
             this.#reclaim(id, deliveries + 1);
           }, options?.delay ?? 0);
           this.#timers.add(timer);
           return Promise.resolve();
         }),
     };
-    this.#unsettled++;
-    this.#deliver(incoming)
-      .catch((error) => this.#logger.error(`Delivery failed on ${this.#key}: ${describeError(error)}`))
-      .finally(() => {
-        this.#unsettled--;
-        const wake = this.#wake;
-        this.#wake = undefined;
-        wake?.();
-      });
+    this.#window.hand(this.#deliver, incoming);
   }
 
   #reclaim(id: string, count: number): void {
@@ -264,12 +257,11 @@ export class StreamConsumer implements SubscriptionHandle {
 
   /** Stops reading and claiming; unsettled entries stay pending until the core settles them. */
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
+    if (this.#window.closed) return;
+    this.#window.close();
     clearInterval(this.#claimer);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#wake?.();
     this.#blocking.disconnect();
     await this.#loop?.catch(() => undefined);
   }

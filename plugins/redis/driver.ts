@@ -6,8 +6,6 @@
  */
 
 import {
-  type Capabilities,
-  type ChannelRules,
   type Deliver,
   type Driver,
   type DriverContext,
@@ -23,11 +21,10 @@ import { PubSub } from "./_pubsub.ts";
 import { StreamConsumer } from "./_stream.ts";
 import { encodeMessage, STREAM_FIELD } from "./message.ts";
 import {
-  checkBrokerOptions,
   type Endpoint,
   endpoint,
+  parseBrokerOptions,
   type PublishTarget,
-  type RedisKind,
   type RedisOptions,
   type RedisPublishOptions,
   type RedisSubscribeOptions,
@@ -35,33 +32,13 @@ import {
   resolveSubscription,
 } from "./options.ts";
 import { redisRules } from "./rules.ts";
-import { redisEmulation } from "./emulation.ts";
 
 /** The Redis driver. */
 export type RedisDriver = Driver<RedisSubscribeOptions, RedisPublishOptions>;
 
-const BASE = { request: false, batchPublish: true, headers: true };
-
-/**
- * What each kind can do. Pub/Sub: wildcards and fan-out, no acknowledgement, so no redelivery and no
- * competing groups. Lists: competing consumers and redelivery, no fan-out. Streams: consumer groups
- * (competing inside, fan-out across), redelivery; no wildcards.
- */
-export const KIND_CAPABILITIES: Readonly<Record<RedisKind, Capabilities>> = {
-  pubsub: { ...BASE, wildcards: true, groups: false, fanout: true, redelivery: false },
-  list: { ...BASE, wildcards: false, groups: true, fanout: false, redelivery: true },
-  stream: { ...BASE, wildcards: false, groups: true, fanout: true, redelivery: true },
-};
-
-/** The capabilities of a broker whose default kind is `kind`; without the envelope, no headers. */
-export function capabilitiesOf(options: RedisOptions): Capabilities {
-  const capabilities = KIND_CAPABILITIES[options.kind ?? "pubsub"];
-  return options.envelope === "none" ? { ...capabilities, headers: false } : capabilities;
-}
-
 /** Creates the real driver; options are validated here, the client is loaded on `connect()`. */
 export function redisDriver(options: RedisOptions = {}): RedisDriver {
-  checkBrokerOptions(options);
+  parseBrokerOptions(options);
   const at: Endpoint = endpoint(options);
   const kind = options.kind ?? "pubsub";
   const envelope = options.envelope ?? "binary";
@@ -93,9 +70,6 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     return pubsub;
   };
 
-  const target = (channel: string, publish: Record<string, unknown>): PublishTarget =>
-    resolvePublish(channel, publish, kind);
-
   const send = (client: Client | ReturnType<Client["pipeline"]>, to: PublishTarget, body: Uint8Array) => {
     const data = buffer(body) as never;
     if (to.kind === "pubsub") return client.publish(to.key, data);
@@ -107,8 +81,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const driver: RedisDriver = {
     name: "redis",
     url: at.safeUrl,
-    capabilities: capabilitiesOf(options),
-    rules: redisRules as ChannelRules,
+    rules: redisRules,
 
     async connect(context: DriverContext): Promise<void> {
       logger = context.logger;
@@ -135,7 +108,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
       deliver: Deliver,
     ): Promise<SubscriptionHandle> {
       const client = ready();
-      const resolved = resolveSubscription(spec.channel, spec.options as Record<string, unknown>, kind);
+      const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
       if (resolved.kind === "pubsub") {
         if (spec.group !== undefined) {
           logger!.warn(
@@ -184,7 +157,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
 
     async publish(channel: string, message: OutgoingMessage, publish: RedisPublishOptions): Promise<void> {
       const client = ready();
-      const to = target(channel, publish as Record<string, unknown>);
+      const to = resolvePublish(channel, publish, kind);
       await send(client, to, encodeMessage(message, envelope));
     },
 
@@ -194,7 +167,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
       publish: RedisPublishOptions,
     ): Promise<void> {
       const client = ready();
-      const to = target(channel, publish as Record<string, unknown>);
+      const to = resolvePublish(channel, publish, kind);
       const encoded = messages.map((m) => buffer(encodeMessage(m, envelope)));
       if (to.kind === "list") {
         for (let i = 0; i < encoded.length; i += 1000) {
@@ -212,8 +185,6 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     async ping(): Promise<void> {
       await ready().ping();
     },
-
-    emulate: () => redisEmulation(options),
   };
   return driver;
 }

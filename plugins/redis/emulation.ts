@@ -7,12 +7,12 @@
  * @module
  */
 
-import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
+import { type Emulation, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {
-  checkBrokerOptions,
+  parseBrokerOptions,
   type RedisOptions,
   type RedisPublishOptions,
   type RedisSubscribeOptions,
@@ -20,12 +20,9 @@ import {
   resolveSubscription,
 } from "./options.ts";
 import { redisRules } from "./rules.ts";
-import { capabilitiesOf } from "./driver.ts";
 
-/** The emulated driver, with a look inside for tests. */
-export interface RedisEmulation extends Driver<RedisSubscribeOptions, RedisPublishOptions> {
-  /** Resolves once nothing is queued for a present consumer, being handled or waiting for redelivery. */
-  idle(): Promise<void>;
+/** The emulation of a Redis server, with a look inside for tests. */
+export interface RedisEmulation extends Emulation<RedisSubscribeOptions, RedisPublishOptions> {
   /** The messages waiting in a list. */
   listLength(key: string): number;
   /** The entries of a stream, and per group how many are pending. */
@@ -34,7 +31,7 @@ export interface RedisEmulation extends Driver<RedisSubscribeOptions, RedisPubli
 
 /** Creates a fresh emulation of a Redis broker with these options. */
 export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
-  checkBrokerOptions(options);
+  parseBrokerOptions(options);
   const kind = options.kind ?? "pubsub";
   const envelope = options.envelope ?? "binary";
   const activity = new Activity();
@@ -44,7 +41,6 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   let connected = false;
   let ids = 0;
 
-  const changed = (): void => activity.changed();
   const list = (key: string): MemoryQueue => {
     let queue = lists.get(key);
     if (!queue) lists.set(key, queue = new MemoryQueue(`list:${key}`, { activity }));
@@ -52,12 +48,8 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   };
   const stream = (key: string): EmulatedStream => {
     let found = streams.get(key);
-    if (!found) streams.set(key, found = new EmulatedStream(key, changed));
+    if (!found) streams.set(key, found = new EmulatedStream(key, activity));
     return found;
-  };
-  const streamsQuiet = (): boolean => {
-    for (const s of streams.values()) for (const g of s.groups.values()) if (!g.quiet) return false;
-    return true;
   };
   const assertConnected = (): void => {
     if (!connected) throw new StateError("The Redis emulation is not connected");
@@ -69,7 +61,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     return { ...fields, channel };
   };
 
-  const publishOne = (channel: string, message: OutgoingMessage, publish: Record<string, unknown>): void => {
+  const publishOne = (channel: string, message: OutgoingMessage, publish: RedisPublishOptions): void => {
     const to = resolvePublish(channel, publish, kind);
     if (to.kind === "list") return list(to.key).push(stored(to.key, message));
     if (to.kind === "stream") {
@@ -82,11 +74,11 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     }
   };
 
-  const driver: RedisEmulation = {
+  const emulation: RedisEmulation = {
     name: "redis",
     url: "memory://redis",
-    capabilities: capabilitiesOf(options),
     rules: redisRules,
+    matches: (pattern, channel) => redisRules.matches(pattern, channel),
     connect() {
       connected = true;
       return Promise.resolve();
@@ -99,7 +91,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
-      const resolved = resolveSubscription(spec.channel, spec.options as Record<string, unknown>, kind);
+      const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
       if (resolved.kind === "pubsub") {
         const id = ++ids;
         const queue = new MemoryQueue(`channel:${spec.channel}#${id}`, { activity });
@@ -139,7 +131,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
         return Promise.resolve({
           stop() {
             leave();
-            if (named === undefined) target.groups.delete(groupName);
+            if (named === undefined) target.destroy(groupName);
             return Promise.resolve();
           },
         });
@@ -149,28 +141,19 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     },
     publish(channel, message, publish) {
       assertConnected();
-      publishOne(channel, message, publish as Record<string, unknown>);
+      publishOne(channel, message, publish);
       return Promise.resolve();
     },
     publishBatch(channel, messages, publish) {
       assertConnected();
-      for (const message of messages) publishOne(channel, message, publish as Record<string, unknown>);
+      for (const message of messages) publishOne(channel, message, publish);
       return Promise.resolve();
     },
     ping() {
       assertConnected();
       return Promise.resolve();
     },
-    emulate: () => redisEmulation(options),
-    async idle() {
-      for (;;) {
-        await activity.whenIdle();
-        if (streamsQuiet()) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          if (activity.idle && streamsQuiet()) return;
-        } else await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    },
+    idle: () => activity.whenIdle(),
     listLength: (key) => lists.get(key)?.size ?? 0,
     streamInfo(key) {
       const found = streams.get(key);
@@ -180,5 +163,5 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
       return { length: found.length, pending };
     },
   };
-  return driver;
+  return emulation;
 }

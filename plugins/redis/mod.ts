@@ -19,9 +19,10 @@
 
 import { Broker, type Plugin } from "@sluice/core";
 import { type RedisDriver, redisDriver } from "./driver.ts";
-import type { RedisOptions } from "./options.ts";
+import { redisEmulation } from "./emulation.ts";
+import { optionsFromUrl, type RedisOptions } from "./options.ts";
 
-export { capabilitiesOf, KIND_CAPABILITIES, type RedisDriver, redisDriver } from "./driver.ts";
+export { type RedisDriver, redisDriver } from "./driver.ts";
 export { type RedisEmulation, redisEmulation } from "./emulation.ts";
 export {
   decodeBytes,
@@ -32,17 +33,21 @@ export {
   IDENTITY,
   STREAM_FIELD,
 } from "./message.ts";
-export type {
-  ListSubscribeOptions,
-  RedisKind,
-  RedisOptions,
-  RedisPublishOptions,
-  RedisSubscribeOptions,
-  StreamPublishOptions,
-  StreamSubscribeOptions,
-  TlsOptions,
+export {
+  brokerOptions,
+  type ListSubscribeOptions,
+  optionsFromUrl,
+  publishOptions,
+  type RedisKind,
+  type RedisOptions,
+  type RedisPublishOptions,
+  type RedisSubscribeOptions,
+  type StreamPublishOptions,
+  type StreamSubscribeOptions,
+  subscribeOptions,
+  type TlsOptions,
 } from "./options.ts";
-export { isPattern, redisRules } from "./rules.ts";
+export { features, isPattern, redisRules } from "./rules.ts";
 
 /**
  * Creates a Redis broker (not yet connected). Options are checked now: a bad one throws an `OptionError`.
@@ -54,11 +59,11 @@ export { isPattern, redisRules } from "./rules.ts";
  * ```
  */
 export function redis(options: RedisOptions = {}): Broker<RedisDriver> {
-  return new Broker(redisDriver(options), options);
+  return new Broker(redisDriver(options), options, () => redisEmulation(options));
 }
 
 /** The plugin behind `connect("redis://…")` and `connect("rediss://…")`. */
 export const plugin: Plugin = {
   schemes: ["redis", "rediss"],
-  create: (url, options) => redis({ ...options, url: url.toString() }),
+  create: (url, options) => redis({ ...options, ...optionsFromUrl(url) }),
 };

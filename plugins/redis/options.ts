@@ -1,13 +1,27 @@
 /**
- * The options of the Redis plugin — of the broker, of subscribers and of publishes — as arktype schemas,
+ * The options of the Redis plugin — of the broker, of subscribers and of publishes — with their schemas,
  * and the parsing of `redis://` / `rediss://` URLs. A bad option fails at once with an {@linkcode OptionError}
- * naming it and what is allowed; credentials never appear in messages.
+ * naming it and what is allowed (an unknown one with the closest known name); credentials never appear in
+ * messages.
  *
  * @module
  */
 
-import { type BrokerOptions, OptionError } from "@sluice/core";
-import { redactUrl, REPLY_CHANNEL_PREFIX } from "@sluice/core/kit";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISH_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
+} from "@sluice/core";
+import {
+  didYouMean,
+  type OptionsSchema,
+  optionsSchema,
+  parseOptions,
+  redactUrl,
+  REPLY_CHANNEL_PREFIX,
+} from "@sluice/core/kit";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
 
@@ -31,8 +45,8 @@ export interface RedisOptions extends BrokerOptions {
   readonly tls?: boolean | TlsOptions;
   /**
    * The kind a subscriber or publish uses when it names none (`list`, `stream` or `pubsub` option);
-   * `pubsub` by default. It also sets the capabilities the driver reports, since Pub/Sub, lists and streams
-   * differ (no redelivery on Pub/Sub, no fan-out on lists, no wildcards on lists and streams).
+   * `pubsub` by default. It also decides the broker's `features()`, since Pub/Sub, lists and streams differ
+   * (no redelivery on Pub/Sub, no fan-out on lists, no wildcards on lists and streams).
    */
   readonly kind?: RedisKind;
   /** How messages are written: FastStream's binary envelope (default) or `none` (the bare body, no headers). */
@@ -90,8 +104,6 @@ export interface RedisSubscribeOptions {
   readonly list?: true | string | ListSubscribeOptions;
   /** Consume a stream with a consumer group: `true`, the stream's key, or options. */
   readonly stream?: true | string | StreamSubscribeOptions;
-  /** Used by the core for its reply subscription. */
-  readonly replies?: boolean;
 }
 
 /** Options of a publish to a stream. */
@@ -118,7 +130,38 @@ export interface RedisPublishOptions {
 
 const positive = "number.integer > 0";
 
-const BrokerSchema = type({
+/** What these helpers read of an arktype object schema: the keys it declares. */
+interface Declared {
+  readonly props: readonly { readonly key: PropertyKey }[];
+}
+
+function keysOf(shape: type.Any<object>): string[] {
+  return (shape as unknown as Declared).props.map((prop) => String(prop.key));
+}
+
+/** An object schema that also refuses keys it does not declare, naming the closest declared one. */
+function closed<S extends type.Any<object>>(shape: S): S {
+  const keys = keysOf(shape);
+  return (shape as type.Any<object>).narrow((value: object, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (keys.includes(key)) continue;
+      const hint = didYouMean(key, keys);
+      return ctx.reject({
+        problem: `has an unknown option "${key}"${hint ? `: did you mean "${hint}"?` : ""} Allowed: ${
+          keys.join(", ")
+        }`,
+      });
+    }
+    return true;
+  }) as unknown as S;
+}
+
+/** The options schema of an arktype object schema, whose keys are the plugin's option names. */
+function schemaOf<T>(what: string, shape: type.Any<object>, core: readonly string[]): OptionsSchema<T> {
+  return optionsSchema<T>({ what, keys: keysOf(shape), schema: shape, core });
+}
+
+const BrokerShape = type({
   "url?": "string",
   "username?": "string",
   "password?": "string",
@@ -130,14 +173,14 @@ const BrokerSchema = type({
   "client?": "object",
 });
 
-const ListSchema = type({
+const ListShape = closed(type({
   "name?": "string > 0",
   "reliable?": "boolean",
   "consumer?": "string > 0",
   "recoverAfter?": positive,
-});
+}));
 
-const StreamSubSchema = type({
+const StreamSubscribeShape = closed(type({
   "name?": "string > 0",
   "group?": "string > 0",
   "consumer?": "string > 0",
@@ -146,39 +189,64 @@ const StreamSubSchema = type({
   "block?": positive,
   "claimIdle?": `${positive} | false`,
   "claimInterval?": positive,
-});
+}));
 
-const SubscribeSchema = type({
+const SubscribeShape = type({
   "pubsub?": "true",
-  "list?": ["true | string > 0", "|", ListSchema],
-  "stream?": ["true | string > 0", "|", StreamSubSchema],
+  "list?": ["true | string > 0", "|", ListShape],
+  "stream?": ["true | string > 0", "|", StreamSubscribeShape],
 });
 
-const StreamPubSchema = type({
+const StreamPublishShape = closed(type({
   "name?": "string > 0",
   "maxLen?": positive,
   "approximate?": "boolean",
-});
+}));
 
-const PublishSchema = type({
+const PublishShape = type({
   "pubsub?": "true",
   "list?": "true | string > 0",
-  "stream?": ["true | string > 0", "|", StreamPubSchema],
+  "stream?": ["true | string > 0", "|", StreamPublishShape],
   "maxLen?": positive,
 });
 
-function check<T>(schema: (value: unknown) => unknown, value: unknown, what: string): T {
-  const out = schema(value);
-  if (out instanceof type.errors) {
-    throw new OptionError(`Invalid ${what}: ${out.summary}`);
-  }
-  return out as T;
+/** The Redis broker's options, beside the core's. */
+export const brokerOptions: OptionsSchema<RedisOptions> = schemaOf<RedisOptions>(
+  "Redis broker",
+  BrokerShape,
+  CORE_BROKER_OPTIONS,
+);
+
+/** A Redis subscriber's own options (the core's go beside them). */
+export const subscribeOptions: OptionsSchema<RedisSubscribeOptions> = schemaOf<RedisSubscribeOptions>(
+  "Redis subscriber",
+  SubscribeShape,
+  CORE_SUBSCRIBER_OPTIONS,
+);
+
+/** A Redis publish's own options (the core's go beside them). */
+export const publishOptions: OptionsSchema<RedisPublishOptions> = schemaOf<RedisPublishOptions>(
+  "Redis publish",
+  PublishShape,
+  CORE_PUBLISH_OPTIONS,
+);
+
+/** Validates the broker options, the URL included; throws an OptionError naming the bad one. */
+export function parseBrokerOptions(options: RedisOptions): RedisOptions {
+  const parsed = parseOptions(brokerOptions, options);
+  if (options.url !== undefined) parseUrl(options.url);
+  return parsed;
 }
 
-/** Validates the broker options; throws an OptionError naming the bad one. */
-export function checkBrokerOptions(options: RedisOptions): void {
-  check(BrokerSchema, options, "Redis broker option");
-  if (options.url !== undefined) parseUrl(options.url);
+/**
+ * The broker options a `redis://` or `rediss://` URL gives: the URL itself, which carries the host, the port,
+ * the credentials, the database (its path) and TLS (`rediss:`). Throws an OptionError, without the
+ * password, when it is not such a URL.
+ */
+export function optionsFromUrl(url: URL | string): RedisOptions {
+  const text = url.toString();
+  parseUrl(text);
+  return { url: text };
 }
 
 /** A subscription, resolved to one kind. */
@@ -187,21 +255,26 @@ export type Resolved =
   | { readonly kind: "list"; readonly key: string; readonly options: ListSubscribeOptions }
   | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
 
-/** Decides what a subscription consumes from its options and the broker's default kind. */
+/**
+ * Decides what a subscription consumes from its options and the broker's default kind; the core's reply
+ * subscription (`reply`) is always a Pub/Sub channel.
+ */
 export function resolveSubscription(
   channel: string,
-  options: Record<string, unknown>,
+  options: RedisSubscribeOptions,
   fallback: RedisKind,
+  reply = false,
 ): Resolved {
-  const where = `subscriber option of ${channel}`;
-  const o = check<RedisSubscribeOptions>(SubscribeSchema, options, `Redis ${where}`);
+  const o = parseOptions(subscribeOptions, options, channel);
   const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
   if (chosen.length > 1) {
     throw new OptionError(
-      `Invalid Redis ${where}: choose one of pubsub, list and stream, not ${chosen.join(" and ")}`,
+      `Invalid Redis subscriber option of ${channel}: choose one of pubsub, list and stream, not ${
+        chosen.join(" and ")
+      }`,
     );
   }
-  if (options.replies === true) return { kind: "pubsub", channel };
+  if (reply) return { kind: "pubsub", channel };
   const kind = (chosen[0] as RedisKind | undefined) ?? fallback;
   if (kind === "pubsub") return { kind, channel };
   const raw = kind === "list" ? o.list : o.stream;
@@ -234,22 +307,34 @@ export type PublishTarget =
 /** Decides where a publish goes from its options and the broker's default kind. */
 export function resolvePublish(
   channel: string,
-  options: Record<string, unknown>,
+  options: RedisPublishOptions,
   fallback: RedisKind,
 ): PublishTarget {
-  const o = check<RedisPublishOptions>(PublishSchema, options, `Redis publish option for ${channel}`);
+  // Most publishes carry no Redis option: the core hands over one shared empty object then.
+  for (const _ in options) {
+    return resolveWith(channel, parseOptions(publishOptions, options, channel), fallback);
+  }
+  return plainTarget(channel, fallback);
+}
+
+/** Where a publish that names no kind goes. */
+function plainTarget(channel: string, fallback: RedisKind): PublishTarget {
+  // Replies of the core's request/reply go to its reply subscription, always a Pub/Sub channel.
+  const kind = channel.startsWith(REPLY_PREFIX) ? "pubsub" : fallback;
+  return kind === "stream" ? { kind, key: channel, approximate: true } : { kind, key: channel };
+}
+
+function resolveWith(channel: string, o: RedisPublishOptions, fallback: RedisKind): PublishTarget {
   const chosen = [o.pubsub && "pubsub", o.list && "list", o.stream && "stream"].filter(Boolean);
   if (chosen.length > 1) {
     throw new OptionError(
-      `Invalid Redis publish option for ${channel}: choose one of pubsub, list and stream, not ${
+      `Invalid Redis publish option of ${channel}: choose one of pubsub, list and stream, not ${
         chosen.join(" and ")
       }`,
     );
   }
-  // Replies of the core's request/reply go to its reply subscription, always a Pub/Sub channel.
-  const reply = channel.startsWith(REPLY_PREFIX);
-  const kind = (chosen[0] as RedisKind | undefined) ??
-    (o.maxLen !== undefined ? "stream" : reply ? "pubsub" : fallback);
+  const kind = (chosen[0] as RedisKind | undefined) ?? (o.maxLen !== undefined ? "stream" : undefined);
+  if (kind === undefined) return plainTarget(channel, fallback);
   if (kind === "pubsub") return { kind, key: channel };
   if (kind === "list") return { kind, key: typeof o.list === "string" ? o.list : channel };
   const s = typeof o.stream === "string" ? { name: o.stream } : typeof o.stream === "object" ? o.stream : {};

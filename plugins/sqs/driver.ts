@@ -1,7 +1,7 @@
 /**
  * The SQS driver on `@aws-sdk/client-sqs`: a channel is a queue; publish is SendMessage (SendMessageBatch
- * for batches), subscribe runs long-polling receive loops (see `consumer.ts`), queues are declared or
- * created on first use (see `queues.ts`).
+ * for batches), subscribe runs long-polling receive loops (see `_consumer.ts`), queues are declared or
+ * created on first use (see `_queues.ts`).
  *
  * @module
  */
@@ -16,25 +16,24 @@ import {
   SluiceError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
-import { Consumer } from "./consumer.ts";
-import { chunks, type SendEntry, sendEntry } from "./outgoing.ts";
+import { describeError, parseOptions } from "@sluice/core/kit";
+import { Consumer } from "./_consumer.ts";
+import { chunks, type SendEntry, sendEntry } from "./_outgoing.ts";
 import {
-  checkBrokerOptions,
-  checkPublishOptions,
   checkQueueName,
-  checkSubscribeOptions,
   type ClientSettings,
   clientSettings,
   isFifo,
+  parseBrokerOptions,
+  parsePublishOptions,
   type SqsOptions,
   type SqsPublishOptions,
   type SqsSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-import { isMissingQueue, QueueDirectory } from "./queues.ts";
-import { SQS_CAPABILITIES, sqsRules } from "./rules.ts";
-import { loadSdk, type SqsSdk } from "./sdk.ts";
-import { sqsEmulation } from "./emulation.ts";
+import { isMissingQueue, QueueDirectory } from "./_queues.ts";
+import { sqsRules } from "./rules.ts";
+import { loadSdk, type SqsSdk } from "./_sdk.ts";
 
 /** The SQS driver. */
 export interface SqsDriver extends Driver<SqsSubscribeOptions, SqsPublishOptions> {
@@ -59,7 +58,7 @@ function answered(error: unknown): boolean {
 
 /** Creates the SQS driver; options are validated at once. */
 export function sqsDriver(options: SqsOptions = {}): SqsDriver {
-  checkBrokerOptions(options);
+  parseBrokerOptions(options);
   const settings: ClientSettings = clientSettings(options, process.env);
   let sdk: SqsSdk | undefined;
   let directory: QueueDirectory | undefined;
@@ -119,7 +118,6 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
   const driver: SqsDriver = {
     name: "sqs",
     url: settings.display,
-    capabilities: SQS_CAPABILITIES,
     rules: sqsRules,
     options,
     get client() {
@@ -154,10 +152,9 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     },
     async subscribe(spec, deliver): Promise<SubscriptionHandle> {
       const { sdk, directory } = connected();
-      const raw = spec.options as Record<string, unknown>;
-      const sub = checkSubscribeOptions(raw, spec.channel);
+      const sub = parseOptions(subscribeOptions, spec.options, spec.channel);
       checkQueueName(spec.channel);
-      const replies = raw.replies === true;
+      const replies = spec.reply === true;
       if (sub.queue) directory.declare(spec.channel, sub.queue);
       if (replies) directory.declare(spec.channel, { create: true, retentionPeriod: 3600 });
       let info;
@@ -202,7 +199,7 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     },
     async publish(channel, message, publishOptions) {
       const { sdk } = connected();
-      const entry = entryFor(channel, message, checkPublishOptions(publishOptions, channel));
+      const entry = entryFor(channel, message, parsePublishOptions(publishOptions, channel));
       await withQueue(
         channel,
         (url) => sdk.client.send(new sdk.commands.SendMessageCommand({ QueueUrl: url, ...entry })),
@@ -210,7 +207,7 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     },
     async publishBatch(channel, messages, publishOptions) {
       const { sdk } = connected();
-      const checked = checkPublishOptions(publishOptions, channel);
+      const checked = parsePublishOptions(publishOptions, channel);
       const entries = messages.map((m) => entryFor(channel, m, checked));
       for (const chunk of chunks(entries)) {
         const { Failed = [] } = await withQueue(channel, (url) =>
@@ -234,7 +231,6 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     async queueUrl(name) {
       return await connected().directory.url(name);
     },
-    emulate: () => sqsEmulation(options),
   };
 
   return driver;

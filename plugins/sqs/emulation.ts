@@ -1,42 +1,40 @@
 /**
  * The in-memory emulation of SQS for `testBroker()`: the same options, the same message mapping and the
- * same queue semantics as the real driver (see `emulated_queue.ts`), so tests that pass here pass against
+ * same queue semantics as the real driver (see `_emulated_queue.ts`), so tests that pass here pass against
  * SQS. Queues are created on first use unless `createQueues` is false, and keep messages nobody consumes
  * (unlike the core's memory broker, which drops them).
  *
  * @module
  */
 
-import { type Driver, SluiceError, type SubscriptionHandle } from "@sluice/core";
-import { Activity } from "@sluice/core/kit";
-import { EmulatedQueue } from "./emulated_queue.ts";
+import { type Emulation, SluiceError, type SubscriptionHandle } from "@sluice/core";
+import { Activity, parseOptions } from "@sluice/core/kit";
+import { EmulatedQueue } from "./_emulated_queue.ts";
 import {
-  checkBrokerOptions,
-  checkPublishOptions,
   checkQueueName,
-  checkSubscribeOptions,
   isFifo,
+  parseBrokerOptions,
+  parsePublishOptions,
   type QueueDeclaration,
   type SqsOptions,
   type SqsPublishOptions,
   type SqsSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-import { SQS_CAPABILITIES, sqsRules } from "./rules.ts";
-import { sendEntry } from "./outgoing.ts";
+import { sqsRules } from "./rules.ts";
+import { sendEntry } from "./_outgoing.ts";
 
-/** The emulated SQS driver. */
-export interface SqsEmulation extends Driver<SqsSubscribeOptions, SqsPublishOptions> {
-  /** Resolves once nothing is in flight or about to become visible to a consumer. */
-  idle(): Promise<void>;
+/** The emulation of SQS, with a look inside for tests. */
+export interface SqsEmulation extends Emulation<SqsSubscribeOptions, SqsPublishOptions> {
   /** Messages stored in a queue (visible or not), for tests. */
   size(queue: string): number;
 }
 
 const DEFAULT_RETENTION = 345_600;
 
-/** Creates an emulated SQS broker driver with the given (validated) options. */
+/** Creates a fresh emulation of SQS with these options (validated as the driver validates them). */
 export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
-  checkBrokerOptions(options);
+  parseBrokerOptions(options);
   const tracker = new Activity();
   const declarations = new Map<string, QueueDeclaration>(Object.entries(options.queues ?? {}));
   const queues = new Map<string, EmulatedQueue>();
@@ -79,11 +77,11 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
     if (!connected) throw new SluiceError("The emulated SQS broker is not connected");
   };
 
-  const driver: SqsEmulation = {
+  const emulation: SqsEmulation = {
     name: "sqs",
     url: "sqs+emulation://",
-    capabilities: SQS_CAPABILITIES,
     rules: sqsRules,
+    matches: (pattern, channel) => sqsRules.matches(pattern, channel),
     connect() {
       connected = true;
       return Promise.resolve();
@@ -96,10 +94,9 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
-      const raw = spec.options as Record<string, unknown>;
-      const sub = checkSubscribeOptions(raw, spec.channel);
+      const sub = parseOptions(subscribeOptions, spec.options, spec.channel);
       checkQueueName(spec.channel);
-      const replies = raw.replies === true;
+      const replies = spec.reply === true;
       if (sub.queue || replies) {
         declarations.set(spec.channel, {
           ...declarations.get(spec.channel),
@@ -136,7 +133,7 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       target.send(sendEntry(
         channel,
         message,
-        checkPublishOptions(publishOptions, channel),
+        parsePublishOptions(publishOptions, channel),
         target.config.fifo,
         target.config.contentBasedDeduplication,
       ));
@@ -146,7 +143,7 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       assertConnected();
       checkQueueName(channel);
       const target = queue(channel);
-      const checked = checkPublishOptions(publishOptions, channel);
+      const checked = parsePublishOptions(publishOptions, channel);
       const entries = messages.map((m) =>
         sendEntry(channel, m, checked, target.config.fifo, target.config.contentBasedDeduplication)
       );
@@ -157,9 +154,8 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       assertConnected();
       return Promise.resolve();
     },
-    emulate: () => sqsEmulation(options),
     idle: () => tracker.whenIdle(),
     size: (name) => queues.get(name)?.size ?? 0,
   };
-  return driver;
+  return emulation;
 }

@@ -18,21 +18,26 @@
  * @module
  */
 
-import { Broker, type BrokerOptions, type Plugin } from "@sluice/core";
+import { Broker, type Plugin } from "@sluice/core";
 import { type SqsDriver, sqsDriver } from "./driver.ts";
-import type { SqsOptions } from "./options.ts";
+import { sqsEmulation } from "./emulation.ts";
+import { optionsFromUrl, type SqsOptions } from "./options.ts";
 
 export { type SqsDriver, sqsDriver } from "./driver.ts";
 export { type SqsEmulation, sqsEmulation } from "./emulation.ts";
-export type {
-  QueueDeclaration,
-  RedrivePolicy,
-  SqsCredentials,
-  SqsOptions,
-  SqsPublishOptions,
-  SqsSubscribeOptions,
+export {
+  brokerOptions,
+  optionsFromUrl,
+  publishOptions,
+  type QueueDeclaration,
+  type RedrivePolicy,
+  type SqsCredentials,
+  type SqsOptions,
+  type SqsPublishOptions,
+  type SqsSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-export { sqsRules } from "./rules.ts";
+export { features, sqsRules } from "./rules.ts";
 
 /**
  * Creates an SQS broker. Options are validated at once; nothing connects until `start()` or `connect()`.
@@ -44,12 +49,12 @@ export { sqsRules } from "./rules.ts";
  * broker.subscriber("jobs").handle((job) => console.log(job));
  * ```
  */
-export function sqs(options: BrokerOptions & SqsOptions = {}): Broker<SqsDriver> {
-  return new Broker(sqsDriver(options), options);
+export function sqs(options: SqsOptions = {}): Broker<SqsDriver> {
+  return new Broker(sqsDriver(options), options, () => sqsEmulation(options));
 }
 
 /** The `sqs:` plugin for `connect("sqs://…")`. */
 export const plugin: Plugin = {
   schemes: ["sqs"],
-  create: (url, options) => sqs({ ...options, url: url.toString() }),
+  create: (url, options) => sqs({ ...options, ...optionsFromUrl(url) }),
 };

@@ -1,13 +1,20 @@
 /**
- * Options of the SQS plugin — broker, queue declarations, subscribers, publishes — validated with arktype
- * when they are given, and the `sqs://` URL form.
+ * Options of the SQS plugin — broker, queue declarations, subscribers, publishes — with their schemas,
+ * validated when they are given (an unknown one fails with the closest known name), and the `sqs://` URL
+ * form.
  *
  * @module
  */
 
 import { type } from "arktype";
-import { OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/kit";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISH_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
+} from "@sluice/core";
+import { didYouMean, type OptionsSchema, optionsSchema, parseOptions, redactUrl } from "@sluice/core/kit";
 
 /** Credentials for SQS (or any SQS-compatible server, which accepts anything). */
 export interface SqsCredentials {
@@ -56,8 +63,8 @@ export interface QueueDeclaration {
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
-/** Options of the SQS broker (beside the core's `BrokerOptions`). */
-export interface SqsOptions {
+/** Options of the SQS broker, beside the core's. */
+export interface SqsOptions extends BrokerOptions {
   /** `sqs://[key:secret@]host[:port][?region=…&tls=true|false]`; see the README. */
   readonly url?: string;
   /** The endpoint, e.g. `http://127.0.0.1:9324`; AWS's regional endpoint by default. */
@@ -76,7 +83,7 @@ export interface SqsOptions {
   readonly client?: Readonly<Record<string, unknown>>;
 }
 
-/** SQS options of a subscriber (beside the core's `SubscriberOptions`). */
+/** SQS options of a subscriber, beside the core's. */
 export interface SqsSubscribeOptions {
   /** Declares the subscriber's queue (or names an existing one by URL). */
   readonly queue?: QueueDeclaration;
@@ -90,11 +97,14 @@ export interface SqsSubscribeOptions {
   readonly receivers?: number;
 }
 
-/** SQS options of a publish (beside the core's `PublishOptions`). */
+/** SQS options of a publish, beside the core's. */
 export interface SqsPublishOptions {
   /** Seconds before the message becomes visible (0–900). Not on FIFO queues, which delay per queue. */
   readonly delaySeconds?: number;
-  /** FIFO: the message group; order holds within a group. `default` by default. Arrives as `message.key`. */
+  /**
+   * The message group; it arrives as `message.key`. On a FIFO queue order holds within a group, `default`
+   * by default; on a standard queue it is the group of SQS fair queues (no order), none by default.
+   */
   readonly groupId?: string;
   /** FIFO: the de-duplication id; the message id by default (unless content-based de-duplication is on). */
   readonly deduplicationId?: string;
@@ -105,7 +115,38 @@ const seconds = (max: number) =>
     (n >= 0 && n <= max) || ctx.mustBe(`an integer from 0 to ${max}`)
   );
 
-const Declaration = type({
+/** What these helpers read of an arktype object schema: the keys it declares. */
+interface Declared {
+  readonly props: readonly { readonly key: PropertyKey }[];
+}
+
+function keysOf(shape: type.Any<object>): string[] {
+  return (shape as unknown as Declared).props.map((prop) => String(prop.key));
+}
+
+/** An object schema that also refuses keys it does not declare, naming the closest declared one. */
+function closed<S extends type.Any<object>>(shape: S): S {
+  const keys = keysOf(shape);
+  return (shape as type.Any<object>).narrow((value: object, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (keys.includes(key)) continue;
+      const hint = didYouMean(key, keys);
+      return ctx.reject({
+        problem: `has an unknown option "${key}"${hint ? `: did you mean "${hint}"?` : ""} Allowed: ${
+          keys.join(", ")
+        }`,
+      });
+    }
+    return true;
+  }) as unknown as S;
+}
+
+/** The options schema of an arktype object schema, whose keys are the plugin's option names. */
+function schemaOf<T>(what: string, shape: type.Any<object>, core: readonly string[]): OptionsSchema<T> {
+  return optionsSchema<T>({ what, keys: keysOf(shape), schema: shape, core });
+}
+
+const Declaration = closed(type({
   "url?": "string",
   "create?": "boolean",
   "fifo?": "boolean",
@@ -113,22 +154,24 @@ const Declaration = type({
   "retentionPeriod?": type("60 <= number.integer <= 1209600"),
   "delaySeconds?": seconds(900),
   "contentBasedDeduplication?": "boolean",
-  "deadLetter?": { queue: "string > 0", maxReceiveCount: "1 <= number.integer <= 1000" },
+  "deadLetter?": closed(type({ queue: "string > 0", maxReceiveCount: "1 <= number.integer <= 1000" })),
   "attributes?": "Record<string, string>",
-});
+}));
 
-const BrokerSchema = type({
+const BrokerShape = type({
   "url?": "string",
   "endpoint?": "string",
   "region?": "string",
-  "credentials?": { accessKeyId: "string", secretAccessKey: "string", "sessionToken?": "string" },
+  "credentials?": closed(
+    type({ accessKeyId: "string", secretAccessKey: "string", "sessionToken?": "string" }),
+  ),
   "createQueues?": "boolean",
   "queues?": type.Record("string", Declaration),
   "waitTimeSeconds?": seconds(20),
   "client?": "object",
 });
 
-const SubscribeSchema = type({
+const SubscribeShape = type({
   "queue?": Declaration,
   "waitTimeSeconds?": seconds(20),
   "visibilityTimeout?": seconds(43_200),
@@ -136,51 +179,56 @@ const SubscribeSchema = type({
   "receivers?": "1 <= number.integer <= 100",
 });
 
-const PublishSchema = type({
+const PublishShape = type({
   "delaySeconds?": seconds(900),
   "groupId?": "0 < string <= 128",
   "deduplicationId?": "0 < string <= 128",
 });
 
-function check<T>(schema: (input: unknown) => unknown, input: unknown, what: string): T {
-  // An option given as undefined counts as not given.
-  const defined = Object.fromEntries(
-    Object.entries(input as Record<string, unknown>).filter(([, value]) => value !== undefined),
-  );
-  const out = schema(defined);
-  if (out instanceof type.errors) {
-    throw new OptionError(`Invalid SQS ${what}: ${out.summary}`);
-  }
-  return out as T;
-}
+/** The SQS broker's options, beside the core's. */
+export const brokerOptions: OptionsSchema<SqsOptions> = schemaOf<SqsOptions>(
+  "SQS broker",
+  BrokerShape,
+  CORE_BROKER_OPTIONS,
+);
 
-/** Validates broker options; throws an {@linkcode OptionError} naming the option. */
-export function checkBrokerOptions(options: SqsOptions): SqsOptions {
-  const checked = check<SqsOptions>(BrokerSchema, options, "broker option");
+/** An SQS subscriber's own options (the core's go beside them). */
+export const subscribeOptions: OptionsSchema<SqsSubscribeOptions> = schemaOf<SqsSubscribeOptions>(
+  "SQS subscriber",
+  SubscribeShape,
+  CORE_SUBSCRIBER_OPTIONS,
+);
+
+/** An SQS publish's own options (the core's go beside them). */
+export const publishOptions: OptionsSchema<SqsPublishOptions> = schemaOf<SqsPublishOptions>(
+  "SQS publish",
+  PublishShape,
+  CORE_PUBLISH_OPTIONS,
+);
+
+/** Validates broker options, the URL and the declared queues' names included; throws an {@linkcode OptionError}. */
+export function parseBrokerOptions(options: SqsOptions): SqsOptions {
+  const parsed = parseOptions(brokerOptions, options);
   for (const name of Object.keys(options.queues ?? {})) checkQueueName(name);
-  return checked;
+  if (options.url !== undefined) clientSettings({ url: options.url }, {});
+  return parsed;
 }
 
-/** Validates a queue declaration. */
-export function checkDeclaration(declaration: QueueDeclaration, name: string): QueueDeclaration {
-  return check<QueueDeclaration>(Declaration, declaration, `declaration of queue ${name}`);
+/** Validates a publish's SQS options; free when there are none, as on most publishes. */
+export function parsePublishOptions(options: SqsPublishOptions, channel: string): SqsPublishOptions {
+  for (const _ in options) return parseOptions(publishOptions, options, channel);
+  return options;
 }
 
-/** Validates a subscriber's SQS options (the core's own options pass through untouched). */
-export function checkSubscribeOptions(
-  options: Record<string, unknown>,
-  channel: string,
-): SqsSubscribeOptions {
-  return check<SqsSubscribeOptions>(SubscribeSchema, options, `subscriber option of ${channel}`);
-}
-
-const PUBLISH_KEYS = ["delaySeconds", "groupId", "deduplicationId"];
-
-/** Validates a publish's SQS options; cheap when there are none. */
-export function checkPublishOptions(options: SqsPublishOptions, channel: string): SqsPublishOptions {
-  const record = options as Record<string, unknown>;
-  if (!PUBLISH_KEYS.some((key) => record[key] !== undefined)) return options;
-  return check<SqsPublishOptions>(PublishSchema, options, `publish option to ${channel}`);
+/**
+ * The broker options an `sqs://` URL gives: the URL itself, which carries the endpoint, TLS, the region and
+ * the credentials (see {@linkcode clientSettings}). Throws an {@linkcode OptionError}, without the
+ * credentials, when it is not such a URL.
+ */
+export function optionsFromUrl(url: URL | string): SqsOptions {
+  const text = url.toString();
+  clientSettings({ url: text }, {});
+  return { url: text };
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;

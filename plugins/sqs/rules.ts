@@ -1,17 +1,19 @@
 /**
  * How SQS names channels: a channel is a queue name (or a queue URL). There are no wildcards, so a
  * template with path parameters cannot be subscribed; levels are joined with `-`, a character queue names
- * allow.
+ * allow. And what SQS can do, as the conformance suite's features.
  *
  * @module
  */
 
-import type { Capabilities, ChannelRules } from "@sluice/core";
+import type { RoutingRules } from "@sluice/core";
 import { OptionError } from "@sluice/core";
+import type { Features } from "@sluice/core/conformance";
 import { paramNames } from "@sluice/core/kit";
+import type { SqsOptions } from "./options.ts";
 
 /** The channel rules of SQS. */
-export const sqsRules: ChannelRules = {
+export const sqsRules: RoutingRules = {
   separator: "-",
   pattern(template: string): string {
     if (paramNames(template).length > 0) {
@@ -24,13 +26,12 @@ export const sqsRules: ChannelRules = {
   matches: (pattern: string, channel: string): boolean => pattern === channel,
 };
 
-/** What SQS can do: queues with competing consumers, no topics, no wildcards. */
-export const SQS_CAPABILITIES: Capabilities = {
-  request: false,
-  batchPublish: true,
-  wildcards: false,
-  groups: true,
-  fanout: false,
-  redelivery: true,
-  headers: true,
-};
+const FEATURES: Features = { wildcards: false, groups: true, fanout: false, redelivery: true };
+
+/**
+ * What SQS can do, whatever the options: queues with competing consumers (every consumer of a queue
+ * competes), redelivery by visibility; no topics, so no fan-out, and no wildcards.
+ */
+export function features(_options: SqsOptions = {}): Features {
+  return FEATURES;
+}

@@ -2,11 +2,16 @@
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
+import { Broker } from "@sluice/core";
 import { realBroker } from "../../../tests/_support/brokers.ts";
-import type { RedisEmulation, RedisOptions } from "../mod.ts";
-import { redis } from "../mod.ts";
-import type { Broker } from "@sluice/core";
-import type { RedisDriver } from "../driver.ts";
+import {
+  redis,
+  type RedisDriver,
+  redisDriver,
+  type RedisEmulation,
+  redisEmulation,
+  type RedisOptions,
+} from "../mod.ts";
 
 /** The real Redis, if any (skips loudly otherwise). */
 export const server = await realBroker("redis");
@@ -18,9 +23,24 @@ export interface Target {
   broker(options?: RedisOptions): Broker<RedisDriver>;
 }
 
+const emulations = new WeakMap<Broker, RedisEmulation>();
+
+/**
+ * A broker like `redis(options)` whose emulation, once `testBroker()` made it, {@linkcode emulation} finds:
+ * the broker does not show the driver a test put in place.
+ */
+function emulated(options: RedisOptions): Broker<RedisDriver> {
+  const broker: Broker<RedisDriver> = new Broker(redisDriver(options), options, () => {
+    const made = redisEmulation(options);
+    emulations.set(broker, made);
+    return made;
+  });
+  return broker;
+}
+
 /** The emulation, and the real server when there is one. */
 export const targets: Target[] = [
-  { name: "emulation", real: false, broker: (options = {}) => redis({ logLevel: "error", ...options }) },
+  { name: "emulation", real: false, broker: (options = {}) => emulated({ logLevel: "error", ...options }) },
   ...(server
     ? [{
       name: "real",
@@ -35,9 +55,11 @@ export function raw(db = 0): Redis {
   return new Redis(server!.url, { db, maxRetriesPerRequest: 1, protocol: 2 });
 }
 
-/** The emulation behind a started test broker. */
+/** The emulation behind a started test broker of the emulation target. */
 export function emulation(broker: Broker): RedisEmulation {
-  return broker.driver as unknown as RedisEmulation;
+  const found = emulations.get(broker);
+  if (!found) throw new Error("No emulation: start the broker with testBroker() first");
+  return found;
 }
 
 /** A unique name. */

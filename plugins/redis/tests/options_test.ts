@@ -2,9 +2,9 @@
 // and the database index; credentials never show in URLs, logs or errors; ACL users and databases work.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, ConnectionError, createLogger, OptionError } from "@sluice/core";
+import { type Broker, connect, ConnectionError, createLogger, OptionError } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
-import { redis } from "../mod.ts";
+import { features, optionsFromUrl, redis, type RedisDriver } from "../mod.ts";
 import { endpoint } from "../options.ts";
 import { raw, server, targets, unique, until } from "./_support.ts";
 
@@ -21,6 +21,42 @@ describe("redis options", () => {
       () => redis({ url: "http://user:hunter2@host" }),
       (e: unknown) => e instanceof OptionError && /redis:\/\//.test(e.message) && !/hunter2/.test(e.message),
     );
+  });
+
+  it("rejects an unknown broker option, suggesting the closest one", () => {
+    assert.throws(
+      () => redis({ kidn: "list" } as never),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "kidn": did you mean "kind"\?/.test(e.message),
+    );
+    // The core's options are accepted beside the plugin's.
+    redis({ kind: "list", logLevel: "error", drainTimeout: 100 });
+  });
+
+  it("reads the broker options of a redis:// URL, and refuses other schemes without the password", () => {
+    assert.deepEqual(optionsFromUrl(new URL("rediss://app:pw@cache:6380/2")), {
+      url: "rediss://app:pw@cache:6380/2",
+    });
+    assert.throws(
+      () => optionsFromUrl("http://app:hunter2@cache"),
+      (e: unknown) => e instanceof OptionError && /redis:\/\//.test(e.message) && !/hunter2/.test(e.message),
+    );
+  });
+
+  it("states the features of each kind for the conformance suite", () => {
+    assert.deepEqual(features(), { wildcards: true, groups: false, fanout: true, redelivery: false });
+    assert.deepEqual(features({ kind: "list" }), {
+      wildcards: false,
+      groups: true,
+      fanout: false,
+      redelivery: true,
+    });
+    assert.deepEqual(features({ kind: "stream" }), {
+      wildcards: false,
+      groups: true,
+      fanout: true,
+      redelivery: true,
+    });
   });
 
   it("parses credentials, the database index and TLS from the URL, and never shows the password", () => {
@@ -52,6 +88,34 @@ describe("redis options", () => {
       const patterned = target.broker();
       patterned.subscriber("logs.{level}", { list: true }).handle(() => {});
       await assert.rejects(testBroker(patterned, { real: target.real }), /Pub\/Sub channels only/);
+    });
+
+    it(`rejects unknown subscriber and publish options, suggesting the closest one (${target.name})`, async () => {
+      for (
+        const [options, pattern] of [
+          [{ lsit: true }, /unknown option "lsit": did you mean "list"\?/],
+          [{ concurency: 4 }, /unknown option "concurency": did you mean "concurrency"\?/],
+          [{ stream: { claimIdel: 500 } }, /unknown option "claimIdel": did you mean "claimIdle"\?/],
+        ] as const
+      ) {
+        const broker = target.broker();
+        broker.subscriber(unique("orders"), options as never).handle(() => {});
+        await assert.rejects(testBroker(broker, { real: target.real }), (e: unknown) => {
+          assert.ok(e instanceof OptionError);
+          assert.match(e.message, /Invalid Redis subscriber option/);
+          assert.match(e.message, pattern);
+          return true;
+        });
+      }
+      await using br = await testBroker(target.broker(), { real: target.real });
+      await assert.rejects(
+        br.publish("x", unique("orders"), { strem: true } as never),
+        /Invalid Redis publish option.*unknown option "strem": did you mean "stream"\?/,
+      );
+      await assert.rejects(
+        br.publish("x", unique("orders"), { stream: { maxLne: 5 } } as never),
+        /unknown option "maxLne": did you mean "maxLen"\?/,
+      );
     });
   }
 });
@@ -101,7 +165,10 @@ describe("redis security and connections (real)", { skip: server ? false : "no r
 
   it("uses the database index from the URL path, and connect() serves redis:// URLs", async () => {
     const key = unique("db5");
-    const broker = await connect(`${server!.url.replace(/\/\d*$/, "")}/5`, { logLevel: "error" });
+    // connect() knows no plugin's types: the broker it returns is a Redis broker, typed as one here.
+    const broker = await connect(`${server!.url.replace(/\/\d*$/, "")}/5`, {
+      logLevel: "error",
+    }) as Broker<RedisDriver>;
     try {
       await broker.publish({ n: 1 }, key, { list: true });
       const db5 = raw(5);

@@ -1,16 +1,28 @@
 // The conformance suite, twice: on the emulation, and on a real SQS API (ElasticMQ) when one is available.
-import { conformance } from "../../../tests/conformance/suite.ts";
+// A message's ordering key is its message group (`groupId`), which standard queues carry too.
+import { describe, it } from "node:test";
+import { conformance } from "@sluice/core/conformance";
 import { realBroker } from "../../../tests/_support/brokers.ts";
-import { sqs } from "../mod.ts";
+import { features, sqs } from "../mod.ts";
 
-conformance({ name: "sqs (emulation)", real: false, createBroker: (o) => sqs(o) });
+const keyOptions = (key: string) => ({ groupId: key });
+
+conformance({
+  name: "sqs (emulation)",
+  real: false,
+  features: features(),
+  keyOptions,
+  createBroker: (options) => sqs(options),
+}, { describe, it });
 
 const server = await realBroker("sqs");
 if (server) {
   conformance({
     name: "sqs (real)",
     real: true,
+    features: features(),
+    keyOptions,
     timeout: 10_000,
-    createBroker: (o) => sqs({ ...o, url: server.url }),
-  });
+    createBroker: (options) => sqs({ ...options, url: server.url }),
+  }, { describe, it });
 }

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OptionError } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
-import { plugin, sqs } from "../mod.ts";
+import { features, optionsFromUrl, plugin, sqs } from "../mod.ts";
 import { clientSettings } from "../options.ts";
 
 describe("sqs options", () => {
@@ -73,6 +73,60 @@ describe("sqs options", () => {
     await assert.rejects(br.publish("x", "a.b"), /not a valid SQS queue name/);
     await assert.rejects(br.publish("x", "q", { delaySeconds: 901 }), /delaySeconds/);
     await assert.rejects(br.publish("x", "q.fifo", { delaySeconds: 5 }), /not allowed on the FIFO queue/);
+  });
+
+  it("refuses unknown options with the closest known name, the core's included", async () => {
+    assert.throws(
+      () => sqs({ waitTimeSecond: 5 } as never),
+      (e: unknown) =>
+        e instanceof OptionError &&
+        /Invalid SQS broker option: .*unknown option "waitTimeSecond": did you mean "waitTimeSeconds"\?/
+          .test(e.message),
+    );
+    assert.throws(
+      () => sqs({ queues: { q: { visibilityTimout: 5 } } } as never),
+      /unknown option "visibilityTimout": did you mean "visibilityTimeout"\?/,
+    );
+    // The core's options are accepted beside the plugin's.
+    sqs({ waitTimeSeconds: 5, logLevel: "error", requestTimeout: 1000 });
+    for (
+      const [options, pattern] of [
+        [{ hearbeat: false }, /unknown option "hearbeat": did you mean "heartbeat"\?/],
+        [{ concurency: 2 }, /unknown option "concurency": did you mean "concurrency"\?/],
+      ] as const
+    ) {
+      const broker = sqs({ logLevel: "error" });
+      broker.subscriber("fine", options as never).handle(() => {});
+      await assert.rejects(testBroker(broker), (e: unknown) => {
+        assert.ok(e instanceof OptionError);
+        assert.match(e.message, /Invalid SQS subscriber option of fine/);
+        assert.match(e.message, pattern);
+        return true;
+      });
+    }
+    await using br = await testBroker(sqs({ logLevel: "error" }));
+    await assert.rejects(
+      br.publish("x", "q", { groupID: "a" } as never),
+      /Invalid SQS publish option of q: .*unknown option "groupID": did you mean "groupId"\?/,
+    );
+  });
+
+  it("reads the broker options of an sqs:// URL, and refuses other URLs without the credentials", () => {
+    // A URL object is given back as the runtime writes it (Bun adds a "/" path before the query).
+    const url = new URL("sqs://AKIA:s3cret@127.0.0.1:9324?region=eu-west-1");
+    assert.deepEqual(optionsFromUrl(url), { url: url.toString() });
+    assert.deepEqual(optionsFromUrl("sqs://127.0.0.1:9324?tls=false"), {
+      url: "sqs://127.0.0.1:9324?tls=false",
+    });
+    assert.throws(
+      () => optionsFromUrl("https://AKIA:s3cret@sqs.example.com"),
+      (e: unknown) =>
+        e instanceof OptionError && /not an sqs:\/\/ URL/.test(e.message) && !/s3cret/.test(e.message),
+    );
+  });
+
+  it("states its features for the conformance suite: competing consumers and redelivery only", () => {
+    assert.deepEqual(features(), { wildcards: false, groups: true, fanout: false, redelivery: true });
   });
 
   it("registers the sqs: scheme", async () => {

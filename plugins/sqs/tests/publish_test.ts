@@ -74,6 +74,20 @@ for (const target of targets) {
       assert.equal(handler.mock.calls[0]?.body, "waiting");
     });
 
+    it("carries a message group on a standard queue, as SQS fair queues do, as the message's key", async () => {
+      const queue = unique("fair");
+      const { broker } = brokerFor(target);
+      const keys: Record<string, string | undefined> = {};
+      broker.subscriber(queue).handle((body, ctx) => {
+        keys[body as string] = ctx.message.key;
+      });
+      await using _br = await testBroker(broker, { real: target.real });
+      await broker.publish("for tenant a", queue, { groupId: "tenant-a" });
+      await broker.publish("no tenant", queue);
+      await until(() => Object.keys(keys).length === 2, 10_000, "two messages");
+      assert.deepEqual(keys, { "for tenant a": "tenant-a", "no tenant": undefined });
+    });
+
     it("does not create queues with createQueues: false unless declared", async () => {
       const declared = unique("declared");
       const { broker } = brokerFor(target, { createQueues: false, queues: { [declared]: { create: true } } });

@@ -3,14 +3,15 @@
  * for the visibility timeout (extended while its handler works when the consumer beats its heart) and
  * returns when it runs out or is nacked; every receive counts, and past the redrive policy's
  * `maxReceiveCount` a message moves to the dead-letter queue; FIFO queues hand out a group's messages one at
- * a time, in order, and drop duplicates within 5 minutes; delays and retention hold.
+ * a time, in order, and drop duplicates within 5 minutes; delays and retention hold. Messages go to the
+ * consumers through the kit's {@linkcode Dispatcher}.
  *
  * @module
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
-import type { Activity } from "@sluice/core/kit";
-import { nackSeconds } from "./consumer.ts";
+import { type Activity, type DispatchConsumer, Dispatcher } from "@sluice/core/kit";
+import { nackSeconds } from "./_consumer.ts";
 import { fromSqs, type SqsAttribute } from "./message.ts";
 
 /** A message as SendMessage takes it. */
@@ -55,9 +56,8 @@ export interface EmulatedConsumer {
   readonly visibilityTimeout?: number;
 }
 
-interface Consumer extends EmulatedConsumer {
+interface Consumer extends EmulatedConsumer, DispatchConsumer {
   readonly deliver: Deliver;
-  held: number;
 }
 
 const DEDUPLICATION_MS = 5 * 60_000;
@@ -72,19 +72,24 @@ export class EmulatedQueue {
   config: EmulatedQueueConfig;
   readonly #tracker: Activity;
   #entries: Entry[] = [];
-  readonly #consumers: Consumer[] = [];
+  readonly #dispatcher: Dispatcher<Entry, Consumer>;
   readonly #deduplication = new Map<string, number>();
-  #next = 0;
   #seq = 0;
   #inFlight = 0;
   #timers = new Set<ReturnType<typeof setTimeout>>();
-  #scheduled = false;
+  /** The clock of the current dispatch pass. */
+  #now = 0;
 
   /** Creates a queue tracked by `tracker`. */
   constructor(name: string, config: EmulatedQueueConfig, tracker: Activity) {
     this.name = name;
     this.config = config;
     this.#tracker = tracker;
+    this.#dispatcher = new Dispatcher<Entry, Consumer>({
+      begin: () => this.#expire(),
+      peek: () => this.#available(this.#now),
+      hand: (entry, consumer) => this.#hand(entry, consumer),
+    }, tracker);
     tracker.add(this);
   }
 
@@ -96,7 +101,7 @@ export class EmulatedQueue {
   /** Nothing in flight, and nothing a consumer could get now or after a pending delay. */
   get quiet(): boolean {
     if (this.#inFlight > 0) return false;
-    if (this.#consumers.length === 0) return true;
+    if (this.#dispatcher.consumers === 0) return true;
     return this.#timers.size === 0 && this.#available(Date.now()) === undefined;
   }
 
@@ -122,20 +127,20 @@ export class EmulatedQueue {
       visibleAt: now + delay,
       receipt: 0,
     });
-    if (delay > 0) this.#after(delay, () => this.#schedule());
-    this.#schedule();
+    if (delay > 0) this.#after(delay, () => this.#dispatcher.schedule());
+    this.#dispatcher.schedule();
   }
 
   /** Attaches a consumer; returns its cancel function. */
   consume(settings: EmulatedConsumer, deliver: Deliver): () => void {
-    const consumer: Consumer = { ...settings, prefetch: Math.max(1, settings.prefetch), deliver, held: 0 };
-    this.#consumers.push(consumer);
-    this.#schedule();
-    return () => {
-      const i = this.#consumers.indexOf(consumer);
-      if (i !== -1) this.#consumers.splice(i, 1);
-      this.#tracker.changed();
+    const consumer: Consumer = {
+      ...settings,
+      prefetch: Math.max(1, settings.prefetch),
+      deliver,
+      unsettled: 0,
     };
+    this.#dispatcher.add(consumer);
+    return () => this.#dispatcher.remove(consumer);
   }
 
   /** Drops every message and timer and stops being tracked (DeleteQueue). */
@@ -159,15 +164,6 @@ export class EmulatedQueue {
     };
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#dispatch();
-    });
-  }
-
   /** The first message a consumer may receive now, in order; FIFO groups with one in flight wait. */
   #available(now: number): Entry | undefined {
     const blocked = this.config.fifo ? new Set<string | undefined>() : undefined;
@@ -188,40 +184,30 @@ export class EmulatedQueue {
     if (i !== -1) this.#entries.splice(i, 1);
   }
 
-  #dispatch(): void {
+  /** At the start of each dispatch pass: reads the clock, drops messages past the retention period. */
+  #expire(): void {
     const now = Date.now();
+    this.#now = now;
     const retention = this.config.retentionPeriod * 1000;
     this.#entries = this.#entries.filter((e) => e.receipt !== 0 || now - e.sentAt < retention);
-    for (;;) {
-      const consumer = this.#pick();
-      if (!consumer) break;
-      const entry = this.#available(now);
-      if (!entry) break;
-      const redrive = this.config.deadLetter;
-      if (redrive && entry.receiveCount >= redrive.maxReceiveCount) {
-        this.#remove(entry);
-        redrive.queue().send({ ...entry.send, MessageDeduplicationId: entry.id, DelaySeconds: 0 });
-        continue;
-      }
-      this.#receive(consumer, entry);
-    }
-    this.#tracker.changed();
   }
 
-  #pick(): Consumer | undefined {
-    const consumers = this.#consumers;
-    for (let tries = 0; tries < consumers.length; tries++) {
-      const candidate = consumers[this.#next++ % consumers.length]!;
-      if (candidate.held < candidate.prefetch) return candidate;
+  /** A receive of `entry` by `consumer`; past the redrive policy's count it moves to the dead-letter queue. */
+  #hand(entry: Entry, consumer: Consumer): void {
+    const redrive = this.config.deadLetter;
+    if (redrive && entry.receiveCount >= redrive.maxReceiveCount) {
+      this.#remove(entry);
+      redrive.queue().send({ ...entry.send, MessageDeduplicationId: entry.id, DelaySeconds: 0 });
+      return;
     }
-    return undefined;
+    this.#receive(consumer, entry);
   }
 
   #receive(consumer: Consumer, entry: Entry): void {
     entry.receiveCount++;
     const receipt = ++receipts;
     entry.receipt = receipt;
-    consumer.held++;
+    this.#dispatcher.delivered(consumer);
     this.#inFlight++;
     let holding = true;
     const visibility = (consumer.visibilityTimeout ?? this.config.visibilityTimeout) * 1000;
@@ -229,8 +215,8 @@ export class EmulatedQueue {
     const release = (): void => {
       if (!holding) return;
       holding = false;
-      consumer.held--;
-      this.#schedule();
+      this.#dispatcher.settled(consumer);
+      this.#dispatcher.schedule();
     };
     /** The message leaves flight: deleted, or visible again at `visibleAt`. */
     let cancelExpiry: (() => void) | undefined;
@@ -242,9 +228,9 @@ export class EmulatedQueue {
       else {
         entry.visibleAt = visibleAt;
         const wait = visibleAt - Date.now();
-        if (wait > 0) this.#after(wait, () => this.#schedule());
+        if (wait > 0) this.#after(wait, () => this.#dispatcher.schedule());
       }
-      this.#schedule();
+      this.#dispatcher.schedule();
     };
     // Without a heartbeat the visibility timeout runs from the receive; with one it is extended for as long
     // as the handler works, so it starts only if the handler finished without settling.

@@ -1,18 +1,18 @@
 /**
  * One subscription's consumption of one SQS queue: long-polling receive loops that keep at most `prefetch`
- * messages unsettled, a heartbeat that extends the visibility of a message while its handler works,
- * deletion after success (batched), visibility changes for nack, and a move to the redrive target for
- * reject. Receive errors are logged once per outage and retried with back-off; a queue that vanished
- * (a restarted in-memory server) is declared again.
+ * messages unsettled (a {@linkcode DeliveryWindow}), a heartbeat that extends the visibility of a message
+ * while its handler works, deletion after success (batched), visibility changes for nack, and a move to the
+ * redrive target for reject. Receive errors are logged once per outage and retried with back-off; a queue
+ * that vanished (a restarted in-memory server) is declared again.
  *
  * @module
  */
 
 import type { Deliver, IncomingMessage, Logger } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import { fromSqs, type ReceivedSqsMessage } from "./message.ts";
-import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./queues.ts";
-import type { SqsSdk } from "./sdk.ts";
+import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./_queues.ts";
+import type { SqsSdk } from "./_sdk.ts";
 
 /** How a consumer receives. */
 export interface ConsumerSettings {
@@ -29,6 +29,16 @@ export interface ConsumerSettings {
 export function nackSeconds(delay: number | undefined): number {
   return Math.min(43_200, Math.max(0, Math.ceil((delay ?? 0) / 1000)));
 }
+
+/** What the window counts for a slot that a receive under way holds: never handed to the core. */
+const RESERVED: IncomingMessage = {
+  channel: "",
+  body: new Uint8Array(0),
+  headers: {},
+  ack: () => Promise.resolve(),
+  nack: () => Promise.resolve(),
+  reject: () => Promise.resolve(),
+};
 
 interface PendingDelete {
   readonly receipt: string;
@@ -101,10 +111,7 @@ export class Consumer {
   readonly #settings: ConsumerSettings;
   readonly #deleter: Deleter;
   readonly #abort = new AbortController();
-  #running = true;
-  #held = 0;
-  #reserved = 0;
-  #waiters: (() => void)[] = [];
+  readonly #window: DeliveryWindow;
   #loops: Promise<void>[] = [];
   #failing = false;
 
@@ -122,6 +129,7 @@ export class Consumer {
     this.#deliver = deliver;
     this.#logger = logger;
     this.#settings = settings;
+    this.#window = new DeliveryWindow(settings.prefetch);
     this.#deleter = new Deleter(sdk, () => this.#queue.url);
   }
 
@@ -132,16 +140,29 @@ export class Consumer {
 
   /** Stops receiving at once (aborting long polls); unsettled messages can still be settled. */
   async stop(): Promise<void> {
-    this.#running = false;
+    this.#window.close();
     this.#abort.abort();
-    this.#wake();
     await Promise.all(this.#loops);
   }
 
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+  /**
+   * Counts `message` in the window until `slot` resolves. The window hands nothing over itself here: a slot
+   * frees at the first settlement of a message, which may come before the core is done with it.
+   */
+  #hold(slot: Promise<void>, message: IncomingMessage): void {
+    this.#window.hand(() => slot, message);
+  }
+
+  /**
+   * Holds `count` slots of the window while a receive is under way (SQS may return that many), so that
+   * receives running in parallel never ask together for more than the window has room for; returns the
+   * function that frees them.
+   */
+  #reserve(count: number): () => void {
+    let free!: () => void;
+    const receiving = new Promise<void>((resolve) => (free = resolve));
+    for (let i = 0; i < count; i++) this.#hold(receiving, RESERVED);
+    return free;
   }
 
   #pause(ms: number): Promise<void> {
@@ -156,15 +177,15 @@ export class Consumer {
 
   async #loop(): Promise<void> {
     const { client, commands } = this.#sdk;
+    const window = this.#window;
     let backoff = 250;
-    while (this.#running) {
-      const free = this.#settings.prefetch - this.#held - this.#reserved;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    while (!window.closed) {
+      if (window.room === 0) {
+        await window.whenRoom();
         continue;
       }
-      const want = Math.min(10, free);
-      this.#reserved += want;
+      const want = Math.min(10, window.room);
+      const unreserve = this.#reserve(want);
       let messages: ReceivedSqsMessage[];
       // A watchdog: a long poll that outlives its wait by far is dead (ElasticMQ never answers a poll of a
       // queue deleted meanwhile; a dropped connection may never report).
@@ -188,9 +209,8 @@ export class Consumer {
       } catch (error) {
         clearTimeout(watchdog);
         this.#abort.signal.removeEventListener("abort", onStop);
-        this.#reserved -= want;
-        this.#wake();
-        if (!this.#running) break;
+        unreserve();
+        if (window.closed) break;
         await this.#receiveFailed(error);
         await this.#pause(backoff);
         backoff = Math.min(backoff * 2, 10_000);
@@ -198,15 +218,16 @@ export class Consumer {
       }
       clearTimeout(watchdog);
       this.#abort.signal.removeEventListener("abort", onStop);
-      this.#reserved -= want;
       backoff = 250;
       if (this.#failing) {
         this.#failing = false;
         this.#logger.info(`Receiving from queue ${this.#queue.name} again`, { queue: this.#queue.name });
       }
-      if (!this.#running) break; // Not handed over: visible again after the visibility timeout.
-      for (const message of messages) this.#handle(message);
-      this.#wake();
+      // After a stop the messages are not handed over: they are visible again after the visibility timeout.
+      if (!window.closed) {
+        for (const message of messages) this.#handle(message);
+      }
+      unreserve();
     }
   }
 
@@ -232,7 +253,6 @@ export class Consumer {
   }
 
   #handle(message: ReceivedSqsMessage): void {
-    this.#held++;
     const queue = this.#queue;
     const receipt = message.ReceiptHandle!;
     const decoded = fromSqs(message);
@@ -240,12 +260,13 @@ export class Consumer {
     let holding = true;
     let heartbeat: ReturnType<typeof setTimeout> | undefined;
     const visibility = this.#settings.visibilityTimeout ?? queue.visibilityTimeout;
+    let free!: () => void;
+    const slot = new Promise<void>((resolve) => (free = resolve));
     const release = (): void => {
       clearTimeout(heartbeat);
       if (!holding) return;
       holding = false;
-      this.#held--;
-      this.#wake();
+      free();
     };
     const settle = (): boolean => {
       if (!open) return false;
@@ -325,6 +346,8 @@ export class Consumer {
         await this.#deleter.delete(receipt);
       },
     };
+    // The slot frees at the first settlement, or once the core is done with the message.
+    this.#hold(slot, incoming);
     this.#deliver(incoming).then(
       // A manual subscriber that did not settle: stop holding the slot; the message returns after its
       // visibility timeout unless settled later.

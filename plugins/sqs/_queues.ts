@@ -10,7 +10,7 @@ import { OptionError, SluiceError } from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
 import type { Logger } from "@sluice/core";
 import { isFifo, isQueueUrl, type QueueDeclaration } from "./options.ts";
-import type { SqsSdk } from "./sdk.ts";
+import type { SqsSdk } from "./_sdk.ts";
 
 /** What a consumer needs to know about its queue. */
 export interface QueueInfo {

@@ -47,8 +47,10 @@ export function sendEntry(
     entry.MessageGroupId = options.groupId ?? "default";
     const dedup = options.deduplicationId ?? (contentBasedDeduplication ? undefined : message.messageId);
     if (dedup !== undefined) entry.MessageDeduplicationId = dedup;
-  } else if (options.delaySeconds !== undefined) {
-    entry.DelaySeconds = options.delaySeconds;
+  } else {
+    if (options.delaySeconds !== undefined) entry.DelaySeconds = options.delaySeconds;
+    // On a standard queue a group is the tenant of SQS fair queues: no order, but it arrives as the key.
+    if (options.groupId !== undefined) entry.MessageGroupId = options.groupId;
   }
   return entry;
 }
