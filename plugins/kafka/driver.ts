@@ -17,9 +17,9 @@ import type {
 import { ConnectionError, StateError } from "@sluice/core";
 import { describeError, importClient } from "@sluice/core/internal";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { type ConsumerHost, Subscription } from "./consumer.ts";
+import { type ConsumerHost, Subscription } from "./_consumer.ts";
 import { kafkaEmulation } from "./emulation.ts";
-import { kafkaLogCreator } from "./kafkajs.ts";
+import { kafkaLogCreator } from "./_kafkajs.ts";
 import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,

@@ -26,9 +26,9 @@ import {
   parseSubscribeOptions,
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
-import { partitionForKey } from "./partitioner.ts";
+import { partitionForKey } from "./_partitioner.ts";
 import { isTopicPattern, KAFKA_CAPABILITIES, kafkaRules, topicList, topicRegExp } from "./rules.ts";
-import { PartitionTrack } from "./track.ts";
+import { PartitionTrack } from "./_track.ts";
 
 /** A record in an emulated partition log. */
 export interface EmulatedRecord {

@@ -29,7 +29,7 @@ export type {
   KafkaTlsOptions,
   KafkaTopicOptions,
 } from "./options.ts";
-export { murmur2, partitionForKey } from "./partitioner.ts";
+export { murmur2, partitionForKey } from "./_partitioner.ts";
 export { kafkaRules } from "./rules.ts";
 
 /**

@@ -11,12 +11,12 @@ import type { Deliver, Logger, SubscriptionSpec } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/internal";
 import { OptionError } from "@sluice/core";
 import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import { explicitAssigner } from "./assigner.ts";
-import { KafkaIncoming, type RecordOwner } from "./incoming.ts";
+import { explicitAssigner } from "./_assigner.ts";
+import { KafkaIncoming, type RecordOwner } from "./_incoming.ts";
 import type { KafkaConsumedRecord } from "./message.ts";
 import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
 import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
-import { PartitionTrack } from "./track.ts";
+import { PartitionTrack } from "./_track.ts";
 
 /** What a subscription needs from its driver. */
 export interface ConsumerHost {
