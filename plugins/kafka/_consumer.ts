@@ -8,7 +8,7 @@
  */
 
 import type { Deliver, Logger, SubscriptionSpec } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/internal";
+import { describeError, sleep } from "@sluice/core/kit";
 import { OptionError } from "@sluice/core";
 import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { explicitAssigner } from "./_assigner.ts";
@@ -51,6 +51,8 @@ export class Subscription {
   readonly #temporary: boolean;
   readonly #replies: boolean;
   readonly #pattern: RegExp | undefined;
+  /** Explicit partitions, sorted and without duplicates. */
+  readonly #partitions: readonly number[] | undefined;
   #topics: string[] = [];
   #consumer: Consumer | undefined;
   #tracks = new Map<string, PartitionTrack>();
@@ -81,10 +83,11 @@ export class Subscription {
     this.#spec = spec;
     this.#options = options;
     this.#deliver = deliver;
-    this.#replies = (spec.options as Record<string, unknown>).replies === true;
+    this.#replies = spec.reply === true;
     this.#temporary = spec.group === undefined;
     this.#group = spec.group ?? `sluice-${crypto.randomUUID()}`;
     this.#pattern = options.pattern || isTopicPattern(spec.channel) ? topicRegExp(spec.channel) : undefined;
+    this.#partitions = options.partitions && [...new Set(options.partitions)].sort((a, b) => a - b);
     this.#logger = host.logger.child({ channel: spec.channel, group: this.#group });
   }
 
@@ -98,7 +101,7 @@ export class Subscription {
       this.#topics = topicList(this.#spec.channel);
       const topic = this.#replies ? { partitions: 1, ...this.#options.topic } : this.#options.topic;
       await retry(() => host.ensureTopics(this.#topics, topic), 5);
-      if (this.#options.partitions) await this.#checkPartitions(this.#topics[0]!, this.#options.partitions);
+      if (this.#partitions) await this.#checkPartitions(this.#topics[0]!, this.#partitions);
     }
     if (this.#topics.length > 0) {
       if ((this.#options.from ?? "latest") === "latest") {
@@ -162,7 +165,7 @@ export class Subscription {
     const missing = wanted.filter((p) => p >= count);
     if (missing.length > 0) {
       throw new OptionError(
-        `Invalid Kafka option of subscriber ${this.#spec.channel}: partition(s) ${
+        `Invalid Kafka subscriber option of ${this.#spec.channel}: partition(s) ${
           missing.join(", ")
         } do not exist (topic ${topic} has ${count} partition(s), numbered from 0)`,
       );
@@ -199,12 +202,8 @@ export class Subscription {
       maxWaitTimeInMs: settings.maxWaitTime ?? 1000,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       allowAutoTopicCreation: false,
-      ...(this.#options.partitions
-        ? {
-          partitionAssigners: [
-            explicitAssigner(host.protocol, { [this.#topics[0]!]: this.#options.partitions }),
-          ],
-        }
+      ...(this.#partitions
+        ? { partitionAssigners: [explicitAssigner(host.protocol, { [this.#topics[0]!]: this.#partitions })] }
         : {}),
       // kafkajs restarts a crashed consumer from a timer without handling that restart's failure (an
       // unhandled rejection while the broker is still down, which fails a Bun test run): the driver

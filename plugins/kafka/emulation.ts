@@ -10,24 +10,26 @@
 
 import type {
   Deliver,
-  Driver,
+  Emulation,
   IncomingMessage,
   OutgoingMessage,
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
 import { OptionError, StateError } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/internal";
+import { fromWireHeaders, parseOptions, toWireHeaders } from "@sluice/core/kit";
 import {
+  brokerList,
+  brokerOptions,
   type KafkaOptions,
   type KafkaPublishOptions,
   type KafkaSubscribeOptions,
   parsePublishOptions,
-  parseSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
 import { partitionForKey } from "./_partitioner.ts";
-import { isTopicPattern, KAFKA_CAPABILITIES, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import { assertPartitionsFit, isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
 import { PartitionTrack } from "./_track.ts";
 
 /** A record in an emulated partition log. */
@@ -41,10 +43,11 @@ export interface EmulatedRecord {
   readonly timestamp: number;
 }
 
-/** The emulation: a Kafka driver in memory, with a view of its topics for tests. */
-export interface KafkaEmulation extends Driver<KafkaSubscribeOptions, KafkaPublishOptions> {
-  /** Resolves once no record waits for a member, none is unsettled and no retry is scheduled. */
-  idle(): Promise<void>;
+/**
+ * The emulation: a Kafka driver in memory, with a view of its topics for tests. `idle()` resolves once no
+ * record waits for a member, none is unsettled and no retry is scheduled.
+ */
+export interface KafkaEmulation extends Emulation<KafkaSubscribeOptions, KafkaPublishOptions> {
   /** The records of a topic's partition, for tests. */
   records(topic: string, partition?: number): readonly EmulatedRecord[];
   /** The number of partitions of a topic (0 if it does not exist). */
@@ -79,8 +82,23 @@ interface Group {
 const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const EMPTY = new Uint8Array(0);
 
-/** Creates a fresh emulation with the broker's options (topic defaults, nack delay). */
+/**
+ * Creates a fresh emulation with the broker's options (topic defaults, nack delay), checked as the driver
+ * checks them. Brokers that share one emulation share its topics and committed offsets, as apps on one
+ * cluster do.
+ *
+ * @example
+ * ```ts
+ * import { Broker } from "@sluice/core";
+ * import { kafkaEmulation } from "@sluice/kafka";
+ * const cluster = kafkaEmulation({ topic: { partitions: 3 } });
+ * const billing = new Broker(cluster);
+ * const audit = new Broker(cluster);
+ * ```
+ */
 export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
+  parseOptions(brokerOptions, options);
+  brokerList(options.brokers);
   const logs = new Map<string, EmulatedRecord[][]>();
   const groups = new Map<string, Group>();
   const counters = new Map<string, number>();
@@ -275,8 +293,8 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const emulation: KafkaEmulation = {
     name: "kafka",
     url: "kafka://emulation",
-    capabilities: KAFKA_CAPABILITIES,
     rules: kafkaRules,
+    matches: (pattern, channel) => kafkaRules.matches(pattern, channel),
     connect() {
       connected = true;
       return Promise.resolve();
@@ -292,17 +310,18 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     },
     subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
       assertConnected();
-      const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
-      const replies = (spec.options as Record<string, unknown>).replies === true;
+      const settings = parseOptions(subscribeOptions, spec.options, spec.template);
+      assertPartitionsFit(spec.template, settings);
+      const replies = spec.reply === true;
       const pattern = settings.pattern || isTopicPattern(spec.channel);
       const topics = pattern ? [] : topicList(spec.channel);
       for (const topic of topics) createTopic(topic, replies ? 1 : settings.topic?.partitions);
       if (settings.partitions) {
         const count = logs.get(topics[0]!)!.length;
-        const missing = settings.partitions.filter((p) => p >= count);
+        const missing = [...new Set(settings.partitions)].filter((p) => p >= count).sort((a, b) => a - b);
         if (missing.length > 0) {
           throw new OptionError(
-            `Invalid Kafka option of subscriber ${spec.channel}: partition(s) ${
+            `Invalid Kafka subscriber option of ${spec.channel}: partition(s) ${
               missing.join(", ")
             } do not exist (topic ${topics[0]} has ${count} partition(s), numbered from 0)`,
           );
@@ -357,13 +376,13 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     },
     publish(channel, message, publishOptions) {
       assertConnected();
-      append(channel, message, parsePublishOptions(publishOptions as Record<string, unknown>, channel));
+      append(channel, message, parsePublishOptions(publishOptions, channel));
       schedule();
       return Promise.resolve();
     },
     publishBatch(channel, messages, publishOptions) {
       assertConnected();
-      const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
+      const settings = parsePublishOptions(publishOptions, channel);
       for (const message of messages) append(channel, message, settings);
       schedule();
       return Promise.resolve();
@@ -372,7 +391,6 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       assertConnected();
       return Promise.resolve();
     },
-    emulate: () => kafkaEmulation(options),
     idle() {
       if (quiet()) return Promise.resolve();
       return new Promise((resolve) => {

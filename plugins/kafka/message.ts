@@ -8,7 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import { type OutgoingMessage, SluiceError } from "@sluice/core";
-import { toWireHeaders, WireFields } from "@sluice/core/internal";
+import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import type { KafkaPublishOptions } from "./options.ts";
 
 /** A record as kafkajs produces it. */
