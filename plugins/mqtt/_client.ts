@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import type { IClientOptions, MqttClient } from "mqtt";
 import { ConnectionError, type Logger } from "@sluice/core";
-import { describeError, importClient } from "@sluice/core/internal";
+import { describeError, importClient } from "@sluice/core/kit";
 import type { ResolvedOptions } from "./options.ts";
 
 type MqttModule = { connect(options: IClientOptions): MqttClient };

@@ -16,8 +16,9 @@ import type { Deliver, Logger, SubscriptionHandle, SubscriptionSpec } from "@slu
 import { ConnectionError } from "@sluice/core";
 import { closeClient, openClient } from "./_client.ts";
 import { handOver, type Outcome } from "./_delivery.ts";
+import { resolveSubscription } from "./_spec.ts";
 import { fromProperties, inferContentType, type MqttPacket } from "./message.ts";
-import { type MqttSubscribeOptions, type ResolvedOptions, resolveSubscription } from "./options.ts";
+import type { MqttSubscribeOptions, ResolvedOptions } from "./options.ts";
 
 interface Held {
   readonly id: number;

@@ -8,7 +8,7 @@
  */
 
 import { NotSupportedError, type OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, mediaType, WIRE } from "@sluice/core/internal";
+import { fromWireHeaders, mediaType, WIRE } from "@sluice/core/kit";
 import type { MqttPublishOptions } from "./options.ts";
 
 /** The MQTT 5 properties of a PUBLISH packet that Sluice reads and writes. */
