@@ -8,7 +8,14 @@
  * @module
  */
 
-import { type Emulation, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
+import {
+  type Deliver,
+  type Emulation,
+  type IncomingMessage,
+  type OutgoingMessage,
+  StateError,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/kit";
 import { handOver, type Outcome } from "./_delivery.ts";
 import { resolveSubscription } from "./_spec.ts";
@@ -123,6 +130,11 @@ export interface MqttEmulation extends Emulation<MqttSubscribeOptions, MqttPubli
   readonly emulator: MqttEmulator;
   /** Simulates losing the publishing connection without a DISCONNECT: the broker publishes the will. */
   loseConnection(): void;
+}
+
+/** Hands a message to the core; one the core failed to take is handed over again, as the queue would. */
+function hand(deliver: Deliver, message: IncomingMessage): void {
+  deliver(message).catch(() => message.nack());
 }
 
 /**
@@ -253,6 +265,7 @@ export function mqttEmulation(
           }, {
             settle,
             live: () => !stopped,
+            hand,
           });
         }));
       const handle: SubscriptionHandle & { drop(): void } = {
