@@ -15,32 +15,43 @@ import type {
   SubscriptionSpec,
 } from "@sluice/core";
 import { ConnectionError, StateError } from "@sluice/core";
-import { describeError, importClient } from "@sluice/core/kit";
+import { describeError, importClient, parseOptions } from "@sluice/core/kit";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { type ConsumerHost, Subscription } from "./consumer.ts";
-import { kafkaEmulation } from "./emulation.ts";
-import { kafkaLogCreator } from "./kafkajs.ts";
+import { type ConsumerHost, Subscription } from "./_consumer.ts";
+import { kafkaLogCreator } from "./_kafkajs.ts";
 import { quietRequestQueue } from "./_request_queue.ts";
 import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
+  brokerOptions,
   displayUrl,
   type KafkaOptions,
   type KafkaPublishOptions,
   type KafkaSubscribeOptions,
   type KafkaTopicOptions,
   parsePublishOptions,
-  parseSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
-import { KAFKA_CAPABILITIES, kafkaRules } from "./rules.ts";
+import { assertPartitionsFit, kafkaRules } from "./rules.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
 
 const COMPRESSION = { none: 0, gzip: 1 } as const;
 
-/** Creates the real Kafka driver for validated options. */
-export function kafkaDriver(options: KafkaOptions): KafkaDriver {
+/**
+ * Creates the real Kafka driver. The options are checked at once: a bad or unknown one throws an
+ * `OptionError` naming it.
+ *
+ * @example
+ * ```ts
+ * import { kafkaDriver } from "@sluice/kafka";
+ * const driver = kafkaDriver({ brokers: ["localhost:9092"] });
+ * console.log(driver.url); // kafka://localhost:9092
+ * ```
+ */
+export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
+  parseOptions(brokerOptions, options);
   const brokers = brokerList(options.brokers);
   const url = displayUrl(brokers);
   let kafka: Kafka | undefined;
@@ -83,7 +94,6 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
   const driver: KafkaDriver = {
     name: "kafka",
     url,
-    capabilities: KAFKA_CAPABILITIES,
     rules: kafkaRules,
 
     async connect(context: DriverContext): Promise<void> {
@@ -152,7 +162,8 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       deliver: Deliver,
     ): Promise<SubscriptionHandle> {
       if (!host) throw new StateError(`Not connected to ${url}`);
-      const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
+      const settings = parseOptions(subscribeOptions, spec.options, spec.template);
+      assertPartitionsFit(spec.template, settings);
       const subscription = new Subscription(host, spec, settings, deliver);
       subscriptions.add(subscription);
       try {
@@ -179,7 +190,7 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       publishOptions: KafkaPublishOptions,
     ): Promise<void> {
       if (!producer) throw new StateError(`Not connected to ${url}`);
-      const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
+      const settings = parsePublishOptions(publishOptions, channel);
       if (settings.topic) await ensureTopics([channel], settings.topic);
       try {
         await producer.send({
@@ -200,8 +211,6 @@ export function kafkaDriver(options: KafkaOptions): KafkaDriver {
       if (!admin) throw new StateError(`Not connected to ${url}`);
       await admin.describeCluster();
     },
-
-    emulate: () => kafkaEmulation(options),
   };
   return driver;
 }

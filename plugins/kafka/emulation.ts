@@ -2,33 +2,44 @@
  * The in-memory emulation of Kafka for `testBroker()`: topics with partitions (a key picks its partition
  * with Kafka's murmur2 partitioner), append-only logs with offsets, consumer groups (the group's members
  * share the partitions; every group gets every record), committed offsets with the same contiguous-commit
- * rule as the driver, start positions (`earliest`/`latest`) and topic patterns. Nacked records are retried
- * in place after their delay, as the real driver does.
+ * rule as the driver, start positions (`earliest`/`latest`) and topic patterns. Each member hands records
+ * over through a delivery window of its prefetch, and nacked records are retried in place after their delay
+ * keeping their slot, as the real driver does.
  *
  * @module
  */
 
 import type {
   Deliver,
-  Driver,
+  Emulation,
   IncomingMessage,
   OutgoingMessage,
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
-import { OptionError, StateError } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
+import { type Logger, OptionError, silentLogger, StateError } from "@sluice/core";
 import {
+  Activity,
+  DeliveryWindow,
+  describeError,
+  fromWireHeaders,
+  parseOptions,
+  sleep,
+  toWireHeaders,
+} from "@sluice/core/kit";
+import {
+  brokerList,
+  brokerOptions,
   type KafkaOptions,
   type KafkaPublishOptions,
   type KafkaSubscribeOptions,
   parsePublishOptions,
-  parseSubscribeOptions,
+  subscribeOptions,
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
-import { partitionForKey } from "./partitioner.ts";
-import { isTopicPattern, KAFKA_CAPABILITIES, kafkaRules, topicList, topicRegExp } from "./rules.ts";
-import { PartitionTrack } from "./track.ts";
+import { partitionForKey } from "./_partitioner.ts";
+import { assertPartitionsFit, isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import { PartitionTrack } from "./_track.ts";
 
 /** A record in an emulated partition log. */
 export interface EmulatedRecord {
@@ -41,10 +52,11 @@ export interface EmulatedRecord {
   readonly timestamp: number;
 }
 
-/** The emulation: a Kafka driver in memory, with a view of its topics for tests. */
-export interface KafkaEmulation extends Driver<KafkaSubscribeOptions, KafkaPublishOptions> {
-  /** Resolves once no record waits for a member, none is unsettled and no retry is scheduled. */
-  idle(): Promise<void>;
+/**
+ * The emulation: a Kafka driver in memory, with a view of its topics for tests. `idle()` resolves once no
+ * record waits for a member, none is unsettled and no retry is scheduled.
+ */
+export interface KafkaEmulation extends Emulation<KafkaSubscribeOptions, KafkaPublishOptions> {
   /** The records of a topic's partition, for tests. */
   records(topic: string, partition?: number): readonly EmulatedRecord[];
   /** The number of partitions of a topic (0 if it does not exist). */
@@ -60,14 +72,17 @@ interface Member {
   readonly topics: readonly string[];
   /** Explicit partitions (`partitions` option), or undefined for the group's round-robin share. */
   readonly partitions: ReadonlySet<number> | undefined;
-  readonly prefetch: number;
   readonly deliver: Deliver;
+  /** Records handed over and not settled, retries waiting for their delay included. */
+  readonly window: DeliveryWindow;
   /** Assigned partitions → next offset to hand over. */
   assigned: Map<string, number>;
   tracks: Map<string, PartitionTrack>;
-  inflight: number;
-  timers: number;
   active: boolean;
+  /** Waiting for room in a full window, to hand over more. */
+  waitingRoom: boolean;
+  /** Waiting for the window to drain, to tell the activity. */
+  waitingDrain: boolean;
 }
 
 interface Group {
@@ -79,14 +94,29 @@ interface Group {
 const tp = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const EMPTY = new Uint8Array(0);
 
-/** Creates a fresh emulation with the broker's options (topic defaults, nack delay). */
+/**
+ * Creates a fresh emulation with the broker's options (topic defaults, nack delay), checked as the driver
+ * checks them. Brokers that share one emulation share its topics and committed offsets, as apps on one
+ * cluster do.
+ *
+ * @example
+ * ```ts
+ * import { Broker } from "@sluice/core";
+ * import { kafkaEmulation } from "@sluice/kafka";
+ * const cluster = kafkaEmulation({ topic: { partitions: 3 } });
+ * const billing = new Broker(cluster);
+ * const audit = new Broker(cluster);
+ * ```
+ */
 export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
+  parseOptions(brokerOptions, options);
+  brokerList(options.brokers);
   const logs = new Map<string, EmulatedRecord[][]>();
   const groups = new Map<string, Group>();
   const counters = new Map<string, number>();
+  const activity = new Activity();
+  let logger: Logger = silentLogger;
   let connected = false;
-  let waiters: (() => void)[] = [];
-  let checking = false;
   let pumping = false;
   const nackDelay = options.nackDelay ?? 100;
 
@@ -136,16 +166,17 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     queueMicrotask(() => {
       pumping = false;
       for (const group of groups.values()) for (const member of group.members) pump(member);
-      changed();
+      activity.changed();
     });
   };
 
   const pump = (member: Member): void => {
+    const window = member.window;
     let progress = true;
-    while (member.active && member.inflight < member.prefetch && progress) {
+    while (member.active && window.room > 0 && progress) {
       progress = false;
       for (const [key, position] of member.assigned) {
-        if (member.inflight >= member.prefetch) break;
+        if (window.room === 0) break;
         const [topic, partition] = key.split("\u0000") as [string, string];
         const record = logs.get(topic)?.[Number(partition)]?.[position];
         if (!record) continue;
@@ -153,26 +184,52 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
         let track = member.tracks.get(key);
         if (!track) member.tracks.set(key, track = new PartitionTrack());
         track.add(record.offset);
-        member.inflight++;
-        hand(member, track, record, 1);
+        window.hand(member.deliver, incoming(member, track, record, 1));
         progress = true;
       }
     }
+    if (!member.active) return;
+    if (window.room === 0 && !member.waitingRoom) {
+      member.waitingRoom = true;
+      void window.whenRoom().then(() => {
+        member.waitingRoom = false;
+        schedule();
+      });
+    }
+    if (window.open > 0 && !member.waitingDrain) {
+      member.waitingDrain = true;
+      void window.whenDrained().then(() => {
+        member.waitingDrain = false;
+        activity.changed();
+      });
+    }
   };
 
-  const hand = (member: Member, track: PartitionTrack, record: EmulatedRecord, attempt: number): void => {
+  /** A nacked record, delivered again after `delay` ms; it keeps its slot in the window meanwhile. */
+  const retry = (
+    member: Member,
+    track: PartitionTrack,
+    record: EmulatedRecord,
+    attempt: number,
+    delay: number,
+  ): Promise<void> =>
+    sleep(delay).then(() =>
+      member.active ? member.deliver(incoming(member, track, record, attempt)) : undefined
+    );
+
+  const incoming = (
+    member: Member,
+    track: PartitionTrack,
+    record: EmulatedRecord,
+    attempt: number,
+  ): IncomingMessage => {
     const standard = fromWireHeaders(record.headers);
     let open = true;
-    const release = (): void => {
-      member.inflight--;
-      schedule();
-    };
     const settle = (): void => {
       const next = track.settle(record.offset);
       if (next !== undefined) member.group.committed.set(tp(record.topic, record.partition), next);
-      release();
     };
-    const incoming: IncomingMessage = {
+    const message: IncomingMessage = {
       channel: record.topic,
       body: record.value ?? EMPTY,
       headers: standard.headers,
@@ -195,23 +252,18 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       nack: (nackOptions) => {
         if (!open) return Promise.resolve();
         open = false;
-        member.timers++;
-        setTimeout(() => {
-          member.timers--;
-          if (!member.active) return release();
-          hand(member, track, record, attempt + 1);
-          changed();
-        }, Math.max(0, nackOptions?.delay ?? nackDelay));
+        const delay = Math.max(0, nackOptions?.delay ?? nackDelay);
+        member.window.hand(() => retry(member, track, record, attempt + 1, delay), message);
         return Promise.resolve();
       },
     };
-    member.deliver(incoming).catch(() => incoming.nack());
+    return message;
   };
 
   const quiet = (): boolean => {
     for (const group of groups.values()) {
       for (const member of group.members) {
-        if (member.inflight > 0 || member.timers > 0) return false;
+        if (member.window.open > 0) return false;
         for (const [key, position] of member.assigned) {
           const [topic, partition] = key.split("\u0000") as [string, string];
           if ((logs.get(topic)?.[Number(partition)]?.length ?? 0) > position) return false;
@@ -220,18 +272,11 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     }
     return true;
   };
-
-  const changed = (): void => {
-    if (waiters.length === 0 || checking) return;
-    checking = true;
-    setTimeout(() => {
-      checking = false;
-      if (!quiet()) return;
-      const done = waiters;
-      waiters = [];
-      for (const resolve of done) resolve();
-    }, 0);
-  };
+  activity.add({
+    get quiet() {
+      return quiet();
+    },
+  });
 
   const assertConnected = (): void => {
     if (!connected) throw new StateError("The Kafka emulation is not connected");
@@ -275,9 +320,10 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const emulation: KafkaEmulation = {
     name: "kafka",
     url: "kafka://emulation",
-    capabilities: KAFKA_CAPABILITIES,
     rules: kafkaRules,
-    connect() {
+    matches: (pattern, channel) => kafkaRules.matches(pattern, channel),
+    connect(context) {
+      logger = context.logger;
       connected = true;
       return Promise.resolve();
     },
@@ -285,24 +331,28 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       // Like a broker, the emulation keeps its topics and committed offsets; only this client's members go.
       connected = false;
       for (const group of groups.values()) {
-        for (const member of group.members) member.active = false;
+        for (const member of group.members) {
+          member.active = false;
+          member.window.close();
+        }
         group.members.length = 0;
       }
       return Promise.resolve();
     },
     subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
       assertConnected();
-      const settings = parseSubscribeOptions(spec.options as Record<string, unknown>, spec.template);
-      const replies = (spec.options as Record<string, unknown>).replies === true;
+      const settings = parseOptions(subscribeOptions, spec.options, spec.template);
+      assertPartitionsFit(spec.template, settings);
+      const replies = spec.reply === true;
       const pattern = settings.pattern || isTopicPattern(spec.channel);
       const topics = pattern ? [] : topicList(spec.channel);
       for (const topic of topics) createTopic(topic, replies ? 1 : settings.topic?.partitions);
       if (settings.partitions) {
         const count = logs.get(topics[0]!)!.length;
-        const missing = settings.partitions.filter((p) => p >= count);
+        const missing = [...new Set(settings.partitions)].filter((p) => p >= count).sort((a, b) => a - b);
         if (missing.length > 0) {
           throw new OptionError(
-            `Invalid Kafka option of subscriber ${spec.channel}: partition(s) ${
+            `Invalid Kafka subscriber option of ${spec.channel}: partition(s) ${
               missing.join(", ")
             } do not exist (topic ${topics[0]} has ${count} partition(s), numbered from 0)`,
           );
@@ -324,13 +374,16 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
         regex: pattern ? topicRegExp(spec.channel) : undefined,
         topics,
         partitions: settings.partitions ? new Set(settings.partitions) : undefined,
-        prefetch: Math.max(1, spec.prefetch),
         deliver,
+        window: new DeliveryWindow(
+          spec.prefetch,
+          (error) => logger.error(`A record of ${spec.channel} was not settled: ${describeError(error)}`),
+        ),
         assigned: new Map(),
         tracks: new Map(),
-        inflight: 0,
-        timers: 0,
         active: true,
+        waitingRoom: false,
+        waitingDrain: false,
       };
       if ((settings.from ?? "latest") === "latest") {
         for (const [topic, log] of logs) {
@@ -346,24 +399,25 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       return Promise.resolve({
         stop() {
           member.active = false;
+          member.window.close();
           const i = group!.members.indexOf(member);
           if (i !== -1) group!.members.splice(i, 1);
           if (group!.members.length === 0 && spec.group === undefined) groups.delete(id);
           else rebalance(group!);
-          changed();
+          activity.changed();
           return Promise.resolve();
         },
       });
     },
     publish(channel, message, publishOptions) {
       assertConnected();
-      append(channel, message, parsePublishOptions(publishOptions as Record<string, unknown>, channel));
+      append(channel, message, parsePublishOptions(publishOptions, channel));
       schedule();
       return Promise.resolve();
     },
     publishBatch(channel, messages, publishOptions) {
       assertConnected();
-      const settings = parsePublishOptions(publishOptions as Record<string, unknown>, channel);
+      const settings = parsePublishOptions(publishOptions, channel);
       for (const message of messages) append(channel, message, settings);
       schedule();
       return Promise.resolve();
@@ -372,14 +426,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       assertConnected();
       return Promise.resolve();
     },
-    emulate: () => kafkaEmulation(options),
-    idle() {
-      if (quiet()) return Promise.resolve();
-      return new Promise((resolve) => {
-        waiters.push(resolve);
-        changed();
-      });
-    },
+    idle: () => activity.whenIdle(),
     records: (topic, partition) =>
       partition === undefined ? (logs.get(topic) ?? []).flat() : logs.get(topic)?.[partition] ?? [],
     partitions: (topic) => logs.get(topic)?.length ?? 0,

@@ -14,26 +14,32 @@
  * @module
  */
 
-import { Broker, type BrokerOptions, type Plugin } from "@sluice/core";
+import { Broker, type Plugin } from "@sluice/core";
 import { type KafkaDriver, kafkaDriver } from "./driver.ts";
-import { type KafkaOptions, parseKafkaOptions, urlOptions } from "./options.ts";
+import { kafkaEmulation } from "./emulation.ts";
+import { type KafkaOptions, optionsFromUrl } from "./options.ts";
 
-export type { KafkaDriver } from "./driver.ts";
+export { type KafkaDriver, kafkaDriver } from "./driver.ts";
 export { type EmulatedRecord, type KafkaEmulation, kafkaEmulation } from "./emulation.ts";
-export type {
-  KafkaConsumerOptions,
-  KafkaOptions,
-  KafkaPublishOptions,
-  KafkaSaslOptions,
-  KafkaSubscribeOptions,
-  KafkaTlsOptions,
-  KafkaTopicOptions,
+export {
+  brokerOptions,
+  type KafkaConsumerOptions,
+  type KafkaOptions,
+  type KafkaPublishOptions,
+  type KafkaSaslOptions,
+  type KafkaSubscribeOptions,
+  type KafkaTlsOptions,
+  type KafkaTopicOptions,
+  optionsFromUrl,
+  publishOptions,
+  subscribeOptions,
 } from "./options.ts";
-export { murmur2, partitionForKey } from "./partitioner.ts";
-export { kafkaRules } from "./rules.ts";
+export { murmur2, partitionForKey } from "./_partitioner.ts";
+export { features, kafkaRules } from "./rules.ts";
 
 /**
- * Creates a Kafka broker. Options are validated at once: a bad one throws an `OptionError` naming it.
+ * Creates a Kafka broker (not connected). Options are checked at once: a bad or unknown one throws an
+ * `OptionError` naming it. `testBroker()` runs it on a fresh {@linkcode kafkaEmulation} of the same options.
  *
  * @example
  * ```ts
@@ -45,14 +51,12 @@ export { kafkaRules } from "./rules.ts";
  * });
  * ```
  */
-export function kafka(options: KafkaOptions & BrokerOptions = {}): Broker<KafkaDriver> {
-  const parsed = parseKafkaOptions(options as Record<string, unknown>);
-  return new Broker(kafkaDriver(parsed), options);
+export function kafka(options: KafkaOptions = {}): Broker<KafkaDriver> {
+  return new Broker(kafkaDriver(options), options, () => kafkaEmulation(options));
 }
 
 /** The `kafka:` plugin, for `connect("kafka://localhost:9092")`. */
 export const plugin: Plugin = {
   schemes: ["kafka"],
-  create: (url, options, source) =>
-    kafka({ ...urlOptions(source ?? url), ...options } as KafkaOptions & BrokerOptions),
+  create: (url, options, source) => kafka({ ...optionsFromUrl(source ?? url), ...options } as KafkaOptions),
 };

@@ -1,14 +1,22 @@
 /**
- * Options of the Kafka plugin, validated with arktype when the broker is created (broker options) or when
- * a subscriber starts / a message is published (their options), and `kafka://` URL parsing.
+ * Options of the Kafka plugin — of the broker, of a subscriber and of a publish — with their schemas, and the
+ * broker options a `kafka://` URL carries. Broker options are checked when the broker is created, a
+ * subscriber's when it starts, a publish's when it is sent; a bad or unknown option fails with an
+ * `OptionError` naming it.
  *
  * @module
  */
 
 import { type } from "arktype";
-import { OptionError } from "@sluice/core";
-import { redactUrl } from "@sluice/core/kit";
-import { isTopicPattern, topicList } from "./rules.ts";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISHER_OPTIONS,
+  CORE_REQUEST_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
+} from "@sluice/core";
+import { type OptionsSchema, optionsSchema, parseOptions, redactUrl } from "@sluice/core/kit";
 
 /** TLS settings; `true` uses the runtime's default trust store. */
 export interface KafkaTlsOptions {
@@ -58,8 +66,11 @@ export interface KafkaConsumerOptions {
   readonly maxBytesPerPartition?: number;
 }
 
-/** Options of the Kafka broker, beside the core's `BrokerOptions`. */
-export interface KafkaOptions {
+/**
+ * Options of a Kafka broker: the core's `BrokerOptions` and Kafka's own. The core's `requestTimeout` also
+ * bounds how long kafkajs waits for a broker's answer (30 000 ms by default).
+ */
+export interface KafkaOptions extends BrokerOptions {
   /** Bootstrap brokers, `host:port`; or a `kafka://host:port[,host2:port]` URL. Default `localhost:9092`. */
   readonly brokers?: string | readonly string[];
   /** The client id the brokers see; `sluice` by default. */
@@ -70,8 +81,6 @@ export interface KafkaOptions {
   readonly sasl?: KafkaSaslOptions;
   /** Milliseconds to wait for a TCP connection; 3000 by default. */
   readonly connectionTimeout?: number;
-  /** Milliseconds to wait for a broker's answer; 30 000 by default. */
-  readonly requestTimeout?: number;
   /** How often kafkajs retries a failed request or connection (back-off from 100 ms, doubling); 8 by default. */
   readonly retries?: number;
   /** Consumer settings for every subscriber. */
@@ -123,7 +132,7 @@ export interface KafkaPublishOptions {
 }
 
 const positive = "number.integer > 0";
-const topicSchema = type({
+const topicShape = type({
   "partitions?": positive,
   "replicationFactor?": positive,
   "config?": "Record<string, string>",
@@ -135,11 +144,10 @@ const consumerFields = {
   "maxWaitTime?": "number.integer >= 0",
   "maxBytesPerPartition?": positive,
 } as const;
-const consumerSchema = type(consumerFields);
 const acks = "-1 | 0 | 1";
 const compression = "'none' | 'gzip'";
 
-const brokerSchema = type({
+const brokerShape = type({
   "brokers?": "string | string[]",
   "clientId?": "string > 0",
   "ssl?": type("boolean").or({
@@ -155,120 +163,81 @@ const brokerSchema = type({
     password: "string",
   },
   "connectionTimeout?": positive,
-  "requestTimeout?": positive,
   "retries?": "number.integer >= 0",
-  "consumer?": consumerSchema,
+  "consumer?": type(consumerFields),
   "acks?": acks,
   "compression?": compression,
-  "topic?": topicSchema,
+  "topic?": topicShape,
   "discoveryInterval?": positive,
   "nackDelay?": "number >= 0",
 });
 
-const subscribeSchema = type({
+const subscribeShape = type({
   ...consumerFields,
   "from?": "'earliest' | 'latest'",
-  "topic?": topicSchema,
+  "topic?": topicShape,
   "pattern?": "boolean",
   "partitions?": type("number.integer >= 0").array().atLeastLength(1),
 });
 
-const publishSchema = type({
+const publishShape = type({
   "key?": type("string").or(type.instanceOf(Uint8Array)),
   "partition?": "number.integer >= 0",
   "timestamp?": type("number").or(type.instanceOf(Date)),
   "acks?": acks,
   "compression?": compression,
-  "topic?": topicSchema,
+  "topic?": topicShape,
 });
 
-const BROKER_KEYS = [
-  "brokers",
-  "clientId",
-  "ssl",
-  "sasl",
-  "connectionTimeout",
-  "requestTimeout",
-  "retries",
-  "consumer",
-  "acks",
-  "compression",
-  "topic",
-  "discoveryInterval",
-  "nackDelay",
-];
-
-function check<T>(schema: { (value: unknown): unknown }, value: unknown, what: string): T {
-  const out = schema(value);
-  if (out instanceof type.errors) {
-    // The summary names the option and what is allowed, never the value of a credential.
-    throw new OptionError(`Invalid ${what}: ${out.summary}`);
-  }
-  return out as T;
+/** The option names of an object schema, so that each name is written in the schema only. */
+function keysOf(shape: { readonly props: readonly { readonly key: string | symbol }[] }): string[] {
+  return shape.props.map((prop) => String(prop.key));
 }
 
-function pick(options: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) if (options[key] !== undefined) picked[key] = options[key];
-  return picked;
-}
+/** The schema of a Kafka broker's options; the core's broker options are accepted beside them. */
+export const brokerOptions: OptionsSchema<KafkaOptions> = optionsSchema<KafkaOptions>({
+  what: "Kafka broker",
+  keys: keysOf(brokerShape),
+  schema: brokerShape,
+  core: CORE_BROKER_OPTIONS,
+});
 
-/** Validates the Kafka options among a broker's options; throws an `OptionError` naming the bad one. */
-export function parseKafkaOptions(options: Record<string, unknown>): KafkaOptions {
-  const parsed = check<KafkaOptions>(brokerSchema, pick(options, BROKER_KEYS), "Kafka broker option");
-  brokerList(parsed.brokers);
-  return parsed;
-}
+/** The schema of a Kafka subscriber's options; the core's subscriber options are accepted beside them. */
+export const subscribeOptions: OptionsSchema<KafkaSubscribeOptions> = optionsSchema<KafkaSubscribeOptions>({
+  what: "Kafka subscriber",
+  keys: keysOf(subscribeShape),
+  schema: subscribeShape,
+  core: CORE_SUBSCRIBER_OPTIONS,
+});
 
-const SUBSCRIBE_KEYS = [
-  ...Object.keys(consumerFields).map((k) => k.slice(0, -1)),
-  "from",
-  "topic",
-  "pattern",
-  "partitions",
-];
+/** The schema of a Kafka publish's options; the core's publish, publisher and request options beside them. */
+export const publishOptions: OptionsSchema<KafkaPublishOptions> = optionsSchema<KafkaPublishOptions>({
+  what: "Kafka publish",
+  keys: keysOf(publishShape),
+  schema: publishShape,
+  core: [...new Set([...CORE_REQUEST_OPTIONS, ...CORE_PUBLISHER_OPTIONS])],
+});
 
-/** Validates a subscriber's Kafka options. */
-export function parseSubscribeOptions(
-  options: Record<string, unknown>,
-  channel: string,
-): KafkaSubscribeOptions {
-  const parsed = check<KafkaSubscribeOptions>(
-    subscribeSchema,
-    pick(options, SUBSCRIBE_KEYS),
-    `Kafka option of subscriber ${channel}`,
-  );
-  if (parsed.partitions && (parsed.pattern || isTopicPattern(channel) || topicList(channel).length !== 1)) {
-    throw new OptionError(
-      `Invalid Kafka option of subscriber ${channel}: partitions needs a single topic (not a list or a pattern)`,
-    );
-  }
-  return parsed.partitions
-    ? { ...parsed, partitions: [...new Set(parsed.partitions)].sort((a, b) => a - b) }
-    : parsed;
-}
+const NO_PUBLISH_OPTIONS: KafkaPublishOptions = Object.freeze({});
 
-const PUBLISH_KEYS = ["key", "partition", "timestamp", "acks", "compression", "topic"];
-
-/** Validates a publish's Kafka options. */
-export function parsePublishOptions(options: Record<string, unknown>, channel: string): KafkaPublishOptions {
-  for (const key of PUBLISH_KEYS) {
-    if (options[key] !== undefined) {
-      return check(publishSchema, pick(options, PUBLISH_KEYS), `Kafka publish option for ${channel}`);
+/**
+ * A publish's Kafka options, validated. Most publishes have none (the core hands a driver only the plugin's
+ * options), and those cost no schema run.
+ */
+export function parsePublishOptions(options: KafkaPublishOptions, channel: string): KafkaPublishOptions {
+  for (const key in options) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      return parseOptions(publishOptions, options, channel);
     }
   }
-  return {};
+  return NO_PUBLISH_OPTIONS;
 }
 
 /** `host:port` entries from the `brokers` option; a bare host gets port 9092. */
 export function brokerList(brokers: string | readonly string[] | undefined): string[] {
-  const list = brokers === undefined
-    ? ["localhost:9092"]
-    : typeof brokers === "string"
-    ? parseKafkaUrl(brokers)
-    : [
-      ...brokers,
-    ];
+  const list = brokers === undefined ? ["localhost:9092"] : typeof brokers === "string" ? hostsOf(brokers) : [
+    ...brokers,
+  ];
   if (list.length === 0) {
     throw new OptionError("Invalid Kafka broker option: brokers must name at least one host:port");
   }
@@ -283,24 +252,31 @@ export function brokerList(brokers: string | readonly string[] | undefined): str
   });
 }
 
-/**
- * Parses `kafka://[user:password@]host:port[,host2:port][?sasl=scram-sha-256&ssl=true&clientId=x]` into
- * broker addresses; see {@linkcode urlOptions} for the credentials and flags.
- */
-export function parseKafkaUrl(url: string): string[] {
+/** The hosts of `kafka://[user:password@]host:port[,host2:port][?…]`; a bare host gets port 9092. */
+function hostsOf(url: string): string[] {
   const rest = url.replace(/^kafka:\/\//, "").replace(/^[^@/]*@/, "").replace(/[/?].*$/, "");
   return rest.split(",").filter(Boolean).map((
     hostPort,
   ) => (/:\d+$/.test(hostPort) ? hostPort : `${hostPort}:9092`));
 }
 
-/** The broker options a `kafka://` URL carries: brokers, SASL credentials, `ssl`, `clientId`. */
-export function urlOptions(url: URL | string): KafkaOptions {
+/**
+ * The broker options a `kafka://[user:password@]host:port[,host2:port][?sasl=scram-sha-256&ssl=true&clientId=x]`
+ * URL carries: brokers, SASL credentials (mechanism `plain` unless `sasl` says), `ssl` (or `tls`), `clientId`.
+ *
+ * @example
+ * ```ts
+ * import { optionsFromUrl } from "@sluice/kafka";
+ * const options = optionsFromUrl("kafka://app:secret@k1:9093,k2?sasl=scram-sha-512&ssl=1");
+ * console.log(options.brokers); // ["k1:9093", "k2:9092"]
+ * ```
+ */
+export function optionsFromUrl(url: URL | string): KafkaOptions {
   const text = String(url);
   if (!/^kafka:\/\//.test(text)) {
     throw new OptionError(`"${redactUrl(text)}" is not a Kafka URL: write it like kafka://localhost:9092`);
   }
-  const brokers = parseKafkaUrl(text);
+  const brokers = hostsOf(text);
   const credentials = /^kafka:\/\/([^@/]*)@/.exec(text)?.[1];
   const query = new URLSearchParams(/\?(.*)$/.exec(text)?.[1] ?? "");
   const options: Record<string, unknown> = { brokers };

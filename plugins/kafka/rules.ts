@@ -6,18 +6,20 @@
  * @module
  */
 
-import type { Capabilities, ChannelRules } from "@sluice/core";
+import { OptionError, type RoutingRules } from "@sluice/core";
+import type { Features } from "@sluice/core/conformance";
+import type { KafkaOptions, KafkaSubscribeOptions } from "./options.ts";
 
-/** What Kafka can do, on the broker and in the emulation alike: request/reply is the core's reply topic. */
-export const KAFKA_CAPABILITIES: Capabilities = {
-  request: false,
-  batchPublish: true,
-  wildcards: true,
-  groups: true,
-  fanout: true,
-  redelivery: true,
-  headers: true,
-};
+const FEATURES: Features = Object.freeze({ wildcards: true, groups: true, fanout: true, redelivery: true });
+
+/**
+ * What a Kafka broker does of what the conformance suite asks, on the broker and in the emulation alike,
+ * whatever the options: topic patterns, consumer groups, every group gets every record, and a nacked record
+ * is delivered again (in place, see the README).
+ */
+export function features(_options?: KafkaOptions): Features {
+  return FEATURES;
+}
 
 const PARAM = /\{([A-Za-z_][\w-]*)\}/g;
 const LITERAL = /^[A-Za-z0-9._-]+$/;
@@ -56,8 +58,31 @@ export function topicMatches(channel: string, topic: string): boolean {
   return topicRegExp(channel).test(topic);
 }
 
-/** Kafka's channel rules: `.` separates levels, `{param}` is one level of a topic pattern. */
-export const kafkaRules: ChannelRules = {
+/**
+ * Throws an `OptionError` unless a subscriber with explicit `partitions` consumes one topic (not a list, not a
+ * pattern): partitions are numbered per topic.
+ */
+export function assertPartitionsFit(channel: string, settings: KafkaSubscribeOptions): void {
+  if (
+    settings.partitions && (settings.pattern || isTopicPattern(channel) || topicList(channel).length !== 1)
+  ) {
+    throw new OptionError(
+      `Invalid Kafka subscriber option of ${channel}: partitions needs a single topic (not a list or a pattern)`,
+    );
+  }
+}
+
+/**
+ * Kafka's channel rules: `.` separates levels, `{param}` is one level of a topic pattern.
+ *
+ * @example
+ * ```ts
+ * import { kafkaRules } from "@sluice/kafka";
+ * kafkaRules.pattern("logs.{level}"); // "logs\\.[^.]+"
+ * kafkaRules.matches("orders,invoices", "invoices"); // true
+ * ```
+ */
+export const kafkaRules: RoutingRules = {
   separator: ".",
   pattern(template: string): string {
     if (!PARAM.test(template)) return template;

@@ -1,12 +1,14 @@
 /**
  * Handing a message to the core and settling it, shared by the driver and the emulation. MQTT has no negative
  * acknowledgement and a broker never redelivers on a live connection, so `nack()` keeps the message
- * unacknowledged and hands it to the core again after the delay, from this process.
+ * unacknowledged and hands it to the core again after the delay, from this process. The message keeps its
+ * place meanwhile: the retry is handed over at once and counts until the message is delivered again.
  *
  * @module
  */
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
+import { sleep } from "@sluice/core/kit";
 
 /** How a message left the core: acknowledged, rejected, or abandoned (subscription stopped before a redelivery). */
 export type Outcome = "ack" | "reject" | "abandon";
@@ -20,12 +22,18 @@ export interface HandOver {
   readonly settle: (outcome: Outcome) => void;
   /** Whether the subscription still takes messages (a nacked message is redelivered only then). */
   readonly live: () => boolean;
-  /** Counts redeliveries waiting on a timer, for `idle()` of the emulation. */
-  readonly timers?: { count: number; changed(): void };
+  /** Hands a delivery to the core: the driver counts it in its delivery window until the core settled it. */
+  readonly hand: (deliver: Deliver, message: IncomingMessage) => void;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Delivers `fields` to the core; `nack()` delivers it again after its delay, with `redelivered` set. */
-export function handOver(deliver: Deliver, fields: MessageFields, hooks: HandOver, count = 1): void {
+export function handOver(deliver: Deliver, fields: MessageFields, hooks: HandOver): void {
+  hooks.hand(deliver, delivery(deliver, fields, hooks, 1));
+}
+
+function delivery(deliver: Deliver, fields: MessageFields, hooks: HandOver, count: number): IncomingMessage {
   let open = true;
   const close = (): boolean => {
     if (!open) return false;
@@ -38,25 +46,25 @@ export function handOver(deliver: Deliver, fields: MessageFields, hooks: HandOve
     deliveryCount: count,
     ack: () => {
       if (close()) hooks.settle("ack");
-      return Promise.resolve();
+      return RESOLVED;
     },
     reject: () => {
       if (close()) hooks.settle("reject");
-      return Promise.resolve();
+      return RESOLVED;
     },
     nack: (options) => {
-      if (!close()) return Promise.resolve();
+      if (!close()) return RESOLVED;
       const delay = Math.max(0, options?.delay ?? 0);
-      const timers = hooks.timers;
-      if (timers) timers.count++;
-      setTimeout(() => {
-        if (timers) timers.count--;
-        if (hooks.live()) handOver(deliver, fields, hooks, count + 1);
-        else hooks.settle("abandon");
-        timers?.changed();
-      }, delay);
-      return Promise.resolve();
+      hooks.hand(
+        () =>
+          sleep(delay).then(() => {
+            if (hooks.live()) return deliver(delivery(deliver, fields, hooks, count + 1));
+            hooks.settle("abandon");
+          }),
+        incoming,
+      );
+      return RESOLVED;
     },
   };
-  deliver(incoming).catch(() => incoming.nack());
+  return incoming;
 }

@@ -1,7 +1,8 @@
 /**
  * One subscriber on one MQTT connection, so that each has its own session (a stable client id makes it
- * persistent) and its own flow control: MQTT 5's Receive Maximum is the subscriber's prefetch, and on 3.1.1
- * the client stops reading the socket while `prefetch` messages are unsettled.
+ * persistent) and its own flow control: MQTT 5's Receive Maximum is the subscriber's prefetch, and the client
+ * stops reading the socket while the delivery window of `prefetch` messages is full (on 3.1.1, and for QoS 0,
+ * that is the only bound).
  *
  * At-least-once: MQTT.js acknowledges (PUBACK, or PUBCOMP for QoS 2) as soon as a message is handled; here
  * that acknowledgement is held back until the core settles the message, and released in the order the
@@ -12,12 +13,14 @@
  */
 
 import type { MqttClient } from "mqtt";
-import type { Deliver, Logger, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
+import type { Deliver, IncomingMessage, Logger, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
 import { ConnectionError } from "@sluice/core";
+import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import { closeClient, openClient } from "./_client.ts";
 import { handOver, type Outcome } from "./_delivery.ts";
+import { resolveSubscription } from "./_spec.ts";
 import { fromProperties, inferContentType, type MqttPacket } from "./message.ts";
-import { type MqttSubscribeOptions, type ResolvedOptions, resolveSubscription } from "./options.ts";
+import type { MqttSubscribeOptions, ResolvedOptions } from "./options.ts";
 
 interface Held {
   readonly id: number;
@@ -54,12 +57,18 @@ export async function subscribeOwnConnection(
     `${options.clientId ?? "sluice"}-sub-${++sequence}-${crypto.randomUUID().slice(0, 8)}`;
   const label = `subscriber ${spec.template}`;
 
-  let unsettled = 0;
+  const window = new DeliveryWindow(
+    prefetch,
+    (error) => logger.error(`A message of ${spec.template} was not settled: ${describeError(error)}`),
+  );
+  const hand = (deliverTo: Deliver, message: IncomingMessage): void => window.hand(deliverTo, message);
   let stopped = false;
   let generation = 0;
   const held = new Map<number, Held>();
   const order: Held[] = [];
+  // Reading callbacks of MQTT.js held while the window is full: the next packet is read when one is called.
   let waiting: (() => void)[] = [];
+  let waitingRoom = false;
   let send: SendPacket = () => undefined;
   let client: MqttClient | undefined;
   let ended: Promise<void> | undefined;
@@ -81,19 +90,23 @@ export async function subscribeOwnConnection(
     }
   };
 
-  const release = (): void => {
-    while (waiting.length > 0 && unsettled < prefetch) waiting.shift()!();
-    if (stopped && unsettled === 0) void end();
+  const resume = (): void => {
+    waitingRoom = false;
+    while (waiting.length > 0 && (stopped || window.room > 0)) waiting.shift()!();
+    if (waiting.length > 0) wait();
+  };
+
+  const wait = (): void => {
+    if (waitingRoom) return;
+    waitingRoom = true;
+    void window.whenRoom().then(resume);
   };
 
   const settle = (entry: Held | undefined, outcome: Outcome): void => {
-    unsettled--;
-    if (entry) {
-      entry.settled = true;
-      entry.send = outcome !== "abandon";
-      flush();
-    }
-    release();
+    if (!entry) return;
+    entry.settled = true;
+    entry.send = outcome !== "abandon";
+    flush();
   };
 
   const prepare = (c: MqttClient): void => {
@@ -111,18 +124,21 @@ export async function subscribeOwnConnection(
       }
       original(packet, cb, ...rest);
     };
-    // Back-pressure: the next packet is read only while fewer than `prefetch` messages are unsettled.
+    // Back-pressure: the next packet is read only while the window has room.
     (c as unknown as { handleMessage: (p: unknown, cb: () => void) => void }).handleMessage = (_p, cb) => {
-      if (stopped || unsettled < prefetch) cb();
-      else waiting.push(cb);
+      if (stopped || window.room > 0) cb();
+      else {
+        waiting.push(cb);
+        wait();
+      }
     };
     c.on("connect", () => {
       // A new connection: acknowledgements held for the old one are void (a persistent session resends).
       generation++;
       flush();
-      const resume = waiting;
+      const old = waiting;
       waiting = [];
-      for (const cb of resume) cb();
+      for (const cb of old) cb();
     });
     c.on("message", (topic, payload, packet) => {
       const p = packet as unknown as MqttPacket;
@@ -134,10 +150,9 @@ export async function subscribeOwnConnection(
       }
       // Stopped: keep it unacknowledged, so a persistent session gets it again next time.
       if (stopped) return;
-      unsettled++;
       const body = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
       const fields = v5 ? fromProperties(p.properties) : { headers: {}, contentType: inferContentType(body) };
-      const hooks = { settle: (outcome: Outcome) => settle(entry, outcome), live: () => !stopped };
+      const hooks = { settle: (outcome: Outcome) => settle(entry, outcome), live: () => !stopped, hand };
       handOver(deliver, { channel: topic, body, ...fields, redelivered: p.dup, raw: packet }, hooks);
     });
   };
@@ -184,8 +199,11 @@ export async function subscribeOwnConnection(
       stopped = true;
       // A clean session forgets the subscription; a persistent one keeps it so the broker stores what comes.
       if (clean && client?.connected) await client.unsubscribeAsync(filter).catch(() => undefined);
+      window.close();
       for (const cb of waiting.splice(0)) cb();
-      if (unsettled === 0) await end();
+      // The connection ends once the core settled what it holds (their acknowledgements go out first).
+      const ending = window.whenDrained().then(end);
+      if (window.open === 0) await ending;
     },
     close: end,
   };

@@ -19,17 +19,16 @@ import {
 } from "@sluice/core";
 import { closeClient, openClient, toBuffer } from "./_client.ts";
 import { type OwnSubscription, subscribeOwnConnection } from "./_subscription.ts";
-import { emulation, type MqttEmulation, MqttEmulator } from "./emulation.ts";
 import { assertCarriableOn311, toProperties } from "./message.ts";
 import {
   type MqttOptions,
   type MqttPublishOptions,
   type MqttSubscribeOptions,
-  publishOptions,
+  parsePublishOptions,
   type ResolvedOptions,
   resolveOptions,
 } from "./options.ts";
-import { assertTopic, mqttCapabilities, mqttRules } from "./rules.ts";
+import { assertTopic, mqttRules } from "./rules.ts";
 
 /** The MQTT driver. */
 export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
@@ -49,12 +48,11 @@ export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOpti
  * console.log(driver.url); // mqtt://localhost:1883
  * ```
  */
-export function mqttDriver(options: MqttOptions & { readonly emulator?: MqttEmulator } = {}): MqttDriver {
+export function mqttDriver(options: MqttOptions = {}): MqttDriver {
   const resolved: ResolvedOptions = resolveOptions(options);
   let client: MqttClient | undefined;
   let logger: Logger = silentLogger;
   const subscriptions = new Set<OwnSubscription>();
-  let emulator: MqttEmulator | undefined;
 
   const connected = (): MqttClient => {
     if (!client) throw new StateError(`Not connected to ${resolved.safeUrl}: call broker.connect() first`);
@@ -65,7 +63,6 @@ export function mqttDriver(options: MqttOptions & { readonly emulator?: MqttEmul
     name: "mqtt",
     url: resolved.safeUrl,
     protocolVersion: resolved.protocolVersion,
-    capabilities: mqttCapabilities(resolved.protocolVersion),
     rules: mqttRules,
     get client() {
       return client;
@@ -100,17 +97,13 @@ export function mqttDriver(options: MqttOptions & { readonly emulator?: MqttEmul
     },
     async publish(channel, message, options) {
       const c = connected();
-      await publishOn(c, resolved, channel, message, options as Record<string, unknown>);
+      await publishOn(c, resolved, channel, message, options);
     },
     ping() {
       if (!client?.connected) {
         return Promise.reject(new StateError(`The connection to ${resolved.safeUrl} is down; reconnecting`));
       }
       return Promise.resolve();
-    },
-    emulate(): MqttEmulation {
-      emulator ??= options.emulator ?? new MqttEmulator();
-      return emulation(options, emulator);
     },
   };
   return driver;
@@ -122,10 +115,10 @@ async function publishOn(
   options: ResolvedOptions,
   channel: string,
   message: OutgoingMessage,
-  raw: Record<string, unknown>,
+  raw: MqttPublishOptions,
 ): Promise<void> {
   assertTopic(channel);
-  const pub = publishOptions(raw, channel);
+  const pub = parsePublishOptions(raw, channel);
   const v5 = options.protocolVersion === 5;
   if (!v5) assertCarriableOn311(channel, message, pub);
   const properties = v5 ? toProperties(message, pub) : undefined;

@@ -8,20 +8,27 @@
  * @module
  */
 
-import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
+import {
+  type Deliver,
+  type Emulation,
+  type IncomingMessage,
+  type OutgoingMessage,
+  StateError,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/kit";
 import { handOver, type Outcome } from "./_delivery.ts";
+import { resolveSubscription } from "./_spec.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
 import {
   type MqttOptions,
   type MqttPublishOptions,
   type MqttSubscribeOptions,
-  publishOptions,
+  parsePublishOptions,
   type QoS,
   resolveOptions,
-  resolveSubscription,
 } from "./options.ts";
-import { assertTopic, mqttCapabilities, mqttRules, splitShared, topicMatches } from "./rules.ts";
+import { assertTopic, mqttRules, splitShared, topicMatches } from "./rules.ts";
 
 interface Session {
   readonly clientId: string | undefined;
@@ -39,7 +46,7 @@ interface SharedGroup {
 }
 
 /**
- * The state of an emulated broker: retained messages and sessions. A driver keeps one for all its
+ * The state of an emulated broker: retained messages and sessions. A broker keeps one for all its
  * `testBroker()` runs; pass one as `emulator` to several brokers to let them talk, as apps on one broker do.
  *
  * @example
@@ -59,7 +66,19 @@ export class MqttEmulator {
   readonly sessions: Set<Session> = new Set();
   /** @internal */
   readonly shared: Map<string, SharedGroup> = new Map();
+  /** What losing the publishing connection of each connected client does, by client id. @internal */
+  readonly connections: Map<string, () => void> = new Map();
   #ids = 0;
+
+  /**
+   * Simulates losing the publishing connection of the client `clientId` (its broker option `clientId`)
+   * without a DISCONNECT: the broker publishes its will. Returns whether such a client is connected.
+   */
+  loseConnection(clientId: string): boolean {
+    const lose = this.connections.get(clientId);
+    lose?.();
+    return lose !== undefined;
+  }
 
   /** Names a queue. @internal */
   nextName(prefix: string): string {
@@ -102,21 +121,41 @@ function withPacket(message: StoredMessage, qos: QoS, retain: boolean): StoredMe
   return { ...message, raw: packet };
 }
 
-/** The emulation driver: one app's connections to an {@linkcode MqttEmulator}. */
-export interface MqttEmulation extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
+/**
+ * The emulation driver: one app's connections to an {@linkcode MqttEmulator}. `idle()` resolves once nothing
+ * is queued for a subscriber, unsettled, or waiting for a redelivery.
+ */
+export interface MqttEmulation extends Emulation<MqttSubscribeOptions, MqttPublishOptions> {
   /** The emulated broker it is connected to. */
   readonly emulator: MqttEmulator;
-  /** Resolves once nothing is queued for a subscriber, unsettled, or waiting for a redelivery. */
-  idle(): Promise<void>;
   /** Simulates losing the publishing connection without a DISCONNECT: the broker publishes the will. */
   loseConnection(): void;
 }
 
-/** Creates an emulation driver on `emulator` with the same options (and the same checks) as the real one. */
-export function emulation(options: MqttOptions, emulator: MqttEmulator = new MqttEmulator()): MqttEmulation {
+/** Hands a message to the core; one the core failed to take is handed over again, as the queue would. */
+function hand(deliver: Deliver, message: IncomingMessage): void {
+  deliver(message).catch(() => message.nack());
+}
+
+/**
+ * Creates an emulation driver on `emulator` (a fresh emulated broker by default) with the same options, and
+ * the same checks, as the real driver.
+ *
+ * @example
+ * ```ts
+ * import { MqttEmulator, mqttEmulation } from "@sluice/mqtt";
+ * const broker = new MqttEmulator();
+ * const app = mqttEmulation({ qos: 1 }, broker);
+ * const other = mqttEmulation({}, broker); // sees what app publishes
+ * ```
+ */
+export function mqttEmulation(
+  options: MqttOptions = {},
+  emulator: MqttEmulator = new MqttEmulator(),
+): MqttEmulation {
   const resolved = resolveOptions(options);
   const v5 = resolved.protocolVersion === 5;
-  const capabilities = mqttCapabilities(resolved.protocolVersion);
+  const clientId = resolved.clientId ?? `sluice-${crypto.randomUUID().slice(0, 13)}`;
   let connected = false;
   const handles = new Set<SubscriptionHandle & { drop(): void }>();
 
@@ -124,14 +163,15 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
     if (!connected) throw new StateError(`Not connected to the emulated ${resolved.safeUrl}`);
   };
 
-  return {
+  const emulation: MqttEmulation = {
     name: "mqtt",
     url: resolved.safeUrl,
-    capabilities,
     rules: mqttRules,
+    matches: (pattern, channel) => mqttRules.matches(pattern, channel),
     emulator,
     connect() {
       connected = true;
+      emulator.connections.set(clientId, () => emulation.loseConnection());
       return Promise.resolve();
     },
     async close() {
@@ -140,6 +180,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       for (const handle of all) handle.drop();
       handles.clear();
       connected = false;
+      emulator.connections.delete(clientId);
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
@@ -224,6 +265,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
           }, {
             settle,
             live: () => !stopped,
+            hand,
           });
         }));
       const handle: SubscriptionHandle & { drop(): void } = {
@@ -256,7 +298,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
     publish(channel: string, message: OutgoingMessage, raw) {
       assertConnected();
       assertTopic(channel);
-      const pub = publishOptions(raw as Record<string, unknown>, channel);
+      const pub = parsePublishOptions(raw, channel);
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
         ? storedMessage(channel, message)
@@ -268,7 +310,6 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       assertConnected();
       return Promise.resolve();
     },
-    emulate: () => emulation(options, emulator),
     loseConnection() {
       const will = resolved.will;
       if (!connected || !will) return;
@@ -282,4 +323,5 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
     },
     idle: () => emulator.activity.whenIdle(),
   };
+  return emulation;
 }

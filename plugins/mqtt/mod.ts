@@ -16,33 +16,39 @@
  * @module
  */
 
-import { Broker, type BrokerOptions, type Plugin } from "@sluice/core";
-import { type MqttDriver, mqttDriver } from "./driver.ts";
-import type { MqttEmulator } from "./emulation.ts";
-import type { MqttOptions } from "./options.ts";
+import type { Plugin } from "@sluice/core";
+import { MqttBroker } from "./_broker.ts";
+import { mqttDriver } from "./driver.ts";
+import { mqttEmulation, MqttEmulator } from "./emulation.ts";
+import { type MqttOptions, optionsFromUrl } from "./options.ts";
 
+export { MqttBroker } from "./_broker.ts";
 export { type MqttDriver, mqttDriver } from "./driver.ts";
-export { mqttCapabilities } from "./rules.ts";
-export { emulation, type MqttEmulation, MqttEmulator } from "./emulation.ts";
+export { type MqttEmulation, mqttEmulation, MqttEmulator } from "./emulation.ts";
 export type { MqttPacket, PublishProperties } from "./message.ts";
-export type {
-  MqttOptions,
-  MqttPublishOptions,
-  MqttSubscribeOptions,
-  MqttTlsOptions,
-  MqttWill,
-  QoS,
+export {
+  brokerOptions,
+  type MqttOptions,
+  type MqttPublishOptions,
+  type MqttSubscribeOptions,
+  type MqttTlsOptions,
+  type MqttWill,
+  optionsFromUrl,
+  publishOptions,
+  type QoS,
+  subscribeOptions,
 } from "./options.ts";
-export { mqttRules, topicMatches } from "./rules.ts";
+export { features, mqttRules, topicMatches } from "./rules.ts";
 
-/** Options of {@linkcode mqtt}: the core's, the plugin's, and an emulator to share between test brokers. */
-export interface MqttBrokerOptions extends BrokerOptions, MqttOptions {
-  /** The emulated broker `testBroker()` uses; one per broker by default. */
+/** Options of {@linkcode mqtt}: the broker's, and an emulated broker to share between test brokers. */
+export interface MqttBrokerOptions extends MqttOptions {
+  /** The emulated broker `testBroker()` uses; one per broker, made on first use, by default. */
   readonly emulator?: MqttEmulator;
 }
 
 /**
- * Creates an MQTT broker (not yet connected). Options are checked at once.
+ * Creates an MQTT broker (not yet connected). Options are checked at once: a bad or unknown one throws an
+ * `OptionError` naming it. `testBroker()` runs it on an {@linkcode mqttEmulation} with the same options.
  *
  * @example
  * ```ts
@@ -50,12 +56,14 @@ export interface MqttBrokerOptions extends BrokerOptions, MqttOptions {
  * const broker = mqtt({ url: "mqtts://user:secret@broker.example:8883", protocol: "5", qos: 1 });
  * ```
  */
-export function mqtt(options: MqttBrokerOptions = {}): Broker<MqttDriver> {
-  return new Broker(mqttDriver(options), options);
+export function mqtt(options: MqttBrokerOptions = {}): MqttBroker {
+  const { emulator: shared, ...rest } = options;
+  let emulator = shared;
+  return new MqttBroker(mqttDriver(rest), rest, () => mqttEmulation(rest, emulator ??= new MqttEmulator()));
 }
 
 /** The `mqtt:` and `mqtts:` plugin for `connect(url)`. */
 export const plugin: Plugin = {
   schemes: ["mqtt", "mqtts"],
-  create: (url, options) => mqtt({ ...(options as MqttBrokerOptions), url: url.toString() }),
+  create: (url, options) => mqtt({ ...(options as MqttBrokerOptions), ...optionsFromUrl(url) }),
 };

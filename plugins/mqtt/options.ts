@@ -1,14 +1,22 @@
 /**
- * Options of the MQTT plugin — broker, subscriber and publish options — validated with arktype so that a bad
- * option fails at once with a message naming it, and URL parsing that keeps credentials out of logs.
+ * Options of the MQTT plugin — of the broker, of a subscriber and of a publish — with their schemas, and URL
+ * parsing that keeps credentials out of logs. Broker options are checked when the broker is created, a
+ * subscriber's when it starts, a publish's when it is sent; a bad or unknown option fails with an
+ * `OptionError` naming it.
  *
  * @module
  */
 
 import { type } from "arktype";
-import { type BrokerOptions, NotSupportedError, OptionError, type SubscriptionSpec } from "@sluice/core";
-import { redactUrl } from "@sluice/core/kit";
-import { subscriptionFilter } from "./rules.ts";
+import {
+  type BrokerOptions,
+  CORE_BROKER_OPTIONS,
+  CORE_PUBLISHER_OPTIONS,
+  CORE_REQUEST_OPTIONS,
+  CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
+} from "@sluice/core";
+import { type OptionsSchema, optionsSchema, parseOptions, redactUrl } from "@sluice/core/kit";
 
 /** A quality of service level: 0 at most once, 1 at least once, 2 exactly once (between client and broker). */
 export type QoS = 0 | 1 | 2;
@@ -43,8 +51,8 @@ export interface MqttWill {
   readonly delay?: number;
 }
 
-/** Options of the MQTT plugin, beside the core's {@linkcode BrokerOptions}. */
-export interface MqttOptions {
+/** Options of an MQTT broker: the core's {@linkcode BrokerOptions} and MQTT's own. */
+export interface MqttOptions extends BrokerOptions {
   /** `mqtt://[user:password@]host[:1883]` or `mqtts://…[:8883]`; `mqtt://localhost:1883` by default. */
   readonly url?: string;
   /** The protocol version: `"5"` (the default) or `"3.1.1"`, which cannot carry headers or reply topics. */
@@ -100,21 +108,19 @@ const qos = "0 | 1 | 2";
 const bytes = type.instanceOf(Uint8Array);
 const pem = type("string").or(bytes);
 
-const tlsSchema = type({
-  "ca?": pem.or(pem.array()),
-  "cert?": pem,
-  "key?": pem,
-  "rejectUnauthorized?": "boolean",
-  "servername?": "string",
-});
-
-const brokerSchema = type({
+const brokerShape = type({
   "url?": "string",
   "protocol?": "'5' | '3.1.1'",
   "clientId?": "string <= 65535",
   "username?": "string",
   "password?": "string",
-  "tls?": type("boolean").or(tlsSchema),
+  "tls?": type("boolean").or({
+    "ca?": pem.or(pem.array()),
+    "cert?": pem,
+    "key?": pem,
+    "rejectUnauthorized?": "boolean",
+    "servername?": "string",
+  }),
   "keepalive?": "0 <= number.integer <= 65535",
   "connectTimeout?": "number.integer > 0",
   "reconnectPeriod?": "number.integer > 0",
@@ -129,7 +135,7 @@ const brokerSchema = type({
   },
 });
 
-const subscribeSchema = type({
+const subscribeShape = type({
   "qos?": qos,
   "clientId?": "string > 0",
   "clean?": "boolean",
@@ -137,39 +143,54 @@ const subscribeSchema = type({
   "retainHandling?": "0 | 1 | 2",
 });
 
-const publishSchema = type({
+const publishShape = type({
   "qos?": qos,
   "retain?": "boolean",
   "messageExpiry?": "0 <= number.integer <= 4294967295",
 });
 
-function check<T>(schema: (input: unknown) => unknown, input: unknown, what: string): T {
-  const out = schema(input);
-  if (out instanceof type.errors) throw new OptionError(`Invalid ${what}: ${out.summary}`);
-  return out as T;
+/** The option names of an object schema, so that each name is written in the schema only. */
+function keysOf(shape: { readonly props: readonly { readonly key: string | symbol }[] }): string[] {
+  return shape.props.map((prop) => String(prop.key));
 }
 
-function pick(source: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
-  return picked;
-}
+/** The schema of an MQTT broker's options; the core's broker options are accepted beside them. */
+export const brokerOptions: OptionsSchema<MqttOptions> = optionsSchema<MqttOptions>({
+  what: "MQTT broker",
+  keys: keysOf(brokerShape),
+  schema: brokerShape,
+  core: CORE_BROKER_OPTIONS,
+});
 
-const BROKER_KEYS = [
-  "url",
-  "protocol",
-  "clientId",
-  "username",
-  "password",
-  "tls",
-  "keepalive",
-  "connectTimeout",
-  "reconnectPeriod",
-  "qos",
-  "will",
-] as const;
-const SUBSCRIBE_KEYS = ["qos", "clientId", "clean", "sessionExpiry", "retainHandling"] as const;
-const PUBLISH_KEYS = ["qos", "retain", "messageExpiry"] as const;
+/** The schema of an MQTT subscriber's options; the core's subscriber options are accepted beside them. */
+export const subscribeOptions: OptionsSchema<MqttSubscribeOptions> = optionsSchema<MqttSubscribeOptions>({
+  what: "MQTT subscriber",
+  keys: keysOf(subscribeShape),
+  schema: subscribeShape,
+  core: CORE_SUBSCRIBER_OPTIONS,
+});
+
+/** The schema of an MQTT publish's options; the core's publish, publisher and request options beside them. */
+export const publishOptions: OptionsSchema<MqttPublishOptions> = optionsSchema<MqttPublishOptions>({
+  what: "MQTT publish",
+  keys: keysOf(publishShape),
+  schema: publishShape,
+  core: [...new Set([...CORE_REQUEST_OPTIONS, ...CORE_PUBLISHER_OPTIONS])],
+});
+
+/**
+ * The broker options an `mqtt://[user:password@]host[:port]` or `mqtts://…` URL carries: the URL itself, from
+ * which the host, the port, TLS and the credentials are read (and never shown).
+ *
+ * @example
+ * ```ts
+ * import { optionsFromUrl } from "@sluice/mqtt";
+ * optionsFromUrl(new URL("mqtts://ada:secret@broker.example:8883")); // { url: "mqtts://ada:secret@…" }
+ * ```
+ */
+export function optionsFromUrl(url: URL | string): MqttOptions {
+  return { url: String(url) };
+}
 
 /** Broker options after validation, with the URL parsed. */
 export interface ResolvedOptions extends MqttOptions {
@@ -186,24 +207,22 @@ export interface ResolvedOptions extends MqttOptions {
 }
 
 /** Validates broker options and parses the URL; throws an {@linkcode OptionError} naming the bad option. */
-export function resolveOptions(options: MqttOptions & BrokerOptions): ResolvedOptions {
-  const valid = check<MqttOptions>(
-    brokerSchema,
-    pick(options as Record<string, unknown>, BROKER_KEYS),
-    "mqtt option",
-  );
+export function resolveOptions(options: MqttOptions): ResolvedOptions {
+  const valid = parseOptions(brokerOptions, options);
   const raw = valid.url ?? "mqtt://localhost:1883";
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new OptionError(
-      `Invalid mqtt option url: "${redactUrl(raw)}" is not a URL (write mqtt://host:1883)`,
+      `Invalid MQTT broker option url: "${redactUrl(raw)}" is not a URL (write mqtt://host:1883)`,
     );
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme !== "mqtt" && scheme !== "mqtts") {
-    throw new OptionError(`Invalid mqtt option url: the scheme must be mqtt: or mqtts:, got ${scheme}:`);
+    throw new OptionError(
+      `Invalid MQTT broker option url: the scheme must be mqtt: or mqtts:, got ${scheme}:`,
+    );
   }
   const secure = scheme === "mqtts" || valid.tls === true || typeof valid.tls === "object";
   const port = url.port ? Number(url.port) : secure ? 8883 : 1883;
@@ -225,16 +244,12 @@ export function resolveOptions(options: MqttOptions & BrokerOptions): ResolvedOp
   };
 }
 
-/** Validates the MQTT options among a subscriber's options. */
-export function subscribeOptions(
-  options: Readonly<Record<string, unknown>>,
-  channel: string,
-): MqttSubscribeOptions {
-  const valid = check<MqttSubscribeOptions>(
-    subscribeSchema,
-    pick(options, SUBSCRIBE_KEYS),
-    `option of subscriber ${channel}`,
-  );
+/**
+ * A subscriber's MQTT options, validated: the schema's checks, and `clean: false` only with a `clientId`, by
+ * which the broker finds the session again.
+ */
+export function parseSubscribeOptions(options: MqttSubscribeOptions, channel: string): MqttSubscribeOptions {
+  const valid = parseOptions(subscribeOptions, options, channel);
   if (valid.clean === false && valid.clientId === undefined) {
     throw new OptionError(
       `Subscriber ${channel}: clean: false needs a clientId, so the broker can find the session again`,
@@ -243,56 +258,17 @@ export function subscribeOptions(
   return valid;
 }
 
-const NONE: MqttPublishOptions = Object.freeze({});
+const NO_PUBLISH_OPTIONS: MqttPublishOptions = Object.freeze({});
 
-/** Validates the MQTT options among a publish's options. */
-export function publishOptions(
-  options: Readonly<Record<string, unknown>>,
-  channel: string,
-): MqttPublishOptions {
-  // The hot path: most publishes have no MQTT option, and validating nothing still costs a schema run.
-  if (options.qos === undefined && options.retain === undefined && options.messageExpiry === undefined) {
-    return NONE;
-  }
-  return check<MqttPublishOptions>(
-    publishSchema,
-    pick(options, PUBLISH_KEYS),
-    `publish option for ${channel}`,
-  );
-}
-
-/** A subscription as the driver and the emulation make it. */
-export interface ResolvedSubscription {
-  readonly mqtt: MqttSubscribeOptions;
-  /** The filter to subscribe, `$share/<group>/` included. */
-  readonly filter: string;
-  readonly qos: QoS;
-  readonly clean: boolean;
-  /** The prefetch, within MQTT's Receive Maximum range. */
-  readonly prefetch: number;
-}
-
-/** Validates a subscription against the options and the protocol version; throws what cannot be done. */
-export function resolveSubscription(
-  options: ResolvedOptions,
-  spec: SubscriptionSpec<MqttSubscribeOptions>,
-): ResolvedSubscription {
-  const mqtt = subscribeOptions(spec.options as Record<string, unknown>, spec.template);
-  if (options.protocolVersion === 4) {
-    if ((spec.options as Record<string, unknown>).deadLetter !== undefined) {
-      throw new NotSupportedError(
-        `Subscriber ${spec.template}: deadLetter needs MQTT 5 (the reason travels as a user property); use protocol: "5"`,
-      );
-    }
-    if (mqtt.retainHandling !== undefined) {
-      throw new NotSupportedError(`Subscriber ${spec.template}: retainHandling needs MQTT 5`);
+/**
+ * A publish's MQTT options, validated. Most publishes have none (the core hands a driver only the plugin's
+ * options), and those cost no schema run.
+ */
+export function parsePublishOptions(options: MqttPublishOptions, channel: string): MqttPublishOptions {
+  for (const key in options) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      return parseOptions(publishOptions, options, channel);
     }
   }
-  return {
-    mqtt,
-    filter: subscriptionFilter(spec.channel, spec.group),
-    qos: mqtt.qos ?? options.qos,
-    clean: mqtt.clean ?? true,
-    prefetch: Math.max(1, Math.min(spec.prefetch, 65_535)),
-  };
+  return NO_PUBLISH_OPTIONS;
 }

@@ -6,9 +6,10 @@
  * @module
  */
 
-import type { Capabilities, ChannelRules } from "@sluice/core";
-import { OptionError } from "@sluice/core";
+import { OptionError, type RoutingRules } from "@sluice/core";
+import type { Features } from "@sluice/core/conformance";
 import { replaceParams } from "@sluice/core/kit";
+import type { MqttOptions } from "./options.ts";
 
 const SHARE = "$share/";
 
@@ -94,23 +95,20 @@ export function subscriptionFilter(filter: string, group: string | undefined): s
  * mqttRules.matches("#", "$SYS/uptime"); // false
  * ```
  */
-export const mqttRules: ChannelRules = {
+export const mqttRules: RoutingRules = {
   separator: "/",
   pattern: (template) => replaceParams(template, "+"),
   matches: topicMatches,
 };
 
-/** What an MQTT broker can do, by protocol version. */
-export function mqttCapabilities(protocolVersion: 4 | 5): Capabilities {
-  return {
-    request: false,
-    batchPublish: false,
-    wildcards: true,
-    groups: true,
-    fanout: true,
-    // A broker resends an unacknowledged message only on a new connection of a persistent session: nack()
-    // redelivers from this process instead (see README), so the broker itself does not redeliver.
-    redelivery: false,
-    headers: protocolVersion === 5,
-  };
+const FEATURES: Features = Object.freeze({ wildcards: true, groups: true, fanout: true, redelivery: false });
+
+/**
+ * What an MQTT broker does of what the conformance suite asks, on the broker and in the emulation alike,
+ * whatever the options: `+` and `#` filters, shared subscriptions, every subscription gets every message.
+ * Not redelivery: a broker resends an unacknowledged message only on a new connection of a persistent
+ * session, so `nack()` hands the message over again from this process (see the README), not from the broker.
+ */
+export function features(_options?: MqttOptions): Features {
+  return FEATURES;
 }

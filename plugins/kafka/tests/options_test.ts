@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Broker, ConnectionError, createLogger, OptionError } from "@sluice/core";
 import { captureLogs } from "@sluice/core/testing";
 import { kafka, kafkaEmulation, plugin } from "../mod.ts";
-import { urlOptions } from "../options.ts";
+import { optionsFromUrl } from "../options.ts";
 import { patience, targets, unique, until } from "./_helpers.ts";
 
 describe("kafka options", () => {
@@ -26,8 +26,29 @@ describe("kafka options", () => {
     await assert.rejects(broker.start(), (e: unknown) => e instanceof OptionError && /from/.test(e.message));
   });
 
+  it("refuses an unknown option with the likely one it meant, for the broker, a subscriber and a publish", async () => {
+    assert.throws(
+      () => kafka({ brokerz: ["localhost:9092"] } as never),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "brokerz": did you mean "brokers"\?/.test(e.message),
+    );
+    const broker = new Broker(kafkaEmulation(), { logger: createLogger({ level: "error" }) });
+    broker.subscriber("orders", { form: "earliest" } as never).handle(() => {});
+    await assert.rejects(
+      broker.start(),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "form": did you mean "from"\?/.test(e.message),
+    );
+    await assert.rejects(
+      broker.publish(1, "orders", { partiton: 0 } as never),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "partiton": did you mean "partition"\?/.test(e.message),
+    );
+    await broker.close();
+  });
+
   it("reads brokers, SASL and TLS from a kafka:// URL and never shows the password", async () => {
-    const options = urlOptions("kafka://app:s3cr%40t@k1:9093,k2?sasl=scram-sha-512&ssl=1");
+    const options = optionsFromUrl("kafka://app:s3cr%40t@k1:9093,k2?sasl=scram-sha-512&ssl=1");
     assert.deepEqual(options.brokers, ["k1:9093", "k2:9092"]);
     assert.deepEqual(options.sasl, { mechanism: "scram-sha-512", username: "app", password: "s3cr@t" });
     assert.equal(options.ssl, true);

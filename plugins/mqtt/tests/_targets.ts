@@ -8,6 +8,8 @@ import { mqtt, type MqttBrokerOptions, MqttEmulator } from "../mod.ts";
 export interface Target {
   readonly name: string;
   readonly real: boolean;
+  /** The emulated broker that the target's brokers share; undefined on the real broker. */
+  readonly emulator?: MqttEmulator;
   /** A broker on this target; brokers made by one target share the (emulated) broker. */
   broker(options?: MqttBrokerOptions): ReturnType<typeof mqtt>;
 }
@@ -20,6 +22,7 @@ export function targets(): Target[] {
   const list: Target[] = [{
     name: "emulation",
     real: false,
+    emulator,
     broker: (options = {}) => mqtt({ logger: silentLogger, ...options, emulator }),
   }];
   if (real) {

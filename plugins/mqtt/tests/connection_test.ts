@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, ConnectionError, OptionError, silentLogger } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
-import { mqtt, type MqttEmulation } from "../mod.ts";
+import { mqtt } from "../mod.ts";
 import { capture, realUrl, targets, unique, until } from "./_targets.ts";
 
 describe("options", () => {
@@ -34,7 +34,30 @@ describe("options", () => {
     await app2.close();
     await using br = await testBroker(mqtt({ logger: silentLogger }));
     await assert.rejects(br.publish(1, "a/+/b"), /cannot contain the wildcards/);
-    await assert.rejects(br.publish(1, "a", { retain: "yes" }), /retain/);
+    await assert.rejects(br.publish(1, "a", { retain: "yes" } as never), /retain/);
+  });
+
+  it("refuses an unknown option with the likely one it meant, for the broker, a subscriber and a publish", async () => {
+    assert.throws(
+      () => mqtt({ keepAlive: 10 } as never),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "keepAlive": did you mean "keepalive"\?/.test(e.message),
+    );
+    const app = mqtt({ logger: silentLogger });
+    app.subscriber("a/b", { retainHandeling: 2 } as never).handle(() => {});
+    await assert.rejects(
+      testBroker(app),
+      (e: unknown) =>
+        e instanceof OptionError &&
+        /unknown option "retainHandeling": did you mean "retainHandling"\?/.test(e.message),
+    );
+    await app.close();
+    await using br = await testBroker(mqtt({ logger: silentLogger }));
+    await assert.rejects(
+      br.publish(1, "a", { retian: true } as never),
+      (e: unknown) =>
+        e instanceof OptionError && /unknown option "retian": did you mean "retain"\?/.test(e.message),
+    );
   });
 
   it("keeps credentials out of the URL it shows, and out of connection errors", async () => {
@@ -56,10 +79,15 @@ for (const target of targets()) {
       const watcher = target.broker();
       const wills = watcher.subscriber(topic).handle(() => {});
       await using w = await testBroker(watcher, { real: target.real });
-      const app = target.broker({ will: { topic, payload: "offline", qos: 1 }, reconnectPeriod: 200 });
+      const clientId = `app-${unique()}`;
+      const app = target.broker({
+        will: { topic, payload: "offline", qos: 1 },
+        reconnectPeriod: 200,
+        clientId,
+      });
       await using _a = await testBroker(app, { real: target.real });
       if (target.real) (app.driver.client as unknown as { stream: { destroy(): void } }).stream.destroy();
-      else (app.driver as unknown as MqttEmulation).loseConnection();
+      else assert.ok(target.emulator!.loseConnection(clientId), "the app is connected to the emulator");
       await until(() => wills.mock.calls.length === 1, "the will");
       assert.equal(wills.mock.calls[0]!.body, "offline");
       void w;

@@ -101,7 +101,7 @@ for (const target of targets()) {
       const seen: unknown[] = [];
       app.subscriber(topic).handle((body) => void seen.push(body));
       await using br = await testBroker(app, { real: target.real });
-      assert.equal(br.broker.driver.capabilities.headers, false);
+      assert.equal(br.broker.driver.protocolVersion, 4);
       await br.publish({ id: 1 }, topic);
       await br.publish("plain text", topic);
       await br.publish(new Uint8Array([0xff, 0x00]), topic);

@@ -7,7 +7,7 @@
 
 import type { IncomingMessage } from "@sluice/core";
 import { fromRecord, type KafkaConsumedRecord } from "./message.ts";
-import type { PartitionTrack } from "./track.ts";
+import type { PartitionTrack } from "./_track.ts";
 
 /** Where a record's settlement goes: the subscription that handed it over. */
 export interface RecordOwner {

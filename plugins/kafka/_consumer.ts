@@ -1,22 +1,22 @@
 /**
  * One subscription on a real Kafka: a kafkajs consumer in a group, handing over up to `prefetch`
- * unsettled records at once, committing per partition the highest contiguous settled offset (at-least-once,
- * also with concurrency), retrying nacked records in place with a delay, and — for topic patterns —
- * joining topics created after it started.
+ * unsettled records at once through a delivery window, committing per partition the highest contiguous
+ * settled offset (at-least-once, also with concurrency), retrying nacked records in place with a delay, and —
+ * for topic patterns — joining topics created after it started.
  *
  * @module
  */
 
 import type { Deliver, Logger, SubscriptionSpec } from "@sluice/core";
-import { describeError, sleep } from "@sluice/core/kit";
+import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { OptionError } from "@sluice/core";
 import type { Admin, AssignerProtocol, Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import { explicitAssigner } from "./assigner.ts";
-import { KafkaIncoming, type RecordOwner } from "./incoming.ts";
+import { explicitAssigner } from "./_assigner.ts";
+import { KafkaIncoming, type RecordOwner } from "./_incoming.ts";
 import type { KafkaConsumedRecord } from "./message.ts";
 import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
 import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
-import { PartitionTrack } from "./track.ts";
+import { PartitionTrack } from "./_track.ts";
 
 /** What a subscription needs from its driver. */
 export interface ConsumerHost {
@@ -51,6 +51,13 @@ export class Subscription {
   readonly #temporary: boolean;
   readonly #replies: boolean;
   readonly #pattern: RegExp | undefined;
+  /** Explicit partitions, sorted and without duplicates. */
+  readonly #partitions: readonly number[] | undefined;
+  readonly #window: DeliveryWindow;
+  /** How much room the window needs before a full loop goes on: a batch per wake-up, not one record. */
+  readonly #lowWater: number;
+  readonly #forced: Promise<void>;
+  #force!: () => void;
   #topics: string[] = [];
   #consumer: Consumer | undefined;
   #tracks = new Map<string, PartitionTrack>();
@@ -58,14 +65,10 @@ export class Subscription {
   readonly #starts = new Map<string, number>();
   #committing: Promise<void> | undefined;
   #commitAgain = false;
-  #inflight = 0;
   #slotWaiter: (() => void) | undefined;
-  #lowWater = 0;
   #heartbeatAt = 0;
-  #idleWaiters: (() => void)[] = [];
   #paused = false;
   #stopped = false;
-  #forced = false;
   #discovery: ReturnType<typeof setInterval> | undefined;
   #discovering: Promise<void> | undefined;
   #recovering: Promise<void> | undefined;
@@ -81,11 +84,18 @@ export class Subscription {
     this.#spec = spec;
     this.#options = options;
     this.#deliver = deliver;
-    this.#replies = (spec.options as Record<string, unknown>).replies === true;
+    this.#replies = spec.reply === true;
     this.#temporary = spec.group === undefined;
     this.#group = spec.group ?? `sluice-${crypto.randomUUID()}`;
     this.#pattern = options.pattern || isTopicPattern(spec.channel) ? topicRegExp(spec.channel) : undefined;
+    this.#partitions = options.partitions && [...new Set(options.partitions)].sort((a, b) => a - b);
     this.#logger = host.logger.child({ channel: spec.channel, group: this.#group });
+    this.#window = new DeliveryWindow(
+      spec.prefetch,
+      (error) => this.#logger.error(`A record was not settled: ${describeError(error)}`),
+    );
+    this.#lowWater = Math.max(1, this.#window.size >> 2);
+    this.#forced = new Promise((resolve) => (this.#force = resolve));
   }
 
   /** Resolves once the consumer joined its group with offsets fixed: later records reach it. */
@@ -98,7 +108,7 @@ export class Subscription {
       this.#topics = topicList(this.#spec.channel);
       const topic = this.#replies ? { partitions: 1, ...this.#options.topic } : this.#options.topic;
       await retry(() => host.ensureTopics(this.#topics, topic), 5);
-      if (this.#options.partitions) await this.#checkPartitions(this.#topics[0]!, this.#options.partitions);
+      if (this.#partitions) await this.#checkPartitions(this.#topics[0]!, this.#partitions);
     }
     if (this.#topics.length > 0) {
       if ((this.#options.from ?? "latest") === "latest") {
@@ -115,6 +125,7 @@ export class Subscription {
   stop(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
+    this.#window.close();
     clearInterval(this.#discovery);
     try {
       this.#consumer?.pause(this.#topics.map((topic) => ({ topic })));
@@ -129,8 +140,7 @@ export class Subscription {
   /** Commits what settled, leaves the group and removes temporary groups and reply topics. */
   close(): Promise<void> {
     if (!this.#finished) void this.stop();
-    this.#forced = true;
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    this.#force();
     return this.#finished!;
   }
 
@@ -162,7 +172,7 @@ export class Subscription {
     const missing = wanted.filter((p) => p >= count);
     if (missing.length > 0) {
       throw new OptionError(
-        `Invalid Kafka option of subscriber ${this.#spec.channel}: partition(s) ${
+        `Invalid Kafka subscriber option of ${this.#spec.channel}: partition(s) ${
           missing.join(", ")
         } do not exist (topic ${topic} has ${count} partition(s), numbered from 0)`,
       );
@@ -199,12 +209,8 @@ export class Subscription {
       maxWaitTimeInMs: settings.maxWaitTime ?? 1000,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       allowAutoTopicCreation: false,
-      ...(this.#options.partitions
-        ? {
-          partitionAssigners: [
-            explicitAssigner(host.protocol, { [this.#topics[0]!]: this.#options.partitions }),
-          ],
-        }
+      ...(this.#partitions
+        ? { partitionAssigners: [explicitAssigner(host.protocol, { [this.#topics[0]!]: this.#partitions })] }
         : {}),
       // kafkajs restarts a crashed consumer from a timer without handling that restart's failure (an
       // unhandled rejection while the broker is still down, which fails a Bun test run): the driver
@@ -276,7 +282,8 @@ export class Subscription {
     const key = `${topic}\u0000${partition}`;
     let track = this.#tracks.get(key);
     if (!track) this.#tracks.set(key, track = new PartitionTrack());
-    const prefetch = Math.max(1, this.#spec.prefetch);
+    const window = this.#window;
+    const deliver = this.#deliver;
     const start = this.#starts.get(key);
     if (start !== undefined && Number(batch.lastOffset()) < start) {
       // Wholly before the start position of `latest`: skip it without delivery.
@@ -287,14 +294,22 @@ export class Subscription {
     let last: string | undefined;
     try {
       for (const record of batch.messages) {
-        if (this.#inflight >= prefetch) await this.#slot(prefetch, heartbeat);
+        if (window.room === 0) await this.#slot(heartbeat);
         if (this.#paused || this.#stopped || !isRunning() || isStale()) return;
         const offset = Number(record.offset);
         last = record.offset;
         if (start !== undefined && offset < start) continue;
-        this.#inflight++;
         track.add(offset);
-        this.#hand(topic, partition, track, record as KafkaConsumedRecord, offset, 1);
+        const incoming = new KafkaIncoming(
+          this.#owner,
+          topic,
+          partition,
+          track,
+          record as KafkaConsumedRecord,
+          offset,
+          1,
+        );
+        window.hand(deliver, incoming);
       }
     } finally {
       if (last !== undefined) resolveOffset(last);
@@ -303,15 +318,19 @@ export class Subscription {
   }
 
   /**
-   * Waits until at most `prefetch - prefetch / 4` records are unsettled (or the subscription pauses): the
-   * slack lets a batch of records be handed over per wake-up instead of one. Heartbeats meanwhile.
+   * Waits until the window has room for a quarter of `prefetch` (or the subscription pauses or stops): the
+   * slack lets a batch of records be handed over per wake-up instead of one. Heartbeats meanwhile, so that a
+   * window full of slow records does not cost the group membership.
    */
-  async #slot(prefetch: number, heartbeat: () => Promise<void>): Promise<void> {
-    const low = prefetch - Math.max(1, prefetch >> 2);
-    while (this.#inflight > low && !this.#paused && !this.#stopped) {
+  async #slot(heartbeat: () => Promise<void>): Promise<void> {
+    let room = false;
+    void this.#window.whenRoom(this.#lowWater).then(() => {
+      room = true;
+      this.#wake();
+    });
+    while (!room && !this.#paused && !this.#stopped) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
-        this.#lowWater = low;
         this.#slotWaiter = resolve;
         timer = setTimeout(resolve, 1000);
       });
@@ -324,16 +343,19 @@ export class Subscription {
     }
   }
 
-  #hand(
-    topic: string,
-    partition: number,
-    track: PartitionTrack,
-    record: KafkaConsumedRecord,
-    offset: number,
-    attempt: number,
-  ): void {
-    const incoming = new KafkaIncoming(this.#owner, topic, partition, track, record, offset, attempt);
-    this.#deliver(incoming).catch(() => incoming.nack());
+  /**
+   * A nacked record, delivered again after `delay` ms. Handed to the window at once, in its own place: the
+   * record keeps its slot while it waits, as Kafka cannot give one record back to the broker.
+   */
+  #retry(message: KafkaIncoming, delay: number): Promise<void> {
+    return sleep(delay).then(() => {
+      // Stopped: the record stays uncommitted, so the group's next member gets it from the broker.
+      if (this.#stopped) return;
+      const { channel, partition, track, record, offset, deliveryCount } = message;
+      return this.#deliver(
+        new KafkaIncoming(this.#owner, channel, partition, track, record, offset, deliveryCount + 1),
+      );
+    });
   }
 
   /** Settlement of the records handed over (see KafkaIncoming). */
@@ -346,30 +368,21 @@ export class Subscription {
         this.#dirty.set(track.key ??= `${topic}\u0000${partition}`, { topic, partition, offset: next });
         void this.#flush();
       }
-      this.#release();
     },
     nacked: (message, delay) => {
-      setTimeout(() => {
-        if (this.#stopped) return this.#release();
-        const { channel, partition, track, record, offset, deliveryCount } = message;
-        this.#hand(channel, partition, track, record, offset, deliveryCount + 1);
-      }, Math.max(0, delay ?? this.#host.nackDelay));
+      const wait = Math.max(0, delay ?? this.#host.nackDelay);
+      this.#window.hand(() => this.#retry(message, wait), message);
     },
   };
-
-  #release(): void {
-    this.#inflight--;
-    if (this.#slotWaiter && this.#inflight <= this.#lowWater) this.#slotWaiter();
-    if (this.#inflight === 0) { for (const resolve of this.#idleWaiters.splice(0)) resolve(); }
-  }
 
   #wake(): void {
     this.#slotWaiter?.();
   }
 
+  /** Resolves once nothing handed over is unsettled, or at once when the driver closes. */
   #whenIdle(): Promise<void> {
-    if (this.#inflight === 0 || this.#forced) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#window.open === 0) return Promise.resolve();
+    return Promise.race([this.#window.whenDrained(), this.#forced]);
   }
 
   /** Commits what settled since the last commit; one commit in flight at a time, the rest coalesced. */
