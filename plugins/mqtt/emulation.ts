@@ -11,6 +11,7 @@
 import { type Driver, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/internal";
 import { handOver, type Outcome } from "./_delivery.ts";
+import { carriableOn5 } from "./_strings.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
 import {
   type MqttOptions,
@@ -259,7 +260,7 @@ export function emulation(options: MqttOptions, emulator: MqttEmulator = new Mqt
       const pub = publishOptions(raw as Record<string, unknown>, channel);
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
-        ? storedMessage(channel, message)
+        ? storedMessage(channel, carriableOn5(channel, message))
         : { channel, body: message.body, headers: {} };
       emulator.route(stored, pub.qos ?? resolved.qos, pub.retain ?? false);
       return Promise.resolve();
