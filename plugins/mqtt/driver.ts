@@ -18,6 +18,7 @@ import {
   type SubscriptionHandle,
 } from "@sluice/core";
 import { closeClient, openClient, toBuffer } from "./_client.ts";
+import { carriableOn5 } from "./_strings.ts";
 import { type OwnSubscription, subscribeOwnConnection } from "./_subscription.ts";
 import { assertCarriableOn311, toProperties } from "./message.ts";
 import {
@@ -121,7 +122,7 @@ async function publishOn(
   const pub = parsePublishOptions(raw, channel);
   const v5 = options.protocolVersion === 5;
   if (!v5) assertCarriableOn311(channel, message, pub);
-  const properties = v5 ? toProperties(message, pub) : undefined;
+  const properties = v5 ? toProperties(carriableOn5(channel, message), pub) : undefined;
   if (properties?.correlationData) {
     (properties as Record<string, unknown>).correlationData = toBuffer(properties.correlationData);
   }

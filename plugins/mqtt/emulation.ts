@@ -19,6 +19,7 @@ import {
 import { Activity, MemoryQueue, type StoredMessage, storedMessage } from "@sluice/core/kit";
 import { handOver, type Outcome } from "./_delivery.ts";
 import { resolveSubscription } from "./_spec.ts";
+import { carriableOn5 } from "./_strings.ts";
 import { assertCarriableOn311, inferContentType, type MqttPacket } from "./message.ts";
 import {
   type MqttOptions,
@@ -301,7 +302,7 @@ export function mqttEmulation(
       const pub = parsePublishOptions(raw, channel);
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
-        ? storedMessage(channel, message)
+        ? storedMessage(channel, carriableOn5(channel, message))
         : { channel, body: message.body, headers: {} };
       emulator.route(stored, pub.qos ?? resolved.qos, pub.retain ?? false);
       return Promise.resolve();

@@ -10,6 +10,7 @@ import { OptionError, type RoutingRules } from "@sluice/core";
 import type { Features } from "@sluice/core/conformance";
 import { replaceParams } from "@sluice/core/kit";
 import type { MqttOptions } from "./options.ts";
+import { shown, stringProblem } from "./_strings.ts";
 
 const SHARE = "$share/";
 
@@ -40,12 +41,13 @@ export function topicMatches(filter: string, topic: string): boolean {
 /** Throws an {@linkcode OptionError} unless `filter` is a valid MQTT topic filter. */
 export function assertFilter(filter: string): void {
   const problem = filterProblem(filter);
-  if (problem) throw new OptionError(`Invalid MQTT topic filter "${filter}": ${problem}`);
+  if (problem) throw new OptionError(`Invalid MQTT topic filter "${shown(filter)}": ${problem}`);
 }
 
 function filterProblem(filter: string): string | undefined {
   if (filter.length === 0) return "it is empty";
-  if (filter.includes("\u0000")) return "it contains a NUL character";
+  const problem = stringProblem(filter);
+  if (problem) return `it has ${problem}, which a broker refuses`;
   const levels = filter.split("/");
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i]!;
@@ -60,18 +62,30 @@ function filterProblem(filter: string): string | undefined {
 /** Throws an {@linkcode OptionError} unless `topic` is a topic a message can be published to. */
 export function assertTopic(topic: string): void {
   if (topic.length === 0) throw new OptionError("Cannot publish to an empty MQTT topic");
-  if (/[+#]/.test(topic) || topic.includes("\u0000")) {
+  if (/[+#]/.test(topic)) {
     throw new OptionError(
-      `Cannot publish to "${topic}": MQTT topic names cannot contain the wildcards + and # (or NUL)`,
+      `Cannot publish to "${shown(topic)}": MQTT topic names cannot contain the wildcards + and #`,
+    );
+  }
+  const problem = stringProblem(topic);
+  if (problem) {
+    throw new OptionError(
+      `Cannot publish to "${
+        shown(topic)
+      }": the topic has ${problem}, which a broker refuses (it would drop ` +
+        `the connection)`,
     );
   }
 }
 
 /** Throws an {@linkcode OptionError} unless `group` can name a shared subscription. */
 export function assertGroup(group: string): void {
-  if (group.length === 0 || /[/+#]/.test(group) || group.includes("\u0000")) {
+  if (group.length === 0 || /[/+#]/.test(group) || stringProblem(group)) {
     throw new OptionError(
-      `Invalid group "${group}": an MQTT shared-subscription name must be non-empty, without / + or #`,
+      `Invalid group "${
+        shown(group)
+      }": an MQTT shared-subscription name must be non-empty, without / + or # ` +
+        `(or control characters)`,
     );
   }
 }

@@ -7,13 +7,16 @@
 
 import { ConnectionError, type Logger, StateError } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/kit";
-import type { ChannelModel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
 import type { ReconnectOptions } from "./options.ts";
 
 /** What amqplib's module gives us: just `connect`. */
 export interface AmqpClient {
   connect(url: string, socketOptions?: Record<string, unknown>): Promise<ChannelModel>;
 }
+
+/** How long close() waits for the channels being closed before it closes the connection anyway. */
+const CHANNEL_CLOSE_TIMEOUT = 2000;
 
 /** Runs after every (re)connection, with the new connection. */
 export type Restorer = (model: ChannelModel) => Promise<void>;
@@ -31,6 +34,7 @@ export class AmqpConnection {
   #closing = false;
   #waiters: { resolve: (model: ChannelModel) => void; reject: (error: Error) => void }[] = [];
   #reconnecting: Promise<void> | undefined;
+  readonly #closingChannels = new Set<Promise<void>>();
 
   /** Prepares a connection; `display` is the URL without credentials. */
   constructor(options: {
@@ -81,13 +85,38 @@ export class AmqpConnection {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** Closes the connection for good. */
+  /**
+   * Closes a channel of this connection; {@linkcode close} waits for it. amqplib writes a channel's frames to
+   * the socket in a later tick, one channel after another, so acks sent just before the connection closes
+   * could follow the connection's Close, and RabbitMQ drops them and redelivers their messages. The broker
+   * answers a channel's Close only after what was sent before on that channel, so once it did, those acks
+   * have arrived.
+   */
+  closeChannel(channel: Channel): Promise<void> {
+    const closing = new Promise<void>((resolve) => {
+      // "close" also comes when the connection drops, when no answer to the Close will come.
+      channel.once("close", () => resolve());
+      channel.close().then(() => resolve(), () => resolve());
+    }).finally(() => this.#closingChannels.delete(closing));
+    this.#closingChannels.add(closing);
+    return closing;
+  }
+
+  /** Closes the connection for good, after the channels being closed (see {@linkcode closeChannel}). */
   async close(): Promise<void> {
     this.#closing = true;
     const error = new StateError(`The connection to ${this.#display} was closed`);
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     const model = this.#model;
     this.#model = undefined;
+    if (this.#closingChannels.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(this.#closingChannels),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CHANNEL_CLOSE_TIMEOUT))),
+      ]);
+      clearTimeout(timer);
+    }
     if (model) await model.close().catch(() => undefined);
   }
 

@@ -171,14 +171,20 @@ export class AmqpConsumer implements SubscriptionHandle {
 
   #closeIfDone(): void {
     if (!this.#stopped || this.#window.open > 0 || this.#timers.size > 0) return;
-    const channel = this.#channel;
-    this.#channel = undefined;
-    channel?.close().catch(() => undefined);
+    this.#closeChannel();
   }
 
-  /** Drops held messages (the closing connection returns them to their queues). */
+  /** Closes the channel through the connection, which waits for it so that the acks sent on it arrive. */
+  #closeChannel(): void {
+    const channel = this.#channel;
+    this.#channel = undefined;
+    if (channel) void this.#connection.closeChannel(channel);
+  }
+
+  /** Drops held messages: closing the channel returns them, and what is still unsettled, to their queues. */
   dispose(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#closeChannel();
   }
 }

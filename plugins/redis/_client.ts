@@ -11,6 +11,7 @@ import { describeError, importClient } from "@sluice/core/kit";
 import type { Redis } from "ioredis";
 import { Buffer } from "node:buffer";
 import type { Endpoint } from "./options.ts";
+import { scrub, secretsOf } from "./_secrets.ts";
 
 /** An ioredis client. */
 export type Client = Redis;
@@ -51,6 +52,10 @@ export function createClient(
     retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
     ...extra,
   });
+  // The first listener. ioredis rejects the waiting commands with the error of a failed login, then emits it
+  // here; their callers run later, so the error is clean before they, or the listeners below, see it.
+  const secrets = secretsOf(at.password, client.options.password);
+  client.on("error", (error: Error) => void scrub(error, secrets));
   let down = false;
   let ready = false;
   client.on("ready", () => {
@@ -81,15 +86,14 @@ export async function open(client: Client, at: Endpoint): Promise<Client> {
     return client;
   } catch (error) {
     client.disconnect();
-    const text = describeError(reason ?? error).replace(/\.+$/, "");
+    const cause = scrub(reason ?? error, secretsOf(at.password, client.options.password));
+    const text = describeError(cause).replace(/\.+$/, "");
     const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)
       ? "Check the username and password"
       : /certificate|SSL|TLS|EPROTO/i.test(text)
       ? "Check the TLS settings (rediss:// and tls options)"
       : "Is Redis running and reachable there?";
-    throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, {
-      cause: reason ?? error,
-    });
+    throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, { cause });
   } finally {
     client.off("error", remember);
   }
