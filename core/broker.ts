@@ -311,6 +311,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     }
     const error = incoming.headers["x-sluice-error"];
     if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
+    if (incoming.decodeError) throw incoming.decodeError;
     let value = this.codecs.decode(incoming.body, incoming.contentType);
     if (schema) value = await validate(schema, value, `The reply from ${channel}`);
     return {

@@ -326,6 +326,8 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   }
 
   #decode(message: ConsumedMessage): unknown {
+    const unreadable = message.incoming.decodeError;
+    if (unreadable) throw unreadable;
     const max = this.#maxBodySize;
     if (max !== undefined && message.raw.length > max) {
       throw new MessageTooLargeError(
