@@ -1,0 +1,163 @@
+/**
+ * FastStream's binary envelope (version 1), written and read strictly:
+ *
+ * ```txt
+ * 8 bytes   identity  89 42 49 4E 0D 0A 1A 0A  ("\x89BIN\r\n\x1a\n")
+ * uint16    version   1                          (all integers big-endian)
+ * uint32    offset of the header block
+ * uint32    offset of the body
+ * header block: uint16 number of headers, then for each: uint16 length + UTF-8 key, uint16 length + UTF-8 value
+ * ...       the body, untouched, from its offset to the end
+ * ```
+ *
+ * Both FastStream and Sluice write the header block right after the offsets and the body right after the
+ * header block. Reading, every extent must fit: the header block inside the bytes, each key and value inside
+ * the header block, the last one ending exactly where the body starts. Anything else is a
+ * {@linkcode DecodeError} naming the fault, never headers read from the wrong bytes.
+ *
+ * @module
+ */
+
+import { DecodeError } from "@sluice/core";
+
+/** The first 8 bytes of a FastStream binary message. */
+export const IDENTITY: Uint8Array = new Uint8Array([0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Identity, version and the two offsets. */
+const PREFIX = IDENTITY.length + 2 + 8;
+
+const encoder = new TextEncoder();
+// ignoreBOM: a header that starts with U+FEFF keeps it.
+const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Writes headers and a body into the binary envelope; header lengths count UTF-8 bytes. */
+export function encodeEnvelope(headers: Readonly<Record<string, string>>, body: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let headerBytes = 0;
+  let count = 0;
+  for (const [key, value] of Object.entries(headers)) {
+    const k = encoder.encode(key);
+    const v = encoder.encode(value);
+    if (k.length > 0xffff || v.length > 0xffff) {
+      throw new RangeError(`Header ${key} is longer than the 65535 bytes FastStream's envelope allows`);
+    }
+    parts.push(k, v);
+    headerBytes += 4 + k.length + v.length;
+    count++;
+  }
+  const headersAt = PREFIX;
+  const bodyAt = headersAt + 2 + headerBytes;
+  const out = new Uint8Array(bodyAt + body.length);
+  const view = new DataView(out.buffer);
+  out.set(IDENTITY, 0);
+  view.setUint16(8, 1);
+  view.setUint32(10, headersAt);
+  view.setUint32(14, bodyAt);
+  view.setUint16(headersAt, count);
+  let at = headersAt + 2;
+  for (const part of parts) {
+    view.setUint16(at, part.length);
+    out.set(part, at + 2);
+    at += 2 + part.length;
+  }
+  out.set(body, bodyAt);
+  return out;
+}
+
+/** Whether bytes start like a binary envelope: the identity, then version 1. */
+export function isBinaryEnvelope(bytes: Uint8Array): boolean {
+  if (bytes.length < PREFIX) return false;
+  for (let i = 0; i < IDENTITY.length; i++) if (bytes[i] !== IDENTITY[i]) return false;
+  return ((bytes[8]! << 8) | bytes[9]!) === 1;
+}
+
+/**
+ * Reads a binary envelope (check {@linkcode isBinaryEnvelope} first). Throws a {@linkcode DecodeError}
+ * naming the fault when an extent does not fit. Header lengths are UTF-8 bytes.
+ */
+export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Record<string, string> } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = bytes.length;
+  const headersAt = view.getUint32(10);
+  const bodyAt = view.getUint32(14);
+  const fail = (fault: string): never => {
+    throw new DecodeError(`Malformed FastStream binary envelope: ${fault}`);
+  };
+  if (headersAt < PREFIX) {
+    fail(`the header block starts at byte ${headersAt}, inside the ${PREFIX}-byte prefix`);
+  }
+  if (headersAt + 2 > length) {
+    fail(`the header block starts at byte ${headersAt}, past the end of its ${length} bytes`);
+  }
+  if (bodyAt > length) fail(`the body starts at byte ${bodyAt}, past the end of its ${length} bytes`);
+  if (bodyAt < headersAt + 2) {
+    fail(`the body starts at byte ${bodyAt}, before the header block at byte ${headersAt} ends`);
+  }
+  const count = view.getUint16(headersAt);
+  const headers = readHeaders(bytes, view, headersAt + 2, bodyAt, count, byteExtent);
+  if (typeof headers === "string") return fail(headers);
+  return { body: bytes.subarray(bodyAt), headers };
+}
+
+/** Where a string of `length` units starting at `at` ends, or -1 when it does not end by `end`. */
+type Extent = (bytes: Uint8Array, at: number, length: number, end: number) => number;
+
+const byteExtent: Extent = (_bytes, at, length, end) => (at + length <= end ? at + length : -1);
+
+/** The headers of the block from `at` to `end`, or the fault that stopped reading them. */
+function readHeaders(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  end: number,
+  count: number,
+  extent: Extent,
+): Record<string, string> | string {
+  const headers: Record<string, string> = {};
+  for (let i = 1; i <= count; i++) {
+    let key = "";
+    for (const part of ["key", "value"] as const) {
+      if (at + 2 > end) return `header ${i}'s ${part} runs past byte ${end}, where the body starts`;
+      const size = view.getUint16(at);
+      const stop = extent(bytes, at + 2, size, end);
+      if (stop === -1) {
+        return `header ${i}'s ${part} (${size} bytes from byte ${
+          at + 2
+        }) runs past byte ${end}, where the body starts`;
+      }
+      const text = utf8(bytes, at + 2, stop);
+      if (text === undefined) return `header ${i}'s ${part} (bytes ${at + 2} to ${stop}) is not UTF-8`;
+      if (part === "key") key = text;
+      else headers[key] = text;
+      at = stop;
+    }
+  }
+  if (at !== end) return `the headers (${count}) end at byte ${at}, but the body starts at byte ${end}`;
+  return headers;
+}
+
+/** Strict UTF-8 text of `bytes[start..end]`, or undefined; short ASCII (most headers) is decoded in JS. */
+function utf8(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start <= 64) {
+    let out = "";
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte > 0x7f) return strictly(bytes.subarray(start, end));
+      out += String.fromCharCode(byte);
+    }
+    return out;
+  }
+  return strictly(bytes.subarray(start, end));
+}
+
+/** A lenient decode is much faster than a fatal one; only text with U+FFFD in it is checked strictly. */
+function strictly(bytes: Uint8Array): string | undefined {
+  const text = lenient.decode(bytes);
+  if (text.indexOf("\uFFFD") === -1) return text;
+  try {
+    return strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
