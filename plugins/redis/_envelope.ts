@@ -74,7 +74,20 @@ export function isBinaryEnvelope(bytes: Uint8Array): boolean {
 
 /**
  * Reads a binary envelope (check {@linkcode isBinaryEnvelope} first). Throws a {@linkcode DecodeError}
- * naming the fault when an extent does not fit. Header lengths are UTF-8 bytes.
+ * naming the fault when an extent does not fit.
+ *
+ * Header lengths are UTF-8 bytes, as the format's reader (FastStream's too) takes them and Sluice writes
+ * them. FastStream's writer (0.7.8) counts characters instead (Python's `len(str)`: code points), so each
+ * of its non-ASCII keys or values says fewer bytes than it has, and FastStream itself cannot read such an
+ * envelope back. When the header block does not fit read in bytes, it is read again counting code points,
+ * and accepted only if that fits exactly: every key and value valid UTF-8 inside the block, the last one
+ * ending where the body starts. Bytes come first because they are the format's definition; the two
+ * readings agree wherever the headers are ASCII. The exact fit is what keeps one kind from passing for the
+ * other: read with the wrong unit, an envelope strays off its length fields after its first non-ASCII
+ * string and takes text for lengths (two text bytes make a length of thousands), so it runs past the body
+ * offset or stops short of it instead of landing on it. An envelope that fits neither reading is refused
+ * with the fault of the byte reading. (One that mixes the units, as FastStream's writer does for a `bytes`
+ * header value next to a non-ASCII `str` one, fits neither.)
  */
 export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Record<string, string> } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -95,15 +108,28 @@ export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Re
     fail(`the body starts at byte ${bodyAt}, before the header block at byte ${headersAt} ends`);
   }
   const count = view.getUint16(headersAt);
-  const headers = readHeaders(bytes, view, headersAt + 2, bodyAt, count, byteExtent);
-  if (typeof headers === "string") return fail(headers);
-  return { body: bytes.subarray(bodyAt), headers };
+  const inBytes = readHeaders(bytes, view, headersAt + 2, bodyAt, count, byteExtent);
+  if (typeof inBytes !== "string") return { body: bytes.subarray(bodyAt), headers: inBytes };
+  const inCodePoints = readHeaders(bytes, view, headersAt + 2, bodyAt, count, codePointExtent);
+  if (typeof inCodePoints !== "string") return { body: bytes.subarray(bodyAt), headers: inCodePoints };
+  return fail(inBytes);
 }
 
 /** Where a string of `length` units starting at `at` ends, or -1 when it does not end by `end`. */
 type Extent = (bytes: Uint8Array, at: number, length: number, end: number) => number;
 
 const byteExtent: Extent = (_bytes, at, length, end) => (at + length <= end ? at + length : -1);
+
+const codePointExtent: Extent = (bytes, at, length, end) => {
+  let p = at;
+  for (let i = 0; i < length; i++) {
+    if (p >= end) return -1;
+    const lead = bytes[p]!;
+    // The sequence length a lead byte announces; strict decoding checks the rest afterwards.
+    p += lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : 4;
+  }
+  return p <= end ? p : -1;
+};
 
 /** The headers of the block from `at` to `end`, or the fault that stopped reading them. */
 function readHeaders(

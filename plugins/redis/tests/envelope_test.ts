@@ -130,6 +130,57 @@ describe("redis envelope: extents that do not fit", () => {
   }
 });
 
+/**
+ * Envelopes written by FastStream 0.7.8's own encoder (`BinaryMessageFormatV1.encode`), generated once with
+ * `python3 plugins/redis/tests/fixtures/faststream_envelopes.py` (faststream[redis]==0.7.8 installed). Its
+ * header lengths count characters, so `nonAscii` says 6 for the 7 bytes of `corr-ü`, 4 for the 7 of `🙂 ok`.
+ */
+const fromFastStream = {
+  ascii:
+    "iUJJTg0KGgoAAQAAABIAAABgAAMADmNvcnJlbGF0aW9uX2lkAApjb3JyLWFzY2lpAAxjb250ZW50LXR5cGUAEGFwcGxpY2F0aW9uL2pzb24ACHgtdGVuYW50AARhY21leyJvcmRlciI6IDd9",
+  nonAscii:
+    "iUJJTg0KGgoAAQAAABIAAACYAAYADmNvcnJlbGF0aW9uX2lkAAZjb3JyLcO8AAxjb250ZW50LXR5cGUACnRleHQvcGxhaW4ACHJlcGx5X3RvAAlhbnR3b3J0LcOfAAZ4LWNpdHkABlrDvHJpY2gAB3gtZ3LDvMOfZQAKbmHDr3ZlIGNhZsOpAAZ4LW1vb2QABPCfmYIgb2tncsO8w59l",
+  bytes: "iUJJTg0KGgoAAQAAABIAAABBAAIADmNvcnJlbGF0aW9uX2lkAApjb3JyLWJ5dGVzAAZ4LWNpdHkABlrDvHJpY2gAAXJhdw==",
+};
+
+const fixture = (name: keyof typeof fromFastStream): Uint8Array =>
+  new Uint8Array(Buffer.from(fromFastStream[name], "base64"));
+
+describe("redis envelope: FastStream's header lengths in characters", () => {
+  it("reads FastStream's envelopes, non-ASCII headers included", () => {
+    const ascii = decodeBytes(fixture("ascii"));
+    assert.deepEqual(ascii.headers, {
+      correlation_id: "corr-ascii",
+      "content-type": "application/json",
+      "x-tenant": "acme",
+    });
+    assert.equal(new TextDecoder().decode(ascii.body), '{"order": 7}');
+    const nonAscii = decodeBytes(fixture("nonAscii"));
+    assert.deepEqual(nonAscii.headers, {
+      correlation_id: "corr-ü",
+      "content-type": "text/plain",
+      reply_to: "antwort-ß",
+      "x-city": "Zürich",
+      "x-grüße": "naïve café",
+      "x-mood": "🙂 ok",
+    });
+    assert.equal(new TextDecoder().decode(nonAscii.body), "grüße");
+    const bytes = decodeBytes(fixture("bytes"));
+    assert.deepEqual(bytes.headers, { correlation_id: "corr-bytes", "x-city": "Zürich" });
+    assert.deepEqual([...bytes.body], [0, 1, 0x72, 0x61, 0x77]);
+  });
+
+  it("keeps reading Sluice's byte lengths, and refuses an envelope neither reading fits", () => {
+    const headers = { correlation_id: "corr-ü", "x-grüße": "naïve café", "x-mood": "🙂 ok" };
+    const sluice = encodeEnvelope(headers, text.encode("grüße"));
+    assert.deepEqual(decodeBytes(sluice).headers, headers);
+    // FastStream's envelope with the length of `Zürich` (at byte 105) one too long.
+    const bent = fixture("nonAscii");
+    new DataView(bent.buffer).setUint16(105, 7);
+    assert.throws(() => decodeBytes(bent), DecodeError);
+  });
+});
+
 const real = targets.find((t) => t.real);
 
 describe("redis malformed envelopes (real)", { skip: real ? false : "no real redis" }, () => {
@@ -215,7 +266,7 @@ const python = spawnSync("python3", ["-c", "import faststream.redis"], { encodin
 const hasFastStream = python.status === 0;
 if (real && !hasFastStream) {
   console.error(
-    "SKIP: FastStream wire test: python3 with faststream[redis] is missing (pip install 'faststream[redis]')",
+    "SKIP: FastStream wire tests: python3 with faststream[redis] is missing (pip install 'faststream[redis]')",
   );
 }
 
@@ -270,5 +321,43 @@ describe("redis wire compatibility with Python FastStream (real)", {
     });
     assert.equal(byBody("text from python")?.correlationId, "corr-py-2");
     assert.equal(byBody("text from python")?.contentType, "text/plain");
+  });
+});
+
+describe("redis non-ASCII headers with Python FastStream (real)", {
+  skip: !real ? "no real redis" : hasFastStream ? false : "python3 with faststream[redis] is missing",
+}, () => {
+  it("reads FastStream's envelopes with non-ASCII headers, and FastStream reads Sluice's", async () => {
+    const toSluice = unique("from-py-utf8");
+    const fromSluice = unique("to-py-utf8");
+    const broker = real!.broker();
+    const got = broker.subscriber(toSluice, { list: true }).handle(() => {});
+    await using br = await testBroker(broker, { real: true });
+    await br.publish("grüße", fromSluice, {
+      list: true,
+      headers: { "x-city": "Zürich", "x-mood": "🙂" },
+      correlationId: "corr-ß",
+    });
+    const { spawn } = await import("node:child_process");
+    const script = new URL("./fixtures/faststream_utf8_peer.py", import.meta.url).pathname;
+    const child = spawn("python3", [script, server!.url, toSluice, fromSluice]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => (out += String(c)));
+    child.stderr.on("data", (c) => (err += String(c)));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0, err);
+    const parsed = JSON.parse(out.trim().split("\n").pop()!);
+    assert.equal(parsed.body, "grüße");
+    assert.equal(parsed.headers["x-city"], "Zürich");
+    assert.equal(parsed.headers["x-mood"], "🙂");
+    assert.equal(parsed.headers.correlation_id, "corr-ß");
+    await until(() => got.mock.calls.length === 2, "both FastStream messages");
+    const [text, raw] = got.mock.calls;
+    assert.equal(text!.body, "grüße");
+    assert.equal(text!.correlationId, "corr-ü");
+    assert.deepEqual(text!.headers, { "x-city": "Zürich", "x-mood": "🙂" });
+    assert.deepEqual(raw!.body, new Uint8Array([0, 1, 0x72, 0x61, 0x77]));
+    assert.equal(raw!.correlationId, "corr-bytes");
   });
 });
