@@ -131,59 +131,49 @@ const codePointExtent: Extent = (bytes, at, length, end) => {
   return p <= end ? p : -1;
 };
 
-/** The headers of the block from `at` to `end`, or the fault that stopped reading them. */
+/** The headers of the block from `start` to `end`, or the fault that stopped reading them. */
 function readHeaders(
   bytes: Uint8Array,
   view: DataView,
-  at: number,
+  start: number,
   end: number,
   count: number,
   extent: Extent,
 ): Record<string, string> | string {
   const headers: Record<string, string> = {};
-  for (let i = 1; i <= count; i++) {
-    let key = "";
-    for (const part of ["key", "value"] as const) {
-      if (at + 2 > end) return `header ${i}'s ${part} runs past byte ${end}, where the body starts`;
-      const size = view.getUint16(at);
-      const stop = extent(bytes, at + 2, size, end);
-      if (stop === -1) {
-        return `header ${i}'s ${part} (${size} bytes from byte ${
-          at + 2
-        }) runs past byte ${end}, where the body starts`;
-      }
-      const text = utf8(bytes, at + 2, stop);
-      if (text === undefined) return `header ${i}'s ${part} (bytes ${at + 2} to ${stop}) is not UTF-8`;
-      if (part === "key") key = text;
-      else headers[key] = text;
-      at = stop;
+  let at = start;
+  let key = "";
+  // Keys and values alternate: string 2i is header i's key, 2i + 1 its value.
+  for (let n = 0; n < 2 * count; n++) {
+    if (at + 2 > end) return `${part(n)} runs past byte ${end}, where the body starts`;
+    const size = view.getUint16(at);
+    const from = at + 2;
+    at = extent(bytes, from, size, end);
+    if (at === -1) {
+      return `${part(n)} (${size} bytes from byte ${from}) runs past byte ${end}, where the body starts`;
     }
+    const text = lenient.decode(bytes.subarray(from, at));
+    // A lenient decode is much faster than a fatal one: only text with U+FFFD in it is checked strictly.
+    if (text.indexOf("\uFFFD") !== -1 && !isUtf8(bytes.subarray(from, at))) {
+      return `${part(n)} (bytes ${from} to ${at}) is not UTF-8`;
+    }
+    if (n % 2 === 0) key = text;
+    else headers[key] = text;
   }
   if (at !== end) return `the headers (${count}) end at byte ${at}, but the body starts at byte ${end}`;
   return headers;
 }
 
-/** Strict UTF-8 text of `bytes[start..end]`, or undefined; short ASCII (most headers) is decoded in JS. */
-function utf8(bytes: Uint8Array, start: number, end: number): string | undefined {
-  if (end - start <= 64) {
-    let out = "";
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i]!;
-      if (byte > 0x7f) return strictly(bytes.subarray(start, end));
-      out += String.fromCharCode(byte);
-    }
-    return out;
-  }
-  return strictly(bytes.subarray(start, end));
+/** "header 2's value" for the string at index 3 of the header block. */
+function part(n: number): string {
+  return `header ${(n >> 1) + 1}'s ${n % 2 === 0 ? "key" : "value"}`;
 }
 
-/** A lenient decode is much faster than a fatal one; only text with U+FFFD in it is checked strictly. */
-function strictly(bytes: Uint8Array): string | undefined {
-  const text = lenient.decode(bytes);
-  if (text.indexOf("\uFFFD") === -1) return text;
+function isUtf8(bytes: Uint8Array): boolean {
   try {
-    return strict.decode(bytes);
+    strict.decode(bytes);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }

@@ -51,7 +51,10 @@ export interface Decoded {
  * fault for bytes that start like a binary envelope (identity and version 1) whose extents do not fit.
  */
 export function decodeBytes(bytes: Uint8Array): Decoded {
-  if (isBinaryEnvelope(bytes)) return { ...readEnvelope(bytes), enveloped: true };
+  if (isBinaryEnvelope(bytes)) {
+    const { body, headers } = readEnvelope(bytes);
+    return { body, headers, enveloped: true };
+  }
   // FastStream's legacy JSON envelope: exactly {"data": string, "headers": object}.
   if (bytes.length > 1 && bytes[0] === 0x7b) {
     try {
