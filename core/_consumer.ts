@@ -246,6 +246,8 @@ export class Consumer {
   }
 
   #decode(message: ConsumedMessage): unknown {
+    const unreadable = message.incoming.decodeError;
+    if (unreadable) throw unreadable;
     const max = this.#maxBodySize;
     if (max !== undefined && message.raw.length > max) {
       throw new MessageTooLargeError(

@@ -162,6 +162,7 @@ export class Outbox implements BrokerPort {
     }
     const error = incoming.headers[ERROR_HEADER];
     if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
+    if (incoming.decodeError) throw incoming.decodeError;
     let value = this.codecs.decode(incoming.body, incoming.contentType);
     if (options.schema) value = await validate(options.schema, value, `The reply from ${channel}`);
     return {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { DecodeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 /** The options of a driver that has none of its own beyond the core's. */
@@ -52,6 +53,12 @@ export interface IncomingMessage {
   readonly key?: string;
   /** The client library's own message object, for broker-specific needs. */
   readonly raw?: unknown;
+  /**
+   * Set when the driver could not read the message it received (a malformed envelope): `body` then holds the
+   * bytes as they arrived, and the core does not decode them but applies the subscriber's error policy with
+   * this error, as for a body no codec can read.
+   */
+  readonly decodeError?: DecodeError;
   /** Settles the message as processed. */
   ack(): Promise<void>;
   /** Returns the message to the broker for redelivery, after `delay` ms where the broker supports it. */

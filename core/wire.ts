@@ -36,7 +36,7 @@ export function toWireHeaders(message: OutgoingMessage): Record<string, string> 
 export class WireFields {
   /** User headers: every header that is not a standard field. */
   readonly headers: Record<string, string> = {};
-  /** The `content-type` header. */
+  /** The `content-type` header; an empty one means none. */
   contentType: string | undefined;
   /** The `correlation_id` header. */
   correlationId: string | undefined;
@@ -49,7 +49,8 @@ export class WireFields {
   add(name: string, value: string): void {
     switch (name.toLowerCase()) {
       case WIRE.contentType:
-        this.contentType = value;
+        // FastStream sends `content-type: ""` with bytes on NATS and Kafka: no content type.
+        this.contentType = value || undefined;
         break;
       case WIRE.correlationId:
         this.correlationId = value;

@@ -9,7 +9,7 @@
  */
 
 import { NotSupportedError, type OutgoingMessage } from "@sluice/core";
-import { ERROR_HEADER } from "@sluice/core/internal";
+import { ERROR_HEADER } from "@sluice/core/kit";
 
 /** The most bytes an MQTT string holds (its length travels in two bytes). */
 export const MAX_STRING_BYTES = 65_535;

@@ -93,7 +93,8 @@ export function fromProperties(properties: PublishProperties | undefined): Decod
   const data = properties?.correlationData;
   return {
     headers: wire.headers,
-    contentType: properties?.contentType ?? wire.contentType,
+    // An empty Content Type property says nothing, like a missing one.
+    contentType: properties?.contentType || wire.contentType,
     correlationId: data && data.length > 0 ? utf8.decode(data) : wire.correlationId,
     replyTo: properties?.responseTopic || wire.replyTo,
     messageId: wire.messageId,

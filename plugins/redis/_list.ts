@@ -192,6 +192,7 @@ export class ListConsumer implements SubscriptionHandle {
       correlationId: fields.correlationId,
       messageId: fields.messageId,
       replyTo: fields.replyTo,
+      decodeError: fields.error,
       redelivered: deliveries > 1,
       deliveryCount: deliveries,
       raw: { list: this.#key, data: raw },

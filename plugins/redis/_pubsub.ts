@@ -67,6 +67,7 @@ export class PubSub {
         correlationId: fields.correlationId,
         messageId: fields.messageId,
         replyTo: fields.replyTo,
+        decodeError: fields.error,
         redelivered: count > 1,
         deliveryCount: count,
         raw: { channel: name, pattern: pattern ? channel : undefined, data: body },

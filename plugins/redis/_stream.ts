@@ -223,6 +223,7 @@ export class StreamConsumer implements SubscriptionHandle {
       correlationId: fields.correlationId,
       messageId: fields.messageId ?? id,
       replyTo: fields.replyTo,
+      decodeError: fields.error,
       redelivered: deliveries > 1,
       deliveryCount: count ?? (redelivered ? undefined : 1),
       raw: { stream: this.#key, id, group: this.#group, consumer: this.#consumer, data: raw },

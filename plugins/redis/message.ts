@@ -1,29 +1,21 @@
 /**
- * The bytes a Redis message carries. By default Sluice writes FastStream's binary envelope (version 1), so
- * headers, the content type, the correlation id and reply-to travel with the body, and a Python FastStream
- * service reads it unchanged:
- *
- * ```txt
- * 8 bytes   identity  89 42 49 4E 0D 0A 1A 0A  ("\x89BIN\r\n\x1a\n")
- * uint16    version   1                          (all integers big-endian)
- * uint32    offset of the header count
- * uint32    offset of the body
- * uint16    number of headers, then for each: uint16 length + UTF-8 key, uint16 length + UTF-8 value
- * ...       the body, untouched, to the end
- * ```
+ * The bytes a Redis message carries. By default Sluice writes FastStream's binary envelope (version 1, see
+ * `_envelope.ts`), so headers, the content type, the correlation id and reply-to travel with the body, and a
+ * Python FastStream service reads it unchanged.
  *
  * Reading, anything else is accepted too: FastStream's older JSON envelope (`{"data": "...", "headers":
  * {...}}`) and plain payloads from producers that use no envelope (raw bytes, JSON, text), which arrive
- * without headers and are decoded by content sniffing (JSON, else bytes).
+ * without headers and are decoded by content sniffing (JSON, else bytes). Bytes that start like a binary
+ * envelope but do not hold one are not guessed at: the subscriber's error policy gets a `DecodeError`.
  *
  * @module
  */
 
-import type { OutgoingMessage } from "@sluice/core";
+import { DecodeError, type OutgoingMessage } from "@sluice/core";
 import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
+import { encodeEnvelope, isBinaryEnvelope, readEnvelope } from "./_envelope.ts";
 
-/** The first 8 bytes of a FastStream binary message. */
-export const IDENTITY: Uint8Array = new Uint8Array([0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
+export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
 
 /** The field under which FastStream (and Sluice) store a message in a stream entry. */
 export const STREAM_FIELD = "__data__";
@@ -46,40 +38,6 @@ export function encodeMessage(message: OutgoingMessage, envelope: Envelope = "bi
   return encodeEnvelope(wire, message.body);
 }
 
-/** Writes headers and a body into the binary envelope. */
-export function encodeEnvelope(headers: Readonly<Record<string, string>>, body: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let headerBytes = 0;
-  let count = 0;
-  for (const [key, value] of Object.entries(headers)) {
-    const k = encoder.encode(key);
-    const v = encoder.encode(value);
-    if (k.length > 0xffff || v.length > 0xffff) {
-      throw new RangeError(`Header ${key} is longer than the 65535 bytes FastStream's envelope allows`);
-    }
-    parts.push(k, v);
-    headerBytes += 4 + k.length + v.length;
-    count++;
-  }
-  const headersAt = IDENTITY.length + 2 + 8;
-  const bodyAt = headersAt + 2 + headerBytes;
-  const out = new Uint8Array(bodyAt + body.length);
-  const view = new DataView(out.buffer);
-  out.set(IDENTITY, 0);
-  view.setUint16(8, 1);
-  view.setUint32(10, headersAt);
-  view.setUint32(14, bodyAt);
-  view.setUint16(headersAt, count);
-  let at = headersAt + 2;
-  for (const part of parts) {
-    view.setUint16(at, part.length);
-    out.set(part, at + 2);
-    at += 2 + part.length;
-  }
-  out.set(body, bodyAt);
-  return out;
-}
-
 /** A decoded message: the body and the wire headers (standard fields included). */
 export interface Decoded {
   readonly body: Uint8Array;
@@ -88,36 +46,14 @@ export interface Decoded {
   readonly enveloped: boolean;
 }
 
-function isBinaryEnvelope(bytes: Uint8Array): boolean {
-  if (bytes.length < 18) return false;
-  for (let i = 0; i < IDENTITY.length; i++) if (bytes[i] !== IDENTITY[i]) return false;
-  return ((bytes[8]! << 8) | bytes[9]!) === 1;
-}
-
-/** Reads any of the accepted formats; never throws (unknown bytes are a plain payload). */
+/**
+ * Reads any of the accepted formats; unknown bytes are a plain payload. Throws a `DecodeError` naming the
+ * fault for bytes that start like a binary envelope (identity and version 1) whose extents do not fit.
+ */
 export function decodeBytes(bytes: Uint8Array): Decoded {
   if (isBinaryEnvelope(bytes)) {
-    try {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const headersAt = view.getUint32(10);
-      const bodyAt = view.getUint32(14);
-      const count = view.getUint16(headersAt);
-      let at = headersAt + 2;
-      const read = (): string => {
-        const length = view.getUint16(at);
-        const text = decoder.decode(bytes.subarray(at + 2, at + 2 + length));
-        at += 2 + length;
-        return text;
-      };
-      const headers: Record<string, string> = {};
-      for (let i = 0; i < count; i++) {
-        const key = read();
-        headers[key] = read();
-      }
-      if (bodyAt <= bytes.length) return { body: bytes.subarray(bodyAt), headers, enveloped: true };
-    } catch {
-      // Not a well-formed envelope after all: a plain payload.
-    }
+    const { body, headers } = readEnvelope(bytes);
+    return { body, headers, enveloped: true };
   }
   // FastStream's legacy JSON envelope: exactly {"data": string, "headers": object}.
   if (bytes.length > 1 && bytes[0] === 0x7b) {
@@ -149,11 +85,19 @@ export interface Fields {
   /** Deliveries counted in the envelope by earlier `nack()`s (lists). */
   readonly deliveries: number;
   readonly enveloped: boolean;
+  /** Why the bytes could not be read; `body` then holds them as they arrived, and there are no headers. */
+  readonly error?: DecodeError;
 }
 
-/** Decodes bytes into the fields of an IncomingMessage. */
+/** Decodes bytes into the fields of an IncomingMessage; a malformed envelope gives `error`, never throws. */
 export function readMessage(bytes: Uint8Array): Fields {
-  const decoded = decodeBytes(bytes);
+  let decoded: Decoded;
+  try {
+    decoded = decodeBytes(bytes);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return { body: bytes, headers: {}, deliveries: 0, enveloped: false, error };
+  }
   const { [DELIVERY_HEADER]: count, ...wire } = decoded.headers;
   const fields = fromWireHeaders(wire);
   return {
@@ -166,7 +110,13 @@ export function readMessage(bytes: Uint8Array): Fields {
 
 /** Re-encodes received bytes with a delivery count, for a list message returned with `nack()`. */
 export function withDeliveryCount(bytes: Uint8Array, deliveries: number): Uint8Array {
-  const decoded = decodeBytes(bytes);
+  let decoded: Decoded;
+  try {
+    decoded = decodeBytes(bytes);
+  } catch {
+    // A malformed envelope has no header block to count in: it goes back as it came.
+    return bytes;
+  }
   if (!decoded.enveloped) return bytes;
   return encodeEnvelope({ ...decoded.headers, [DELIVERY_HEADER]: String(deliveries) }, decoded.body);
 }

@@ -1,10 +1,14 @@
-// The wire format: FastStream's binary envelope byte for byte, plain payloads from producers without it,
-// and — when python3 with faststream[redis] is installed — a round trip with a real FastStream service.
+// The wire format: FastStream's binary envelope byte for byte, envelopes whose extents do not fit refused
+// with a DecodeError (and the subscriber's error policy on the server), plain payloads from producers
+// without it, and — when python3 with faststream[redis] is installed — a round trip with a real FastStream
+// service.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { spawnSync } from "node:child_process";
-import { testBroker } from "@sluice/core/testing";
-import { decodeBytes, encodeMessage, IDENTITY } from "../mod.ts";
+import { createLogger, DecodeError } from "@sluice/core";
+import { captureLogs, testBroker } from "@sluice/core/testing";
+import { decodeBytes, encodeEnvelope, encodeMessage, IDENTITY } from "../mod.ts";
 import { raw, server, targets, unique, until } from "./_support.ts";
 
 if (server) after(() => server!.stop());
@@ -43,7 +47,190 @@ describe("redis envelope", () => {
   });
 });
 
+/**
+ * A well-formed envelope, laid out as: offsets at 10 and 14, the header count at 18, then `correlation_id`
+ * (length at 20), `c-1` (36), `x-tenant` (41), `acme` (51), and the body `{"n":1}` from byte 57 to 64.
+ */
+function sample(): Uint8Array {
+  return encodeEnvelope({ correlation_id: "c-1", "x-tenant": "acme" }, text.encode('{"n":1}'));
+}
+
+/** The sample with one edit. */
+function broken(edit: (view: DataView, bytes: Uint8Array) => Uint8Array | void): Uint8Array {
+  const bytes = sample();
+  return edit(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes) ?? bytes;
+}
+
+/** Envelopes whose extents do not fit, each with the fault its error must name. */
+const malformed: [string, Uint8Array, RegExp][] = [
+  [
+    "a header value reaching into the body",
+    broken((v) => v.setUint16(51, 7)),
+    /header 2's value \(7 bytes from byte 53\) runs past byte 57, where the body starts/,
+  ],
+  [
+    "a body offset inside the header block",
+    broken((v) => v.setUint32(14, 53)),
+    /header 2's value \(4 bytes from byte 53\) runs past byte 53/,
+  ],
+  [
+    "fewer headers than the block holds",
+    broken((v) => v.setUint16(18, 1)),
+    /the headers \(1\) end at byte 41, but the body starts at byte 57/,
+  ],
+  [
+    "more headers than the block holds",
+    broken((v) => v.setUint16(18, 3)),
+    /header 3's key runs past byte 57/,
+  ],
+  [
+    "bytes cut off inside the headers",
+    broken((_, b) => b.subarray(0, 45)),
+    /the body starts at byte 57, past the end of its 45 bytes/,
+  ],
+  [
+    "a body offset past the end",
+    broken((v) => v.setUint32(14, 100)),
+    /body starts at byte 100, past .* 64 bytes/,
+  ],
+  [
+    "a body offset before the header block ends",
+    broken((v) => v.setUint32(14, 19)),
+    /the body starts at byte 19, before the header block at byte 18 ends/,
+  ],
+  [
+    "a header block past the end",
+    broken((v) => v.setUint32(10, 500)),
+    /header block starts at byte 500, past/,
+  ],
+  ["a header block inside the fixed prefix", broken((v) => v.setUint32(10, 4)), /byte 4, inside the 18-byte/],
+  [
+    "a header that is not UTF-8",
+    broken((_, b) => void (b[53] = 0xff)),
+    /header 2's value \(bytes 53 to 57\) is not UTF-8/,
+  ],
+];
+
+describe("redis envelope: extents that do not fit", () => {
+  it("reads the unbroken sample", () => {
+    const decoded = decodeBytes(sample());
+    assert.deepEqual(decoded.headers, { correlation_id: "c-1", "x-tenant": "acme" });
+    assert.equal(new TextDecoder().decode(decoded.body), '{"n":1}');
+  });
+
+  for (const [what, bytes, fault] of malformed) {
+    it(`refuses ${what} with a DecodeError naming the fault`, () => {
+      assert.throws(() => decodeBytes(bytes), (error: unknown) => {
+        assert.ok(error instanceof DecodeError, `not a DecodeError: ${error}`);
+        assert.match(error.message, /^Malformed FastStream binary envelope/);
+        assert.match(error.message, fault);
+        return true;
+      });
+    });
+  }
+});
+
+/**
+ * Envelopes written by FastStream 0.7.8's own encoder (`BinaryMessageFormatV1.encode`), generated once with
+ * `python3 plugins/redis/tests/fixtures/faststream_envelopes.py` (faststream[redis]==0.7.8 installed). Its
+ * header lengths count characters, so `nonAscii` says 6 for the 7 bytes of `corr-ü`, 4 for the 7 of `🙂 ok`.
+ */
+const fromFastStream = {
+  ascii:
+    "iUJJTg0KGgoAAQAAABIAAABgAAMADmNvcnJlbGF0aW9uX2lkAApjb3JyLWFzY2lpAAxjb250ZW50LXR5cGUAEGFwcGxpY2F0aW9uL2pzb24ACHgtdGVuYW50AARhY21leyJvcmRlciI6IDd9",
+  nonAscii:
+    "iUJJTg0KGgoAAQAAABIAAACYAAYADmNvcnJlbGF0aW9uX2lkAAZjb3JyLcO8AAxjb250ZW50LXR5cGUACnRleHQvcGxhaW4ACHJlcGx5X3RvAAlhbnR3b3J0LcOfAAZ4LWNpdHkABlrDvHJpY2gAB3gtZ3LDvMOfZQAKbmHDr3ZlIGNhZsOpAAZ4LW1vb2QABPCfmYIgb2tncsO8w59l",
+  bytes: "iUJJTg0KGgoAAQAAABIAAABBAAIADmNvcnJlbGF0aW9uX2lkAApjb3JyLWJ5dGVzAAZ4LWNpdHkABlrDvHJpY2gAAXJhdw==",
+};
+
+const fixture = (name: keyof typeof fromFastStream): Uint8Array =>
+  new Uint8Array(Buffer.from(fromFastStream[name], "base64"));
+
+describe("redis envelope: FastStream's header lengths in characters", () => {
+  it("reads FastStream's envelopes, non-ASCII headers included", () => {
+    const ascii = decodeBytes(fixture("ascii"));
+    assert.deepEqual(ascii.headers, {
+      correlation_id: "corr-ascii",
+      "content-type": "application/json",
+      "x-tenant": "acme",
+    });
+    assert.equal(new TextDecoder().decode(ascii.body), '{"order": 7}');
+    const nonAscii = decodeBytes(fixture("nonAscii"));
+    assert.deepEqual(nonAscii.headers, {
+      correlation_id: "corr-ü",
+      "content-type": "text/plain",
+      reply_to: "antwort-ß",
+      "x-city": "Zürich",
+      "x-grüße": "naïve café",
+      "x-mood": "🙂 ok",
+    });
+    assert.equal(new TextDecoder().decode(nonAscii.body), "grüße");
+    const bytes = decodeBytes(fixture("bytes"));
+    assert.deepEqual(bytes.headers, { correlation_id: "corr-bytes", "x-city": "Zürich" });
+    assert.deepEqual([...bytes.body], [0, 1, 0x72, 0x61, 0x77]);
+  });
+
+  it("keeps reading Sluice's byte lengths, and refuses an envelope neither reading fits", () => {
+    const headers = { correlation_id: "corr-ü", "x-grüße": "naïve café", "x-mood": "🙂 ok" };
+    const sluice = encodeEnvelope(headers, text.encode("grüße"));
+    assert.deepEqual(decodeBytes(sluice).headers, headers);
+    // FastStream's envelope with the length of `Zürich` (at byte 105) one too long.
+    const bent = fixture("nonAscii");
+    new DataView(bent.buffer).setUint16(105, 7);
+    assert.throws(() => decodeBytes(bent), DecodeError);
+  });
+});
+
 const real = targets.find((t) => t.real);
+
+describe("redis malformed envelopes (real)", { skip: real ? false : "no real redis" }, () => {
+  it("rejects or dead-letters them with one logged error each, and keeps consuming", async () => {
+    const key = unique("malformed");
+    const logs = captureLogs();
+    const broker = real!.broker({ kind: "list", logger: createLogger({ level: "error", sink: logs.sink }) });
+    const handled: unknown[] = [];
+    const handle = (body: unknown) => void handled.push(body);
+    broker.subscriber(`${key}.list`, { list: true, deadLetter: `${key}.dlq` }).handle(handle);
+    broker.subscriber(`${key}.stream`, { stream: { group: "g", block: 200 } }).handle(handle);
+    broker.subscriber(`${key}.pubsub`, { pubsub: true }).handle(handle);
+    await using _br = await testBroker(broker, { real: true });
+    const client = raw();
+    const bad = Buffer.from(malformed[0]![1]);
+    const good = (n: number) =>
+      Buffer.from(encodeEnvelope({ "content-type": "application/json" }, text.encode(`${n}`)));
+    await client.rpush(`${key}.list`, bad, good(1));
+    const entry = await client.xadd(`${key}.stream`, "*", "__data__", bad);
+    await client.xadd(`${key}.stream`, "*", "__data__", good(2));
+    await client.publish(`${key}.pubsub`, bad);
+    await client.publish(`${key}.pubsub`, good(3));
+    await until(
+      () => handled.length === 3 && logs.records.length === 3,
+      "three good messages and three errors",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(handled.sort(), [1, 2, 3]);
+    const errors = logs.records.filter((r) => r.level === "error");
+    assert.equal(errors.length, 3, errors.map((r) => r.message).join("\n"));
+    for (const line of errors) {
+      assert.match(line.message, /failed: DecodeError: Malformed FastStream binary envelope/);
+    }
+    // The stream entry's id is the message id the log names; it was acknowledged (rejected), not left pending.
+    assert.ok(logs.find("error", `Message ${entry} failed`).length === 1, `no error names ${entry}`);
+    assert.equal((await client.xpending(`${key}.stream`, "g") as unknown[])[0], 0);
+    // The list message went to the dead-letter list as it arrived, with the error beside it.
+    const dead = await client.lrangeBuffer(`${key}.dlq`, 0, -1);
+    assert.equal(dead.length, 1);
+    const letter = decodeBytes(dead[0]!);
+    assert.deepEqual([...letter.body], [...bad]);
+    assert.match(
+      letter.headers["x-sluice-error"] ?? "",
+      /^DecodeError: Malformed FastStream binary envelope/,
+    );
+    assert.equal(letter.headers["x-sluice-original-channel"], `${key}.list`);
+    await client.del(`${key}.list`, `${key}.stream`, `${key}.dlq`);
+    client.disconnect();
+  });
+});
 
 describe("redis plain payloads (real)", { skip: real ? false : "no real redis" }, () => {
   it("accepts raw JSON, text and bytes from producers that use no envelope, on all three kinds", async () => {
@@ -79,7 +266,7 @@ const python = spawnSync("python3", ["-c", "import faststream.redis"], { encodin
 const hasFastStream = python.status === 0;
 if (real && !hasFastStream) {
   console.error(
-    "SKIP: FastStream wire test: python3 with faststream[redis] is missing (pip install 'faststream[redis]')",
+    "SKIP: FastStream wire tests: python3 with faststream[redis] is missing (pip install 'faststream[redis]')",
   );
 }
 
@@ -134,5 +321,43 @@ describe("redis wire compatibility with Python FastStream (real)", {
     });
     assert.equal(byBody("text from python")?.correlationId, "corr-py-2");
     assert.equal(byBody("text from python")?.contentType, "text/plain");
+  });
+});
+
+describe("redis non-ASCII headers with Python FastStream (real)", {
+  skip: !real ? "no real redis" : hasFastStream ? false : "python3 with faststream[redis] is missing",
+}, () => {
+  it("reads FastStream's envelopes with non-ASCII headers, and FastStream reads Sluice's", async () => {
+    const toSluice = unique("from-py-utf8");
+    const fromSluice = unique("to-py-utf8");
+    const broker = real!.broker();
+    const got = broker.subscriber(toSluice, { list: true }).handle(() => {});
+    await using br = await testBroker(broker, { real: true });
+    await br.publish("grüße", fromSluice, {
+      list: true,
+      headers: { "x-city": "Zürich", "x-mood": "🙂" },
+      correlationId: "corr-ß",
+    });
+    const { spawn } = await import("node:child_process");
+    const script = new URL("./fixtures/faststream_utf8_peer.py", import.meta.url).pathname;
+    const child = spawn("python3", [script, server!.url, toSluice, fromSluice]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => (out += String(c)));
+    child.stderr.on("data", (c) => (err += String(c)));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    assert.equal(code, 0, err);
+    const parsed = JSON.parse(out.trim().split("\n").pop()!);
+    assert.equal(parsed.body, "grüße");
+    assert.equal(parsed.headers["x-city"], "Zürich");
+    assert.equal(parsed.headers["x-mood"], "🙂");
+    assert.equal(parsed.headers.correlation_id, "corr-ß");
+    await until(() => got.mock.calls.length === 2, "both FastStream messages");
+    const [text, raw] = got.mock.calls;
+    assert.equal(text!.body, "grüße");
+    assert.equal(text!.correlationId, "corr-ü");
+    assert.deepEqual(text!.headers, { "x-city": "Zürich", "x-mood": "🙂" });
+    assert.deepEqual(raw!.body, new Uint8Array([0, 1, 0x72, 0x61, 0x77]));
+    assert.equal(raw!.correlationId, "corr-bytes");
   });
 });

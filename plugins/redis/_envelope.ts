@@ -1,0 +1,179 @@
+/**
+ * FastStream's binary envelope (version 1), written and read strictly:
+ *
+ * ```txt
+ * 8 bytes   identity  89 42 49 4E 0D 0A 1A 0A  ("\x89BIN\r\n\x1a\n")
+ * uint16    version   1                          (all integers big-endian)
+ * uint32    offset of the header block
+ * uint32    offset of the body
+ * header block: uint16 number of headers, then for each: uint16 length + UTF-8 key, uint16 length + UTF-8 value
+ * ...       the body, untouched, from its offset to the end
+ * ```
+ *
+ * Both FastStream and Sluice write the header block right after the offsets and the body right after the
+ * header block. Reading, every extent must fit: the header block inside the bytes, each key and value inside
+ * the header block, the last one ending exactly where the body starts. Anything else is a
+ * {@linkcode DecodeError} naming the fault, never headers read from the wrong bytes.
+ *
+ * @module
+ */
+
+import { DecodeError } from "@sluice/core";
+
+/** The first 8 bytes of a FastStream binary message. */
+export const IDENTITY: Uint8Array = new Uint8Array([0x89, 0x42, 0x49, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Identity, version and the two offsets. */
+const PREFIX = IDENTITY.length + 2 + 8;
+
+const encoder = new TextEncoder();
+// ignoreBOM: a header that starts with U+FEFF keeps it.
+const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Writes headers and a body into the binary envelope; header lengths count UTF-8 bytes. */
+export function encodeEnvelope(headers: Readonly<Record<string, string>>, body: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let headerBytes = 0;
+  let count = 0;
+  for (const [key, value] of Object.entries(headers)) {
+    const k = encoder.encode(key);
+    const v = encoder.encode(value);
+    if (k.length > 0xffff || v.length > 0xffff) {
+      throw new RangeError(`Header ${key} is longer than the 65535 bytes FastStream's envelope allows`);
+    }
+    parts.push(k, v);
+    headerBytes += 4 + k.length + v.length;
+    count++;
+  }
+  const headersAt = PREFIX;
+  const bodyAt = headersAt + 2 + headerBytes;
+  const out = new Uint8Array(bodyAt + body.length);
+  const view = new DataView(out.buffer);
+  out.set(IDENTITY, 0);
+  view.setUint16(8, 1);
+  view.setUint32(10, headersAt);
+  view.setUint32(14, bodyAt);
+  view.setUint16(headersAt, count);
+  let at = headersAt + 2;
+  for (const part of parts) {
+    view.setUint16(at, part.length);
+    out.set(part, at + 2);
+    at += 2 + part.length;
+  }
+  out.set(body, bodyAt);
+  return out;
+}
+
+/** Whether bytes start like a binary envelope: the identity, then version 1. */
+export function isBinaryEnvelope(bytes: Uint8Array): boolean {
+  if (bytes.length < PREFIX) return false;
+  for (let i = 0; i < IDENTITY.length; i++) if (bytes[i] !== IDENTITY[i]) return false;
+  return ((bytes[8]! << 8) | bytes[9]!) === 1;
+}
+
+/**
+ * Reads a binary envelope (check {@linkcode isBinaryEnvelope} first). Throws a {@linkcode DecodeError}
+ * naming the fault when an extent does not fit.
+ *
+ * Header lengths are UTF-8 bytes, as the format's reader (FastStream's too) takes them and Sluice writes
+ * them. FastStream's writer (0.7.8) counts characters instead (Python's `len(str)`: code points), so each
+ * of its non-ASCII keys or values says fewer bytes than it has, and FastStream itself cannot read such an
+ * envelope back. When the header block does not fit read in bytes, it is read again counting code points,
+ * and accepted only if that fits exactly: every key and value valid UTF-8 inside the block, the last one
+ * ending where the body starts. Bytes come first because they are the format's definition; the two
+ * readings agree wherever the headers are ASCII. The exact fit is what keeps one kind from passing for the
+ * other: read with the wrong unit, an envelope strays off its length fields after its first non-ASCII
+ * string and takes text for lengths (two text bytes make a length of thousands), so it runs past the body
+ * offset or stops short of it instead of landing on it. An envelope that fits neither reading is refused
+ * with the fault of the byte reading. (One that mixes the units, as FastStream's writer does for a `bytes`
+ * header value next to a non-ASCII `str` one, fits neither.)
+ */
+export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Record<string, string> } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = bytes.length;
+  const headersAt = view.getUint32(10);
+  const bodyAt = view.getUint32(14);
+  const fail = (fault: string): never => {
+    throw new DecodeError(`Malformed FastStream binary envelope: ${fault}`);
+  };
+  if (headersAt < PREFIX) {
+    fail(`the header block starts at byte ${headersAt}, inside the ${PREFIX}-byte prefix`);
+  }
+  if (headersAt + 2 > length) {
+    fail(`the header block starts at byte ${headersAt}, past the end of its ${length} bytes`);
+  }
+  if (bodyAt > length) fail(`the body starts at byte ${bodyAt}, past the end of its ${length} bytes`);
+  if (bodyAt < headersAt + 2) {
+    fail(`the body starts at byte ${bodyAt}, before the header block at byte ${headersAt} ends`);
+  }
+  const count = view.getUint16(headersAt);
+  const inBytes = readHeaders(bytes, view, headersAt + 2, bodyAt, count, byteExtent);
+  if (typeof inBytes !== "string") return { body: bytes.subarray(bodyAt), headers: inBytes };
+  const inCodePoints = readHeaders(bytes, view, headersAt + 2, bodyAt, count, codePointExtent);
+  if (typeof inCodePoints !== "string") return { body: bytes.subarray(bodyAt), headers: inCodePoints };
+  return fail(inBytes);
+}
+
+/** Where a string of `length` units starting at `at` ends, or -1 when it does not end by `end`. */
+type Extent = (bytes: Uint8Array, at: number, length: number, end: number) => number;
+
+const byteExtent: Extent = (_bytes, at, length, end) => (at + length <= end ? at + length : -1);
+
+const codePointExtent: Extent = (bytes, at, length, end) => {
+  let p = at;
+  for (let i = 0; i < length; i++) {
+    if (p >= end) return -1;
+    const lead = bytes[p]!;
+    // The sequence length a lead byte announces; strict decoding checks the rest afterwards.
+    p += lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : 4;
+  }
+  return p <= end ? p : -1;
+};
+
+/** The headers of the block from `start` to `end`, or the fault that stopped reading them. */
+function readHeaders(
+  bytes: Uint8Array,
+  view: DataView,
+  start: number,
+  end: number,
+  count: number,
+  extent: Extent,
+): Record<string, string> | string {
+  const headers: Record<string, string> = {};
+  let at = start;
+  let key = "";
+  // Keys and values alternate: string 2i is header i's key, 2i + 1 its value.
+  for (let n = 0; n < 2 * count; n++) {
+    if (at + 2 > end) return `${part(n)} runs past byte ${end}, where the body starts`;
+    const size = view.getUint16(at);
+    const from = at + 2;
+    at = extent(bytes, from, size, end);
+    if (at === -1) {
+      return `${part(n)} (${size} bytes from byte ${from}) runs past byte ${end}, where the body starts`;
+    }
+    const text = lenient.decode(bytes.subarray(from, at));
+    // A lenient decode is much faster than a fatal one: only text with U+FFFD in it is checked strictly.
+    if (text.indexOf("\uFFFD") !== -1 && !isUtf8(bytes.subarray(from, at))) {
+      return `${part(n)} (bytes ${from} to ${at}) is not UTF-8`;
+    }
+    if (n % 2 === 0) key = text;
+    else headers[key] = text;
+  }
+  if (at !== end) return `the headers (${count}) end at byte ${at}, but the body starts at byte ${end}`;
+  return headers;
+}
+
+/** "header 2's value" for the string at index 3 of the header block. */
+function part(n: number): string {
+  return `header ${(n >> 1) + 1}'s ${n % 2 === 0 ? "key" : "value"}`;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strict.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
