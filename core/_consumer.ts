@@ -10,7 +10,7 @@ import { pathExtractor } from "./channel.ts";
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
 import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import { BatchFailure, describeError, MessageTooLargeError } from "./errors.ts";
+import { BatchFailure, describeError, MessageTooLargeError, NoHandlerError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage, type Message } from "./message.ts";
 import { composeConsume, type Middleware } from "./middleware.ts";
@@ -23,9 +23,9 @@ import {
 } from "./options.ts";
 import type { PublishOptions } from "./publish_options.ts";
 import { validate } from "./schema.ts";
-import { applyErrorPolicy, NoHandlerError } from "./_failure.ts";
+import { applyErrorPolicy } from "./_failure.ts";
 import { Batcher } from "./_batcher.ts";
-import { Limiter, sleep } from "./_limiter.ts";
+import { Limiter } from "./_limiter.ts";
 import { MessageContext } from "./_message_context.ts";
 import type { Mount } from "./port.ts";
 import { type Backoff, backoff } from "./_retry.ts";
@@ -214,7 +214,7 @@ export class Consumer {
     return this.#invoke(this.#handlers[0]!, valid.map((m) => m.body), valid[0]!, context);
   }
 
-  async #invoke(
+  #invoke(
     handler: HandlerEntry,
     body: unknown,
     message: ConsumedMessage,
@@ -226,23 +226,20 @@ export class Consumer {
       headers: message.headers,
       correlationId: message.correlationId,
     });
-    const retry = this.#retry;
-    for (let attempt = 1;; attempt++) {
-      try {
-        const result = await handler.fn(body, context as unknown as Context);
-        if (result !== undefined || message.replyTo) await this.#emit(result, message);
-        return result;
-      } catch (error) {
-        if (attempt >= retry.attempts || error instanceof NoHandlerError) throw error;
-        const delay = retry.delay(attempt);
-        this.#logger.warn(`Attempt ${attempt} of ${retry.attempts} failed, retrying in ${delay} ms`, {
+    const attempt = async (): Promise<unknown> => {
+      const result = await handler.fn(body, context as unknown as Context);
+      if (result !== undefined || message.replyTo) await this.#emit(result, message);
+      return result;
+    };
+    return this.#retry.run(
+      attempt,
+      (failed, delay, error) =>
+        this.#logger.warn(`Attempt ${failed} of ${this.#retry.attempts} failed, retrying in ${delay} ms`, {
           messageId: message.messageId,
           correlationId: message.correlationId,
           error: describeError(error),
-        });
-        await sleep(delay);
-      }
-    }
+        }),
+    );
   }
 
   #decode(message: ConsumedMessage): unknown {
@@ -259,11 +256,8 @@ export class Consumer {
 
   /** The decoded body, validated by the subscriber's schema. */
   #validate(message: ConsumedMessage): Promise<unknown> {
-    return validate(
-      this.#setup.options.schema!,
-      message.body,
-      `Message ${message.messageId} on ${message.channel}`,
-    );
+    const what = `Message ${message.messageId} on ${message.channel}`;
+    return validate(this.#setup.options.schema!, message.body, what);
   }
 
   #select(message: ConsumedMessage): HandlerEntry {
@@ -272,8 +266,9 @@ export class Consumer {
     for (const handler of handlers) {
       if (!handler.filter || handler.filter(message)) return handler;
     }
+    const channel = this.#setup.channel;
     throw new NoHandlerError(
-      `No handler of ${this.#setup.channel} matches message ${message.messageId}: add a handler without a filter last`,
+      `No handler of ${channel} matches message ${message.messageId}: add one without a filter last`,
     );
   }
 

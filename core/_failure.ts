@@ -5,16 +5,13 @@
  * @module
  */
 
-import { DecodeError, describeError, SluiceError, ValidationError } from "./errors.ts";
+import { DecodeError, describeError, NoHandlerError, ValidationError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ConsumedMessage } from "./message.ts";
 import type { SubscriberOptions } from "./options.ts";
 import type { BrokerPort } from "./port.ts";
 import type { Backoff } from "./_retry.ts";
 import { ERROR_HEADER } from "./wire.ts";
-
-/** No handler's filter accepted the message. */
-export class NoHandlerError extends SluiceError {}
 
 /** Applies the subscriber's error policy to a message that failed for good. */
 export async function applyErrorPolicy(

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { NoHandlerError } from "./errors.ts";
+import { sleep } from "./_limiter.ts";
 import type { RetryPolicy } from "./options.ts";
 
 /** A retry policy with every default filled in. */
@@ -13,6 +15,14 @@ export interface Backoff {
   readonly attempts: number;
   /** Milliseconds to wait after failed try `n` (1-based): `delay · factor^(n-1)`, at most `maxDelay`. */
   delay(n: number): number;
+  /**
+   * Runs `work`, again after each failure up to `attempts` tries in all, waiting `delay(n)` after try `n`;
+   * `onRetry` hears of each retry. The last failure (or one that retrying cannot mend) is thrown.
+   */
+  run<T>(
+    work: () => Promise<T>,
+    onRetry: (attempt: number, delay: number, error: unknown) => void,
+  ): Promise<T>;
 }
 
 /** Reads a subscriber's `retry` option. */
@@ -21,8 +31,22 @@ export function backoff(retry: number | RetryPolicy | undefined): Backoff {
   const base = policy.delay ?? 100;
   const factor = policy.factor ?? 2;
   const max = policy.maxDelay ?? 30_000;
+  const attempts = policy.attempts ?? 1;
+  const delay = (n: number): number => Math.min(base * factor ** (Math.max(1, n) - 1), max);
   return {
-    attempts: policy.attempts ?? 1,
-    delay: (n) => Math.min(base * factor ** (Math.max(1, n) - 1), max),
+    attempts,
+    delay,
+    async run(work, onRetry) {
+      if (attempts <= 1) return await work();
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await work();
+        } catch (error) {
+          if (attempt >= attempts || error instanceof NoHandlerError) throw error;
+          onRetry(attempt, delay(attempt), error);
+          await sleep(delay(attempt));
+        }
+      }
+    },
   };
 }

@@ -92,9 +92,12 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     this.#outbox.logger = logger;
   }
 
-  /** The broker's own driver. */
+  /**
+   * The driver in use: the broker's own, or the emulation while a test broker is active (so that a plugin's
+   * extras, such as NATS key-value buckets, reach what the test runs on).
+   */
   get driver(): D {
-    return this.#driver;
+    return this.#outbox.driver as D;
   }
 
   /** Whether it is connected. */

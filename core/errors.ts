@@ -52,6 +52,9 @@ export class ValidationError extends SluiceError {
 /** A request got no reply in time, or a wait ran out. */
 export class TimeoutError extends SluiceError {}
 
+/** No handler's filter accepted a message: add a handler without a filter last. */
+export class NoHandlerError extends SluiceError {}
+
 /** The responder of a request failed: its error, as the reply's `x-sluice-error` header carried it. */
 export class RemoteError extends SluiceError {}
 

@@ -40,6 +40,7 @@ export {
   DecodeError,
   MessageTooLargeError,
   MissingClientError,
+  NoHandlerError,
   NotSupportedError,
   OptionError,
   RemoteError,

@@ -74,16 +74,7 @@ async function sluice(): Promise<void> {
   const driver: Driver = {
     name: "bench",
     url: "bench://",
-    rules: { separator: ".", pattern: (t) => t, matches: (p, c) => p === c },
-    capabilities: {
-      request: false,
-      batchPublish: false,
-      wildcards: false,
-      groups: false,
-      fanout: false,
-      redelivery: false,
-      headers: true,
-    },
+    rules: { separator: ".", pattern: (t) => t },
     connect: () => Promise.resolve(),
     close: () => Promise.resolve(),
     publish: () => Promise.resolve(),

@@ -22,9 +22,11 @@ export { Limiter, sleep } from "../_limiter.ts";
 export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE, WireFields } from "../wire.ts";
 export {
   didYouMean,
+  optionNames,
   type OptionsSchema,
   optionsSchema,
   type OptionsSchemaInit,
+  type OptionsShape,
   parseOptions,
 } from "./options.ts";
 export { DeliveryWindow } from "./window.ts";

@@ -85,6 +85,18 @@ export function optionsSchema<T>(init: OptionsSchemaInit): OptionsSchema<T> {
   };
 }
 
+/**
+ * The shape of a schema definition of `T`'s options, written with optional keys (`"servers?"`): the compiler
+ * then holds the definition to the interface — a missing or misspelt key is an error — so that each option
+ * name is written twice, in the interface and in the definition, and {@linkcode optionNames} reads the keys.
+ */
+export type OptionsShape<T> = { readonly [K in keyof T as `${K & string}?`]-?: unknown };
+
+/** The option names of a definition written as an {@linkcode OptionsShape}: its keys without the `?`. */
+export function optionNames(shape: object): string[] {
+  return Object.keys(shape).map((key) => key.endsWith("?") ? key.slice(0, -1) : key);
+}
+
 /** Validates options; throws an {@linkcode OptionError} naming each bad option and what is allowed. */
 export function parseOptions<T>(schema: OptionsSchema<T>, value: unknown, where = ""): T {
   const result = schema["~standard"].validate(value) as StandardSchemaV1.Result<T>;

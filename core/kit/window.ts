@@ -32,15 +32,14 @@ export class DeliveryWindow {
   #waiters: { readonly room: number; readonly resolve: () => void }[] = [];
   #drained: (() => void)[] = [];
   readonly #release = (): void => this.#settled();
-  /** Called when a delivery rejects (the core settles every message, so this is a driver bug or a crash). */
-  readonly onError: (error: unknown) => void;
-  readonly #failed = (error: unknown): void => {
-    this.onError(error);
-    this.#settled();
-  };
+  /**
+   * Called with the message when its delivery rejects (the core settles every message, so this is a driver
+   * bug or a crash): a driver nacks or logs it there.
+   */
+  readonly onError: (error: unknown, message: IncomingMessage) => void;
 
-  /** A window of `size` (at least 1); `onError` sees deliveries that rejected. */
-  constructor(size: number, onError: (error: unknown) => void = () => undefined) {
+  /** A window of `size` (at least 1); `onError` sees deliveries that rejected, with their message. */
+  constructor(size: number, onError: (error: unknown, message: IncomingMessage) => void = () => undefined) {
     this.size = Math.max(1, Math.floor(size));
     this.onError = onError;
   }
@@ -64,7 +63,10 @@ export class DeliveryWindow {
   hand(deliver: Deliver, message: IncomingMessage): void {
     this.#open++;
     // One reaction per message: `.then(a, b)`, not `.catch().finally()`, which chains two more promises.
-    deliver(message).then(this.#release, this.#failed);
+    deliver(message).then(this.#release, (error) => {
+      this.onError(error, message);
+      this.#settled();
+    });
   }
 
   /**

@@ -14,7 +14,13 @@ import {
   CORE_SUBSCRIBER_OPTIONS,
   type SubscriptionSpec,
 } from "@sluice/core";
-import { type OptionsSchema, optionsSchema, parseOptions } from "@sluice/core/kit";
+import {
+  optionNames,
+  type OptionsSchema,
+  optionsSchema,
+  type OptionsShape,
+  parseOptions,
+} from "@sluice/core/kit";
 
 /** A JetStream stream to declare (created, or updated when it exists). Durations are milliseconds. */
 export interface StreamOptions {
@@ -215,14 +221,6 @@ const TlsSchema = type({
   "+": "reject",
 });
 
-/** The shape of a schema of `T`'s options: every option of `T`, and nothing else, as an optional key. */
-type Shape<T> = { readonly [K in keyof T as `${K & string}?`]-?: unknown };
-
-/** The option names of a shape. */
-function namesOf(shape: object): string[] {
-  return Object.keys(shape).map((key) => key.slice(0, -1));
-}
-
 const BROKER = {
   "servers?": "string | string[]",
   "name?": "string",
@@ -237,27 +235,27 @@ const BROKER = {
   "maxReconnectAttempts?": "number.integer >= -1",
   "reconnectTimeWait?": Millis,
   "connectTimeout?": "number.integer >= 1",
-} as const satisfies Shape<Omit<NatsOptions, keyof BrokerOptions>>;
+} as const satisfies OptionsShape<Omit<NatsOptions, keyof BrokerOptions>>;
 
 const SUBSCRIBE = {
   "stream?": type("boolean | string").or(StreamSchema),
   "consumer?": ConsumerSchema,
   "kv?": type("string").or(KvSchema),
-} as const satisfies Shape<NatsSubscribeOptions>;
+} as const satisfies OptionsShape<NatsSubscribeOptions>;
 
 const PUBLISH = {
   "jetstream?": "boolean",
   "msgId?": "string > 0",
   "expectStream?": "string",
   "expectLastSequence?": "number.integer >= 0",
-} as const satisfies Shape<NatsPublishOptions>;
+} as const satisfies OptionsShape<NatsPublishOptions>;
 
 const AUTHENTICATION = ["token", "user", "nkeySeed", "credentials"] as const;
 
 /** The NATS broker options beside the core's: checked when `nats()` is called. */
 export const brokerOptions: OptionsSchema<NatsOptions> = optionsSchema<NatsOptions>({
   what: "NATS broker",
-  keys: namesOf(BROKER),
+  keys: optionNames(BROKER),
   schema: type(BROKER).narrow((options, ctx) => {
     if ((options.user === undefined) !== (options.pass === undefined)) {
       return ctx.reject({ message: '"user" and "pass" go together; give both or neither' });
@@ -274,7 +272,7 @@ export const brokerOptions: OptionsSchema<NatsOptions> = optionsSchema<NatsOptio
 /** The NATS options of a subscriber beside the core's: checked when the subscriber starts. */
 export const subscribeOptions: OptionsSchema<NatsSubscribeOptions> = optionsSchema<NatsSubscribeOptions>({
   what: "NATS subscriber",
-  keys: namesOf(SUBSCRIBE),
+  keys: optionNames(SUBSCRIBE),
   schema: type(SUBSCRIBE).narrow((options, ctx) => {
     if (options.kv !== undefined && options.stream !== undefined && options.stream !== false) {
       return ctx.reject({ message: '"kv" watches a bucket and cannot be combined with "stream"' });
@@ -287,7 +285,7 @@ export const subscribeOptions: OptionsSchema<NatsSubscribeOptions> = optionsSche
 /** The NATS options of a publish beside the core's: checked when a message is published with any. */
 export const publishOptions: OptionsSchema<NatsPublishOptions> = optionsSchema<NatsPublishOptions>({
   what: "NATS publish",
-  keys: namesOf(PUBLISH),
+  keys: optionNames(PUBLISH),
   schema: type(PUBLISH),
   core: CORE_PUBLISH_OPTIONS,
 });

@@ -14,7 +14,14 @@ import {
   CORE_SUBSCRIBER_OPTIONS,
   OptionError,
 } from "@sluice/core";
-import { type OptionsSchema, optionsSchema, parseOptions, redactUrl } from "@sluice/core/kit";
+import {
+  optionNames,
+  type OptionsSchema,
+  optionsSchema,
+  type OptionsShape,
+  parseOptions,
+  redactUrl,
+} from "@sluice/core/kit";
 
 /** The exchange types RabbitMQ routes with. */
 export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
@@ -260,14 +267,6 @@ function urlProblem(raw: string): string | undefined {
   return undefined;
 }
 
-/** The shape of a schema of `T`'s options: every option of `T`, and nothing else, as an optional key. */
-type Shape<T> = { readonly [K in keyof T as `${K & string}?`]-?: unknown };
-
-/** The option names of a shape. */
-function namesOf(shape: object): string[] {
-  return Object.keys(shape).map((key) => key.slice(0, -1));
-}
-
 const BROKER = {
   "url?": type("string").narrow((url, ctx) => {
     const problem = urlProblem(url);
@@ -303,7 +302,7 @@ const BROKER = {
   "passive?": "boolean",
   "connectionName?": "string",
   "maxMessageSize?": "number.integer >= 1",
-} as const satisfies Shape<Omit<RabbitmqOptions, keyof BrokerOptions>>;
+} as const satisfies OptionsShape<Omit<RabbitmqOptions, keyof BrokerOptions>>;
 
 const SUBSCRIBE = {
   "exchange?": type("string").or(exchangeSchema),
@@ -312,7 +311,7 @@ const SUBSCRIBE = {
   "bindArguments?": record,
   "consumerPriority?": "number.integer",
   "maxMessageSize?": "number.integer >= 1",
-} as const satisfies Shape<RabbitmqSubscribeOptions>;
+} as const satisfies OptionsShape<RabbitmqSubscribeOptions>;
 
 const PUBLISH = {
   "exchange?": "string",
@@ -324,12 +323,12 @@ const PUBLISH = {
   "appId?": "string",
   "userId?": "string",
   "timestamp?": "Date",
-} as const satisfies Shape<RabbitmqPublishOptions>;
+} as const satisfies OptionsShape<RabbitmqPublishOptions>;
 
 /** The RabbitMQ broker options beside the core's: checked when `rabbitmq()` is called. */
 export const brokerOptions: OptionsSchema<RabbitmqOptions> = optionsSchema<RabbitmqOptions>({
   what: "RabbitMQ broker",
-  keys: namesOf(BROKER),
+  keys: optionNames(BROKER),
   schema: type(BROKER),
   core: CORE_BROKER_OPTIONS,
 });
@@ -339,7 +338,7 @@ export const subscribeOptions: OptionsSchema<RabbitmqSubscribeOptions> = options
   RabbitmqSubscribeOptions
 >({
   what: "RabbitMQ subscriber",
-  keys: namesOf(SUBSCRIBE),
+  keys: optionNames(SUBSCRIBE),
   schema: type(SUBSCRIBE),
   core: CORE_SUBSCRIBER_OPTIONS,
 });
@@ -347,12 +346,12 @@ export const subscribeOptions: OptionsSchema<RabbitmqSubscribeOptions> = options
 /** The RabbitMQ options of a publish beside the core's: checked when a message is published. */
 export const publishOptions: OptionsSchema<RabbitmqPublishOptions> = optionsSchema<RabbitmqPublishOptions>({
   what: "RabbitMQ publish",
-  keys: namesOf(PUBLISH),
+  keys: optionNames(PUBLISH),
   schema: type(PUBLISH),
   core: CORE_PUBLISH_OPTIONS,
 });
 
-const PUBLISH_NAMES: ReadonlySet<string> = new Set(namesOf(PUBLISH));
+const PUBLISH_NAMES: ReadonlySet<string> = new Set(optionNames(PUBLISH));
 
 /**
  * Whether a publish's options are surely valid, checked by hand: the hot path skips the schema, which only

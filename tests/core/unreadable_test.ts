@@ -23,15 +23,6 @@ function handDriver(): Driver & {
   return {
     name: "hand",
     url: "hand://",
-    capabilities: {
-      request: false,
-      batchPublish: false,
-      wildcards: false,
-      groups: false,
-      fanout: true,
-      redelivery: true,
-      headers: true,
-    },
     rules: memoryRules,
     connect: () => Promise.resolve(),
     close: () => Promise.resolve(),

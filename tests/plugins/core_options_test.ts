@@ -10,8 +10,8 @@ import {
   CORE_PUBLISH_OPTIONS,
   CORE_PUBLISHER_OPTIONS,
   CORE_SUBSCRIBER_OPTIONS,
-  type PublishOptions,
   type PublisherOptions,
+  type PublishOptions,
   silentLogger,
   type SubscriberOptions,
 } from "@sluice/core";
