@@ -268,7 +268,7 @@ export class Consumer {
     }
     const channel = this.#setup.channel;
     throw new NoHandlerError(
-      `No handler of ${channel} matches message ${message.messageId}: add one without a filter last`,
+      `No handler of ${channel} matches message ${message.messageId}: add a handler without a filter last`,
     );
   }
 

@@ -127,6 +127,8 @@ function withPacket(message: StoredMessage, qos: QoS, retain: boolean): StoredMe
  * is queued for a subscriber, unsettled, or waiting for a redelivery.
  */
 export interface MqttEmulation extends Emulation<MqttSubscribeOptions, MqttPublishOptions> {
+  /** The MQTT version it speaks, as the driver's: 4 (3.1.1) or 5. */
+  readonly protocolVersion: 4 | 5;
   /** The emulated broker it is connected to. */
   readonly emulator: MqttEmulator;
   /** Simulates losing the publishing connection without a DISCONNECT: the broker publishes the will. */
@@ -165,6 +167,7 @@ export function mqttEmulation(
   };
 
   const emulation: MqttEmulation = {
+    protocolVersion: resolved.protocolVersion,
     name: "mqtt",
     url: resolved.safeUrl,
     rules: mqttRules,
