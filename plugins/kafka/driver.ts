@@ -108,8 +108,17 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         sasl: options.sasl as never,
         connectionTimeout: options.connectionTimeout ?? 3000,
         requestTimeout: options.requestTimeout ?? 30_000,
-        // Short first retries: the first publish to a new topic waits for its leader; ~25 s in all.
-        retry: { initialRetryTime: 100, retries: options.retries ?? 8 },
+        // Short first retries: the first publish to a new topic waits for its leader; ~25 s in all. Every
+        // setting is given: kafkajs takes the rest from defaults that depend on NODE_ENV, and with
+        // NODE_ENV=test (which `bun test` sets) they cap each wait at 1 s, so the retries ran out within
+        // about 6 s of an outage.
+        retry: {
+          initialRetryTime: 100,
+          maxRetryTime: 30_000,
+          multiplier: 2,
+          factor: 0.2,
+          retries: options.retries ?? 8,
+        },
         logLevel: client.logLevel.INFO,
         logCreator: kafkaLogCreator(logger, client.logLevel),
       });
