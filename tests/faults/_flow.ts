@@ -33,11 +33,19 @@ export async function waitFor(
 export class Deliveries {
   readonly counts = new Map<number, number>();
   readonly times: number[] = [];
+  readonly #first = new Map<number, number>();
 
   /** Notes one delivery of `id`. */
   add(id: number): void {
+    const now = performance.now();
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
-    this.times.push(performance.now());
+    if (!this.#first.has(id)) this.#first.set(id, now);
+    this.times.push(now);
+  }
+
+  /** When `id` first arrived (performance.now()), if it did. */
+  timeOf(id: number): number | undefined {
+    return this.#first.get(id);
   }
 
   /** Distinct numbers delivered. */
