@@ -1,22 +1,22 @@
-// Reconnection against the real broker: connections closed by the server, and the broker's application
+// Reconnection against a real broker: connections closed by the server, and the broker's application
 // restarted mid-stream. Consumers, declarations and the publish channel come back; nothing confirmed is lost.
-// (The emulation has no connection to lose.)
-import { describe, it } from "node:test";
+// (The emulation has no connection to lose.) It runs on a private RabbitMQ node of its own
+// (tests/_support/private): closing every connection of the shared node would break other tests running on it.
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
+import { privateSkip } from "../../../tests/_support/private/mod.ts";
+import { type PrivateRabbitmq, privateRabbitmq } from "../../../tests/_support/private/rabbitmq.ts";
 import { rabbitmq } from "../mod.ts";
-import { rabbitmqctl } from "./_rabbitmqctl.ts";
-import { pause, realUrl, unique, until } from "./_targets.ts";
+import { pause, unique, until } from "./_targets.ts";
 
-const ctl = rabbitmqctl();
-const skip = !realUrl ? "no real RabbitMQ" : ctl.run ? false : `cannot run rabbitmqctl: ${ctl.why}`;
-if (realUrl && !ctl.run) console.warn(`SKIP: rabbitmq reconnect tests: ${ctl.why}`);
+let node: PrivateRabbitmq | undefined;
 
 async function flow(outage: () => Promise<void>, durable: boolean) {
   const logs = captureLogs();
   const broker = rabbitmq({
-    url: realUrl,
+    url: node!.url.replace("amqp://", "amqp://guest:guest@"),
     logger: createLogger({ level: "debug", sink: logs.sink }),
     reconnect: { initialDelay: 100, maxDelay: 500 },
   });
@@ -55,12 +55,17 @@ async function flow(outage: () => Promise<void>, durable: boolean) {
   return { confirmed: confirmed.length, received: received.size };
 }
 
-describe("reconnection (real)", { skip }, () => {
+describe("reconnection (real, private node)", { skip: privateSkip("amqp", "private RabbitMQ node") }, () => {
+  before(async () => {
+    node = await privateRabbitmq();
+  });
+  after(() => node?.dispose());
+
   it("comes back after the server closes every connection; nothing confirmed is lost", {
     timeout: 120_000,
   }, async () => {
     const result = await flow(
-      () => ctl.run!("close_all_connections", "sluice reconnect test").then(() => {}),
+      () => node!.ctl("close_all_connections", "sluice reconnect test").then(() => {}),
       false,
     );
     assert.ok(result.received >= result.confirmed);
@@ -73,10 +78,10 @@ describe("reconnection (real)", { skip }, () => {
     },
     async () => {
       const result = await flow(async () => {
-        await ctl.run!("stop_app");
+        await node!.ctl("stop_app");
         await pause(500);
-        await ctl.run!("start_app");
-        await ctl.run!("await_startup");
+        await node!.ctl("start_app");
+        await node!.ctl("await_startup");
       }, true);
       assert.ok(result.received >= result.confirmed);
     },

@@ -2,8 +2,10 @@
  * A private RabbitMQ node: its own node name, ports, Erlang cookie, Mnesia folder and epmd (on a port of its
  * own, so it shares nothing with the node of scripts/brokers).
  */
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { dataDir, privateHandle, which } from "./_files.ts";
 import { freePort, poll, portOpen, probe, Server } from "./_server.ts";
 import type { PrivateBroker, PrivateBrokerOptions } from "./mod.ts";
@@ -19,8 +21,14 @@ export function rabbitmqMissing(): string | undefined {
   return undefined;
 }
 
+/** A private node, and rabbitmqctl for it. */
+export interface PrivateRabbitmq extends PrivateBroker {
+  /** Runs `rabbitmqctl args…` against this node; resolves with its output. */
+  ctl(...args: string[]): Promise<string>;
+}
+
 /** Starts a node; with one user in `users`, it is the only one (no guest). */
-export async function privateRabbitmq(options: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
+export async function privateRabbitmq(options: PrivateBrokerOptions = {}): Promise<PrivateRabbitmq> {
   const dir = dataDir("amqp");
   const [port, dist, epmdPort] = [await freePort(), await freePort(), await freePort()];
   for (const sub of ["home", "mnesia", "log"]) mkdirSync(join(dir, sub));
@@ -86,5 +94,15 @@ export async function privateRabbitmq(options: PrivateBrokerOptions = {}): Promi
     await epmd.stop();
     throw error;
   }
-  return privateHandle("amqp", `amqp://127.0.0.1:${port}`, port, dir, node, [epmd]);
+  const ctl = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(`${BIN}/rabbitmqctl`, ["-q", ...args], {
+        env: { ...process.env, ...erlangEnv },
+        timeout: 60_000,
+      }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`rabbitmqctl ${args.join(" ")} failed: ${stderr || error.message}`));
+        else resolve(String(stdout));
+      });
+    });
+  return Object.assign(privateHandle("amqp", `amqp://127.0.0.1:${port}`, port, dir, node, [epmd]), { ctl });
 }
