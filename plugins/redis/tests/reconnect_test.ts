@@ -1,15 +1,24 @@
 // Connection loss: the server kills every Sluice connection; the plugin logs the outage, reconnects,
-// re-subscribes and resumes its list and stream consumers, and messages flow again.
-import { after, describe, it } from "node:test";
+// re-subscribes and resumes its list and stream consumers, and messages flow again. On a private redis-server
+// of its own (tests/_support/private): killing connections on the shared one would break other tests.
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
+import { Redis } from "ioredis";
+import { type PrivateBroker, privateBroker, privateSkip } from "../../../tests/_support/private/mod.ts";
 import { redis } from "../mod.ts";
-import { raw, server, unique, until } from "./_support.ts";
+import { unique, until } from "./_support.ts";
 
-if (server) after(() => server!.stop());
+describe("redis connection loss (real, private server)", {
+  skip: privateSkip("redis", "private redis-server"),
+}, () => {
+  let server: PrivateBroker | undefined;
+  before(async () => {
+    server = await privateBroker("redis");
+  });
+  after(() => server?.dispose());
 
-describe("redis connection loss (real)", { skip: server ? false : "no real redis" }, () => {
   it("reconnects, resumes Pub/Sub, list and stream consumers, and logs the outage", async () => {
     const logs = captureLogs();
     const broker = redis({ url: server!.url, logger: createLogger({ level: "debug", sink: logs.sink }) });
@@ -28,7 +37,7 @@ describe("redis connection loss (real)", { skip: server ? false : "no real redis
     };
     await send();
     await until(() => seen.pubsub === 1 && seen.list === 1 && seen.stream === 1, "the first round");
-    const admin = raw();
+    const admin = new Redis(server!.url, { maxRetriesPerRequest: 1, protocol: 2 });
     const clients = String(await admin.call("CLIENT", "LIST")).split("\n");
     const ids = clients.filter((line) => / name=sluice-/.test(line)).map((line) =>
       /id=(\d+)/.exec(line)![1]!
