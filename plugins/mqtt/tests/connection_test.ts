@@ -1,14 +1,10 @@
 // Options, connection errors, the URL registry, the will, and reconnection with resubscription after a
-// broker restart (a private Mosquitto on 127.0.0.1:1884, started and stopped by this test).
-import { after, describe, it } from "node:test";
+// broker restart (a private Mosquitto of this test's own, tests/_support/private, on a free port).
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect, ConnectionError, OptionError, silentLogger } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
+import { type PrivateBroker, privateBroker, privateSkip } from "../../../tests/_support/private/mod.ts";
 import { mqtt } from "../mod.ts";
 import { capture, realUrl, targets, unique, until } from "./_targets.ts";
 
@@ -107,65 +103,29 @@ describe("connect(url)", { skip: realUrl ? false : "no real mqtt" }, () => {
   });
 });
 
-const hasMosquitto = spawnSync("mosquitto", ["-h"]).error === undefined;
-const PORT = 1884;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
+describe("reconnection (a private Mosquitto)", { skip: privateSkip("mqtt", "private Mosquitto") }, () => {
+  let server: PrivateBroker | undefined;
+  before(async () => {
+    server = await privateBroker("mqtt");
   });
-}
-
-describe("reconnection", {
-  skip: !realUrl ? "no real mqtt" : hasMosquitto ? false : "no mosquitto binary to restart",
-}, () => {
-  const dir = mkdtempSync(join(tmpdir(), "sluice-mqtt-"));
-  const conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, `listener ${PORT} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  let proc: ReturnType<typeof spawn> | undefined;
-  const start = async (): Promise<void> => {
-    proc = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
-    const end = Date.now() + 10_000;
-    while (!(await portOpen(PORT))) {
-      if (Date.now() > end) throw new Error(`mosquitto did not listen on ${PORT}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const stop = async (): Promise<void> => {
-    const p = proc;
-    proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((resolve) => p.once("exit", resolve));
-    p.kill("SIGTERM");
-    await exited;
-  };
-  after(async () => {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => server?.dispose());
 
   it(
     "reconnects after a broker restart, renews subscriptions and logs the outage",
     { timeout: 60_000 },
     async () => {
-      if (await portOpen(PORT)) {
-        throw new Error(`port ${PORT} is taken: this test needs it for a private mosquitto`);
-      }
-      await start();
       const { logs, logger } = capture();
       const topic = `${unique()}/beat`;
-      const app = mqtt({ url: `mqtt://127.0.0.1:${PORT}`, reconnectPeriod: 200, logger });
+      const app = mqtt({ url: server!.url, reconnectPeriod: 200, logger });
       const beats: unknown[] = [];
       app.subscriber(topic).handle((n) => void beats.push(n));
       await using br = await testBroker(app, { real: true });
       await br.publish(1, topic);
       await until(() => beats.length === 1, "the first beat");
 
-      await stop();
+      await server!.stop();
       await until(() => logs.find("warn", "Lost the connection").length >= 2, "the outage logged");
-      await start();
+      await server!.start();
       await until(() => logs.find("info", "Reconnected").length >= 2, "both connections back", 15_000);
       for (let n = 2; !beats.includes(n - 1) || beats.length < 2; n++) {
         if (n > 40) throw new Error("the subscription did not come back");
