@@ -27,6 +27,26 @@ export interface ConsumerSettings {
   readonly concurrency?: number;
   readonly prefetch?: number;
   readonly redeliverAfter?: number;
+  /** Report memory every this many ms instead of writing a line per message (see {@linkcode memorySamples}). */
+  readonly memory?: number;
+  /** More environment variables of the process. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** One memory report of a consumer process. */
+export interface MemorySample {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly handled: number;
+  readonly at: number;
+}
+
+/** The memory reports a consumer process printed so far. */
+export function memorySamples(consumer: ConsumerProcess): MemorySample[] {
+  return consumer.process.output().stdout.split("\n").filter((line) => line.startsWith("memory "))
+    .map((line) => JSON.parse(line.slice("memory ".length)) as MemorySample);
 }
 
 /** A consumer process and the lines it wrote. */
@@ -46,6 +66,7 @@ export async function startConsumer(
   const file = join(dir, "handled.txt");
   const runtime = RUNTIMES.find((r) => r.name === RUNTIME.name)!;
   const env: Record<string, string> = {
+    ...settings.env,
     FAULTS_TARGET: target.name,
     FAULTS_URL: settings.url,
     FAULTS_CHANNEL: settings.channel,
@@ -57,6 +78,7 @@ export async function startConsumer(
     FAULTS_CONCURRENCY: settings.concurrency,
     FAULTS_PREFETCH: settings.prefetch,
     FAULTS_REDELIVER: settings.redeliverAfter,
+    FAULTS_MEMORY: settings.memory,
   };
   for (const [name, value] of Object.entries(optional)) if (value !== undefined) env[name] = String(value);
   const running = runScript(runtime, cli, ["run", app], { env });
