@@ -1,7 +1,8 @@
 /**
  * One server process of a private broker: spawned in its own process group on loopback, stopped with SIGTERM
- * (as an orchestrator stops a container), killed with SIGKILL, started again with the same data. Every group
- * still alive when the test process exits is killed, so a failed test leaves no broker behind.
+ * (as an orchestrator stops a container), killed with SIGKILL, started again with the same data. A failed or
+ * killed test leaves no broker behind: every group still alive when the test process exits is killed, and a
+ * watchdog shell kills the group once the test process is gone, however it ended.
  */
 import process from "node:process";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -80,10 +81,26 @@ export class Server {
     this.#child = child;
     const pid = child.pid!;
     alive.add(pid);
+    const watchdog = spawn(
+      "sh",
+      [
+        "-c",
+        'while kill -0 "$0" 2>/dev/null; do sleep 1; done; kill -KILL -"$1" 2>/dev/null',
+        String(process.pid),
+        String(pid),
+      ],
+      { stdio: "ignore", detached: true },
+    );
+    watchdog.unref();
     this.#exited = new Promise<void>((resolve) =>
       child.once("exit", () => {
         alive.delete(pid);
         if (this.#child === child) this.#child = undefined;
+        try {
+          process.kill(watchdog.pid!, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
         resolve();
       })
     );
