@@ -111,8 +111,13 @@ export class Outbox implements BrokerPort {
       for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
       return;
     }
-    const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
-    await driver.publishBatch(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
+    const publications = bodies.map((body) => this.#publication(body, channel, options));
+    const messages = publications.map((publication) => this.#outgoing(publication));
+    try {
+      await driver.publishBatch(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
+    } catch (error) {
+      throw publishFailed(error, publications, driver.url);
+    }
     if (mock && this.observer) {
       messages.forEach((message, i) =>
         this.observer!.record(mock, {
@@ -190,11 +195,20 @@ export class Outbox implements BrokerPort {
         correlationId: publication.correlationId,
       });
     }
-    return this.driver.publish(
-      publication.channel,
-      this.#outgoing(publication),
-      withoutCore(publication.options, CORE_REQUEST_OPTIONS),
-    );
+    const driver = this.driver;
+    let sent: Promise<void>;
+    try {
+      sent = driver.publish(
+        publication.channel,
+        this.#outgoing(publication),
+        withoutCore(publication.options, CORE_REQUEST_OPTIONS),
+      );
+    } catch (error) {
+      return Promise.reject(publishFailed(error, publication, driver.url));
+    }
+    return sent.catch((error) => {
+      throw publishFailed(error, publication, driver.url);
+    });
   }
 
   /** `ownHeaders` copies the headers, for middlewares that change them; without middlewares none do. */
@@ -236,6 +250,18 @@ export class Outbox implements BrokerPort {
       replyTo: publication.replyTo,
     };
   }
+}
+
+/**
+ * The error of a failed publish: a Sluice error as the driver threw it; anything else (a client library's own
+ * error) wrapped in one that names the message, the channel and the broker, the original as its cause.
+ */
+function publishFailed(error: unknown, sent: Publication | readonly Publication[], url: string): unknown {
+  if (error instanceof SluiceError) return error;
+  const what = Array.isArray(sent)
+    ? `${sent.length} message(s) to ${sent[0]?.channel}`
+    : `message ${(sent as Publication).messageId} to ${(sent as Publication).channel}`;
+  return new SluiceError(`Cannot publish ${what} on ${url}: ${describeError(error)}`, { cause: error });
 }
 
 /** Throws a {@linkcode StateError} naming how to connect. */
