@@ -10,8 +10,8 @@ import {
   CORE_PUBLISH_OPTIONS,
   CORE_PUBLISHER_OPTIONS,
   CORE_SUBSCRIBER_OPTIONS,
-  type PublishOptions,
   type PublisherOptions,
+  type PublishOptions,
   silentLogger,
   type SubscriberOptions,
 } from "@sluice/core";
@@ -26,6 +26,7 @@ import { sqs } from "@sluice/sqs";
 const brokerOptions: Required<BrokerOptions> = {
   logger: silentLogger,
   logLevel: "error",
+  logFormat: "json",
   codecs: [],
   middlewares: [],
   maxBodySize: 1 << 20,
