@@ -175,14 +175,16 @@ export class Consumer {
         const failed = new Set(error.failed);
         await Promise.all(
           context.batch.map((m, i) =>
-            failed.has(i) ? this.#fail(m, error.cause ?? error) : ack === "auto" ? m.ack() : undefined
+            failed.has(i)
+              ? this.#fail(m, error.cause ?? error, context)
+              : ack === "auto"
+              ? m.ack()
+              : undefined
           ),
         );
       } else if (context.batch) {
-        await Promise.all(context.batch.map((m) => this.#fail(m, error)));
-      } else {
-        await this.#fail(context.message, error);
-      }
+        await Promise.all(context.batch.map((m) => this.#fail(m, error, context)));
+      } else await this.#fail(context.message, error, context);
     }
   }
 
@@ -206,7 +208,7 @@ export class Consumer {
         if (this.#setup.options.schema) message.body = await this.#validate(message);
         valid.push(message);
       } catch (error) {
-        await this.#fail(message, error);
+        await this.#fail(message, error, context);
       }
     }
     context.narrow(valid);
@@ -235,7 +237,7 @@ export class Consumer {
       } catch (error) {
         if (attempt >= retry.attempts || error instanceof NoHandlerError) throw error;
         const delay = retry.delay(attempt);
-        this.#logger.warn(`Attempt ${attempt} of ${retry.attempts} failed, retrying in ${delay} ms`, {
+        context.logger.warn(`Attempt ${attempt} of ${retry.attempts} failed, retrying in ${delay} ms`, {
           messageId: message.messageId,
           correlationId: message.correlationId,
           error: describeError(error),
@@ -287,15 +289,9 @@ export class Consumer {
     if (message.replyTo) await port.publish(result, message.replyTo, { correlationId });
   }
 
-  /** Applies the error policy to a message that failed for good. */
-  #fail(message: ConsumedMessage, error: unknown): Promise<void> {
-    return applyErrorPolicy(
-      message,
-      error,
-      this.#setup.options,
-      this.#retry,
-      this.#setup.mount.port,
-      this.#logger,
-    );
+  /** Applies the error policy to a message that failed for good, logging through its context's logger. */
+  #fail(message: ConsumedMessage, error: unknown, context: MessageContext): Promise<void> {
+    const { options, mount } = this.#setup;
+    return applyErrorPolicy(message, error, options, this.#retry, mount.port, context.logger);
   }
 }

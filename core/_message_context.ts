@@ -52,6 +52,9 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
       correlationId: this.message.correlationId,
     }));
   }
+  set logger(logger: Logger) {
+    this.#logger = logger;
+  }
   get state(): Map<string, unknown> {
     return (this.#state ??= new Map());
   }

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger, formatJson, memory } from "@sluice/core";
-import { testBroker } from "@sluice/core/testing";
+import { createLogger, formatJson, memory, type Middleware } from "@sluice/core";
+import { captureLogs, testBroker } from "@sluice/core/testing";
 
 /** Runs `body` with console.log, console.warn and console.error writing into the returned lines. */
 async function consoleLines(body: () => Promise<void>): Promise<string[]> {
@@ -48,6 +48,50 @@ describe("logs", () => {
       records.some((r) => r.message.startsWith("Connected to memory://")),
       "the broker's own lines too",
     );
+  });
+
+  it("puts fields a middleware adds to the context logger on the handler's lines and the core's failure lines", async () => {
+    const tracing: Middleware = {
+      consume(ctx, next) {
+        ctx.logger = ctx.logger.child({ traceId: `trace-of-${ctx.message.messageId}` });
+        return next();
+      },
+    };
+    const logs = captureLogs();
+    const broker = memory({ logger: createLogger({ sink: logs.sink }), middlewares: [tracing] });
+    broker.subscriber("payments", { retry: { attempts: 2, delay: 1 } }).handle((_body, ctx) => {
+      ctx.logger.info("charging");
+      throw new Error("card declined");
+    });
+    await using br = await testBroker(broker);
+    await br.publish({ amount: 10 }, "payments", { messageId: "p-1" });
+    await br.settled();
+    const about = logs.records.filter((r) => r.fields.messageId === "p-1");
+    assert.deepEqual(about.map((r) => [r.level, r.fields.traceId]), [
+      ["info", "trace-of-p-1"],
+      ["warn", "trace-of-p-1"],
+      ["info", "trace-of-p-1"],
+      ["error", "trace-of-p-1"],
+    ]);
+    assert.match(about.at(-1)!.message, /failed: Error: card declined; rejected/);
+  });
+
+  it("names each message of a batch on its own failure line, with the batch's added fields", async () => {
+    const logs = captureLogs();
+    const broker = memory({
+      logger: createLogger({ sink: logs.sink }),
+      middlewares: [{ consume: (ctx, next) => ((ctx.logger = ctx.logger.child({ traceId: "t" })), next()) }],
+    });
+    broker.subscriber("rows", { batch: { size: 2, timeout: 10 } }).handle(() => {
+      throw new Error("no");
+    });
+    await using br = await testBroker(broker);
+    await br.broker.publishBatch([1, 2], "rows", {});
+    await br.settled();
+    const failed = logs.find("error", "failed");
+    assert.equal(failed.length, 2);
+    assert.equal(new Set(failed.map((r) => r.fields.messageId)).size, 2);
+    assert.ok(failed.every((r) => r.fields.traceId === "t"));
   });
 
   it("formats errors, bigints, cycles and fields named like the record's own keys", () => {
