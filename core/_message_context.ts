@@ -43,6 +43,9 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     this.batch = valid;
     if (valid.length > 0) this.message = valid[0]!;
   }
+  get broker(): string {
+    return this.#port.driver.name;
+  }
   get path(): Readonly<Record<string, string>> {
     return this.message.path;
   }

@@ -200,6 +200,7 @@ export class Outbox implements BrokerPort {
   #publication(body: unknown, channel: string, options: PublishOptions, ownHeaders = true): Publication {
     const messageId = options.messageId ?? newId();
     return {
+      broker: this.driver.name,
       channel,
       body,
       headers: ownHeaders

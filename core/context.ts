@@ -23,6 +23,8 @@ export interface Context<Path = Readonly<Record<string, string>>> {
   logger: Logger;
   /** The subscriber's channel template. */
   readonly subscriber: string;
+  /** The kind of broker the message came from: its driver's name (`kafka`, `nats`, `memory` …). */
+  readonly broker: string;
   /** The messages of the batch, for a batch subscriber's handler; `message` is the first of them. */
   readonly batch?: readonly Message<unknown, Path>[];
   /** Free space for middlewares to pass values to the handler. */

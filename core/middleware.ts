@@ -9,6 +9,8 @@ import type { Context } from "./context.ts";
 
 /** A message on its way out, before encoding. Middlewares may change any field. */
 export interface Publication {
+  /** The kind of broker it goes to: its driver's name (`kafka`, `nats`, `memory` …). */
+  readonly broker: string;
   /** Where it goes. */
   channel: string;
   /** The body, not yet encoded. */
