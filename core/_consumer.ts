@@ -39,7 +39,7 @@ export interface HandlerEntry {
 
 /** Where a handler's result goes: a channel, or a publisher. */
 export type ResultTarget = string | {
-  publish(body: never, options?: PublishOptions): Promise<void>;
+  send(body: never, options: PublishOptions, origin: Context): Promise<void>;
 };
 
 /** What a subscriber declared. */
@@ -232,7 +232,7 @@ export class Consumer {
     for (let attempt = 1;; attempt++) {
       try {
         const result = await handler.fn(body, context as unknown as Context);
-        if (result !== undefined || message.replyTo) await this.#emit(result, message);
+        if (result !== undefined || message.replyTo) await this.#emit(result, message, context);
         return result;
       } catch (error) {
         if (attempt >= retry.attempts || error instanceof NoHandlerError) throw error;
@@ -277,21 +277,21 @@ export class Consumer {
     );
   }
 
-  async #emit(result: unknown, message: ConsumedMessage): Promise<void> {
+  async #emit(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
     const port = this.#setup.mount.port;
-    const correlationId = message.correlationId ?? message.messageId;
+    const options = { correlationId: message.correlationId ?? message.messageId };
     if (result !== undefined) {
       for (const target of this.#setup.targets) {
-        if (typeof target === "string") await port.publish(result, target, { correlationId });
-        else await target.publish(result as never, { correlationId });
+        if (typeof target === "string") await port.publish(result, target, options, context);
+        else await target.send(result as never, options, context);
       }
     }
-    if (message.replyTo) await port.publish(result, message.replyTo, { correlationId });
+    if (message.replyTo) await port.reply(result, message.replyTo, options, context);
   }
 
   /** Applies the error policy to a message that failed for good, logging through its context's logger. */
   #fail(message: ConsumedMessage, error: unknown, context: MessageContext): Promise<void> {
     const { options, mount } = this.#setup;
-    return applyErrorPolicy(message, error, options, this.#retry, mount.port, context.logger);
+    return applyErrorPolicy(message, error, options, this.#retry, mount.port, context);
   }
 }

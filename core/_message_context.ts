@@ -65,7 +65,7 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     return this.#port.publish(body, channel, {
       correlationId: this.message.correlationId ?? this.message.messageId,
       ...options,
-    });
+    }, this);
   }
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
@@ -73,6 +73,6 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     options: RequestCallOptions<S> = {},
   ): Promise<Reply<ReplyBody<S>>> {
     // A request gets a correlation id of its own: replies are matched by it, so it must be unique.
-    return this.#port.request(body, channel, options);
+    return this.#port.request(body, channel, options, this);
   }
 }
