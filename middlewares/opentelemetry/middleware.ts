@@ -1,0 +1,354 @@
+/**
+ * The OpenTelemetry middleware: a span per publish and per processed message, trace context and baggage
+ * in the message headers, and duration histograms and message counters.
+ *
+ * @module
+ */
+
+import {
+  type Attributes,
+  type Baggage,
+  type Context as TraceContext,
+  context as contextApi,
+  type Counter,
+  type Exception,
+  type Histogram,
+  isSpanContextValid,
+  type Link,
+  type MeterProvider,
+  metrics,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type TracerProvider,
+} from "@opentelemetry/api";
+import type { Context, Message, Middleware, Publication } from "@sluice/core";
+import {
+  ERROR_TYPE,
+  errorType,
+  LEGACY_MESSAGING_DESTINATION_PUBLISH_NAME,
+  LEGACY_MESSAGING_OPERATION,
+  LEGACY_MESSAGING_PAYLOAD_SIZE,
+  MESSAGING_BATCH_MESSAGE_COUNT,
+  MESSAGING_DESTINATION_NAME,
+  MESSAGING_DESTINATION_TEMPLATE,
+  MESSAGING_KAFKA_DESTINATION_PARTITION,
+  MESSAGING_KAFKA_MESSAGE_KEY,
+  MESSAGING_MESSAGE_BODY_SIZE,
+  MESSAGING_MESSAGE_CONVERSATION_ID,
+  MESSAGING_MESSAGE_ID,
+  MESSAGING_OPERATION_NAME,
+  MESSAGING_OPERATION_TYPE,
+  MESSAGING_RABBITMQ_ROUTING_KEY,
+  MESSAGING_SYSTEM,
+  messagingSystem,
+} from "./attributes.ts";
+import { extract, extractBaggage, extractSpanContext, inject } from "./w3c.ts";
+
+/** The name and version the tracer and meter are obtained under. */
+export const INSTRUMENTATION_NAME = "@sluice/opentelemetry";
+export const INSTRUMENTATION_VERSION = "0.1.0";
+
+/** Where the middleware keeps a consumed message's trace context, in `ctx.state`. */
+const STATE_KEY = "@sluice/opentelemetry:context";
+
+/** Options of {@linkcode telemetryMiddleware}. */
+export interface TelemetryOptions {
+  /** Where spans go; the global tracer provider by default. */
+  readonly tracerProvider?: TracerProvider;
+  /** Where metrics go; the global meter provider by default. */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * Counts published and processed messages (`messaging.publish.messages`, `messaging.process.messages`)
+   * beside the duration histograms; true by default (FastStream's `include_messages_counters`).
+   */
+  readonly messageCounters?: boolean;
+}
+
+/** The OpenTelemetry context of a message being handled: its process span and its baggage. */
+export function traceContextOf(ctx: Context): TraceContext | undefined {
+  return ctx.state.get(STATE_KEY) as TraceContext | undefined;
+}
+
+/** The process span of a message being handled (FastStream's `CurrentSpan`). */
+export function spanOf(ctx: Context): Span | undefined {
+  const traceContext = traceContextOf(ctx);
+  return traceContext && trace.getSpan(traceContext);
+}
+
+/** The baggage of a message being handled (FastStream's `CurrentBaggage`). */
+export function baggageOf(ctx: Context): Baggage | undefined {
+  const traceContext = traceContextOf(ctx);
+  return traceContext && propagation.getBaggage(traceContext);
+}
+
+/** Replaces the baggage the handler's publishes and requests carry. */
+export function setBaggage(ctx: Context, baggage: Baggage): void {
+  const traceContext = traceContextOf(ctx) ?? contextApi.active();
+  ctx.state.set(STATE_KEY, propagation.setBaggage(traceContext, baggage));
+}
+
+/** Metric instruments, with attribute sets kept per destination so that recording allocates nothing. */
+class Instruments {
+  readonly #publishDuration: Histogram;
+  readonly #processDuration: Histogram;
+  readonly #publishCount: Counter | undefined;
+  readonly #processCount: Counter | undefined;
+  readonly #publishAttributes = new Map<string, Map<string, Attributes>>();
+  readonly #processAttributes = new Map<string, Map<string, Attributes>>();
+
+  constructor(provider: MeterProvider, counters: boolean) {
+    const meter = provider.getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+    this.#publishDuration = meter.createHistogram("messaging.publish.duration", {
+      unit: "s",
+      description: "Duration of publish operations",
+    });
+    this.#processDuration = meter.createHistogram("messaging.process.duration", {
+      unit: "s",
+      description: "Duration of processing operations",
+    });
+    if (counters) {
+      this.#publishCount = meter.createCounter("messaging.publish.messages", {
+        unit: "{message}",
+        description: "Messages published",
+      });
+      this.#processCount = meter.createCounter("messaging.process.messages", {
+        unit: "{message}",
+        description: "Messages processed",
+      });
+    }
+  }
+
+  publish(system: string, destination: string, seconds: number, error: string | undefined): void {
+    const attributes = Instruments.#attributes(this.#publishAttributes, system, destination, false);
+    this.#publishDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
+    this.#publishCount?.add(1, attributes);
+  }
+
+  process(
+    system: string,
+    destination: string,
+    count: number,
+    seconds: number,
+    error: string | undefined,
+  ): void {
+    const attributes = Instruments.#attributes(this.#processAttributes, system, destination, true);
+    this.#processDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
+    this.#processCount?.add(count, attributes);
+  }
+
+  static #attributes(
+    cache: Map<string, Map<string, Attributes>>,
+    system: string,
+    destination: string,
+    consumed: boolean,
+  ): Attributes {
+    let bySystem = cache.get(system);
+    if (!bySystem) cache.set(system, bySystem = new Map());
+    let attributes = bySystem.get(destination);
+    if (!attributes) {
+      attributes = Object.freeze({
+        [MESSAGING_SYSTEM]: system,
+        [MESSAGING_DESTINATION_NAME]: destination,
+        // FastStream labels its process metrics with the older name of the same thing.
+        ...(consumed ? { [LEGACY_MESSAGING_DESTINATION_PUBLISH_NAME]: destination } : {}),
+      });
+      bySystem.set(destination, attributes);
+    }
+    return attributes;
+  }
+}
+
+/** The attributes a sampler sees when the span starts; the rest are set only on a recording span. */
+function consumeAttributes(ctx: Context, system: string, message: Message, count: number): Attributes {
+  const attributes: Attributes = {
+    [MESSAGING_SYSTEM]: system,
+    [MESSAGING_DESTINATION_NAME]: message.channel,
+    [MESSAGING_OPERATION_TYPE]: "process",
+  };
+  if (count > 1) attributes[MESSAGING_BATCH_MESSAGE_COUNT] = count;
+  if (ctx.subscriber !== message.channel) attributes[MESSAGING_DESTINATION_TEMPLATE] = ctx.subscriber;
+  return attributes;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function fail(span: Span, error: unknown): string {
+  const type = errorType(error);
+  if (span.isRecording()) {
+    span.recordException(error instanceof Error ? error : (String(error) as Exception));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: describe(error) });
+    span.setAttribute(ERROR_TYPE, type);
+  }
+  return type;
+}
+
+/** Links to the producers of a batch's messages, one per distinct producer span. */
+function batchLinks(batch: readonly Message[]): Link[] {
+  const links: Link[] = [];
+  const seen = new Set<string>();
+  for (const message of batch) {
+    const spanContext = extractSpanContext(message.headers);
+    if (!spanContext || seen.has(spanContext.spanId)) continue;
+    seen.add(spanContext.spanId);
+    links.push({ context: spanContext });
+  }
+  return links;
+}
+
+/** The baggage of every message of a batch, merged (FastStream's cumulative batch baggage). */
+function batchBaggage(parent: TraceContext, batch: readonly Message[]): TraceContext {
+  let baggage: Baggage | undefined;
+  for (const message of batch) {
+    const own = extractBaggage(message.headers);
+    if (!own) continue;
+    baggage ??= propagation.createBaggage();
+    for (const [key, entry] of own.getAllEntries()) baggage = baggage.setEntry(key, entry);
+  }
+  return baggage ? propagation.setBaggage(parent, baggage) : parent;
+}
+
+/**
+ * Traces and measures a broker's messages per the OpenTelemetry messaging semantic conventions, compatible
+ * with FastStream's `TelemetryMiddleware`:
+ *
+ * - a `PRODUCER` span per publish, request and reply (`publish orders`), and a `CONSUMER` span per processed
+ *   message (`process orders`), or per batch with a link to each message's producer;
+ * - W3C `traceparent`, `tracestate` and `baggage` headers on every message sent, read back on every message
+ *   consumed, so a handler's publishes, requests and replies (made with `ctx.publish`, `ctx.request`, or
+ *   returned) continue the trace of the message it handles, across services, brokers and languages;
+ * - errors recorded on the span, with its status and `error.type`;
+ * - histograms `messaging.publish.duration` and `messaging.process.duration` in seconds and counters
+ *   `messaging.publish.messages` and `messaging.process.messages`, with FastStream's names and attributes;
+ * - `traceId` and `spanId` on every log line about the message (through `ctx.logger`).
+ *
+ * With no tracer provider registered the spans are no-ops, and what arrives in `traceparent` is passed on.
+ *
+ * @example
+ * ```ts
+ * import { memory } from "@sluice/core";
+ * import { telemetryMiddleware } from "@sluice/opentelemetry";
+ * const broker = memory({ middlewares: [telemetryMiddleware()] });
+ * ```
+ */
+export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware {
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    INSTRUMENTATION_NAME,
+    INSTRUMENTATION_VERSION,
+  );
+  const instruments = new Instruments(
+    options.meterProvider ?? metrics.getMeterProvider(),
+    options.messageCounters ?? true,
+  );
+
+  async function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {
+    const batch = ctx.batch;
+    const message = ctx.message;
+    const count = batch ? batch.length : 1;
+    const system = messagingSystem(ctx.broker);
+    const active = contextApi.active();
+    // One message continues the trace of its producer; a batch starts from here and links to each one's.
+    const parent = batch ? batchBaggage(active, batch) : extract(active, message.headers);
+    const span = tracer.startSpan(`process ${ctx.subscriber}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: consumeAttributes(ctx, system, message, count),
+      links: batch ? batchLinks(batch) : undefined,
+    }, parent);
+    if (span.isRecording()) {
+      let size = 0;
+      if (batch) { for (const m of batch) size += m.raw.length; }
+      else size = message.raw.length;
+      span.setAttributes({
+        [MESSAGING_OPERATION_NAME]: "process",
+        [LEGACY_MESSAGING_OPERATION]: "process",
+        [MESSAGING_MESSAGE_ID]: message.messageId,
+        [MESSAGING_MESSAGE_BODY_SIZE]: size,
+        [LEGACY_MESSAGING_PAYLOAD_SIZE]: size,
+        [LEGACY_MESSAGING_DESTINATION_PUBLISH_NAME]: message.channel,
+      });
+      if (message.correlationId !== undefined) {
+        span.setAttribute(MESSAGING_MESSAGE_CONVERSATION_ID, message.correlationId);
+      }
+      if (system === "kafka" && message.key !== undefined) {
+        span.setAttribute(MESSAGING_KAFKA_MESSAGE_KEY, message.key);
+      }
+      if (system === "rabbitmq") span.setAttribute(MESSAGING_RABBITMQ_ROUTING_KEY, message.channel);
+    }
+    const spanContext = span.spanContext();
+    const traceContext = trace.setSpan(parent, span);
+    ctx.state.set(STATE_KEY, traceContext);
+    if (isSpanContextValid(spanContext)) {
+      ctx.logger = ctx.logger.child({ traceId: spanContext.traceId, spanId: spanContext.spanId });
+    }
+    const start = performance.now();
+    let error: string | undefined;
+    try {
+      return await contextApi.with(traceContext, next);
+    } catch (thrown) {
+      error = fail(span, thrown);
+      throw thrown;
+    } finally {
+      span.end();
+      instruments.process(system, message.channel, count, (performance.now() - start) / 1000, error);
+    }
+  }
+
+  async function publish(
+    publication: Publication,
+    next: (publication: Publication) => Promise<void>,
+  ): Promise<void> {
+    const origin = publication.origin;
+    let parent = (origin && traceContextOf(origin)) ?? contextApi.active();
+    // Outside any handler and any span, a message whose headers already carry a trace (forwarded, or set by
+    // hand) continues it rather than starting a new one.
+    if (!origin && !trace.getSpan(parent)) parent = extract(parent, publication.headers);
+    const system = messagingSystem(publication.broker);
+    // A reply's address is one per requester: left out of the span name, which must stay low-cardinality.
+    const name = publication.kind === "reply" ? "reply" : `${publication.kind} ${publication.channel}`;
+    const span = tracer.startSpan(name, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        [MESSAGING_SYSTEM]: system,
+        [MESSAGING_DESTINATION_NAME]: publication.channel,
+        [MESSAGING_OPERATION_TYPE]: "send",
+      },
+    }, parent);
+    const recording = span.isRecording();
+    if (recording) {
+      span.setAttributes({
+        [MESSAGING_OPERATION_NAME]: publication.kind,
+        [LEGACY_MESSAGING_OPERATION]: "publish",
+      });
+      if (publication.messageId !== undefined) span.setAttribute(MESSAGING_MESSAGE_ID, publication.messageId);
+      if (publication.correlationId !== undefined) {
+        span.setAttribute(MESSAGING_MESSAGE_CONVERSATION_ID, publication.correlationId);
+      }
+      const { key, partition } = publication.options;
+      if (system === "kafka" && typeof key === "string") span.setAttribute(MESSAGING_KAFKA_MESSAGE_KEY, key);
+      if (system === "kafka" && typeof partition === "number") {
+        span.setAttribute(MESSAGING_KAFKA_DESTINATION_PARTITION, partition);
+      }
+      if (system === "rabbitmq") span.setAttribute(MESSAGING_RABBITMQ_ROUTING_KEY, publication.channel);
+    }
+    inject(publication.headers, span.spanContext(), propagation.getBaggage(parent));
+    const start = performance.now();
+    let error: string | undefined;
+    try {
+      // A recording span is the active one while the driver sends, for the client library's own spans.
+      if (recording) await contextApi.with(trace.setSpan(parent, span), next, undefined, publication);
+      else await next(publication);
+    } catch (thrown) {
+      error = fail(span, thrown);
+      throw thrown;
+    } finally {
+      span.end();
+      instruments.publish(system, publication.channel, (performance.now() - start) / 1000, error);
+    }
+  }
+
+  return { name: "opentelemetry", consume, publish };
+}
