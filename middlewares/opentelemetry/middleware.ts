@@ -13,7 +13,6 @@ import {
   type Counter,
   type Exception,
   type Histogram,
-  isSpanContextValid,
   type Link,
   type MeterProvider,
   metrics,
@@ -45,7 +44,7 @@ import {
   MESSAGING_SYSTEM,
   messagingSystem,
 } from "./attributes.ts";
-import { extract, extractBaggage, extractSpanContext, inject } from "./w3c.ts";
+import { extract, extractBaggage, extractSpanContext, inject, traced } from "./w3c.ts";
 
 /** The name and version the tracer and meter are obtained under. */
 export const INSTRUMENTATION_NAME = "@sluice/opentelemetry";
@@ -122,7 +121,7 @@ class Instruments {
   }
 
   publish(system: string, destination: string, seconds: number, error: string | undefined): void {
-    const attributes = Instruments.#attributes(this.#publishAttributes, system, destination, false);
+    const attributes = this.#attributes(this.#publishAttributes, system, destination, false);
     this.#publishDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
     this.#publishCount?.add(1, attributes);
   }
@@ -134,17 +133,21 @@ class Instruments {
     seconds: number,
     error: string | undefined,
   ): void {
-    const attributes = Instruments.#attributes(this.#processAttributes, system, destination, true);
+    const attributes = this.#attributes(this.#processAttributes, system, destination, true);
     this.#processDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
     this.#processCount?.add(count, attributes);
   }
 
-  static #attributes(
+  #last: [Map<string, Map<string, Attributes>>, string, string, Attributes] | undefined;
+
+  #attributes(
     cache: Map<string, Map<string, Attributes>>,
     system: string,
     destination: string,
     consumed: boolean,
   ): Attributes {
+    const last = this.#last;
+    if (last && last[0] === cache && last[1] === system && last[2] === destination) return last[3];
     let bySystem = cache.get(system);
     if (!bySystem) cache.set(system, bySystem = new Map());
     let attributes = bySystem.get(destination);
@@ -157,20 +160,60 @@ class Instruments {
       });
       bySystem.set(destination, attributes);
     }
+    this.#last = [cache, system, destination, attributes];
     return attributes;
   }
 }
 
-/** The attributes a sampler sees when the span starts; the rest are set only on a recording span. */
-function consumeAttributes(ctx: Context, system: string, message: Message, count: number): Attributes {
-  const attributes: Attributes = {
+/** A span's name and the attributes a sampler sees when it starts; the rest are set only when recording. */
+interface SpanStart {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/**
+ * Span names and start attributes, the same for every message of one destination: made once and kept, so
+ * a message whose span records nothing (no SDK) costs no allocation for them.
+ */
+class SpanStarts {
+  readonly #kept = new Map<string, Map<string, Map<string, SpanStart>>>();
+  #last: [string, string, string, SpanStart] | undefined;
+
+  /** The start for `system`, `what` (a subscriber or a kind of publication) and `channel`. */
+  get(system: string, what: string, channel: string, make: () => SpanStart): SpanStart {
+    const last = this.#last;
+    if (last && last[0] === system && last[1] === what && last[2] === channel) return last[3];
+    let byWhat = this.#kept.get(system);
+    if (!byWhat) this.#kept.set(system, byWhat = new Map());
+    let byChannel = byWhat.get(what);
+    if (!byChannel) byWhat.set(what, byChannel = new Map());
+    let start = byChannel.get(channel);
+    if (!start) byChannel.set(channel, start = make());
+    this.#last = [system, what, channel, start];
+    return start;
+  }
+}
+
+function consumeStart(subscriber: string, system: string, channel: string): SpanStart {
+  const attributes: Record<string, string> = {
     [MESSAGING_SYSTEM]: system,
-    [MESSAGING_DESTINATION_NAME]: message.channel,
+    [MESSAGING_DESTINATION_NAME]: channel,
     [MESSAGING_OPERATION_TYPE]: "process",
   };
-  if (count > 1) attributes[MESSAGING_BATCH_MESSAGE_COUNT] = count;
-  if (ctx.subscriber !== message.channel) attributes[MESSAGING_DESTINATION_TEMPLATE] = ctx.subscriber;
-  return attributes;
+  if (subscriber !== channel) attributes[MESSAGING_DESTINATION_TEMPLATE] = subscriber;
+  return { name: `process ${subscriber}`, attributes: Object.freeze(attributes) };
+}
+
+function publishStart(kind: string, system: string, channel: string): SpanStart {
+  return {
+    // A reply's address is one per requester: left out of the span name, which must stay low-cardinality.
+    name: kind === "reply" ? "reply" : `${kind} ${channel}`,
+    attributes: Object.freeze({
+      [MESSAGING_SYSTEM]: system,
+      [MESSAGING_DESTINATION_NAME]: channel,
+      [MESSAGING_OPERATION_TYPE]: "send",
+    }),
+  };
 }
 
 function describe(error: unknown): string {
@@ -244,6 +287,8 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
     options.meterProvider ?? metrics.getMeterProvider(),
     options.messageCounters ?? true,
   );
+  const consumeStarts = new SpanStarts();
+  const publishStarts = new SpanStarts();
 
   async function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {
     const batch = ctx.batch;
@@ -253,9 +298,17 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
     const active = contextApi.active();
     // One message continues the trace of its producer; a batch starts from here and links to each one's.
     const parent = batch ? batchBaggage(active, batch) : extract(active, message.headers);
-    const span = tracer.startSpan(`process ${ctx.subscriber}`, {
+    const subscriber = ctx.subscriber;
+    const channel = message.channel;
+    const start = consumeStarts.get(
+      system,
+      subscriber,
+      channel,
+      () => consumeStart(subscriber, system, channel),
+    );
+    const span = tracer.startSpan(start.name, {
       kind: SpanKind.CONSUMER,
-      attributes: consumeAttributes(ctx, system, message, count),
+      attributes: batch ? { ...start.attributes, [MESSAGING_BATCH_MESSAGE_COUNT]: count } : start.attributes,
       links: batch ? batchLinks(batch) : undefined,
     }, parent);
     if (span.isRecording()) {
@@ -279,21 +332,21 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
       if (system === "rabbitmq") span.setAttribute(MESSAGING_RABBITMQ_ROUTING_KEY, message.channel);
     }
     const spanContext = span.spanContext();
-    const traceContext = trace.setSpan(parent, span);
-    ctx.state.set(STATE_KEY, traceContext);
-    if (isSpanContextValid(spanContext)) {
-      ctx.logger = ctx.logger.child({ traceId: spanContext.traceId, spanId: spanContext.spanId });
-    }
-    const start = performance.now();
+    const isTraced = traced(spanContext);
+    // Without a trace or baggage to carry (no SDK, nothing came in), the handler needs no context of ours.
+    const traceContext = isTraced || parent !== active ? trace.setSpan(parent, span) : undefined;
+    if (traceContext) ctx.state.set(STATE_KEY, traceContext);
+    if (isTraced) ctx.logger = ctx.logger.child({ traceId: spanContext.traceId, spanId: spanContext.spanId });
+    const started = performance.now();
     let error: string | undefined;
     try {
-      return await contextApi.with(traceContext, next);
+      return await (traceContext ? contextApi.with(traceContext, next) : next());
     } catch (thrown) {
       error = fail(span, thrown);
       throw thrown;
     } finally {
       span.end();
-      instruments.process(system, message.channel, count, (performance.now() - start) / 1000, error);
+      instruments.process(system, channel, count, (performance.now() - started) / 1000, error);
     }
   }
 
@@ -307,16 +360,13 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
     // hand) continues it rather than starting a new one.
     if (!origin && !trace.getSpan(parent)) parent = extract(parent, publication.headers);
     const system = messagingSystem(publication.broker);
-    // A reply's address is one per requester: left out of the span name, which must stay low-cardinality.
-    const name = publication.kind === "reply" ? "reply" : `${publication.kind} ${publication.channel}`;
-    const span = tracer.startSpan(name, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        [MESSAGING_SYSTEM]: system,
-        [MESSAGING_DESTINATION_NAME]: publication.channel,
-        [MESSAGING_OPERATION_TYPE]: "send",
-      },
-    }, parent);
+    const { kind, channel } = publication;
+    const start = publishStarts.get(system, kind, channel, () => publishStart(kind, system, channel));
+    const span = tracer.startSpan(
+      start.name,
+      { kind: SpanKind.PRODUCER, attributes: start.attributes },
+      parent,
+    );
     const recording = span.isRecording();
     if (recording) {
       span.setAttributes({
@@ -335,7 +385,7 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
       if (system === "rabbitmq") span.setAttribute(MESSAGING_RABBITMQ_ROUTING_KEY, publication.channel);
     }
     inject(publication.headers, span.spanContext(), propagation.getBaggage(parent));
-    const start = performance.now();
+    const started = performance.now();
     let error: string | undefined;
     try {
       // A recording span is the active one while the driver sends, for the client library's own spans.
@@ -346,7 +396,7 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
       throw thrown;
     } finally {
       span.end();
-      instruments.publish(system, publication.channel, (performance.now() - start) / 1000, error);
+      instruments.publish(system, channel, (performance.now() - started) / 1000, error);
     }
   }
 

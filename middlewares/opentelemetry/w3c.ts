@@ -10,6 +10,7 @@ import {
   type Baggage,
   type Context,
   createTraceState,
+  INVALID_TRACEID,
   isSpanContextValid,
   propagation,
   type SpanContext,
@@ -24,13 +25,18 @@ export const BAGGAGE = "baggage";
 
 const TRACEPARENT_FORMAT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
 
+/** Whether a span context belongs to a trace: false for the no-op tracer's span where no trace came in. */
+export function traced(spanContext: SpanContext): boolean {
+  return spanContext.traceId !== INVALID_TRACEID && isSpanContextValid(spanContext);
+}
+
 /** Writes the span context and the baggage of `context` into `headers`. */
 export function inject(
   headers: Record<string, string>,
   spanContext: SpanContext,
   baggage: Baggage | undefined,
 ): void {
-  if (isSpanContextValid(spanContext)) {
+  if (traced(spanContext)) {
     const flags = (spanContext.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, "0");
     headers[TRACEPARENT] = `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
     const state = spanContext.traceState?.serialize();

@@ -154,7 +154,13 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
   const consumers = new Map<string, Map<string, ConsumeSeries>>();
   const destinations = new Map<string, Map<string, PublishSeries>>();
 
+  // The last series used, in front of the maps: a subscriber's messages come one after another.
+  let lastConsume: ConsumeSeries | undefined;
+  let lastPublish: PublishSeries | undefined;
+
   const consumeSeries = (broker: string, handler: string): ConsumeSeries => {
+    const last = lastConsume;
+    if (last && last.labels[1] === broker && last.labels[2] === handler) return last;
     let byHandler = consumers.get(broker);
     if (!byHandler) consumers.set(broker, byHandler = new Map());
     let series = byHandler.get(handler);
@@ -171,7 +177,7 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
       };
       byHandler.set(handler, series);
     }
-    return series;
+    return lastConsume = series;
   };
   const countProcessed = (series: ConsumeSeries, status: ProcessingStatus, amount: number): void => {
     if (amount <= 0) return;
@@ -191,6 +197,8 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
   };
 
   const publishSeries = (broker: string, destination: string): PublishSeries => {
+    const last = lastPublish;
+    if (last && last.labels[1] === broker && last.labels[2] === destination) return last;
     let byDestination = destinations.get(broker);
     if (!byDestination) destinations.set(broker, byDestination = new Map());
     let series = byDestination.get(destination);
@@ -205,7 +213,7 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
       };
       byDestination.set(destination, series);
     }
-    return series;
+    return lastPublish = series;
   };
 
   async function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {

@@ -248,17 +248,18 @@ describe("opentelemetry headers, as FastStream writes them", () => {
     assert.equal(seen[0], "tenant=acme,step=billing");
   });
 
-  it("pass an incoming trace on unchanged where no tracer provider is registered", async () => {
+  it("pass an incoming trace and baggage on unchanged where no tracer provider is registered", async () => {
     const broker = memory({ logger: silentLogger, middlewares: [telemetryMiddleware()] });
     const seen: string[] = [];
     broker.subscriber("orders").handle((order, ctx) => ctx.publish(order, "invoices"));
-    broker.subscriber("invoices").handle((_invoice, ctx) =>
-      void seen.push(ctx.message.headers.traceparent ?? "")
+    broker.subscriber("invoices").handle((_invoice, { message: { headers } }) =>
+      void seen.push(`${headers.traceparent ?? "-"} ${headers.baggage ?? "-"}`)
     );
     await using br = await testBroker(broker);
-    await br.publish({ id: 1 }, "orders", { headers: fromPython });
+    await br.publish({ id: 1 }, "orders", { headers: { traceparent: fromPython.traceparent } });
     await br.publish({ id: 2 }, "orders");
+    await br.publish({ id: 3 }, "orders", { headers: { baggage: "tenant=acme" } });
     await br.settled();
-    assert.deepEqual(seen, [fromPython.traceparent, ""], "no trace is made up where none came in");
+    assert.deepEqual(seen, [`${fromPython.traceparent} -`, "- -", "- tenant=acme"], "no trace made up");
   });
 });
