@@ -86,6 +86,11 @@ export function composeConsume(
 ): (context: Context) => Promise<unknown> {
   const layers = middlewares.flatMap((m) => (m.consume ? [m.consume] : []));
   if (layers.length === 0) return inner;
+  // One layer, the common case (a metrics or tracing middleware on the broker): one closure per message.
+  if (layers.length === 1) {
+    const only = layers[0]!;
+    return (context) => only(context, () => inner(context));
+  }
   return (context) => {
     const run = (i: number): Promise<unknown> =>
       i === layers.length ? inner(context) : layers[i]!(context, () => run(i + 1));
@@ -100,6 +105,11 @@ export function composePublish(
 ): (publication: Publication) => Promise<void> {
   const layers = middlewares.flatMap((m) => (m.publish ? [m.publish] : []));
   if (layers.length === 0) return inner;
+  // One layer: its `next` is `inner` itself, no closure per message.
+  if (layers.length === 1) {
+    const only = layers[0]!;
+    return (publication) => only(publication, inner);
+  }
   return (publication) => {
     const run = (i: number, p: Publication): Promise<void> =>
       i === layers.length ? inner(p) : layers[i]!(p, (next) => run(i + 1, next));
