@@ -95,8 +95,8 @@ class Instruments {
   readonly #processDuration: Histogram;
   readonly #publishCount: Counter | undefined;
   readonly #processCount: Counter | undefined;
-  readonly #publishAttributes = new Map<string, Map<string, Attributes>>();
-  readonly #processAttributes = new Map<string, Map<string, Attributes>>();
+  readonly #publishAttributes = new AttributeSets(false);
+  readonly #processAttributes = new AttributeSets(true);
 
   constructor(provider: MeterProvider, counters: boolean) {
     const meter = provider.getMeter(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
@@ -121,7 +121,7 @@ class Instruments {
   }
 
   publish(system: string, destination: string, seconds: number, error: string | undefined): void {
-    const attributes = this.#attributes(this.#publishAttributes, system, destination, false);
+    const attributes = this.#publishAttributes.get(system, destination);
     this.#publishDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
     this.#publishCount?.add(1, attributes);
   }
@@ -133,35 +133,42 @@ class Instruments {
     seconds: number,
     error: string | undefined,
   ): void {
-    const attributes = this.#attributes(this.#processAttributes, system, destination, true);
+    const attributes = this.#processAttributes.get(system, destination);
     this.#processDuration.record(seconds, error ? { ...attributes, [ERROR_TYPE]: error } : attributes);
     this.#processCount?.add(count, attributes);
   }
+}
 
-  #last: [Map<string, Map<string, Attributes>>, string, string, Attributes] | undefined;
+/** The attribute sets of one metric, one per system and destination, the last one in front. */
+class AttributeSets {
+  readonly #consumed: boolean;
+  readonly #kept = new Map<string, Map<string, Attributes>>();
+  // The last set and its key, in fields rather than a tuple so that a miss allocates nothing.
+  #lastSystem: string | undefined;
+  #lastDestination: string | undefined;
+  #last: Attributes | undefined;
 
-  #attributes(
-    cache: Map<string, Map<string, Attributes>>,
-    system: string,
-    destination: string,
-    consumed: boolean,
-  ): Attributes {
-    const last = this.#last;
-    if (last && last[0] === cache && last[1] === system && last[2] === destination) return last[3];
-    let bySystem = cache.get(system);
-    if (!bySystem) cache.set(system, bySystem = new Map());
+  constructor(consumed: boolean) {
+    this.#consumed = consumed;
+  }
+
+  get(system: string, destination: string): Attributes {
+    if (system === this.#lastSystem && destination === this.#lastDestination) return this.#last!;
+    let bySystem = this.#kept.get(system);
+    if (!bySystem) this.#kept.set(system, bySystem = new Map());
     let attributes = bySystem.get(destination);
     if (!attributes) {
       attributes = Object.freeze({
         [MESSAGING_SYSTEM]: system,
         [MESSAGING_DESTINATION_NAME]: destination,
         // FastStream labels its process metrics with the older name of the same thing.
-        ...(consumed ? { [LEGACY_MESSAGING_DESTINATION_PUBLISH_NAME]: destination } : {}),
+        ...(this.#consumed ? { [LEGACY_MESSAGING_DESTINATION_PUBLISH_NAME]: destination } : {}),
       });
       bySystem.set(destination, attributes);
     }
-    this.#last = [cache, system, destination, attributes];
-    return attributes;
+    this.#lastSystem = system;
+    this.#lastDestination = destination;
+    return this.#last = attributes;
   }
 }
 
@@ -177,20 +184,27 @@ interface SpanStart {
  */
 class SpanStarts {
   readonly #kept = new Map<string, Map<string, Map<string, SpanStart>>>();
-  #last: [string, string, string, SpanStart] | undefined;
+  // The last start and its key, in fields rather than a tuple so that a miss allocates nothing.
+  #lastSystem: string | undefined;
+  #lastWhat: string | undefined;
+  #lastChannel: string | undefined;
+  #last: SpanStart | undefined;
 
   /** The start for `system`, `what` (a subscriber or a kind of publication) and `channel`. */
   get(system: string, what: string, channel: string, make: () => SpanStart): SpanStart {
-    const last = this.#last;
-    if (last && last[0] === system && last[1] === what && last[2] === channel) return last[3];
+    if (channel === this.#lastChannel && what === this.#lastWhat && system === this.#lastSystem) {
+      return this.#last!;
+    }
     let byWhat = this.#kept.get(system);
     if (!byWhat) this.#kept.set(system, byWhat = new Map());
     let byChannel = byWhat.get(what);
     if (!byChannel) byWhat.set(what, byChannel = new Map());
     let start = byChannel.get(channel);
     if (!start) byChannel.set(channel, start = make());
-    this.#last = [system, what, channel, start];
-    return start;
+    this.#lastSystem = system;
+    this.#lastWhat = what;
+    this.#lastChannel = channel;
+    return this.#last = start;
   }
 }
 
