@@ -73,7 +73,11 @@ async function runHere(target: string, options: RunOptions): Promise<void> {
   const app = await loadApp(target);
   if (options.logLevel) {
     for (const broker of app.brokers) {
-      broker.logger = createLogger({ level: options.logLevel, fields: { broker: broker.driver.name } });
+      broker.logger = createLogger({
+        level: options.logLevel,
+        format: broker.logFormat,
+        fields: { broker: broker.driver.name },
+      });
     }
   }
   await app.run(options.signal ?? signalController().signal);

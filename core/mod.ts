@@ -52,8 +52,11 @@ export {
 } from "./errors.ts";
 export {
   createLogger,
+  formatJson,
   type LogFields,
+  type LogFormat,
   type Logger,
+  type LoggerOptions,
   type LogLevel,
   type LogRecord,
   silentLogger,

@@ -7,7 +7,21 @@ import { filesUnder, read, ROOT } from "./_files.ts";
 const plugins = readdirSync(join(ROOT, "plugins")).filter((name) =>
   existsSync(join(ROOT, "plugins", name, "package.json"))
 );
-const packages = ["core", "cli", ...plugins.map((p) => `plugins/${p}`)];
+const middlewares = readdirSync(join(ROOT, "middlewares")).filter((name) =>
+  existsSync(join(ROOT, "middlewares", name, "package.json"))
+);
+const packages = [
+  "core",
+  "cli",
+  ...plugins.map((p) => `plugins/${p}`),
+  ...middlewares.map((m) => `middlewares/${m}`),
+];
+
+// What each middleware package may import beside its own files: the core, and its peer dependency.
+const MIDDLEWARE_IMPORTS: Record<string, readonly string[]> = {
+  prometheus: ["@sluice/core"],
+  opentelemetry: ["@sluice/core", "@opentelemetry/api"],
+};
 
 describe("packages", () => {
   for (const dir of packages) {
@@ -36,6 +50,24 @@ describe("packages", () => {
       );
       const deps = Object.keys(JSON.parse(read(`plugins/${plugin}/package.json`)).dependencies ?? {});
       assert.ok(deps.includes("@sluice/core"), "depends on @sluice/core");
+    });
+  }
+
+  for (const middleware of middlewares) {
+    it(`middlewares/${middleware} imports only the core and its peer dependency, and no runtime API`, () => {
+      const allowed = MIDDLEWARE_IMPORTS[middleware] ?? ["@sluice/core"];
+      const sources = filesUnder(`middlewares/${middleware}`, (name) => name.endsWith(".ts"))
+        .filter((file) => !file.includes("/tests/"));
+      const offenders = sources.flatMap((file) => {
+        const text = read(file).replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+        const imports = [...text.matchAll(/\bfrom\s+["']([^"']+)["']/g)].map((m) => m[1]!);
+        const foreign = imports.filter((i) => !i.startsWith(".") && !allowed.includes(i));
+        const runtime = /(?<![\w.$#])(Deno|Bun|process)\.|\brequire\(/.test(text)
+          ? ["a runtime-specific API"]
+          : [];
+        return [...foreign, ...runtime].map((what) => `${file}: ${what}`);
+      });
+      assert.deepEqual(offenders, []);
     });
   }
 
