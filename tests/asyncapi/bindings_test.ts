@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { asyncapi, type AsyncApiDocument } from "@sluice/core/asyncapi";
-import { kafkaApp } from "./_apps.ts";
+import { kafkaApp, rabbitmqApp } from "./_apps.ts";
 
 function message(document: AsyncApiDocument, id: string): Record<string, unknown> {
   return document.components!.messages![id]!.bindings ?? {};
@@ -30,6 +30,48 @@ describe("AsyncAPI bindings", () => {
     });
     assert.deepEqual(message(document, "Invoices"), {
       kafka: { key: { type: "string", enum: ["invoice"] }, bindingVersion: "0.5.0" },
+    });
+  });
+
+  it("amqp: the exchange or the queue of each channel, the queue a subscriber consumes, delivery settings", () => {
+    const document = asyncapi(rabbitmqApp());
+    assert.deepEqual(document.servers!.rabbitmq, {
+      host: "rabbit.internal:5672",
+      protocol: "amqp",
+      protocolVersion: "0.9.1",
+      pathname: "/shop",
+    });
+    assert.deepEqual(document.channels!["orders.region"]!.bindings, {
+      amqp: {
+        is: "routingKey",
+        exchange: { name: "shop", type: "topic", durable: true, autoDelete: false, vhost: "shop" },
+        bindingVersion: "0.3.0",
+      },
+    });
+    assert.deepEqual(document.operations!["orders.region.receive.billing"]!.bindings, {
+      amqp: {
+        "x-queue": { name: "billing", durable: true, exclusive: false, autoDelete: false, vhost: "shop" },
+        ack: true,
+        bindingVersion: "0.3.0",
+      },
+    });
+    assert.equal(
+      (document.channels!.audit!.bindings!.amqp as { exchange: { type: string } }).exchange.type,
+      "fanout",
+    );
+    // The default exchange: the channel is the queue, for the subscriber and the publisher alike.
+    assert.deepEqual(document.channels!.tasks!.bindings, {
+      amqp: {
+        is: "queue",
+        queue: { name: "tasks", vhost: "shop", durable: true, exclusive: false, autoDelete: false },
+        bindingVersion: "0.3.0",
+      },
+    });
+    assert.deepEqual(document.operations!["orders.eu.send"]!.bindings, {
+      amqp: { deliveryMode: 2, priority: 5, expiration: 60000, timestamp: true, bindingVersion: "0.3.0" },
+    });
+    assert.deepEqual(message(document, "OrdersEu"), {
+      amqp: { messageType: "order", bindingVersion: "0.3.0" },
     });
   });
 });
