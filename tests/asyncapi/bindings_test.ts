@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { asyncapi, type AsyncApiDocument } from "@sluice/core/asyncapi";
-import { kafkaApp, rabbitmqApp } from "./_apps.ts";
+import { kafkaApp, natsApp, rabbitmqApp } from "./_apps.ts";
 
 function message(document: AsyncApiDocument, id: string): Record<string, unknown> {
   return document.components!.messages![id]!.bindings ?? {};
@@ -72,6 +72,20 @@ describe("AsyncAPI bindings", () => {
     });
     assert.deepEqual(message(document, "OrdersEu"), {
       amqp: { messageType: "order", bindingVersion: "0.3.0" },
+    });
+  });
+
+  it("nats: queue groups, and the JetStream stream or key-value bucket a subscriber consumes", () => {
+    const document = asyncapi(natsApp());
+    assert.equal(document.servers!.nats!.host, "nats-1.internal:4222,nats-2.internal:4222");
+    assert.deepEqual(document.operations!["logs.level.receive.printers"]!.bindings, {
+      nats: { queue: "printers", bindingVersion: "0.1.0" },
+    });
+    assert.deepEqual(document.operations!["orders.created.receive.billing"]!.bindings, {
+      nats: { queue: "billing", "x-stream": "ORDERS", bindingVersion: "0.1.0" },
+    });
+    assert.deepEqual(document.operations!["profile.receive"]!.bindings, {
+      nats: { "x-kv-bucket": "profiles", bindingVersion: "0.1.0" },
     });
   });
 });
