@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { asyncapi, type AsyncApiDocument } from "@sluice/core/asyncapi";
-import { kafkaApp, natsApp, rabbitmqApp } from "./_apps.ts";
+import { kafkaApp, mqttApp, natsApp, rabbitmqApp } from "./_apps.ts";
 
 function message(document: AsyncApiDocument, id: string): Record<string, unknown> {
   return document.components!.messages![id]!.bindings ?? {};
@@ -86,6 +86,29 @@ describe("AsyncAPI bindings", () => {
     });
     assert.deepEqual(document.operations!["profile.receive"]!.bindings, {
       nats: { "x-kv-bucket": "profiles", bindingVersion: "0.1.0" },
+    });
+  });
+
+  it("mqtt: the protocol version, client id, keep-alive and will, QoS and retain", () => {
+    const document = asyncapi(mqttApp());
+    assert.deepEqual(document.servers!.mqtt, {
+      host: "mqtt.internal:8883",
+      protocol: "secure-mqtt",
+      protocolVersion: "5",
+      bindings: {
+        mqtt: {
+          clientId: "thermostat",
+          keepAlive: 30,
+          lastWill: { topic: "status/thermostat", qos: 1, retain: true },
+          bindingVersion: "0.2.0",
+        },
+      },
+    });
+    assert.deepEqual(document.operations!["sensors_room_temperature.receive.thermostats"]!.bindings, {
+      mqtt: { qos: 2, bindingVersion: "0.2.0" },
+    });
+    assert.deepEqual(document.operations!["alerts_heating.send"]!.bindings, {
+      mqtt: { qos: 0, retain: true, messageExpiryInterval: 3600, bindingVersion: "0.2.0" },
     });
   });
 });
