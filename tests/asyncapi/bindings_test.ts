@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { asyncapi, type AsyncApiDocument } from "@sluice/core/asyncapi";
-import { kafkaApp, mqttApp, natsApp, rabbitmqApp } from "./_apps.ts";
+import { kafkaApp, mqttApp, natsApp, rabbitmqApp, sqsApp } from "./_apps.ts";
 
 function message(document: AsyncApiDocument, id: string): Record<string, unknown> {
   return document.components!.messages![id]!.bindings ?? {};
@@ -109,6 +109,26 @@ describe("AsyncAPI bindings", () => {
     });
     assert.deepEqual(document.operations!["alerts_heating.send"]!.bindings, {
       mqtt: { qos: 0, retain: true, messageExpiryInterval: 3600, bindingVersion: "0.2.0" },
+    });
+  });
+
+  it("sqs: each channel's queue, FIFO or not, with its redrive policy and dead-letter queue", () => {
+    const document = asyncapi(sqsApp());
+    assert.deepEqual(document.servers!.sqs, { host: "sqs.internal:9324", protocol: "sqs" });
+    assert.deepEqual(document.channels!["orders.fifo"]!.bindings, {
+      sqs: {
+        queue: {
+          name: "orders.fifo",
+          fifoQueue: true,
+          redrivePolicy: { deadLetterQueue: { name: "orders-dead.fifo" }, maxReceiveCount: 5 },
+          visibilityTimeout: 60,
+        },
+        deadLetterQueue: { name: "orders-dead.fifo", fifoQueue: true, messageRetentionPeriod: 1209600 },
+        bindingVersion: "0.2.0",
+      },
+    });
+    assert.deepEqual(document.channels!.emails!.bindings, {
+      sqs: { queue: { name: "emails", fifoQueue: false, deliveryDelay: 5 }, bindingVersion: "0.2.0" },
     });
   });
 });
