@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { asyncapi, type AsyncApiDocument } from "@sluice/core/asyncapi";
-import { kafkaApp, mqttApp, natsApp, rabbitmqApp, sqsApp } from "./_apps.ts";
+import { kafkaApp, mqttApp, natsApp, rabbitmqApp, redisApp, sqsApp } from "./_apps.ts";
 
 function message(document: AsyncApiDocument, id: string): Record<string, unknown> {
   return document.components!.messages![id]!.bindings ?? {};
@@ -129,6 +129,31 @@ describe("AsyncAPI bindings", () => {
     });
     assert.deepEqual(document.channels!.emails!.bindings, {
       sqs: { queue: { name: "emails", fifoQueue: false, deliveryDelay: 5 }, bindingVersion: "0.2.0" },
+    });
+  });
+
+  it("redis: the kind of each channel, a stream's group and consumer, trimming, the envelope", () => {
+    const document = asyncapi(redisApp());
+    assert.deepEqual(document.servers!.redis, {
+      host: "cache.internal:6379",
+      protocol: "redis",
+      pathname: "/2",
+      bindings: { redis: { envelope: "binary", bindingVersion: "custom" } },
+    });
+    assert.deepEqual(document.channels!.orders!.bindings, {
+      redis: { kind: "stream", bindingVersion: "custom" },
+    });
+    assert.deepEqual(document.channels!["events.kind"]!.bindings, {
+      redis: { kind: "pubsub", pattern: true, bindingVersion: "custom" },
+    });
+    assert.deepEqual(document.channels!.jobs!.bindings, {
+      redis: { kind: "list", bindingVersion: "custom" },
+    });
+    assert.deepEqual(document.operations!["orders.receive"]!.bindings, {
+      redis: { group: "billing", consumer: "billing-1", bindingVersion: "custom" },
+    });
+    assert.deepEqual(document.operations!["orders.send"]!.bindings, {
+      redis: { maxLen: 10000, approximate: true, bindingVersion: "custom" },
     });
   });
 });
