@@ -21,8 +21,11 @@ export type { Context } from "./context.ts";
 export type {
   ChannelRules,
   Deliver,
+  DocsBindings,
+  DocsEndpoint,
   Driver,
   DriverContext,
+  DriverDocs,
   Emulation,
   IncomingMessage,
   NoOptions,

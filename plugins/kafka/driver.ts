@@ -33,6 +33,7 @@ import {
   subscribeOptions,
 } from "./options.ts";
 import { assertPartitionsFit, kafkaRules } from "./rules.ts";
+import { kafkaDocs } from "./bindings.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
@@ -95,6 +96,7 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
     name: "kafka",
     url,
     rules: kafkaRules,
+    docs: kafkaDocs(options),
 
     async connect(context: DriverContext): Promise<void> {
       const lib = await importClient("kafkajs", () => import("kafkajs"));
