@@ -2,6 +2,7 @@
 // default) and a topic exchange (Sluice's), both ways.
 import { after, before, describe } from "node:test";
 import assert from "node:assert/strict";
+import amqp from "amqplib";
 import { testBroker } from "@sluice/core/testing";
 import { rabbitmq } from "@sluice/rabbitmq";
 import { realBroker } from "../_support/brokers.ts";
@@ -31,6 +32,10 @@ describe("interop: rabbitmq", { skip: server ? false : "no Python FastStream or 
   });
   after(async () => {
     await stop?.();
+    const connection = await amqp.connect(server!.url);
+    const channel = await connection.createChannel();
+    await channel.deleteExchange(exchange);
+    await connection.close();
     await server!.stop();
     console.log(matrix.summary());
   });
@@ -52,12 +57,11 @@ describe("interop: rabbitmq", { skip: server ? false : "no Python FastStream or 
     request: (body, dest, options) => broker.request(body, dest, { ...options, exchange: "" }),
   };
 
-  // A topic exchange both sides declare alike: the channel is the routing key.
+  // A topic exchange both sides declare with their defaults, which agree (durable, not auto-deleted): the
+  // channel is the routing key.
   const exchange = `${run}.topic`;
-  const pyExchange = {
-    $RabbitExchange: { name: exchange, type: "topic", durable: false, auto_delete: true },
-  };
-  const sluiceExchange = { name: exchange, type: "topic", durable: false, autoDelete: true } as const;
+  const pyExchange = { $RabbitExchange: { name: exchange, type: "topic" } };
+  const sluiceExchange = exchange;
   const topicExchange: Wire = {
     channel: "rabbitmq topic exchange",
     dest: (name) => `${run}.topic.${name}`,
