@@ -62,6 +62,8 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
   let host: ConsumerHost | undefined;
   const subscriptions = new Set<Subscription>();
   const known = new Set<string>();
+  /** The admin clean-up calls so far, chained to run one at a time. */
+  let cleaning: Promise<void> = Promise.resolve();
 
   const ensureTopics = async (
     topics: readonly string[],
@@ -144,6 +146,11 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         nackDelay: options.nackDelay ?? 100,
         ensureTopics,
         listTopics: () => admin!.listTopics(),
+        cleanUp: (task) => {
+          const done = cleaning.then(task);
+          cleaning = done.catch(() => undefined);
+          return done;
+        },
       };
     },
 
