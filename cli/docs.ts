@@ -143,7 +143,9 @@ async function readDocument(file: string): Promise<unknown> {
 
 async function compare(rest: readonly string[], options: DocsOptions): Promise<number> {
   if (rest.length !== 2) throw new UsageError("sluice docs diff takes two files: old.json new.json");
-  const [before, after] = await Promise.all(rest.map(readDocument));
+  // One after the other, so that a wrong use reports the first file's problem, always the same one.
+  const before = await readDocument(rest[0]!);
+  const after = await readDocument(rest[1]!);
   const changes = diff(before, after);
   const breaking = changes.filter((c) => c.kind === "breaking").length;
   if (options.json) {
