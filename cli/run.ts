@@ -76,7 +76,14 @@ async function runHere(target: string, options: RunOptions): Promise<void> {
       broker.logger = createLogger({ level: options.logLevel, fields: { broker: broker.driver.name } });
     }
   }
-  await app.run(options.signal ?? signalController().signal);
+  // Node ends a process whose event loop holds nothing, signal handlers notwithstanding (Deno and Bun wait
+  // for them): an app on the memory broker has no socket that would keep it running until Ctrl-C.
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  try {
+    await app.run(options.signal ?? signalController().signal);
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 /**
