@@ -41,8 +41,13 @@ interface Result {
 /** The cells of one broker's file. */
 export class Matrix {
   readonly #results: Result[] = [];
+  /** The broker the file tests. */
+  readonly broker: string;
 
-  constructor(readonly broker: string) {}
+  // No parameter property: Node.js strips types but cannot run them.
+  constructor(broker: string) {
+    this.broker = broker;
+  }
 
   /** One tested cell. */
   cell(
