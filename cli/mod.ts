@@ -1,5 +1,6 @@
 /**
- * The `sluice` command line: `sluice run app.ts[:export]` and `sluice publish <url> <channel> <body>`.
+ * The `sluice` command line: `sluice run app.ts[:export]`, `sluice publish <url> <channel> <body>` and
+ * `sluice docs gen|serve|diff`.
  * Runs under Deno and Bun; `main()` is the whole CLI and returns the exit code.
  *
  * @module
@@ -9,9 +10,11 @@ import { parseArgs } from "node:util";
 import type { LogLevel } from "@sluice/core";
 import { run, UsageError } from "./run.ts";
 import { publish } from "./publish.ts";
+import { docs } from "./docs.ts";
 
 export { loadApp, parseTarget, run, UsageError } from "./run.ts";
 export { parseBody, publish } from "./publish.ts";
+export { docs, type DocsOptions } from "./docs.ts";
 
 /** The help text. */
 export const HELP = `sluice — run and talk to Sluice apps
@@ -25,9 +28,17 @@ Usage:
       Publishes <body> (JSON if it parses, text otherwise) to <channel> of the broker at <url>
       (kafka://, amqp://, nats://, redis://, mqtt://, sqs://). With --rpc, waits for the reply and prints
       it. Not memory://: that broker lives inside one process, which sluice publish cannot reach.
+  sluice docs gen <file.ts>[:export] [--yaml] [--out FILE]
+      Prints the app's AsyncAPI 3.0 document as JSON (YAML with --yaml, or when FILE ends with .yaml),
+      or writes it to FILE.
+  sluice docs serve <file.ts>[:export] [--port 8000] [--host 127.0.0.1]
+      Serves it at /asyncapi.json and /asyncapi.yaml until Ctrl-C.
+  sluice docs diff <old.json> <new.json> [--json]
+      Lists the changes from old to new, breaking ones first, one per line; exits 1 if one is breaking.
   sluice --help
 
-Exit codes: 0 success, 1 failure (connection, timeout, app error), 2 usage error.`;
+Exit codes: 0 success, 1 failure (connection, timeout, app error, a breaking change for docs diff),
+2 usage error.`;
 
 /** Options of {@linkcode main}, for tests and embedding. */
 export interface MainOptions {
@@ -56,6 +67,11 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
         timeout: { type: "string" },
         header: { type: "string", multiple: true },
         "correlation-id": { type: "string" },
+        yaml: { type: "boolean" },
+        out: { type: "string" },
+        port: { type: "string" },
+        host: { type: "string" },
+        json: { type: "boolean" },
       },
     });
     const [command, ...rest] = positionals;
@@ -93,7 +109,11 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
         print,
       });
     }
-    throw new UsageError(`Unknown command "${command}": use run or publish (sluice --help)`);
+    if (command === "docs") {
+      const port = values.port === undefined ? undefined : Number(values.port);
+      return await docs(rest, { ...values, port, signal: options.signal, print, printError });
+    }
+    throw new UsageError(`Unknown command "${command}": use run, publish or docs (sluice --help)`);
   } catch (error) {
     const usage = error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");

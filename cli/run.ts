@@ -11,6 +11,7 @@ import { watch } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { App, Broker, createLogger, type LogLevel, SluiceError } from "@sluice/core";
+import { relaunch } from "./_relaunch.ts";
 
 /** A usage mistake: exit code 2. */
 export class UsageError extends SluiceError {}
@@ -73,10 +74,21 @@ async function runHere(target: string, options: RunOptions): Promise<void> {
   const app = await loadApp(target);
   if (options.logLevel) {
     for (const broker of app.brokers) {
-      broker.logger = createLogger({ level: options.logLevel, fields: { broker: broker.driver.name } });
+      broker.logger = createLogger({
+        level: options.logLevel,
+        format: broker.logFormat,
+        fields: { broker: broker.driver.name },
+      });
     }
   }
-  await app.run(options.signal ?? signalController().signal);
+  // Node ends a process whose event loop holds nothing, signal handlers notwithstanding (Deno and Bun wait
+  // for them): an app on the memory broker has no socket that would keep it running until Ctrl-C.
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  try {
+    await app.run(options.signal ?? signalController().signal);
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 /**
@@ -94,14 +106,12 @@ function stopChild(child: ChildProcess): void {
 
 /** Runs `count` copies of this command as child processes, forwarding signals; restarts none. */
 function runWorkers(args: readonly string[], count: number, signal: AbortSignal): Promise<number> {
-  const runtime = process.execPath;
-  const script = process.argv[1]!;
+  const { command, args: prefix } = relaunch();
   const childArgs = args.filter((a, i) =>
     a !== "--workers" && args[i - 1] !== "--workers" && !a.startsWith("--workers=")
   );
-  const prefix = "Deno" in globalThis ? ["run", "-A"] : [];
   const children = Array.from({ length: count }, (_, i) =>
-    spawn(runtime, [...prefix, script, ...childArgs], {
+    spawn(command, [...prefix, ...childArgs], {
       stdio: "inherit",
       env: { ...process.env, SLUICE_WORKER: String(i + 1) },
     }));

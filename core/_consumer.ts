@@ -39,7 +39,7 @@ export interface HandlerEntry {
 
 /** Where a handler's result goes: a channel, or a publisher. */
 export type ResultTarget = string | {
-  publish(body: never, options?: PublishOptions): Promise<void>;
+  send(body: never, options: PublishOptions, origin: Context): Promise<void>;
 };
 
 /** What a subscriber declared. */
@@ -175,14 +175,16 @@ export class Consumer {
         const failed = new Set(error.failed);
         await Promise.all(
           context.batch.map((m, i) =>
-            failed.has(i) ? this.#fail(m, error.cause ?? error) : ack === "auto" ? m.ack() : undefined
+            failed.has(i)
+              ? this.#fail(m, error.cause ?? error, context)
+              : ack === "auto"
+              ? m.ack()
+              : undefined
           ),
         );
       } else if (context.batch) {
-        await Promise.all(context.batch.map((m) => this.#fail(m, error)));
-      } else {
-        await this.#fail(context.message, error);
-      }
+        await Promise.all(context.batch.map((m) => this.#fail(m, error, context)));
+      } else await this.#fail(context.message, error, context);
     }
   }
 
@@ -206,7 +208,7 @@ export class Consumer {
         if (this.#setup.options.schema) message.body = await this.#validate(message);
         valid.push(message);
       } catch (error) {
-        await this.#fail(message, error);
+        await this.#fail(message, error, context);
       }
     }
     context.narrow(valid);
@@ -228,13 +230,13 @@ export class Consumer {
     });
     const attempt = async (): Promise<unknown> => {
       const result = await handler.fn(body, context as unknown as Context);
-      if (result !== undefined || message.replyTo) await this.#emit(result, message);
+      if (result !== undefined || message.replyTo) await this.#emit(result, message, context);
       return result;
     };
     return this.#retry.run(
       attempt,
       (failed, delay, error) =>
-        this.#logger.warn(`Attempt ${failed} of ${this.#retry.attempts} failed, retrying in ${delay} ms`, {
+        context.logger.warn(`Attempt ${failed} of ${this.#retry.attempts} failed, retrying in ${delay} ms`, {
           messageId: message.messageId,
           correlationId: message.correlationId,
           error: describeError(error),
@@ -272,27 +274,21 @@ export class Consumer {
     );
   }
 
-  async #emit(result: unknown, message: ConsumedMessage): Promise<void> {
+  async #emit(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
     const port = this.#setup.mount.port;
-    const correlationId = message.correlationId ?? message.messageId;
+    const options = { correlationId: message.correlationId ?? message.messageId };
     if (result !== undefined) {
       for (const target of this.#setup.targets) {
-        if (typeof target === "string") await port.publish(result, target, { correlationId });
-        else await target.publish(result as never, { correlationId });
+        if (typeof target === "string") await port.publish(result, target, options, context);
+        else await target.send(result as never, options, context);
       }
     }
-    if (message.replyTo) await port.publish(result, message.replyTo, { correlationId });
+    if (message.replyTo) await port.reply(result, message.replyTo, options, context);
   }
 
-  /** Applies the error policy to a message that failed for good. */
-  #fail(message: ConsumedMessage, error: unknown): Promise<void> {
-    return applyErrorPolicy(
-      message,
-      error,
-      this.#setup.options,
-      this.#retry,
-      this.#setup.mount.port,
-      this.#logger,
-    );
+  /** Applies the error policy to a message that failed for good, logging through its context's logger. */
+  #fail(message: ConsumedMessage, error: unknown, context: MessageContext): Promise<void> {
+    const { options, mount } = this.#setup;
+    return applyErrorPolicy(message, error, options, this.#retry, mount.port, context);
   }
 }

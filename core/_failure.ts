@@ -6,22 +6,26 @@
  */
 
 import { DecodeError, describeError, NoHandlerError, ValidationError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Context } from "./context.ts";
 import type { ConsumedMessage } from "./message.ts";
 import type { SubscriberOptions } from "./options.ts";
 import type { BrokerPort } from "./port.ts";
 import type { Backoff } from "./_retry.ts";
 import { ERROR_HEADER } from "./wire.ts";
 
-/** Applies the subscriber's error policy to a message that failed for good. */
+/**
+ * Applies the subscriber's error policy to a message that failed for good, logging through the logger of
+ * `context` (the message's, or its batch's).
+ */
 export async function applyErrorPolicy(
   message: ConsumedMessage,
   error: unknown,
   options: SubscriberOptions,
   retry: Backoff,
   port: BrokerPort,
-  logger: Logger,
+  context: Context,
 ): Promise<void> {
+  const logger = context.logger;
   const badInput = error instanceof DecodeError || error instanceof ValidationError ||
     error instanceof NoHandlerError;
   const fields = {
@@ -80,9 +84,9 @@ export async function applyErrorPolicy(
   });
   await message.reject();
   if (message.replyTo) {
-    await port.publish(describeError(error), message.replyTo, {
+    await port.reply(describeError(error), message.replyTo, {
       correlationId: message.correlationId ?? message.messageId,
       headers: { [ERROR_HEADER]: describeError(error) },
-    }).catch(() => undefined);
+    }, context).catch(() => undefined);
   }
 }

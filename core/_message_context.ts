@@ -43,6 +43,9 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     this.batch = valid;
     if (valid.length > 0) this.message = valid[0]!;
   }
+  get broker(): string {
+    return this.#port.driver.name;
+  }
   get path(): Readonly<Record<string, string>> {
     return this.message.path;
   }
@@ -52,6 +55,9 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
       correlationId: this.message.correlationId,
     }));
   }
+  set logger(logger: Logger) {
+    this.#logger = logger;
+  }
   get state(): Map<string, unknown> {
     return (this.#state ??= new Map());
   }
@@ -59,7 +65,7 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     return this.#port.publish(body, channel, {
       correlationId: this.message.correlationId ?? this.message.messageId,
       ...options,
-    });
+    }, this);
   }
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
@@ -67,6 +73,6 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
     options: RequestCallOptions<S> = {},
   ): Promise<Reply<ReplyBody<S>>> {
     // A request gets a correlation id of its own: replies are matched by it, so it must be unique.
-    return this.#port.request(body, channel, options);
+    return this.#port.request(body, channel, options, this);
   }
 }

@@ -7,10 +7,11 @@
  */
 
 import type { Codecs } from "./codec.ts";
+import type { Context } from "./context.ts";
 import type { Driver, IncomingMessage, OutgoingMessage } from "./driver.ts";
 import { describeError, RemoteError, SluiceError, StateError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { composePublish, type Middleware, type Publication } from "./middleware.ts";
+import { composePublish, type Middleware, type Publication, type PublicationKind } from "./middleware.ts";
 import type { Mock } from "./mock.ts";
 import {
   CORE_PUBLISH_OPTIONS,
@@ -68,8 +69,17 @@ export class Outbox implements BrokerPort {
     this.#settings = settings;
   }
 
-  publish(body: unknown, channel: string, options: PublishOptions = NO_OPTIONS): Promise<void> {
-    return this.send(body, channel, options, this.#settings.middlewares());
+  publish(
+    body: unknown,
+    channel: string,
+    options: PublishOptions = NO_OPTIONS,
+    origin?: Context,
+  ): Promise<void> {
+    return this.send(body, channel, options, this.#settings.middlewares(), undefined, origin);
+  }
+
+  reply(body: unknown, channel: string, options: PublishOptions, origin: Context): Promise<void> {
+    return this.send(body, channel, options, this.#settings.middlewares(), undefined, origin, "reply");
   }
 
   send(
@@ -78,14 +88,16 @@ export class Outbox implements BrokerPort {
     options: PublishOptions,
     middlewares: readonly Middleware[],
     mock?: Mock<unknown>,
+    origin?: Context,
+    kind: PublicationKind = "publish",
   ): Promise<void> {
     // Not async, to spare a promise per message on the hot path; errors still arrive as a rejection.
     try {
       this.#settings.assertConnected();
       if (middlewares.length === 0) {
-        return this.#publishNow(this.#publication(body, channel, options, false), mock);
+        return this.#publishNow(this.#publication(body, channel, options, false, kind, origin), mock);
       }
-      const publication = this.#publication(body, channel, options, true);
+      const publication = this.#publication(body, channel, options, true, kind, origin);
       if (mock) return composePublish(middlewares, (p) => this.#publishNow(p, mock))(publication);
       // Middleware chains are cached arrays (see Router.middlewareChain), so their composition can be too.
       let pipeline = this.#pipelines.get(middlewares);
@@ -134,20 +146,28 @@ export class Outbox implements BrokerPort {
     body: unknown,
     channel: string,
     options: RequestCallOptions<S> = {},
+    origin?: Context,
   ): Promise<Reply<ReplyBody<S>>> {
     this.#settings.assertConnected();
     const timeout = options.timeout ?? this.#settings.requestTimeout;
-    const publication = this.#publication(body, channel, options);
+    const publication = this.#publication(body, channel, options, true, "request", origin);
     publication.correlationId ??= crypto.randomUUID();
     const driver = this.driver;
-    let incoming: IncomingMessage;
+    const middlewares = this.#settings.middlewares();
+    // The broker's publish middlewares run around the sending, as for a publish (trace headers, metrics).
+    const through = (send: (p: Publication) => Promise<void>): Promise<void> =>
+      middlewares.length === 0 ? send(publication) : composePublish(middlewares, send)(publication);
+    let incoming: IncomingMessage | undefined;
     if (driver.request) {
-      try {
-        incoming = await driver.request(channel, this.#outgoing(publication), {
-          ...withoutCore(options, CORE_REQUEST_OPTIONS),
+      const ask = async (p: Publication): Promise<void> => {
+        incoming = await driver.request!(p.channel, this.#outgoing(p), {
+          ...withoutCore(p.options, CORE_REQUEST_OPTIONS),
           timeout,
           signal: options.signal,
         });
+      };
+      try {
+        await through(ask);
       } catch (error) {
         if (error instanceof SluiceError) throw error;
         throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
@@ -159,12 +179,13 @@ export class Outbox implements BrokerPort {
         publication.correlationId,
         (replyTo) => {
           publication.replyTo = replyTo;
-          return this.#publishNow(publication, undefined);
+          return through((p) => this.#publishNow(p, undefined));
         },
         timeout,
         options.signal,
       );
     }
+    if (!incoming) throw new StateError(`A publish middleware of ${channel} did not send the request`);
     const error = incoming.headers[ERROR_HEADER];
     if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
     if (incoming.decodeError) throw incoming.decodeError;
@@ -212,9 +233,19 @@ export class Outbox implements BrokerPort {
   }
 
   /** `ownHeaders` copies the headers, for middlewares that change them; without middlewares none do. */
-  #publication(body: unknown, channel: string, options: PublishOptions, ownHeaders = true): Publication {
+  #publication(
+    body: unknown,
+    channel: string,
+    options: PublishOptions,
+    ownHeaders = true,
+    kind: PublicationKind = "publish",
+    origin?: Context,
+  ): Publication {
     const messageId = options.messageId ?? newId();
     return {
+      broker: this.driver.name,
+      kind,
+      origin,
       channel,
       body,
       headers: ownHeaders

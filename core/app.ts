@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AsyncApiInfo } from "./asyncapi/types.ts";
 import type { Broker } from "./broker.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
@@ -14,6 +15,8 @@ export type Hook = () => void | Promise<void>;
 export interface AppOptions {
   /** The app's logger; by default the first broker's, without its `broker` field. */
   readonly logger?: Logger;
+  /** What its AsyncAPI document says of it: title, version, description … (`@sluice/core/asyncapi`). */
+  readonly info?: AsyncApiInfo;
 }
 
 /**
@@ -33,6 +36,8 @@ export interface AppOptions {
 export class App {
   /** The brokers, in the order they start. */
   readonly brokers: readonly Broker[];
+  /** What its AsyncAPI document says of it. */
+  readonly info: AsyncApiInfo;
   readonly #logger: Logger | undefined;
   readonly #hooks = {
     onStartup: [] as Hook[],
@@ -46,6 +51,7 @@ export class App {
   constructor(brokers: Broker | readonly Broker[], options: AppOptions = {}) {
     this.brokers = Array.isArray(brokers) ? [...brokers] : [brokers as Broker];
     this.#logger = options.logger;
+    this.info = options.info ?? {};
   }
 
   /**

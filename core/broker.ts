@@ -8,7 +8,7 @@
 import { Codecs } from "./codec.ts";
 import type { Driver, Emulation, PublishOptionsOf } from "./driver.ts";
 import { ConnectionError, describeError, SluiceError, StateError } from "./errors.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, type LogFormat, type Logger } from "./logger.ts";
 import type { Middleware } from "./middleware.ts";
 import type { BrokerOptions } from "./options.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
@@ -58,7 +58,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     this.#options = options;
     this.#emulate = emulate;
     const logger = options.logger ??
-      createLogger({ level: options.logLevel, fields: { broker: driver.name } });
+      createLogger({ level: options.logLevel, format: options.logFormat, fields: { broker: driver.name } });
     this.#outbox = new Outbox(driver, logger, {
       codecs: new Codecs(options.codecs),
       maxBodySize: options.maxBodySize,
@@ -90,6 +90,11 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   set logger(logger: Logger) {
     if (this.#state !== "idle") throw new StateError("The logger can be replaced only before connecting");
     this.#outbox.logger = logger;
+  }
+
+  /** How the default logger writes; the CLI's `--log-level` keeps it when it replaces the logger. */
+  get logFormat(): LogFormat {
+    return this.#options.logFormat ?? "pretty";
   }
 
   /**

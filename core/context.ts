@@ -15,10 +15,16 @@ export interface Context<Path = Readonly<Record<string, string>>> {
   readonly message: Message<unknown, Path>;
   /** Parameters captured from the channel: `logs.{level}` gives `ctx.path.level`. */
   readonly path: Path;
-  /** A logger whose lines carry the subscriber, message id and correlation id. */
-  readonly logger: Logger;
+  /**
+   * A logger whose lines carry the broker, subscriber, message id and correlation id. A middleware may replace
+   * it to add fields, e.g. `ctx.logger = ctx.logger.child({ traceId })`: the handler's lines and the core's
+   * own lines about this message (retries, failures) then carry them too.
+   */
+  logger: Logger;
   /** The subscriber's channel template. */
   readonly subscriber: string;
+  /** The kind of broker the message came from: its driver's name (`kafka`, `nats`, `memory` …). */
+  readonly broker: string;
   /** The messages of the batch, for a batch subscriber's handler; `message` is the first of them. */
   readonly batch?: readonly Message<unknown, Path>[];
   /** Free space for middlewares to pass values to the handler. */

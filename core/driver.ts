@@ -1,6 +1,7 @@
 /**
  * The broker-driver contract: the one interface a plugin implements. It is deliberately small — connect,
- * close, subscribe, publish — and three optional operations: publishBatch, request, ping. Everything else
+ * close, subscribe, publish — and three optional operations: publishBatch, request, ping, with one optional
+ * description for the generated AsyncAPI document: `docs`. Everything else
  * (decoding, validation, filters, ack policy, retries, request/reply on top of publish, batching,
  * concurrency, middlewares) is done once, in the core, for every broker.
  *
@@ -128,6 +129,55 @@ export interface RequestOptions {
 }
 
 /**
+ * A subscriber or a publish as the generated AsyncAPI document sees it, handed to a driver's
+ * {@linkcode DriverDocs} for its bindings. `receive` is a subscriber; `send` is a publisher, the channel a
+ * handler's return value goes to, or a dead-letter channel.
+ */
+export type DocsEndpoint<Sub = NoOptions, Pub = NoOptions> =
+  | {
+    readonly action: "receive";
+    /** The channel as declared, router prefixes included: `logs.{level}`. */
+    readonly channel: string;
+    /** The subscriber's group, if it has one. */
+    readonly group?: string;
+    /** The subscriber's plugin options as the user gave them, without the core's. */
+    readonly options: Sub;
+  }
+  | {
+    readonly action: "send";
+    /** The channel as declared, router prefixes included. */
+    readonly channel: string;
+    /** The publisher's plugin options (empty for a handler's result or a dead letter). */
+    readonly options: Pub;
+  };
+
+/** AsyncAPI binding objects keyed by protocol: `{ kafka: { groupId: …, bindingVersion: "0.5.0" } }`. */
+export type DocsBindings = Readonly<Record<string, unknown>>;
+
+/**
+ * How a driver appears in the generated AsyncAPI document (`asyncapi()` from `@sluice/core/asyncapi`): the
+ * protocol of its server and the AsyncAPI bindings of its server, channels, operations and messages, read
+ * from the options alone (nothing is connected). Every member is optional; none may return a credential.
+ * Endpoints on one address whose channel bindings disagree (two RabbitMQ exchanges) are two channels.
+ */
+export interface DriverDocs<Sub = NoOptions, Pub = NoOptions> {
+  /** The server's protocol as AsyncAPI names it (`amqp`, `kafka` …); the URL's scheme by default. */
+  readonly protocol?: string;
+  /** The server's host and port, without credentials; the driver URL's by default. */
+  readonly host?: string;
+  /** The protocol's version, e.g. `5` for MQTT 5. */
+  readonly protocolVersion?: string;
+  /** Bindings of the server. */
+  server?(): DocsBindings | undefined;
+  /** Bindings of the channel an endpoint uses. */
+  channel?(endpoint: DocsEndpoint<Sub, Pub>): DocsBindings | undefined;
+  /** Bindings of an endpoint's operation. */
+  operation?(endpoint: DocsEndpoint<Sub, Pub>): DocsBindings | undefined;
+  /** Bindings of an endpoint's messages. */
+  message?(endpoint: DocsEndpoint<Sub, Pub>): DocsBindings | undefined;
+}
+
+/**
  * A broker driver: a plain object made by a plugin's factory. `Sub` and `Pub` are the plugin's own subscriber
  * and publish options, which users pass flat beside the core's options; the core hands the driver only these.
  */
@@ -163,6 +213,8 @@ export interface Driver<Sub = NoOptions, Pub = NoOptions> {
   ): Promise<IncomingMessage>;
   /** Checks the connection is alive; throws if not. */
   ping?(): Promise<void>;
+  /** How the driver appears in the generated AsyncAPI document; without it, only the URL's scheme and host. */
+  readonly docs?: DriverDocs<Sub, Pub>;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Structured logging. Every line carries fields (subscriber, message id, correlation id) beside its text, so
- * a line can be found by the message it is about. Plug in any logger with four methods.
+ * a line can be found by the message it is about. The built-in logger writes them pretty for people or as
+ * JSON lines for log collectors; plug in any other logger with four methods and `child`.
  *
  * @module
  */
@@ -33,6 +34,9 @@ export interface LogRecord {
   readonly time: Date;
 }
 
+/** How the built-in logger writes a line: `pretty` for people, `json` for log collectors. */
+export type LogFormat = "pretty" | "json";
+
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 function formatValue(value: unknown): string {
@@ -50,11 +54,52 @@ export function formatRecord(record: LogRecord): string {
   return line;
 }
 
-function consoleSink(record: LogRecord): void {
-  const line = formatRecord(record);
-  if (record.level === "error") console.error(line);
-  else if (record.level === "warn") console.warn(line);
-  else console.log(line);
+// The names a JSON line gives the record itself; a field of the same name is written as `fields.<name>`.
+const RECORD_KEYS = new Set(["time", "level", "message"]);
+
+function jsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return value;
+}
+
+/**
+ * Formats a record as one JSON object on one line: `time`, `level` and `message`, then the fields (broker,
+ * subscriber, messageId, correlationId, and whatever middlewares added, such as traceId). Errors become
+ * `"Name: message"`, bigints strings, and a value that cannot be serialised (a cycle) its `String()`.
+ */
+export function formatJson(record: LogRecord): string {
+  const line: Record<string, unknown> = {
+    time: record.time.toISOString(),
+    level: record.level,
+    message: record.message,
+  };
+  for (const key in record.fields) {
+    const value = record.fields[key];
+    if (value !== undefined) line[RECORD_KEYS.has(key) ? `fields.${key}` : key] = value;
+  }
+  try {
+    return JSON.stringify(line, jsonValue);
+  } catch {
+    for (const key in line) {
+      try {
+        JSON.stringify(line[key], jsonValue);
+      } catch {
+        line[key] = String(line[key]);
+      }
+    }
+    return JSON.stringify(line, jsonValue);
+  }
+}
+
+function consoleSink(format: LogFormat): (record: LogRecord) => void {
+  const toLine = format === "json" ? formatJson : formatRecord;
+  return (record) => {
+    const line = toLine(record);
+    if (record.level === "error") console.error(line);
+    else if (record.level === "warn") console.warn(line);
+    else console.log(line);
+  };
 }
 
 /** Options of {@linkcode createLogger}. */
@@ -63,23 +108,27 @@ export interface LoggerOptions {
   readonly level?: LogLevel;
   /** Where records go; the console by default. */
   readonly sink?: (record: LogRecord) => void;
+  /** How the console sink writes a line; `pretty` by default. A custom `sink` gets records, not lines. */
+  readonly format?: LogFormat;
   /** Fields on every line. */
   readonly fields?: LogFields;
 }
 
 /**
- * A logger writing to the console (or `sink`) from `level` up.
+ * A logger writing to the console (or `sink`) from `level` up, pretty or, with `format: "json"`, as one JSON
+ * object per line.
  *
  * @example
  * ```ts
  * import { createLogger } from "@sluice/core";
- * const logger = createLogger({ level: "debug" });
+ * const logger = createLogger({ level: "debug", format: "json" });
  * logger.info("started", { subscriber: "orders" });
+ * // {"time":"…","level":"info","message":"started","subscriber":"orders"}
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = RANK[options.level ?? "info"];
-  const sink = options.sink ?? consoleSink;
+  const sink = options.sink ?? consoleSink(options.format ?? "pretty");
   const base = options.fields ?? {};
   const write = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (RANK[level] < min) return;

@@ -7,8 +7,20 @@
 
 import type { Context } from "./context.ts";
 
+/** Why a message is sent: a plain publish, a request waiting for its reply, or a handler's reply. */
+export type PublicationKind = "publish" | "request" | "reply";
+
 /** A message on its way out, before encoding. Middlewares may change any field. */
 export interface Publication {
+  /** The kind of broker it goes to: its driver's name (`kafka`, `nats`, `memory` …). */
+  readonly broker: string;
+  /** A publish, a request (the sending of it), or a handler's reply to a request. */
+  readonly kind: PublicationKind;
+  /**
+   * The context of the consumed message this is sent for — a handler's `ctx.publish` and `ctx.request`,
+   * its result and its reply —, so a middleware can tie the two (a trace, a tenant); undefined otherwise.
+   */
+  readonly origin: Context | undefined;
   /** Where it goes. */
   channel: string;
   /** The body, not yet encoded. */
@@ -30,7 +42,10 @@ export interface Publication {
 /** Consuming: runs around decoding, validation, the handler and publishing its result. */
 export type ConsumeMiddleware = (context: Context, next: () => Promise<unknown>) => Promise<unknown>;
 
-/** Publishing: runs before the body is encoded and handed to the driver. */
+/**
+ * Publishing: runs before the body is encoded and handed to the driver. For a request it runs around the
+ * sending; where the driver has a native request (NATS, RabbitMQ) that is the whole round trip.
+ */
 export type PublishMiddleware = (
   publication: Publication,
   next: (publication: Publication) => Promise<void>,
@@ -71,6 +86,11 @@ export function composeConsume(
 ): (context: Context) => Promise<unknown> {
   const layers = middlewares.flatMap((m) => (m.consume ? [m.consume] : []));
   if (layers.length === 0) return inner;
+  // One layer, the common case (a metrics or tracing middleware on the broker): one closure per message.
+  if (layers.length === 1) {
+    const only = layers[0]!;
+    return (context) => only(context, () => inner(context));
+  }
   return (context) => {
     const run = (i: number): Promise<unknown> =>
       i === layers.length ? inner(context) : layers[i]!(context, () => run(i + 1));
@@ -85,6 +105,11 @@ export function composePublish(
 ): (publication: Publication) => Promise<void> {
   const layers = middlewares.flatMap((m) => (m.publish ? [m.publish] : []));
   if (layers.length === 0) return inner;
+  // One layer: its `next` is `inner` itself, no closure per message.
+  if (layers.length === 1) {
+    const only = layers[0]!;
+    return (publication) => only(publication, inner);
+  }
   return (publication) => {
     const run = (i: number, p: Publication): Promise<void> =>
       i === layers.length ? inner(p) : layers[i]!(p, (next) => run(i + 1, next));

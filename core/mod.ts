@@ -21,8 +21,11 @@ export type { Context } from "./context.ts";
 export type {
   ChannelRules,
   Deliver,
+  DocsBindings,
+  DocsEndpoint,
   Driver,
   DriverContext,
+  DriverDocs,
   Emulation,
   IncomingMessage,
   NoOptions,
@@ -52,8 +55,11 @@ export {
 } from "./errors.ts";
 export {
   createLogger,
+  formatJson,
   type LogFields,
+  type LogFormat,
   type Logger,
+  type LoggerOptions,
   type LogLevel,
   type LogRecord,
   silentLogger,

@@ -8,7 +8,7 @@
 
 import type { Codec } from "./codec.ts";
 import type { IncomingMessage } from "./driver.ts";
-import type { Logger, LogLevel } from "./logger.ts";
+import type { LogFormat, Logger, LogLevel } from "./logger.ts";
 import type { Middleware } from "./middleware.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 
@@ -18,6 +18,8 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** The level of the default logger; `info` by default. */
   readonly logLevel?: LogLevel;
+  /** How the default logger writes: `pretty` (the default) or `json`, one object per line. */
+  readonly logFormat?: LogFormat;
   /** Extra codecs, looked up by content type. */
   readonly codecs?: readonly Codec[];
   /** Middlewares around every subscriber and publish. */
@@ -112,6 +114,7 @@ export interface PublisherOptions<S extends StandardSchemaV1 | undefined = undef
 const BROKER = {
   logger: true,
   logLevel: true,
+  logFormat: true,
   codecs: true,
   middlewares: true,
   maxBodySize: true,

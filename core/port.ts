@@ -8,6 +8,7 @@
  */
 
 import type { Codecs } from "./codec.ts";
+import type { Context } from "./context.ts";
 import type { Driver } from "./driver.ts";
 import type { Logger } from "./logger.ts";
 import type { Middleware } from "./middleware.ts";
@@ -35,7 +36,8 @@ export interface BrokerPort {
   readonly observer: Observer | undefined;
   /**
    * Publishes through `middlewares` (outermost first). Options may hold the driver's own publish options
-   * beside the core's; `mock`, when given, records the publish while an observer is set.
+   * beside the core's; `mock`, when given, records the publish while an observer is set; `origin` is the
+   * context of the consumed message it is sent for.
    */
   send(
     body: unknown,
@@ -43,6 +45,7 @@ export interface BrokerPort {
     options: PublishOptions,
     middlewares: readonly Middleware[],
     mock?: Mock<unknown>,
+    origin?: Context,
   ): Promise<void>;
   /** Publishes many bodies to one channel, at once where the driver can. */
   sendBatch(
@@ -51,13 +54,16 @@ export interface BrokerPort {
     options?: PublishOptions,
     mock?: Mock<unknown>,
   ): Promise<void>;
-  /** Publishes through the broker's own middlewares. */
-  publish(body: unknown, channel: string, options?: PublishOptions): Promise<void>;
-  /** Sends a request and waits for its reply. */
+  /** Publishes through the broker's own middlewares, for `origin` where given. */
+  publish(body: unknown, channel: string, options?: PublishOptions, origin?: Context): Promise<void>;
+  /** Publishes a handler's reply to the message of `origin` through the broker's own middlewares. */
+  reply(body: unknown, channel: string, options: PublishOptions, origin: Context): Promise<void>;
+  /** Sends a request through the broker's own middlewares, for `origin` where given, and waits for its reply. */
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
     channel: string,
     options?: RequestCallOptions<S>,
+    origin?: Context,
   ): Promise<Reply<ReplyBody<S>>>;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Context } from "./context.ts";
 import { StateError } from "./errors.ts";
 import type { Middleware } from "./middleware.ts";
 import { Mock } from "./mock.ts";
@@ -63,7 +64,16 @@ export class Publisher<Body = unknown, Options = Readonly<Record<string, unknown
   }
 
   /** Validates (with a schema) and publishes one body. */
-  async publish(body: Body, options: PublishOptions & Partial<Options> = {}): Promise<void> {
+  publish(body: Body, options: PublishOptions & Partial<Options> = {}): Promise<void> {
+    return this.send(body, options, undefined);
+  }
+
+  /** Publishes for `origin`, the context of a consumed message: a handler's result. @internal */
+  async send(
+    body: Body,
+    options: PublishOptions & Partial<Options>,
+    origin: Context | undefined,
+  ): Promise<void> {
     const mount = this.#mounted();
     const schema = this.#options.schema;
     const value = schema ? await validate(schema, body, `A body published to ${this.channel}`) : body;
@@ -78,6 +88,7 @@ export class Publisher<Body = unknown, Options = Readonly<Record<string, unknown
       } as PublishOptions,
       this.#middlewares,
       this.mock as Mock<unknown>,
+      origin,
     );
   }
 

@@ -128,10 +128,10 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
    * Publishes every handler's return value to `target` (a channel or a publisher), with the consumed
    * message's correlation id. Chain several to fan out.
    */
-  publisher<B>(target: Publisher<B>): Subscriber<Body, Path, B>;
+  publisher<B, O>(target: Publisher<B, O>): Subscriber<Body, Path, B>;
   publisher(target: string): Subscriber<Body, Path, Out>;
-  publisher(target: Publisher | string): Subscriber<Body, Path, unknown> {
-    this.#publishers.push(target);
+  publisher(target: Publisher<unknown, unknown> | string): Subscriber<Body, Path, unknown> {
+    this.#publishers.push(target as Publisher | string);
     return this as unknown as Subscriber<Body, Path, unknown>;
   }
 

@@ -2,12 +2,14 @@
 // The two entry points of the README, for a fresh machine with only Node.js and npm:
 //   npm start  → installs what is missing, runs examples/hello on the in-memory broker
 //   npm test   → installs what is missing, runs `deno task ok` (format, lint, type check, tests under Deno,
-//                repository checks, `deno publish --dry-run`) and the tests under Bun; prints one summary line.
+//                repository checks, `deno publish --dry-run`), the tests under Bun and under Node 24
+//                (`node --test`, with the Node that scripts/node24.mjs installs); prints one summary line.
 // It is plain Node.js (the machine's Node 20 cannot run .ts) and only spawns the real tools.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureNode } from "./node24.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -38,7 +40,7 @@ function ensureInstalled() {
   if (status !== 0) process.exit(status);
 }
 
-// deno: "ok | 12 passed (30 steps) | 0 failed"; bun: " 12 pass" / " 0 fail".
+// deno: "ok | 12 passed (30 steps) | 0 failed"; bun: " 12 pass" / " 0 fail"; node: "ℹ pass 12" / "ℹ fail 0".
 function count(output) {
   const plain = output.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
   let passed = 0;
@@ -55,11 +57,18 @@ function count(output) {
   const bunFail = plain.match(/^\s*(\d+) fail\s*$/m);
   if (bunPass) passed += Number(bunPass[1]);
   if (bunFail) failed += Number(bunFail[1]);
+  const nodePass = plain.match(/^ℹ pass (\d+)$/m);
+  const nodeFail = plain.match(/^ℹ fail (\d+)$/m);
+  if (nodePass) passed += Number(nodePass[1]);
+  if (nodeFail) failed += Number(nodeFail[1]);
   return { passed, failed };
 }
 
 function test() {
   ensureInstalled();
+  // Every runner's tests that spawn each runtime (the CLI's workers, Kafka's warnings) include Node 24.
+  const node = process.env.SLUICE_NODE ?? ensureNode();
+  process.env.SLUICE_NODE = node;
   const steps = [];
   const started = Date.now();
   const step = (name, command, args, options) => {
@@ -76,6 +85,11 @@ function test() {
     capture: true,
   });
   step("tests under Bun", bin("bun"), ["test", "--timeout", "120000"], { capture: true });
+  // Node 24 strips the types of .ts files outside node_modules; the workspace packages are symlinks there,
+  // which Node follows to their real paths in this repository, so it runs the sources as Deno and Bun do.
+  step("tests under Node 24 (node --test)", node, ["--test"], {
+    capture: true,
+  });
   console.log("\nSummary:");
   for (const s of steps) {
     const counts = s.passed + s.failed > 0 ? ` (${s.passed} passed, ${s.failed} failed)` : "";

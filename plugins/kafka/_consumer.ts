@@ -32,6 +32,12 @@ export interface ConsumerHost {
   ensureTopics(topics: readonly string[], options: KafkaTopicOptions | undefined): Promise<void>;
   /** Every topic on the cluster. */
   listTopics(): Promise<string[]>;
+  /**
+   * Runs admin clean-up calls one at a time. kafkajs shares one metadata refresh between concurrent calls of
+   * an admin client: a deleteTopics whose closing refresh joins one started before the deletion fails on the
+   * deleted topic, and kafkajs then retries deleting a topic that is gone for about 20 s.
+   */
+  cleanUp(task: () => Promise<void>): Promise<void>;
 }
 
 interface Commit {
@@ -155,16 +161,18 @@ export class Subscription {
       this.#logger.warn(`Could not leave the consumer group cleanly: ${describeError(error)}`)
     );
     const admin = this.#host.admin;
-    if (this.#replies) {
-      await admin.deleteTopics({ topics: this.#topics, timeout: 5000 }).catch((error) =>
-        this.#logger.debug(`Could not delete the reply topic: ${describeError(error)}`)
-      );
-    }
-    if (this.#temporary && consumer) {
-      await admin.deleteGroups([this.#group]).catch((error) =>
-        this.#logger.debug(`Could not delete the temporary group: ${describeError(error)}`)
-      );
-    }
+    await this.#host.cleanUp(async () => {
+      if (this.#replies) {
+        await admin.deleteTopics({ topics: this.#topics, timeout: 5000 }).catch((error) =>
+          this.#logger.debug(`Could not delete the reply topic: ${describeError(error)}`)
+        );
+      }
+      if (this.#temporary && consumer) {
+        await admin.deleteGroups([this.#group]).catch((error) =>
+          this.#logger.debug(`Could not delete the temporary group: ${describeError(error)}`)
+        );
+      }
+    });
   }
 
   async #checkPartitions(topic: string, wanted: readonly number[]): Promise<void> {

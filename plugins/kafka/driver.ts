@@ -33,6 +33,7 @@ import {
   subscribeOptions,
 } from "./options.ts";
 import { assertPartitionsFit, kafkaRules } from "./rules.ts";
+import { kafkaDocs } from "./bindings.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
@@ -61,6 +62,8 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
   let host: ConsumerHost | undefined;
   const subscriptions = new Set<Subscription>();
   const known = new Set<string>();
+  /** The admin clean-up calls so far, chained to run one at a time. */
+  let cleaning: Promise<void> = Promise.resolve();
 
   const ensureTopics = async (
     topics: readonly string[],
@@ -95,6 +98,7 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
     name: "kafka",
     url,
     rules: kafkaRules,
+    docs: kafkaDocs(options),
 
     async connect(context: DriverContext): Promise<void> {
       const lib = await importClient("kafkajs", () => import("kafkajs"));
@@ -151,6 +155,11 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         nackDelay: options.nackDelay ?? 100,
         ensureTopics,
         listTopics: () => admin!.listTopics(),
+        cleanUp: (task) => {
+          const done = cleaning.then(task);
+          cleaning = done.catch(() => undefined);
+          return done;
+        },
       };
     },
 

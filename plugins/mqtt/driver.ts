@@ -30,6 +30,7 @@ import {
   resolveOptions,
 } from "./options.ts";
 import { assertTopic, mqttRules } from "./rules.ts";
+import { mqttDocs } from "./bindings.ts";
 
 /** The MQTT driver. */
 export interface MqttDriver extends Driver<MqttSubscribeOptions, MqttPublishOptions> {
@@ -65,6 +66,7 @@ export function mqttDriver(options: MqttOptions = {}): MqttDriver {
     url: resolved.safeUrl,
     protocolVersion: resolved.protocolVersion,
     rules: mqttRules,
+    docs: mqttDocs(resolved),
     get client() {
       return client;
     },

@@ -38,6 +38,7 @@ import {
   usesJetStream,
 } from "./options.ts";
 import { natsRules } from "./rules.ts";
+import { natsDocs } from "./bindings.ts";
 
 /** The NATS driver: the core's contract plus key-value buckets. */
 export interface NatsDriver extends Driver<NatsSubscribeOptions, NatsPublishOptions> {
@@ -163,6 +164,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
     name: "nats",
     url,
     rules: natsRules,
+    docs: natsDocs(options),
 
     async connect({ logger }) {
       const client = await importClient("@nats-io/transport-node", () => import("@nats-io/transport-node"));

@@ -217,8 +217,11 @@ export class AmqpPublisher {
 
 /** The channel went away under a publish; the publish may be sent again. */
 class ChannelLost extends Error {
-  constructor(readonly reason: unknown) {
+  readonly reason: unknown;
+
+  constructor(reason: unknown) {
     super(describeError(reason));
+    this.reason = reason;
   }
 }
 

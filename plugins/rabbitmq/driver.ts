@@ -30,6 +30,7 @@ import {
   subscribeOptions,
 } from "./options.ts";
 import { rabbitmqRules } from "./rules.ts";
+import { rabbitmqDocs } from "./bindings.ts";
 
 /** The RabbitMQ driver, with the plugin's subscriber and publish options. */
 export type RabbitmqDriver = Driver<RabbitmqSubscribeOptions, RabbitmqPublishOptions>;
@@ -88,6 +89,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
     name: "rabbitmq",
     url: parsed.display,
     rules: rabbitmqRules,
+    docs: rabbitmqDocs(options),
 
     async connect(context) {
       const client = await loadClient();

@@ -32,6 +32,7 @@ import {
   resolveSubscription,
 } from "./options.ts";
 import { redisRules } from "./rules.ts";
+import { redisDocs } from "./bindings.ts";
 
 /** The Redis driver. */
 export type RedisDriver = Driver<RedisSubscribeOptions, RedisPublishOptions>;
@@ -82,6 +83,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     name: "redis",
     url: at.safeUrl,
     rules: redisRules,
+    docs: redisDocs(options),
 
     async connect(context: DriverContext): Promise<void> {
       logger = context.logger;

@@ -127,7 +127,7 @@ export class EmulatedQueue {
       visibleAt: now + delay,
       receipt: 0,
     });
-    if (delay > 0) this.#after(delay, () => this.#dispatcher.schedule());
+    if (delay > 0) this.#wakeAt(now + delay);
     this.#dispatcher.schedule();
   }
 
@@ -162,6 +162,16 @@ export class EmulatedQueue {
       clearTimeout(timer);
       this.#timers.delete(timer);
     };
+  }
+
+  /**
+   * Dispatches again once the clock reaches `time`. A timer may fire a millisecond before `Date.now()` says
+   * its delay has passed (Node's timers do), so one that fires early is set again for the rest.
+   */
+  #wakeAt(time: number): void {
+    const wait = time - Date.now();
+    if (wait > 0) this.#after(wait, () => this.#wakeAt(time));
+    else this.#dispatcher.schedule();
   }
 
   /** The first message a consumer may receive now, in order; FIFO groups with one in flight wait. */
@@ -227,8 +237,7 @@ export class EmulatedQueue {
       if (visibleAt === undefined) this.#remove(entry);
       else {
         entry.visibleAt = visibleAt;
-        const wait = visibleAt - Date.now();
-        if (wait > 0) this.#after(wait, () => this.#dispatcher.schedule());
+        this.#wakeAt(visibleAt);
       }
       this.#dispatcher.schedule();
     };

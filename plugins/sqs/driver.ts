@@ -33,6 +33,7 @@ import {
 } from "./options.ts";
 import { isMissingQueue, QueueDirectory } from "./_queues.ts";
 import { sqsRules } from "./rules.ts";
+import { sqsDocs } from "./bindings.ts";
 import { loadSdk, type SqsSdk } from "./_sdk.ts";
 
 /** The SQS driver. */
@@ -119,6 +120,7 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     name: "sqs",
     url: settings.display,
     rules: sqsRules,
+    docs: sqsDocs(options, settings),
     options,
     get client() {
       return sdk?.client;

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 /** A runtime that can run a TypeScript file. */
 export interface Runtime {
-  readonly name: "deno" | "bun";
+  readonly name: "deno" | "bun" | "node";
   /** The executable, from the repository's node_modules. */
   readonly command: string;
   /** The arguments that run `script` with `args`. */
@@ -18,10 +18,34 @@ export interface Runtime {
 const bin = (name: string): string =>
   fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 
-/** Deno and Bun, as installed by `npm install`. */
+/**
+ * A Node.js that runs TypeScript (24 or later, which strips the types of .ts files outside node_modules):
+ * the one in `SLUICE_NODE` (`npm test` sets it to the one `scripts/node24.mjs` installs), or the Node
+ * running these tests if it is one. Undefined otherwise, with a loud line: Node's cases are left out.
+ */
+function node24(): string | undefined {
+  if (process.env.SLUICE_NODE) return process.env.SLUICE_NODE;
+  const isNode = !("Deno" in globalThis) && !("Bun" in globalThis);
+  if (isNode && Number(process.versions.node.split(".")[0]) >= 24) return process.execPath;
+  console.log(
+    "SKIP: the Node.js runtime cases: set SLUICE_NODE to a Node 24 (node scripts/node24.mjs prints one)",
+  );
+  return undefined;
+}
+
+const node = node24();
+
+/** Deno and Bun, as installed by `npm install`, and Node 24 where there is one (see `SLUICE_NODE`). */
 export const RUNTIMES: readonly Runtime[] = [
   { name: "deno", command: bin("deno"), args: (script, ...args) => ["run", "-A", script, ...args] },
   { name: "bun", command: bin("bun"), args: (script, ...args) => [script, ...args] },
+  ...(node
+    ? [{
+      name: "node" as const,
+      command: node,
+      args: (script: string, ...args: string[]) => [script, ...args],
+    }]
+    : []),
 ];
 
 /** What a finished child process left behind. */

@@ -2,7 +2,8 @@
 // before `deno test`), and, for code the compiler never saw, a runtime error that names the likely option.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { memory, OptionError } from "@sluice/core";
+import { Broker, type Driver, memory, type NoOptions, OptionError, unchecked } from "@sluice/core";
+import { memoryDriver } from "@sluice/core/kit";
 import { testBroker } from "@sluice/core/testing";
 
 /** Never called: it only has to type-check, with each typo refused by the compiler. */
@@ -21,6 +22,22 @@ export function typosDoNotCompile(): void {
   // Spelt right, every one compiles.
   broker.subscriber("orders", { concurrency: 10, group: "billing", retry: 3 });
   broker.publish({}, "orders", { headers: { a: "b" }, correlationId: "c" });
+}
+
+/**
+ * Never called: a publisher of a broker with publish options of its own (a Kafka key, an MQTT QoS) chains to a
+ * subscriber like any other, and types what the handler returns.
+ */
+export function publishersOfAnyBrokerChain(): void {
+  // An interface, as plugins declare their options: it has no index signature.
+  interface KeyOptions {
+    readonly key?: string;
+  }
+  const broker = new Broker(memoryDriver() as unknown as Driver<NoOptions, KeyOptions>);
+  const totals = broker.publisher("totals", { key: "k", schema: unchecked<{ total: number }>() });
+  broker.subscriber("orders").publisher(totals).handle(() => ({ total: 1 }));
+  // @ts-expect-error: the handler must return what the publisher takes
+  broker.subscriber("orders").publisher(totals).handle(() => ({ total: "1" }));
 }
 
 describe("options", () => {

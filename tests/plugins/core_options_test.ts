@@ -26,6 +26,7 @@ import { sqs } from "@sluice/sqs";
 const brokerOptions: Required<BrokerOptions> = {
   logger: silentLogger,
   logLevel: "error",
+  logFormat: "json",
   codecs: [],
   middlewares: [],
   maxBodySize: 1 << 20,

@@ -53,7 +53,15 @@ describe("structure", () => {
     });
 
     it(`${dir}: the files of plugins/README.md, and only private files beside them`, () => {
-      const required = ["mod.ts", "driver.ts", "emulation.ts", "options.ts", "rules.ts", "message.ts"];
+      const required = [
+        "mod.ts",
+        "driver.ts",
+        "emulation.ts",
+        "options.ts",
+        "rules.ts",
+        "message.ts",
+        "bindings.ts",
+      ];
       for (
         const name of [...required, "README.md", "deno.json", "package.json", "tests/conformance_test.ts"]
       ) {
@@ -83,6 +91,7 @@ describe("structure", () => {
         ["options.ts", "optionsFromUrl"],
         ["rules.ts", `${plugin}Rules`],
         ["rules.ts", "features"],
+        ["bindings.ts", `${plugin}Docs`],
       ];
       const missing = expected.filter(([name, symbol]) => !exportsName(file(name), symbol))
         .map(([name, symbol]) => `${name}: ${symbol}`);

@@ -1,15 +1,15 @@
 // The wire format: FastStream's binary envelope byte for byte, envelopes whose extents do not fit refused
 // with a DecodeError (and the subscriber's error policy on the server), plain payloads from producers
-// without it, and — when python3 with faststream[redis] is installed — a round trip with a real FastStream
-// service.
+// without it, and — with the Python FastStream peer of tests/interop (scripts/python) — a round trip with a
+// real FastStream service.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { spawnSync } from "node:child_process";
 import { createLogger, DecodeError } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
 import { decodeBytes, encodeEnvelope, encodeMessage, IDENTITY } from "../mod.ts";
 import { raw, server, targets, unique, until } from "./_support.ts";
+import { faststreamPython } from "../../../tests/_support/python.ts";
 
 if (server) after(() => server!.stop());
 
@@ -132,7 +132,7 @@ describe("redis envelope: extents that do not fit", () => {
 
 /**
  * Envelopes written by FastStream 0.7.8's own encoder (`BinaryMessageFormatV1.encode`), generated once with
- * `python3 plugins/redis/tests/fixtures/faststream_envelopes.py` (faststream[redis]==0.7.8 installed). Its
+ * `"$(scripts/python)" plugins/redis/tests/fixtures/faststream_envelopes.py` (FastStream 0.7.8). Its
  * header lengths count characters, so `nonAscii` says 6 for the 7 bytes of `corr-ü`, 4 for the 7 of `🙂 ok`.
  */
 const fromFastStream = {
@@ -262,16 +262,12 @@ describe("redis plain payloads (real)", { skip: real ? false : "no real redis" }
   });
 });
 
-const python = spawnSync("python3", ["-c", "import faststream.redis"], { encoding: "utf8" });
-const hasFastStream = python.status === 0;
-if (real && !hasFastStream) {
-  console.error(
-    "SKIP: FastStream wire tests: python3 with faststream[redis] is missing (pip install 'faststream[redis]')",
-  );
-}
+// Python FastStream 0.7.8 from scripts/python: a SKIP line without it, a failure with SLUICE_REQUIRE_PYTHON=1.
+const python = server ? faststreamPython() : undefined;
+const noPython = "no Python FastStream 0.7.8 (run scripts/python)";
 
 describe("redis wire compatibility with Python FastStream (real)", {
-  skip: !real ? "no real redis" : hasFastStream ? false : "python3 with faststream[redis] is missing",
+  skip: !real ? "no real redis" : python ? false : noPython,
 }, () => {
   it("reads what FastStream publishes and FastStream reads what Sluice publishes", async () => {
     const toSluice = unique("from-py");
@@ -299,7 +295,7 @@ describe("redis wire compatibility with Python FastStream (real)", {
     });
     const { spawn } = await import("node:child_process");
     const script = new URL("./fixtures/faststream_peer.py", import.meta.url).pathname;
-    const child = spawn("python3", [script, server!.url, toSluice, fromSluice]);
+    const child = spawn(python!, [script, server!.url, toSluice, fromSluice]);
     let out = "";
     let err = "";
     child.stdout.on("data", (c) => (out += String(c)));
@@ -325,7 +321,7 @@ describe("redis wire compatibility with Python FastStream (real)", {
 });
 
 describe("redis non-ASCII headers with Python FastStream (real)", {
-  skip: !real ? "no real redis" : hasFastStream ? false : "python3 with faststream[redis] is missing",
+  skip: !real ? "no real redis" : python ? false : noPython,
 }, () => {
   it("reads FastStream's envelopes with non-ASCII headers, and FastStream reads Sluice's", async () => {
     const toSluice = unique("from-py-utf8");
@@ -340,7 +336,7 @@ describe("redis non-ASCII headers with Python FastStream (real)", {
     });
     const { spawn } = await import("node:child_process");
     const script = new URL("./fixtures/faststream_utf8_peer.py", import.meta.url).pathname;
-    const child = spawn("python3", [script, server!.url, toSluice, fromSluice]);
+    const child = spawn(python!, [script, server!.url, toSluice, fromSluice]);
     let out = "";
     let err = "";
     child.stdout.on("data", (c) => (out += String(c)));

@@ -1,0 +1,127 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { memory } from "@sluice/core";
+import { testBroker } from "@sluice/core/testing";
+import { prometheusMiddleware, Registry } from "@sluice/prometheus";
+import { exerciseEveryStatus, samples } from "./_app.ts";
+
+const labels = (handler: string) => `app_name="shop",broker="memory",handler="${handler}"`;
+
+describe("prometheus middleware", () => {
+  it("counts received and processed messages by status, with FastStream's names and labels", async () => {
+    const got = samples((await exerciseEveryStatus()).text);
+    const processed = (handler: string, status: string) =>
+      got.get(`faststream_received_processed_messages_total{${labels(handler)},status="${status}"}`);
+    assert.equal(processed("orders", "acked"), 1);
+    assert.equal(processed("audit", "acked"), 1);
+    assert.equal(processed("payments", "error"), 1);
+    assert.equal(processed("returns", "nacked"), 1);
+    assert.equal(processed("returns", "acked"), 1); // the redelivery
+    assert.equal(processed("spam", "rejected"), 1);
+    assert.equal(processed("rows", "error"), 1);
+    assert.equal(processed("rows", "acked"), 2);
+    assert.equal(got.get(`faststream_received_messages_total{${labels("returns")}}`), 2);
+    assert.equal(got.get(`faststream_received_messages_total{${labels("rows")}}`), 3);
+    for (const handler of ["orders", "payments", "returns", "spam", "rows", "prices"]) {
+      assert.equal(got.get(`faststream_received_messages_in_process{${labels(handler)}}`), 0, handler);
+    }
+  });
+
+  it("counts exceptions by class name, a batch failure by its cause", async () => {
+    const got = samples((await exerciseEveryStatus()).text);
+    const exceptions = (handler: string, type: string) =>
+      got.get(
+        `faststream_received_processed_messages_exceptions_total{${
+          labels(handler)
+        },exception_type="${type}"}`,
+      );
+    assert.equal(exceptions("payments", "CardDeclined"), 1);
+    assert.equal(exceptions("rows", "RangeError"), 1);
+  });
+
+  it("measures sizes and durations: one observation per message, or per batch", async () => {
+    const got = samples((await exerciseEveryStatus()).text);
+    const size = (handler: string, what: string) =>
+      got.get(`faststream_received_messages_size_bytes_${what}{${labels(handler)}}`);
+    assert.equal(size("orders", "count"), 1);
+    assert.equal(size("orders", "sum"), '{"id":1}'.length);
+    assert.equal(size("rows", "count"), 1); // one batch of three
+    assert.equal(size("rows", "sum"), 3);
+    assert.equal(got.get(`faststream_received_messages_size_bytes_bucket{${labels("orders")},le="16.0"}`), 1);
+    assert.equal(
+      got.get(`faststream_received_processed_messages_duration_seconds_count{${labels("returns")}}`),
+      2,
+    );
+  });
+
+  it("counts publishes by destination and status, and leaves replies out", async () => {
+    const { text } = await exerciseEveryStatus();
+    const got = samples(text);
+    const published = (destination: string, status: string) =>
+      got.get(
+        `faststream_published_messages_total{app_name="shop",broker="memory",destination="${destination}",status="${status}"}`,
+      );
+    assert.equal(published("orders", "success"), 1);
+    assert.equal(published("orders", "error"), 1);
+    assert.equal(published("audit", "success"), 1);
+    assert.equal(published("prices", "success"), 1); // the request itself
+    assert.ok(!text.includes('destination="sluice-reply-'), "a reply is not a publish");
+    assert.equal(
+      got.get(
+        `faststream_published_messages_exceptions_total{app_name="shop",broker="memory",destination="orders",exception_type="OptionError"}`,
+      ),
+      1,
+    );
+    assert.equal(
+      got.get(
+        `faststream_published_messages_duration_seconds_count{app_name="shop",broker="memory",destination="orders"}`,
+      ),
+      2,
+    );
+  });
+
+  it("renames every metric with `prefix`, adds custom labels, and can label by subscriber template", async () => {
+    const metrics = prometheusMiddleware({
+      prefix: "sluice",
+      customLabels: { region: "eu" },
+      handlerLabel: "subscriber",
+    });
+    const broker = memory({ logLevel: "error", middlewares: [metrics] });
+    broker.subscriber("logs.{level}").handle(() => {});
+    await using br = await testBroker(broker);
+    await br.publish("disk full", "logs.error");
+    await br.publish("hello", "logs.info");
+    await br.settled();
+    const got = samples(metrics.registry.metrics());
+    assert.equal(
+      got.get(
+        'sluice_received_messages_total{app_name="sluice",broker="memory",handler="logs.{level}",region="eu"}',
+      ),
+      2,
+    );
+    assert.ok([...got.keys()].every((name) => name.startsWith("sluice_")));
+  });
+
+  it("shares one registry between the middlewares of several brokers", async () => {
+    const registry = new Registry();
+    const a = memory({ name: "a", logLevel: "error", middlewares: [prometheusMiddleware({ registry })] });
+    const b = memory({ name: "b", logLevel: "error", middlewares: [prometheusMiddleware({ registry })] });
+    a.subscriber("x").handle(() => {});
+    b.subscriber("x").handle(() => {});
+    await using ta = await testBroker(a);
+    await using tb = await testBroker(b);
+    await ta.publish(1, "x");
+    await tb.publish(1, "x");
+    await ta.settled();
+    await tb.settled();
+    const got = samples(registry.metrics());
+    assert.equal(
+      got.get('faststream_received_messages_total{app_name="faststream",broker="a",handler="x"}'),
+      1,
+    );
+    assert.equal(
+      got.get('faststream_received_messages_total{app_name="faststream",broker="b",handler="x"}'),
+      1,
+    );
+  });
+});

@@ -1,0 +1,23 @@
+// The exposition is checked by Prometheus' own parser, `promtool check metrics` (Debian package
+// `prometheus`). Without promtool the test skips with a loud line.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { exerciseEveryStatus } from "./_app.ts";
+
+const promtool = spawnSync("promtool", ["--version"], { encoding: "utf8" }).status === 0;
+if (!promtool) {
+  console.log("SKIP: promtool not found: install Debian's `prometheus` package to check the exposition");
+}
+
+describe("prometheus exposition", { skip: promtool ? false : "promtool not found" }, () => {
+  it("passes `promtool check metrics` after an app went through every status", async () => {
+    const { text } = await exerciseEveryStatus({ customLabels: { region: "eu" } });
+    for (const status of ["acked", "nacked", "rejected", "error"]) {
+      assert.match(text, new RegExp(`status="${status}"`));
+    }
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+    assert.equal(`${check.stdout}${check.stderr}`.trim(), "", "no lint problem either");
+  });
+});
