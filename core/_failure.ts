@@ -12,6 +12,7 @@ import type { SubscriberOptions } from "./options.ts";
 import type { BrokerPort } from "./port.ts";
 import type { Backoff } from "./_retry.ts";
 import { ERROR_HEADER } from "./wire.ts";
+import { CORE_SUBSCRIBER_OPTIONS, withoutCore } from "./options.ts";
 
 /**
  * Applies the subscriber's error policy to a message that failed for good, logging through the logger of
@@ -50,7 +51,7 @@ export async function applyErrorPolicy(
         contentType: message.contentType,
         correlationId: message.correlationId,
         messageId: message.messageId,
-      }, {});
+      }, deadLetterOptions(port, options));
       logger.error(
         `Message ${message.messageId} failed: ${
           describeError(error)
@@ -89,4 +90,10 @@ export async function applyErrorPolicy(
       headers: { [ERROR_HEADER]: describeError(error) },
     }, context).catch(() => undefined);
   }
+}
+
+/** The plugin's publish options of a dead letter of a subscriber with `options` (see `Driver.deadLetterOptions`). */
+function deadLetterOptions(port: BrokerPort, options: SubscriberOptions): Record<string, unknown> {
+  const of = port.driver.deadLetterOptions;
+  return of ? of(withoutCore(options, CORE_SUBSCRIBER_OPTIONS)) as Record<string, unknown> : {};
 }

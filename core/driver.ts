@@ -215,6 +215,12 @@ export interface Driver<Sub = NoOptions, Pub = NoOptions> {
   ping?(): Promise<void>;
   /** How the driver appears in the generated AsyncAPI document; without it, only the URL's scheme and host. */
   readonly docs?: DriverDocs<Sub, Pub>;
+  /**
+   * The publish options of a dead letter sent for a subscriber with these plugin options, where the
+   * subscriber's own options decide where messages live (a Redis stream subscriber's dead letters go to a
+   * stream, not to Pub/Sub). Without it, dead letters are published with no plugin options.
+   */
+  deadLetterOptions?(options: Sub): Pub;
 }
 
 /**

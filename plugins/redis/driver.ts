@@ -21,6 +21,7 @@ import { PubSub } from "./_pubsub.ts";
 import { StreamConsumer } from "./_stream.ts";
 import { encodeMessage, STREAM_FIELD } from "./message.ts";
 import {
+  deadLetterOptions,
   type Endpoint,
   endpoint,
   parseBrokerOptions,
@@ -156,6 +157,8 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
         throw error;
       }
     },
+
+    deadLetterOptions: (options) => deadLetterOptions(options, kind),
 
     async publish(channel: string, message: OutgoingMessage, publish: RedisPublishOptions): Promise<void> {
       const client = ready();

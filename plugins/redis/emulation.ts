@@ -12,6 +12,7 @@ import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {
+  deadLetterOptions,
   parseBrokerOptions,
   type RedisOptions,
   type RedisPublishOptions,
@@ -139,6 +140,8 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
         return Promise.reject(error);
       }
     },
+    deadLetterOptions: (options) => deadLetterOptions(options, kind),
+
     publish(channel, message, publish) {
       assertConnected();
       publishOne(channel, message, publish);

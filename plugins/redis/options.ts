@@ -290,6 +290,16 @@ export function resolveSubscription(
     : { kind, key, options: named as StreamSubscribeOptions };
 }
 
+/**
+ * The publish options of a dead letter of a subscriber with these options: the same kind as the subscriber,
+ * so a stream or list subscriber's dead letters wait in a stream or list instead of going to Pub/Sub, where
+ * nobody may be listening.
+ */
+export function deadLetterOptions(options: RedisSubscribeOptions, fallback: RedisKind): RedisPublishOptions {
+  const kind = options.pubsub ? "pubsub" : options.list ? "list" : options.stream ? "stream" : fallback;
+  return kind === "pubsub" ? { pubsub: true } : kind === "list" ? { list: true } : { stream: true };
+}
+
 /** The prefix of the core's reply channels: publishes there default to Pub/Sub whatever the broker's kind. */
 export const REPLY_PREFIX: string = REPLY_CHANNEL_PREFIX;
 
