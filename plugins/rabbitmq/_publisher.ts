@@ -8,7 +8,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { ConnectionError, type Logger, StateError } from "@sluice/core";
+import { ConnectionError, type Logger, NotSupportedError, StateError } from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
@@ -102,6 +102,7 @@ export class AmqpPublisher {
         );
       } catch (error) {
         this.#window.release();
+        if (error instanceof RangeError) return reject(unencodable(error, exchange, routingKey, properties));
         return fallBack(error);
       }
       if (!written) this.#drain.block(channel);
@@ -165,6 +166,9 @@ export class AmqpPublisher {
             ? (channel as ConfirmChannel).publish(exchange, routingKey, content, properties, done)
             : channel.publish(exchange, routingKey, content, properties);
         } catch (error) {
+          if (error instanceof RangeError) {
+            return reject(unencodable(error, exchange, routingKey, properties));
+          }
           // amqplib throws synchronously on a closed channel.
           return reject(new ChannelLost(error));
         }
@@ -213,6 +217,27 @@ export class AmqpPublisher {
     this.#channel = opening;
     return opening;
   }
+}
+
+/**
+ * amqplib encodes a message's properties (its headers among them) into one 64 KiB buffer and throws a
+ * RangeError, with the channel still open, when they do not fit. Sending again cannot help: the publish fails
+ * at once with an error naming the message, and later publishes go through.
+ */
+function unencodable(
+  error: RangeError,
+  exchange: string,
+  routingKey: string,
+  properties: AmqpPublishProperties,
+): NotSupportedError {
+  return new NotSupportedError(
+    `Cannot publish message ${properties.messageId ?? "(no id)"} to ${
+      exchange || "(default)"
+    }/${routingKey}: ` +
+      `its properties do not fit in the 64 KiB amqplib encodes them into (${error.message}); ` +
+      "carry large values in the body",
+    { cause: error },
+  );
 }
 
 /** The channel went away under a publish; the publish may be sent again. */
