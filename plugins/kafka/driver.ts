@@ -20,7 +20,7 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./_consumer.ts";
 import { kafkaLogCreator } from "./_kafkajs.ts";
 import { quietRequestQueue } from "./_request_queue.ts";
-import { tooLarge, toRecord } from "./message.ts";
+import { recordBytes, tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
   brokerOptions,
@@ -219,7 +219,8 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         });
       } catch (error) {
         if (/larger than the max message size|MESSAGE_TOO_LARGE/i.test(describeError(error))) {
-          throw tooLarge(channel, Math.max(...messages.map((m) => m.body.length)), error);
+          const one = messages.length === 1 ? messages[0]!.messageId : undefined;
+          throw tooLarge(channel, Math.max(...messages.map(recordBytes)), error, one);
         }
         throw error;
       }

@@ -109,13 +109,28 @@ export function fromRecord(record: KafkaConsumedRecord): DecodedRecord {
   };
 }
 
+/** The bytes of a record's value and headers (names and values), as the broker counts them against its limit. */
+export function recordBytes(message: OutgoingMessage): number {
+  const encoder = new TextEncoder();
+  let bytes = message.body.length;
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += encoder.encode(name).length + encoder.encode(value).length;
+  }
+  return bytes;
+}
+
 /** Kafka's default `message.max.bytes`: the largest record batch a broker accepts unless configured. */
 export const MAX_MESSAGE_BYTES = 1_048_588;
 
 /** The error for a record the broker refuses as too large, naming the topic and the way out. */
-export function tooLarge(channel: string, bytes: number | undefined, cause?: unknown): SluiceError {
+export function tooLarge(
+  channel: string,
+  bytes: number | undefined,
+  cause?: unknown,
+  messageId?: string,
+): SluiceError {
   return new SluiceError(
-    `Cannot publish to ${channel}: the record${
+    `Cannot publish ${messageId === undefined ? "" : `message ${messageId} `}to ${channel}: the record${
       bytes === undefined ? "" : ` (${bytes} bytes)`
     } is larger than ` +
       "the broker accepts (message.max.bytes, 1 MiB by default): raise the topic's max.message.bytes or send less",
