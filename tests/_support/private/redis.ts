@@ -2,6 +2,8 @@
  * A private redis-server: append-only file synced on every write, so what Redis acknowledged survives a
  * restart (the broker keeps its promise; the test then measures the client's).
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { dataDir, privateHandle, which } from "./_files.ts";
 import { freePort, poll, probe, Server } from "./_server.ts";
 import type { PrivateBroker, PrivateBrokerOptions } from "./mod.ts";
@@ -26,9 +28,16 @@ export async function privateRedis(options: PrivateBrokerOptions = {}): Promise<
     "--daemonize",
     "no",
   ];
+  // ACL users go in a configuration file: redis-server 7.0 reads `--user` arguments as one word.
+  const acl: string[] = [];
   for (const [user, password] of Object.entries(options.users ?? {})) {
     if (user === "default") args.push("--requirepass", password);
-    else args.push("--user", `${user} on >${password} ~* &* +@all`);
+    else acl.push(`user ${user} on >${password} ~* &* +@all`);
+  }
+  if (acl.length > 0) {
+    const file = join(dir, "redis.conf");
+    writeFileSync(file, `${acl.join("\n")}\n`, { mode: 0o600 });
+    args.unshift(file);
   }
   const server = new Server({
     label: `redis-server on ${port}`,
