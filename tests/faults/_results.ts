@@ -4,12 +4,14 @@
  * folder always holds the last run; `scripts/reliability.ts` turns it into docs/RELIABILITY.md.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 /** The runtime running this process, and its version. */
-export const RUNTIME: { readonly name: "deno" | "bun"; readonly version: string } = (() => {
+export const RUNTIME: { readonly name: "deno" | "bun" | "node"; readonly version: string } = (() => {
   const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
-  return g.Deno ? { name: "deno", version: g.Deno.version.deno } : { name: "bun", version: g.Bun!.version };
+  if (g.Deno) return { name: "deno", version: g.Deno.version.deno };
+  return g.Bun ? { name: "bun", version: g.Bun.version } : { name: "node", version: process.versions.node };
 })();
 
 const folder = fileURLToPath(new URL("./.results/", import.meta.url));

@@ -166,11 +166,30 @@ export const TARGETS: Readonly<Record<TargetName, FaultTarget>> = {
   },
 };
 
+let announced = false;
+
 /**
- * The targets among `names` that this run takes: all of them, or those `SLUICE_FAULTS_TARGETS` lists
- * (comma-separated, e.g. `kafka,rabbitmq`) to run part of the suite.
+ * Whether this run takes the fault suite: only with `SLUICE_FAULTS=1`. The suite runs in a phase of its own in
+ * CI (`.ci/run`, under Deno and Bun), with volumes sized for that phase's time; the test runs of the whole
+ * repository (`deno test`, `bun test`, `node --test`) find its files too and skip them, with one loud line,
+ * instead of running it a second and third time.
+ */
+export function faultsEnabled(): boolean {
+  if (process.env.SLUICE_FAULTS === "1") return true;
+  if (!announced) {
+    announced = true;
+    console.warn("SKIP: the fault suite (tests/faults) runs on its own: set SLUICE_FAULTS=1 to run it");
+  }
+  return false;
+}
+
+/**
+ * The targets among `names` that this run takes: none without `SLUICE_FAULTS=1` (see
+ * {@linkcode faultsEnabled}); all of them, or those `SLUICE_FAULTS_TARGETS` lists (comma-separated, e.g.
+ * `kafka,rabbitmq`) to run part of the suite.
  */
 export function selected(names: readonly TargetName[]): FaultTarget[] {
+  if (!faultsEnabled()) return [];
   const only = process.env.SLUICE_FAULTS_TARGETS?.split(",").map((n) => n.trim()).filter(Boolean);
   return names.filter((n) => !only || only.includes(n)).map((n) => TARGETS[n]);
 }
