@@ -34,6 +34,11 @@ return n`;
 const REQUEUE = `redis.call('LREM', KEYS[1], 1, ARGV[1])
 return redis.call('LPUSH', KEYS[2], ARGV[2])`;
 
+/** Returns a message cut off from its consumer to the head of its queue, if it is still in processing. */
+const RECLAIM = `if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[1])
+return 1`;
+
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
@@ -54,6 +59,13 @@ export class ListConsumer implements SubscriptionHandle {
   #loop: Promise<void> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => Promise<void>>();
+  /** The messages handed to the core and not yet settled, by their bytes (latin1), with how many of each. */
+  readonly #unsettled = new Map<string, number>();
+  readonly #onReconnect = (): void => {
+    this.#reclaim().catch((error) =>
+      this.#logger.warn(`List ${this.#key}: could not reclaim cut-off messages: ${describeError(error)}`)
+    );
+  };
 
   constructor(
     commands: Client,
@@ -99,8 +111,36 @@ export class ListConsumer implements SubscriptionHandle {
             this.#logger.warn(`List ${this.#key}: heartbeat failed: ${describeError(error)}`)
           );
       }, Math.max(100, Math.floor(this.#recoverAfter / 3)));
+      this.#blocking.on("ready", this.#onReconnect);
     }
     this.#loop = this.#run();
+  }
+
+  /**
+   * After the blocking connection came back: a move that Redis made while the connection went down (BLMOVE
+   * run, its reply lost) left a message in this consumer's processing list that it never received, and no
+   * other consumer recovers it while this one's heartbeat lives. Every message of the processing list that is
+   * not unsettled here goes back to the head of the queue. A move whose reply is still on its way may be
+   * returned too: then it comes twice (at least once), never not at all.
+   */
+  async #reclaim(): Promise<void> {
+    const entries = await this.#commands.lrangeBuffer(this.#processing, 0, -1) as Uint8Array[];
+    const held = new Map(this.#unsettled);
+    let returned = 0;
+    for (const entry of entries) {
+      const key = buffer(entry).toString("latin1");
+      const count = held.get(key) ?? 0;
+      if (count > 0) {
+        held.set(key, count - 1);
+        continue;
+      }
+      returned += await this.#commands.eval(RECLAIM, 2, this.#processing, this.#key, buffer(entry)) as number;
+    }
+    if (returned > 0) {
+      this.#logger.warn(
+        `List ${this.#key}: returned ${returned} message(s) moved while the connection was lost to the queue`,
+      );
+    }
   }
 
   /** Moves back the processing lists of consumers whose heartbeat expired. */
@@ -179,10 +219,19 @@ export class ListConsumer implements SubscriptionHandle {
     const fields = readMessage(raw);
     const deliveries = Math.max(count, fields.deliveries + 1);
     let open = true;
-    const settle = (work: () => Promise<unknown>): Promise<void> => {
+    const key = this.#reliable ? buffer(raw).toString("latin1") : "";
+    if (this.#reliable) this.#unsettled.set(key, (this.#unsettled.get(key) ?? 0) + 1);
+    const release = (): void => {
+      const count = (this.#unsettled.get(key) ?? 1) - 1;
+      if (count > 0) this.#unsettled.set(key, count);
+      else this.#unsettled.delete(key);
+    };
+    // Unsettled until Redis took the settlement: until then the message stays in the processing list.
+    const settle = (work: () => Promise<unknown>, held = false): Promise<void> => {
       if (!open || !this.#reliable) return Promise.resolve();
       open = false;
-      return work().then(() => undefined);
+      const done = work().then(() => undefined);
+      return held ? done : done.finally(release);
     };
     const incoming: IncomingMessage = {
       channel: this.#key,
@@ -210,17 +259,18 @@ export class ListConsumer implements SubscriptionHandle {
               buffer(withDeliveryCount(raw, deliveries)),
             ).then(() => undefined);
           const delay = options?.delay ?? 0;
-          if (delay <= 0) return requeue();
+          if (delay <= 0) return requeue().finally(release);
           // The message waits in the processing list: if this process dies meanwhile it is recovered.
+          const later = (): Promise<void> => requeue().finally(release);
           const timer = setTimeout(() => {
             this.#timers.delete(timer);
-            requeue().catch((error) =>
+            later().catch((error) =>
               this.#logger.warn(`List ${this.#key}: could not return a message: ${describeError(error)}`)
             );
           }, delay);
-          this.#timers.set(timer, requeue);
+          this.#timers.set(timer, later);
           return Promise.resolve();
-        }),
+        }, true),
     };
     this.#window.hand(this.#deliver, incoming);
   }
@@ -240,6 +290,7 @@ export class ListConsumer implements SubscriptionHandle {
   async close(): Promise<void> {
     await this.stop();
     clearInterval(this.#beat);
+    this.#blocking.off("ready", this.#onReconnect);
     const pending = [...this.#timers];
     this.#timers.clear();
     for (const [timer, requeue] of pending) {

@@ -53,4 +53,29 @@ describe("redis connection loss (real, private server)", {
     await until(() => seen.list >= 2 && seen.stream >= 2, "list and stream after the outage");
     assert.ok(ids.length >= 4, `killed ${ids.length} connections`);
   });
+
+  // A BLMOVE that Redis ran as the connection went down (a restart) moved its message into the consumer's
+  // processing list, and the reply never came: no other consumer recovers that list while this one lives.
+  // Here the move is made behind the consumer's back, then its connections are killed.
+  it("returns a message moved to a list consumer's processing list while the connection was lost", async () => {
+    const logs = captureLogs();
+    const broker = redis({ url: server!.url, logger: createLogger({ level: "debug", sink: logs.sink }) });
+    const key = unique("cutoff");
+    const got: unknown[] = [];
+    broker.subscriber(key, { list: { consumer: "only" } }).handle((body) => void got.push(body));
+    await using br = await testBroker(broker, { real: true });
+    const side = unique("cutoff-side");
+    await br.publish({ n: 1 }, side, { list: true });
+    const admin = new Redis(server!.url, { maxRetriesPerRequest: 1, protocol: 2 });
+    try {
+      await admin.lmove(side, `${key}:processing:only`, "LEFT", "RIGHT");
+      await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+      await until(() => got.length > 0, "the cut-off message", 10_000);
+      assert.deepEqual(got, [{ n: 1 }]);
+      assert.equal(await admin.llen(`${key}:processing:only`), 0);
+      assert.equal(logs.find("warn", "moved while the connection was lost").length, 1);
+    } finally {
+      admin.disconnect();
+    }
+  });
 });
