@@ -1,9 +1,9 @@
 /**
  * The figures of the fault tests, as JSON lines in `tests/faults/.results/<test>.<runtime>.jsonl` (not in
- * git). A test file's first record of a run replaces what that file recorded on this runtime before, so the
- * folder always holds the last run; `scripts/reliability.ts` turns it into docs/RELIABILITY.md.
+ * git), one line per target: the last run of each test, target and runtime. `scripts/reliability.ts` turns
+ * them into docs/RELIABILITY.md.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -15,9 +15,11 @@ export const RUNTIME: { readonly name: "deno" | "bun" | "node"; readonly version
 })();
 
 const folder = fileURLToPath(new URL("./.results/", import.meta.url));
-const started = new Set<string>();
 
-/** Appends one record of `test` for `target` to this runtime's file of that test. */
+/**
+ * Records one result of `test` for `target` in this runtime's file of that test, in place of what an earlier
+ * run recorded for that target: running part of the suite (`SLUICE_FAULTS_TARGETS`) keeps the others' figures.
+ */
 export function record(test: string, target: string, figures: Readonly<Record<string, unknown>>): void {
   const file = `${folder}${test}.${RUNTIME.name}.jsonl`;
   const line = JSON.stringify({
@@ -29,9 +31,10 @@ export function record(test: string, target: string, figures: Readonly<Record<st
     ...figures,
   });
   mkdirSync(folder, { recursive: true });
-  if (started.has(test)) appendFileSync(file, `${line}\n`);
-  else {
-    started.add(test);
-    writeFileSync(file, `${line}\n`);
-  }
+  const kept = existsSync(file)
+    ? readFileSync(file, "utf8").split("\n").filter((l) =>
+      l && (JSON.parse(l) as { target: string }).target !== target
+    )
+    : [];
+  writeFileSync(file, [...kept, line].map((l) => `${l}\n`).join(""));
 }

@@ -29,7 +29,7 @@ import { type Broker, silentLogger } from "@sluice/core";
 import { type RealBroker, realBroker } from "../_support/brokers.ts";
 import { type PrivateBroker, privateBroker, privateSkip } from "../_support/private/mod.ts";
 import { memorySamples, startConsumer } from "./_child.ts";
-import { sleep } from "./_flow.ts";
+import { sleep, until } from "./_flow.ts";
 import { record, RUNTIME } from "./_results.ts";
 import { type FaultTarget, selected, type TargetName, unique } from "./_targets.ts";
 
@@ -68,7 +68,7 @@ async function flood(target: FaultTarget, url: string) {
   });
   const publisher: Broker = target.connect(url, { logger: silentLogger });
   try {
-    await sleep(1000);
+    await until(() => memorySamples(consumer).length >= 2, 30_000, "the consumer's first memory samples");
     const idle = memorySamples(consumer).at(-1)!;
     await publisher.connect();
     const started = Date.now();
@@ -80,7 +80,9 @@ async function flood(target: FaultTarget, url: string) {
       await publisher.publishBatch(bodies, channel, target.publish);
     }
     const published = Date.now() - started;
-    await sleep(Math.max(0, SECONDS * 1000 - published));
+    // At least 3 s after the last publish, to see the consumer still at work (on a loaded machine the
+    // publishing may take longer than the whole sampling).
+    await sleep(Math.max(3000, SECONDS * 1000 - published));
     const samples = memorySamples(consumer).filter((s) => s.at >= started);
     const last = samples.at(-1)!;
     const twoSecondsBefore = samples.findLast((s) => s.at <= last.at - 2000) ?? samples[0]!;
