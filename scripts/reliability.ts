@@ -293,6 +293,18 @@ say(
   "",
 );
 
+/** Whether the last run lost any acknowledged message, and where. */
+function lostSummary(): string {
+  const losses = ["restart", "kill", "sigterm"].flatMap((test) =>
+    of(test).filter((r) => Number(r.lost ?? 0) > 0).map((r) =>
+      `${r.lost} in ${test} on ${r.broker} (${r.runtime})`
+    )
+  );
+  return losses.length === 0
+    ? "No test lost an acknowledged message."
+    : `Acknowledged messages were lost: ${losses.join(", ")}.`;
+}
+
 /** What each broker promises, and where duplicates come from. */
 const GUARANTEES: readonly [label: string, text: string][] = [
   [
@@ -344,8 +356,9 @@ say(
   "## Guarantees and the duplicates seen",
   "",
   "Sluice acknowledges a message only after its handler (and the handler's publishes) succeeded, unless the",
-  "subscriber chose otherwise. No test lost an acknowledged message. Duplicates seen in the last run, summed over",
-  "runtimes: in the restart test, in the kill test, and after a graceful shutdown (which must be 0).",
+  "subscriber chose otherwise. " + lostSummary() +
+    " Duplicates seen in the last run, summed over runtimes: in",
+  "the restart test, in the kill test, and after a graceful shutdown (which must be 0).",
   "",
 );
 const sum = (test: string, label: string, field: string) => {
