@@ -283,10 +283,7 @@ export class Outbox implements BrokerPort {
   }
 }
 
-/**
- * The error of a failed publish: a Sluice error as the driver threw it; anything else (a client library's own
- * error) wrapped in one that names the message, the channel and the broker, the original as its cause.
- */
+/** A failed publish's error: a Sluice error as is; any other wrapped, naming message, channel and broker. */
 function publishFailed(error: unknown, sent: Publication | readonly Publication[], url: string): unknown {
   if (error instanceof SluiceError) return error;
   const what = Array.isArray(sent)

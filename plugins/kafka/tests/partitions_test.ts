@@ -104,7 +104,7 @@ describe("kafka partitions and records", () => {
           await assert.rejects(broker.publish("x".repeat(2_000_000), topic), (error: unknown) => {
             assert.match(
               (error as Error).message,
-              new RegExp(`Cannot publish to ${topic}: .*message.max.bytes`),
+              new RegExp(`Cannot publish (message \\S+ )?to ${topic}: .*message.max.bytes`),
             );
             return true;
           });
