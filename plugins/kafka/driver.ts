@@ -20,6 +20,7 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./_consumer.ts";
 import { kafkaLogCreator } from "./_kafkajs.ts";
 import { quietRequestQueue } from "./_request_queue.ts";
+import { certificateError } from "./_tls_check.ts";
 import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
@@ -105,6 +106,17 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
       await quietRequestQueue();
       const client = lib.default ?? lib;
       logger = context.logger;
+      if (options.ssl) {
+        const bad = await certificateError(brokers, options.ssl, options.connectionTimeout ?? 3000);
+        if (bad) {
+          throw new ConnectionError(
+            `Cannot connect to ${url}: the broker's TLS certificate was refused: ${describeError(bad)}. ` +
+              "Check ssl.ca (the authority that signed the broker's certificate) and that the host name is " +
+              "one the certificate names (or set ssl.servername).",
+            { cause: bad },
+          );
+        }
+      }
       kafka = new client.Kafka({
         clientId: options.clientId ?? "sluice",
         brokers,
