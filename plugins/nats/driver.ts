@@ -95,7 +95,8 @@ async function connectionOptions(options: NatsOptions): Promise<NodeConnectionOp
     reconnectTimeWait: options.reconnectTimeWait ?? 1000,
     timeout: options.connectTimeout ?? 5000,
   };
-  const explicit = options.token !== undefined || options.user !== undefined || options.nkeySeed !== undefined ||
+  const explicit = options.token !== undefined || options.user !== undefined ||
+    options.nkeySeed !== undefined ||
     options.credentials !== undefined;
   if (!explicit && fromUrls.user !== undefined) {
     result.user = fromUrls.user;

@@ -28,18 +28,33 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
 
   it("publishes and consumes over TLS with user and password (core NATS)", async () => {
     await roundTrip(
-      nats({ servers: server.url, user: server.user, pass: server.password, tls: { ca: server.ca }, jetstream: false, logger: silentLogger }),
+      nats({
+        servers: server.url,
+        user: server.user,
+        pass: server.password,
+        tls: { ca: server.ca },
+        jetstream: false,
+        logger: silentLogger,
+      }),
     );
   });
 
   it("publishes and consumes over TLS with an NKey and a CA file (JetStream)", async () => {
     await roundTrip(
-      nats({ servers: server.url, nkeySeed: server.nkeySeed, tls: { caFile: server.caFile }, logger: silentLogger }),
+      nats({
+        servers: server.url,
+        nkeySeed: server.nkeySeed,
+        tls: { caFile: server.caFile },
+        logger: silentLogger,
+      }),
     );
   });
 
   it("takes user and password from a tls:// URL", async () => {
-    const servers = server.url.replace("tls://", `tls://${server.user}:${encodeURIComponent(server.password)}@`);
+    const servers = server.url.replace(
+      "tls://",
+      `tls://${server.user}:${encodeURIComponent(server.password)}@`,
+    );
     await roundTrip(nats({ servers, tls: { ca: server.ca }, jetstream: false, logger: silentLogger }));
   });
 
@@ -47,7 +62,13 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
     const proxy = await countingProxy(server.port);
     try {
       const f = await failure((logger) =>
-        nats({ servers: `tls://127.0.0.1:${proxy.port}`, user: server.user, pass: server.password, tls: { ca: server.wrongCa }, logger }).connect()
+        nats({
+          servers: `tls://127.0.0.1:${proxy.port}`,
+          user: server.user,
+          pass: server.password,
+          tls: { ca: server.wrongCa },
+          logger,
+        }).connect()
       );
       await assertQuickFailure(f, proxy, /certificate/i, server.password);
     } finally {
@@ -61,7 +82,13 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
     const proxy = await countingProxy(server.port);
     try {
       const f = await failure((logger) =>
-        nats({ servers: `tls://${host}:${proxy.port}`, user: server.user, pass: server.password, tls: { ca: server.ca }, logger }).connect()
+        nats({
+          servers: `tls://${host}:${proxy.port}`,
+          user: server.user,
+          pass: server.password,
+          tls: { ca: server.ca },
+          logger,
+        }).connect()
       );
       await assertQuickFailure(f, proxy, /host ?name|altnames|does not match|certificate/i, server.password);
     } finally {
@@ -74,7 +101,13 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
     const wrong = `${server.password}-wrong`;
     try {
       const f = await failure((logger) =>
-        nats({ servers: `tls://127.0.0.1:${proxy.port}`, user: server.user, pass: wrong, tls: { ca: server.ca }, logger }).connect()
+        nats({
+          servers: `tls://127.0.0.1:${proxy.port}`,
+          user: server.user,
+          pass: wrong,
+          tls: { ca: server.ca },
+          logger,
+        }).connect()
       );
       await assertQuickFailure(f, proxy, /authori[sz]ation|password|auth/i, wrong);
       assert.equal(leakOf(server.password, [...renderings(f.error), ...f.printed]), undefined);
@@ -89,7 +122,8 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
     const seed = new TextDecoder().decode(createUser().getSeed());
     try {
       const f = await failure((logger) =>
-        nats({ servers: `tls://127.0.0.1:${proxy.port}`, nkeySeed: seed, tls: { ca: server.ca }, logger }).connect()
+        nats({ servers: `tls://127.0.0.1:${proxy.port}`, nkeySeed: seed, tls: { ca: server.ca }, logger })
+          .connect()
       );
       await assertQuickFailure(f, proxy, /authori[sz]ation|auth/i, seed);
       assert.ok(f.error instanceof ConnectionError);
