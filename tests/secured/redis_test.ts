@@ -5,7 +5,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectionError, silentLogger } from "@sluice/core";
-import { testBroker } from "@sluice/core/testing";
 import { redis } from "@sluice/redis";
 import {
   countingProxy,
