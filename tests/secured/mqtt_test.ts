@@ -26,15 +26,15 @@ describe("mqtt: TLS and a password file (secured Mosquitto)", { skip }, () => {
   after(() => server?.dispose());
 
   it("publishes and consumes over TLS with the CA and the user from the options", async () => {
-    await roundTrip(
-      mqtt({
-        url: server.url,
-        username: server.user,
-        password: server.password,
-        tls: { ca: server.ca },
-        logger: silentLogger,
-      }),
-    );
+    // server.url: mqtts://127.0.0.1:PORT; server.ca: the PEM text of the CA that signed its certificate.
+    const broker = mqtt({
+      url: server.url,
+      username: server.user,
+      password: server.password,
+      tls: { ca: server.ca },
+      logger: silentLogger,
+    });
+    await roundTrip(broker);
   });
 
   it("takes the credentials from an mqtts:// URL", async () => {

@@ -27,16 +27,16 @@ describe("nats: TLS, user/password and NKeys (secured nats-server)", { skip }, (
   after(() => server?.dispose());
 
   it("publishes and consumes over TLS with user and password (core NATS)", async () => {
-    await roundTrip(
-      nats({
-        servers: server.url,
-        user: server.user,
-        pass: server.password,
-        tls: { ca: server.ca },
-        jetstream: false,
-        logger: silentLogger,
-      }),
-    );
+    // server.url: tls://127.0.0.1:PORT; server.ca: the PEM text of the CA that signed its certificate.
+    const broker = nats({
+      servers: server.url,
+      user: server.user,
+      pass: server.password,
+      tls: { ca: server.ca },
+      jetstream: false,
+      logger: silentLogger,
+    });
+    await roundTrip(broker);
   });
 
   it("publishes and consumes over TLS with an NKey and a CA file (JetStream)", async () => {

@@ -26,15 +26,15 @@ describe("rabbitmq: TLS and a user with a password (secured RabbitMQ node)", { s
   after(() => server?.dispose());
 
   it("publishes and consumes over TLS with the CA and the user from the options", async () => {
-    await roundTrip(
-      rabbitmq({
-        url: server.url,
-        username: server.user,
-        password: server.password,
-        tls: { ca: server.ca },
-        logger: silentLogger,
-      }),
-    );
+    // server.url: amqps://127.0.0.1:PORT; server.ca: the PEM text of the CA that signed its certificate.
+    const broker = rabbitmq({
+      url: server.url,
+      username: server.user,
+      password: server.password,
+      tls: { ca: server.ca },
+      logger: silentLogger,
+    });
+    await roundTrip(broker);
   });
 
   it("takes the credentials from an amqps:// URL", async () => {

@@ -26,15 +26,15 @@ describe("redis: TLS and ACL users (secured redis-server)", { skip }, () => {
   after(() => server?.dispose());
 
   it("publishes and consumes over TLS with the CA and the user from the options", async () => {
-    await roundTrip(
-      redis({
-        url: server.url,
-        username: server.user,
-        password: server.password,
-        tls: { ca: server.ca },
-        logger: silentLogger,
-      }),
-    );
+    // server.url: rediss://127.0.0.1:PORT; server.ca: the PEM text of the CA that signed its certificate.
+    const broker = redis({
+      url: server.url,
+      username: server.user,
+      password: server.password,
+      tls: { ca: server.ca },
+      logger: silentLogger,
+    });
+    await roundTrip(broker);
   });
 
   it("takes the credentials from a rediss:// URL", async () => {

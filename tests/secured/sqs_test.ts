@@ -26,14 +26,12 @@ describe(
     });
 
     it("signs with credentials and a session token from the options", async () => {
-      await roundTrip(
-        sqs({
-          url: server!.url,
-          credentials: { accessKeyId: "AKIDSLUICETEST", secretAccessKey: secret(), sessionToken: secret() },
-          logger: silentLogger,
-        }),
-        unique("sqs-options"),
-      );
+      const broker = sqs({
+        url: server!.url, // sqs://127.0.0.1:9324: plain HTTP on loopback; https elsewhere
+        credentials: { accessKeyId: "AKIDSLUICETEST", secretAccessKey: secret(), sessionToken: secret() },
+        logger: silentLogger,
+      });
+      await roundTrip(broker, unique("sqs-options"));
     });
 
     it("fails at once with tls=true against a plain-HTTP endpoint, naming TLS, the secret nowhere", async () => {
