@@ -51,6 +51,20 @@ describe("kafka: SASL SCRAM over TLS (secured Kafka node)", { skip }, () => {
     await roundTrip(kafka({ ...fromUrl, ssl: { ca: server.ca }, logger: silentLogger }));
   });
 
+  it("verifies the name given as ssl.servername instead of the host's", { timeout: 60_000 }, async (t) => {
+    const host = await wrongHostName();
+    if (!host) return t.skip("this machine has no name for 127.0.0.1 besides localhost");
+    const sasl = { mechanism: "scram-sha-256" as const, username: server.user, password: server.password };
+    await roundTrip(
+      kafka({
+        brokers: `${host}:${server.port}`,
+        ssl: { ca: server.ca, servername: "localhost" },
+        sasl,
+        logger: silentLogger,
+      }),
+    );
+  });
+
   it("fails at once with the wrong CA, naming the certificate", async () => {
     const proxy = await countingProxy(server.port);
     try {

@@ -45,6 +45,16 @@ describe("mqtt: TLS and a password file (secured Mosquitto)", { skip }, () => {
     await roundTrip(mqtt({ url, tls: { ca: server.ca }, logger: silentLogger }));
   });
 
+  it("verifies the name given as tls.servername instead of the host's", async (t) => {
+    const host = await wrongHostName();
+    if (!host) return t.skip("this machine has no name for 127.0.0.1 besides localhost");
+    const url = `mqtts://${host}:${server.port}`;
+    const tls = { ca: server.ca, servername: "localhost" };
+    await roundTrip(
+      mqtt({ url, username: server.user, password: server.password, tls, logger: silentLogger }),
+    );
+  });
+
   it("fails at once with the wrong CA, naming the certificate", async () => {
     const proxy = await countingProxy(server.port);
     try {

@@ -45,6 +45,16 @@ describe("rabbitmq: TLS and a user with a password (secured RabbitMQ node)", { s
     await roundTrip(rabbitmq({ url, tls: { ca: server.ca }, logger: silentLogger }));
   });
 
+  it("verifies the name given as tls.servername instead of the host's", async (t) => {
+    const host = await wrongHostName();
+    if (!host) return t.skip("this machine has no name for 127.0.0.1 besides localhost");
+    const url = `amqps://${host}:${server.port}`;
+    const tls = { ca: server.ca, servername: "localhost" };
+    await roundTrip(
+      rabbitmq({ url, username: server.user, password: server.password, tls, logger: silentLogger }),
+    );
+  });
+
   it("fails at once with the wrong CA, naming the certificate", async () => {
     const proxy = await countingProxy(server.port);
     try {
