@@ -20,7 +20,6 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./_consumer.ts";
 import { kafkaLogCreator } from "./_kafkajs.ts";
 import { quietRequestQueue } from "./_request_queue.ts";
-import { certificateError } from "./_tls_check.ts";
 import { tooLarge, toRecord } from "./message.ts";
 import {
   brokerList,
@@ -35,6 +34,7 @@ import {
 } from "./options.ts";
 import { assertPartitionsFit, kafkaRules } from "./rules.ts";
 import { kafkaDocs } from "./bindings.ts";
+import { certificateError } from "./_tls_check.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
