@@ -34,6 +34,7 @@ import {
 } from "./options.ts";
 import { assertPartitionsFit, kafkaRules } from "./rules.ts";
 import { kafkaDocs } from "./bindings.ts";
+import { certificateError } from "./_tls_check.ts";
 
 /** The Kafka driver. */
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
@@ -105,6 +106,17 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
       await quietRequestQueue();
       const client = lib.default ?? lib;
       logger = context.logger;
+      if (options.ssl) {
+        const bad = await certificateError(brokers, options.ssl, options.connectionTimeout ?? 3000);
+        if (bad) {
+          throw new ConnectionError(
+            `Cannot connect to ${url}: the broker's TLS certificate was refused: ${describeError(bad)}. ` +
+              "Check ssl.ca (the authority that signed the broker's certificate) and that the host name is " +
+              "one the certificate names (or set ssl.servername).",
+            { cause: bad },
+          );
+        }
+      }
       kafka = new client.Kafka({
         clientId: options.clientId ?? "sluice",
         brokers,

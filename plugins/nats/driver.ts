@@ -52,15 +52,56 @@ function serverList(options: NatsOptions): string[] {
   return typeof servers === "string" ? servers.split(",").map((s) => s.trim()) : [...servers];
 }
 
+/**
+ * The servers without credentials, and the credentials the first server URL with any carries
+ * (`nats://user:pass@host`, `tls://token@host`). The client library ignores credentials in a server URL
+ * (the login then fails with an authorization error), though every NATS client and `connect(url)` read
+ * them there; the `user`, `pass` and `token` options win over them.
+ */
+function splitCredentials(servers: readonly string[]): {
+  servers: string[];
+  user?: string;
+  pass?: string;
+  token?: string;
+} {
+  const result: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] };
+  for (const server of servers) {
+    const match = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@(.*)$/i.exec(server);
+    if (!match) {
+      result.servers.push(server);
+      continue;
+    }
+    const [, scheme = "", credentials = "", rest = ""] = match;
+    result.servers.push(`${scheme}${rest}`);
+    if (result.user !== undefined || result.token !== undefined || credentials === "") continue;
+    const colon = credentials.indexOf(":");
+    if (colon >= 0) {
+      result.user = decodeURIComponent(credentials.slice(0, colon));
+      result.pass = decodeURIComponent(credentials.slice(colon + 1));
+    } else {
+      result.token = decodeURIComponent(credentials);
+    }
+  }
+  return result;
+}
+
 async function connectionOptions(options: NatsOptions): Promise<NodeConnectionOptions> {
   const client = await importClient("@nats-io/transport-node", () => import("@nats-io/transport-node"));
+  const fromUrls = splitCredentials(serverList(options));
   const result: NodeConnectionOptions = {
-    servers: serverList(options),
+    servers: fromUrls.servers,
     name: options.name,
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
     reconnectTimeWait: options.reconnectTimeWait ?? 1000,
     timeout: options.connectTimeout ?? 5000,
   };
+  const explicit = options.token !== undefined || options.user !== undefined ||
+    options.nkeySeed !== undefined ||
+    options.credentials !== undefined;
+  if (!explicit && fromUrls.user !== undefined) {
+    result.user = fromUrls.user;
+    result.pass = fromUrls.pass;
+  } else if (!explicit && fromUrls.token !== undefined) result.token = fromUrls.token;
   if (options.token) result.token = options.token;
   if (options.user) {
     result.user = options.user;
