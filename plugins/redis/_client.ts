@@ -8,21 +8,49 @@
 
 import { ConnectionError, type Logger } from "@sluice/core";
 import { describeError, importClient } from "@sluice/core/kit";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { Buffer } from "node:buffer";
 import type { Endpoint } from "./options.ts";
 import { scrub, secretsOf } from "./_secrets.ts";
 
-/** An ioredis client. */
-export type Client = Redis;
+/**
+ * An ioredis client: one server (directly or through Sentinel), or a Redis Cluster. Both speak the same
+ * commands; a cluster routes each one to the node owning its key's slot.
+ */
+export type Client = Redis | Cluster;
 
-/** The ioredis constructor. */
-export type ClientClass = typeof Redis;
+/** The two ioredis constructors. */
+export interface ClientClass {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+}
 
 /** Loads ioredis, with an error that says how to install it. */
 export async function loadClient(): Promise<ClientClass> {
   const module = await importClient("ioredis", () => import("ioredis"));
-  return module.Redis;
+  return { Redis: module.Redis, Cluster: module.Cluster };
+}
+
+/** Whether a client is a Redis Cluster client. */
+export function isCluster(client: Client): client is Cluster {
+  return "nodes" in client && typeof client.nodes === "function";
+}
+
+/**
+ * The keys matching a pattern (`SCAN ... MATCH`). In a cluster every master holds its own share of the
+ * keys, so each one is scanned.
+ */
+export async function scanKeys(client: Client, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of isCluster(client) ? client.nodes("master") : [client]) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", 100);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== "0");
+  }
+  return keys;
 }
 
 /** What a client is for: the name shows in `CLIENT LIST` and in logs. */
@@ -30,31 +58,52 @@ export type Role = "commands" | "pubsub" | "consumer";
 
 /** Creates a client (not yet connected) that logs its outages. */
 export function createClient(
-  Redis: ClientClass,
+  library: ClientClass,
   at: Endpoint,
   role: Role,
   logger: Logger,
   extra: Record<string, unknown> = {},
 ): Client {
-  const client = new Redis({
-    host: at.host,
-    port: at.port,
+  const retry = (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000);
+  const server = {
     username: at.username,
     password: at.password,
-    db: at.db,
     tls: at.tls as never,
-    protocol: 2,
-    lazyConnect: true,
+    protocol: 2 as const,
     connectionName: `sluice-${role}`,
     // Commands wait for a reconnection rather than fail after a few tries; blocking reads must never fail.
     maxRetriesPerRequest: role === "commands" ? 20 : null,
-    enableAutoPipelining: role === "commands",
-    retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
-    ...extra,
-  });
+    retryStrategy: retry,
+  };
+  const { topology } = at;
+  const client: Client = topology.kind === "cluster"
+    ? new library.Cluster(topology.nodes.map(({ host, port }) => ({ host, port })), {
+      redisOptions: server,
+      lazyConnect: true,
+      enableAutoPipelining: role === "commands",
+      clusterRetryStrategy: retry,
+      ...extra,
+    })
+    : new library.Redis({
+      ...server,
+      ...(topology.kind === "sentinel"
+        ? {
+          name: topology.name,
+          sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
+          sentinelUsername: topology.username,
+          sentinelPassword: topology.password,
+          sentinelTLS: at.tls as never,
+          enableTLSForSentinelMode: at.tls !== undefined,
+        }
+        : { host: at.host, port: at.port }),
+      db: at.db,
+      lazyConnect: true,
+      enableAutoPipelining: role === "commands",
+      ...extra,
+    });
   // The first listener. ioredis rejects the waiting commands with the error of a failed login, then emits it
   // here; their callers run later, so the error is clean before they, or the listeners below, see it.
-  const secrets = secretsOf(at.password, client.options.password);
+  const secrets = secretsIn(client, at);
   client.on("error", (error: Error) => void scrub(error, secrets));
   let down = false;
   let ready = false;
@@ -75,6 +124,17 @@ export function createClient(
   return client;
 }
 
+/** The passwords a client was given: the endpoint's, the Sentinels', and any set through `client` options. */
+function secretsIn(client: Client, at: Endpoint): string[] {
+  const options = isCluster(client) ? client.options.redisOptions : client.options;
+  return secretsOf(
+    at.password,
+    at.topology.kind === "sentinel" ? at.topology.password : undefined,
+    options?.password,
+    isCluster(client) ? undefined : client.options.sentinelPassword,
+  );
+}
+
 /** Connects a client; on failure disconnects it and throws a ConnectionError naming the likely cause. */
 export async function open(client: Client, at: Endpoint): Promise<Client> {
   // The reason (a refused connection, WRONGPASS …) comes as an "error" event; connect() only says "closed".
@@ -86,7 +146,7 @@ export async function open(client: Client, at: Endpoint): Promise<Client> {
     return client;
   } catch (error) {
     client.disconnect();
-    const cause = scrub(reason ?? error, secretsOf(at.password, client.options.password));
+    const cause = scrub(reason ?? error, secretsIn(client, at));
     const text = describeError(cause).replace(/\.+$/, "");
     const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)
       ? "Check the username and password"

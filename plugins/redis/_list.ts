@@ -1,7 +1,7 @@
 /**
  * A list consumed as a queue. Reliable by default: `BLMOVE` moves each message to this consumer's
- * processing list (`<list>:processing:<consumer>`), `LREM` removes it once settled, and a heartbeat key
- * (`<list>:consumer:<consumer>`) says the consumer lives. When a heartbeat expires — the process died
+ * processing list (`<list>:processing:<consumer>`; `{<list>}:processing:<consumer>` in a cluster), `LREM`
+ * removes it once settled, and a heartbeat key (`<list>:consumer:<consumer>`) says the consumer lives. When a heartbeat expires — the process died
  * mid-handler — any other consumer of the list moves that processing list back to the head of the queue,
  * on start and then periodically: nothing is lost. Batches: after the blocking move, up to `prefetch - 1`
  * more messages are moved at once by a script.
@@ -11,7 +11,7 @@
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
-import { buffer, bytes, type Client } from "./_client.ts";
+import { buffer, bytes, type Client, isCluster, scanKeys } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
 import { readMessage, withDeliveryCount } from "./message.ts";
 
@@ -50,6 +50,8 @@ export class ListConsumer implements SubscriptionHandle {
   readonly #key: string;
   readonly #processing: string;
   readonly #heartbeat: string;
+  /** What the processing lists' and heartbeats' keys start with. */
+  readonly #base: string;
   readonly #reliable: boolean;
   readonly #recoverAfter: number;
   readonly #window: DeliveryWindow;
@@ -80,8 +82,12 @@ export class ListConsumer implements SubscriptionHandle {
     this.#blocking = blocking;
     this.#key = key;
     this.#consumer = options.consumer ?? crypto.randomUUID();
-    this.#processing = `${key}:processing:${this.#consumer}`;
-    this.#heartbeat = `${key}:consumer:${this.#consumer}`;
+    // In a cluster the list's name is the hash tag of its processing lists and heartbeats, so that all of
+    // them live in the list's slot, as BLMOVE and the recovery script need ({orders}:processing:<consumer>).
+    // List names cannot hold a brace (see resolveSubscription), so the tag is always the whole name.
+    this.#base = isCluster(commands) ? `{${key}}` : key;
+    this.#processing = `${this.#base}:processing:${this.#consumer}`;
+    this.#heartbeat = `${this.#base}:consumer:${this.#consumer}`;
     this.#reliable = options.reliable ?? true;
     this.#recoverAfter = options.recoverAfter ?? 15_000;
     this.#window = new DeliveryWindow(
@@ -145,28 +151,23 @@ export class ListConsumer implements SubscriptionHandle {
 
   /** Moves back the processing lists of consumers whose heartbeat expired. */
   async #recover(): Promise<void> {
-    const prefix = `${this.#key}:processing:`;
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.#commands.scan(cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", 100);
-      cursor = next;
-      for (const processing of keys) {
-        if (processing === this.#processing) continue;
-        const consumer = processing.slice(prefix.length);
-        const moved = await this.#commands.eval(
-          RECOVER,
-          3,
-          processing,
-          this.#key,
-          `${this.#key}:consumer:${consumer}`,
-        ) as number;
-        if (moved > 0) {
-          this.#logger.warn(
-            `List ${this.#key}: recovered ${moved} message(s) left unsettled by dead consumer ${consumer}`,
-          );
-        }
+    const prefix = `${this.#base}:processing:`;
+    for (const processing of await scanKeys(this.#commands, `${escapeGlob(prefix)}*`)) {
+      if (processing === this.#processing) continue;
+      const consumer = processing.slice(prefix.length);
+      const moved = await this.#commands.eval(
+        RECOVER,
+        3,
+        processing,
+        this.#key,
+        `${this.#base}:consumer:${consumer}`,
+      ) as number;
+      if (moved > 0) {
+        this.#logger.warn(
+          `List ${this.#key}: recovered ${moved} message(s) left unsettled by dead consumer ${consumer}`,
+        );
       }
-    } while (cursor !== "0");
+    }
   }
 
   async #run(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The Redis driver on ioredis: one connection for commands (auto-pipelined), one shared connection for
- * Pub/Sub, and one blocking connection per list or stream consumer.
+ * Pub/Sub, and one blocking connection per list or stream consumer — to one server, to the master that
+ * Sentinels name, or to a Redis Cluster (then each "connection" is a cluster client with a connection per node).
  *
  * @module
  */
@@ -45,7 +46,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const kind = options.kind ?? "pubsub";
   const envelope = options.envelope ?? "binary";
   const extra = { connectTimeout: options.connectTimeout ?? 10_000, ...options.client };
-  let Redis: ClientClass | undefined;
+  let library: ClientClass | undefined;
   let logger: Logger | undefined;
   let commands: Client | undefined;
   let pubsub: Promise<PubSub> | undefined;
@@ -59,11 +60,11 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   };
 
   const blockingClient = async (): Promise<Client> =>
-    await open(createClient(Redis!, at, "consumer", logger!, extra), at);
+    await open(createClient(library!, at, "consumer", logger!, extra), at);
 
   const sharedPubSub = (): Promise<PubSub> => {
     pubsub ??= (async () => {
-      const client = createClient(Redis!, at, "pubsub", logger!, extra);
+      const client = createClient(library!, at, "pubsub", logger!, extra);
       subscriber.client = client;
       await open(client, at);
       return new PubSub(client, logger!);
@@ -88,8 +89,8 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
 
     async connect(context: DriverContext): Promise<void> {
       logger = context.logger;
-      Redis ??= await loadClient();
-      commands = await open(createClient(Redis, at, "commands", logger, extra), at);
+      library ??= await loadClient();
+      commands = await open(createClient(library, at, "commands", logger, extra), at);
     },
 
     async close(): Promise<void> {

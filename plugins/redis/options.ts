@@ -55,6 +55,30 @@ export interface RedisOptions extends BrokerOptions {
   readonly connectTimeout?: number;
   /** Extra options for every ioredis client (advanced). */
   readonly client?: Record<string, unknown>;
+  /**
+   * Redis Cluster: `true` makes the URL the seed node, or a list of seed nodes' URLs
+   * (`redis://host:port`; their credentials and TLS are the broker's). The client discovers the other
+   * nodes, follows slot moves and reconnects to each node. A cluster has one database (0) only.
+   */
+  readonly cluster?: true | readonly string[];
+  /**
+   * Redis Sentinel: the name of the master set the Sentinels watch (the URL then names one Sentinel), or
+   * options with more Sentinels and their own credentials. The client asks the Sentinels for the master
+   * and follows a failover to the new one; the URL's or the broker's username and password are the master's.
+   */
+  readonly sentinel?: string | SentinelOptions;
+}
+
+/** Options of Redis Sentinel. */
+export interface SentinelOptions {
+  /** The name of the master set (`sentinel monitor <name> ...` in the Sentinels' configuration). */
+  readonly name: string;
+  /** The Sentinels' URLs (`redis://host:26379`); the broker's URL by default. */
+  readonly sentinels?: readonly string[];
+  /** The Sentinels' ACL user, when they require one. */
+  readonly username?: string;
+  /** The Sentinels' password (`requirepass` of the Sentinels), when they require one. */
+  readonly password?: string;
 }
 
 /** Options of a list consumer. */
@@ -171,6 +195,17 @@ const BrokerShape = type({
   "envelope?": "'binary' | 'none'",
   "connectTimeout?": positive,
   "client?": "object",
+  "cluster?": ["true", "|", "string[] > 0"],
+  "sentinel?": [
+    "string > 0",
+    "|",
+    closed(type({
+      name: "string > 0",
+      "sentinels?": "string[] > 0",
+      "username?": "string",
+      "password?": "string",
+    })),
+  ],
 });
 
 const ListShape = closed(type({
@@ -235,6 +270,30 @@ export const publishOptions: OptionsSchema<RedisPublishOptions> = schemaOf<Redis
 export function parseBrokerOptions(options: RedisOptions): RedisOptions {
   const parsed = parseOptions(brokerOptions, options);
   if (options.url !== undefined) parseUrl(options.url);
+  for (const url of seedsOf(options)) {
+    const seed = parseUrl(url);
+    if (seed.username !== undefined || seed.password !== undefined || seed.db !== undefined) {
+      const what = options.cluster !== undefined ? "cluster node" : "Sentinel";
+      throw new OptionError(
+        `Invalid Redis ${what} url "${
+          redactUrl(url)
+        }": give only host and port; credentials go in the broker's url ` +
+          `or username/password${
+            options.cluster !== undefined ? "" : " (the Sentinels' own in sentinel.username/password)"
+          }`,
+      );
+    }
+  }
+  if (options.cluster !== undefined && options.sentinel !== undefined) {
+    throw new OptionError(
+      "Invalid Redis broker options: choose cluster or sentinel, not both (a cluster fails over by itself)",
+    );
+  }
+  if (options.cluster !== undefined && (options.db ?? parseUrl(options.url ?? DEFAULT_URL).db ?? 0) !== 0) {
+    throw new OptionError(
+      "Invalid Redis broker option db: a Redis Cluster has only database 0; drop db (or the URL's /<db>)",
+    );
+  }
   return parsed;
 }
 
@@ -356,10 +415,30 @@ function resolveWith(channel: string, o: RedisPublishOptions, fallback: RedisKin
   };
 }
 
-/** What the client needs to connect. */
-export interface Endpoint {
+/** A host and port. */
+export interface Address {
   readonly host: string;
   readonly port: number;
+}
+
+/** How the servers are reached: one server, a cluster through its seed nodes, or a master through Sentinels. */
+export type Topology =
+  | { readonly kind: "single" }
+  | { readonly kind: "cluster"; readonly nodes: readonly Address[] }
+  | {
+    readonly kind: "sentinel";
+    readonly name: string;
+    readonly sentinels: readonly Address[];
+    readonly username?: string;
+    readonly password?: string;
+  };
+
+/** What the client needs to connect. */
+export interface Endpoint {
+  /** The server's address; the first seed node of a cluster, the first Sentinel. */
+  readonly host: string;
+  readonly port: number;
+  readonly topology: Topology;
   readonly username?: string;
   readonly password?: string;
   readonly db: number;
@@ -405,20 +484,54 @@ export function parseUrl(url: string): {
 
 /** Combines the URL and the explicit options into an endpoint. */
 export function endpoint(options: RedisOptions): Endpoint {
-  const fromUrl = parseUrl(options.url ?? "redis://127.0.0.1:6379");
+  const fromUrl = parseUrl(options.url ?? DEFAULT_URL);
   const tlsOn = options.tls !== undefined ? options.tls !== false : fromUrl.tls;
   const tls = tlsOn ? (typeof options.tls === "object" ? options.tls : {}) : undefined;
   const db = options.db ?? fromUrl.db ?? 0;
+  const topology = topologyOf(options, fromUrl);
+  // A cluster or Sentinels given as a list are named by their first address.
+  const first = topology.kind === "cluster"
+    ? topology.nodes[0]
+    : topology.kind === "sentinel"
+    ? topology.sentinels[0]
+    : fromUrl;
   const safeUrl = `${tls ? "rediss" : "redis"}://${
-    fromUrl.host.includes(":") ? `[${fromUrl.host}]` : fromUrl.host
-  }:${fromUrl.port}/${db}`;
+    first.host.includes(":") ? `[${first.host}]` : first.host
+  }:${first.port}/${db}`;
   return {
-    host: fromUrl.host,
-    port: fromUrl.port,
+    host: first.host,
+    port: first.port,
     username: options.username ?? fromUrl.username,
     password: options.password ?? fromUrl.password,
     db,
     tls,
     safeUrl,
+    topology,
+  };
+}
+
+const DEFAULT_URL = "redis://127.0.0.1:6379";
+
+/** The extra URLs of seed nodes or Sentinels. */
+function seedsOf(options: RedisOptions): readonly string[] {
+  if (Array.isArray(options.cluster)) return options.cluster;
+  return typeof options.sentinel === "object" ? options.sentinel.sentinels ?? [] : [];
+}
+
+function topologyOf(options: RedisOptions, url: Address): Topology {
+  const addresses = (urls: readonly string[]): Address[] =>
+    urls.length === 0 ? [{ host: url.host, port: url.port }] : urls.map((u) => {
+      const { host, port } = parseUrl(u);
+      return { host, port };
+    });
+  if (options.cluster !== undefined) return { kind: "cluster", nodes: addresses(seedsOf(options)) };
+  const sentinel = typeof options.sentinel === "string" ? { name: options.sentinel } : options.sentinel;
+  if (sentinel === undefined) return { kind: "single" };
+  return {
+    kind: "sentinel",
+    name: sentinel.name,
+    sentinels: addresses(sentinel.sentinels ?? []),
+    username: sentinel.username,
+    password: sentinel.password,
   };
 }

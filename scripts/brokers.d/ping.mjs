@@ -77,6 +77,44 @@ const probes = {
       client.disconnect();
     }
   },
+  async "redis-cluster"(u) {
+    const { Cluster } = await import("ioredis");
+    const { hostname, port } = new URL(u);
+    const client = new Cluster([{ host: hostname, port: Number(port) }], {
+      lazyConnect: true,
+      clusterRetryStrategy: () => null,
+      redisOptions: { connectTimeout: 3000, maxRetriesPerRequest: 0 },
+    });
+    try {
+      await client.connect();
+      const info = await client.cluster("INFO");
+      if (!/cluster_state:ok/.test(info)) throw new Error(`cluster not ready: ${info.split("\r\n")[0]}`);
+      // Every master must answer for its slots: a write on keys spread over the slots.
+      for (let i = 0; i < 16; i++) await client.set(`sluice:ping:${i}`, "1", "PX", 1000);
+    } finally {
+      client.disconnect();
+    }
+  },
+  async "redis-sentinel"(u) {
+    const { default: Redis } = await import("ioredis");
+    const { hostname, port } = new URL(u);
+    const client = new Redis({
+      sentinels: [{ host: hostname, port: Number(port) }],
+      name: "sluice",
+      lazyConnect: true,
+      connectTimeout: 3000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      sentinelRetryStrategy: () => null,
+    });
+    try {
+      await client.connect();
+      const pong = await client.ping();
+      if (pong !== "PONG") throw new Error(`PING answered ${pong}`);
+    } finally {
+      client.disconnect();
+    }
+  },
   async mqtt(u) {
     const mqtt = await import("mqtt");
     const client = await mqtt.connectAsync(u, { connectTimeout: 3000, reconnectPeriod: 0 });
