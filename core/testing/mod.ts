@@ -15,6 +15,7 @@ import type { PublishOptions } from "../publish_options.ts";
 import type { Observer } from "../port.ts";
 
 export { Mock, type MockCall } from "../mock.ts";
+export { type Override, override, type TestApp, testApp, type TestAppOptions } from "./app.ts";
 
 /** Options of {@linkcode testBroker}. */
 export interface TestBrokerOptions {
@@ -108,20 +109,14 @@ export async function testBroker<B extends Broker>(
   broker: B,
   options: TestBrokerOptions = {},
 ): Promise<TestBroker<B>> {
-  const emulation = options.real ? undefined : broker.emulate() ?? fallbackEmulation(broker);
-  const restore = broker.substitute({ driver: emulation, observer: RECORDING });
-  // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
-  for (const subscriber of broker.allSubscribers()) {
-    for (const handler of subscriber.handlers) handler.mock.reset();
-  }
-  for (const publisher of broker.allPublishers()) publisher.mock.reset();
+  const test = putInPlace(broker, options);
   try {
     await broker.start();
   } catch (error) {
     // A start that failed after connecting (a subscriber's declaration refused) leaves the broker
     // connected: close it first, or taking the test away throws and hides the real error.
     await broker.close().catch(() => undefined);
-    restore();
+    test.restore();
     throw error;
   }
   let closed = false;
@@ -129,8 +124,38 @@ export async function testBroker<B extends Broker>(
     if (closed) return;
     closed = true;
     await broker.close();
-    restore();
+    test.restore();
   };
+  return {
+    broker,
+    publish: (body, channel, publishOptions) => broker.publish(body, channel, publishOptions as never),
+    request: broker.request.bind(broker) as B["request"],
+    settled: test.settled,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A broker with a test in place, not started yet. @internal */
+export interface PutInPlace {
+  /** Takes the test away; the broker must be closed. */
+  restore(): void;
+  /** Waits until every handler triggered has finished; see {@linkcode TestBroker.settled}. */
+  settled(options?: { readonly timeout?: number }): Promise<void>;
+}
+
+/**
+ * Puts a test in place on `broker` — the emulation (unless `real`) and the mocks' observer — and empties
+ * its mocks; {@linkcode testBroker} and `testApp()` start it afterwards. @internal
+ */
+export function putInPlace(broker: Broker, options: TestBrokerOptions = {}): PutInPlace {
+  const emulation = options.real ? undefined : broker.emulate() ?? fallbackEmulation(broker);
+  const restore = broker.substitute({ driver: emulation, observer: RECORDING });
+  // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
+  for (const subscriber of broker.allSubscribers()) {
+    for (const handler of subscriber.handlers) handler.mock.reset();
+  }
+  for (const publisher of broker.allPublishers()) publisher.mock.reset();
   const settled = async (settleOptions: { readonly timeout?: number } = {}): Promise<void> => {
     const timeout = settleOptions.timeout ?? 5000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -152,14 +177,7 @@ export async function testBroker<B extends Broker>(
       clearTimeout(timer);
     }
   };
-  return {
-    broker,
-    publish: (body, channel, publishOptions) => broker.publish(body, channel, publishOptions as never),
-    request: broker.request.bind(broker) as B["request"],
-    settled,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return { restore, settled };
 }
 
 /** A log sink that keeps records, for asserting on logs. */
