@@ -63,7 +63,7 @@ export class Scope {
 
   /** The level providing `dependency`, from this one up, with its provider. */
   find(dependency: AnyDependency): { scope: Scope; provider: Provider<unknown> } | undefined {
-    for (let scope: Scope | undefined = this; scope; scope = scope.parent) {
+    for (const scope of this.#chain()) {
       const provider = scope.#providers.get(dependency);
       if (provider) return { scope, provider };
     }
@@ -72,9 +72,14 @@ export class Scope {
 
   /** The needs of this level and every level above, the nearer winning for the same name. */
   allNeeds(): Needs {
-    const chain: Scope[] = [];
-    for (let scope: Scope | undefined = this; scope; scope = scope.parent) chain.unshift(scope);
-    return Object.assign({}, ...chain.map((s) => s.needs));
+    return Object.assign({}, ...this.#chain().reverse().map((s) => s.needs));
+  }
+
+  /** This level and every level above, nearest first. */
+  #chain(): Scope[] {
+    const chain: Scope[] = [this];
+    for (let scope = this.parent; scope; scope = scope.parent) chain.push(scope);
+    return chain;
   }
 
   /** Makes the startup values and takes the values of this level, in the order they were provided. */
