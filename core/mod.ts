@@ -101,6 +101,7 @@ export {
 } from "./publish_options.ts";
 export { Publisher } from "./publisher.ts";
 export { connect, Registry, registry } from "./registry.ts";
+export { HandlerResponse, response } from "./response.ts";
 export { Router, type RouterOptions, type SubscriberDeps } from "./router.ts";
 export { type Infer, type StandardSchemaV1, unchecked } from "./schema.ts";
 export {

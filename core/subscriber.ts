@@ -15,6 +15,7 @@ import type { Infer } from "./schema.ts";
 import { Consumer, type HandlerEntry, type ResultTarget } from "./_consumer.ts";
 import type { Mount } from "./port.ts";
 import type { NoDependencies } from "./dependency.ts";
+import type { HandlerResponse } from "./response.ts";
 
 /** The body type of a subscriber's handler: the schema's output, as an array for a batch subscriber. */
 export type SubscriberBody<S, O> = O extends { readonly batch: number | BatchOptions } ? Infer<S>[]
@@ -149,10 +150,12 @@ export class Subscriber<
   }
 
   /**
-   * Adds a handler. Handlers are tried in order: the first whose `filter` passes gets the message; add the
+   * Adds a handler. Its return value is published to the chained publishers and replied to a request; a
+   * {@linkcode HandlerResponse} (from `response()`) sets the headers, correlation id and broker options of
+   * both. Handlers are tried in order: the first whose `filter` passes gets the message; add the
    * catch-all (no filter) last.
    */
-  handle<R extends Out>(
+  handle<R extends Out | HandlerResponse<Out, unknown>>(
     fn: HandlerFunction<Body, Path, R, Deps>,
     options: HandleOptions<Path> = {},
   ): Handler<Body, Path, R, Deps> {
