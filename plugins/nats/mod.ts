@@ -18,6 +18,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { NatsPublishOptions as NatsPublishOptionsOfResponse } from "./options.ts";
 import type { Plugin } from "@sluice/core";
 import { NatsBroker } from "./_broker.ts";
 import { natsDriver } from "./driver.ts";
@@ -63,3 +65,20 @@ export const plugin: Plugin = {
   schemes: ["nats"],
   create: (url, options) => nats({ ...optionsFromUrl(url), ...options } as NatsOptions),
 };
+
+/**
+ * A handler's response with Nats publish options (JetStream de-duplication and expectations) for its reply and published result,
+ * as FastStream's `NatsResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { natsResponse } from "@sluice/nats";
+ * const handler = (order: { id: string }) => natsResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function natsResponse<Body>(
+  body: Body,
+  options: PublishOptions & NatsPublishOptionsOfResponse = {},
+): HandlerResponse<Body, NatsPublishOptionsOfResponse> {
+  return response(body, options);
+}
