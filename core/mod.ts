@@ -102,6 +102,12 @@ export {
 export { Publisher } from "./publisher.ts";
 export { connect, Registry, registry } from "./registry.ts";
 export { HandlerResponse, response } from "./response.ts";
+export {
+  type ExceptionHandler,
+  type ExceptionMiddleware,
+  type ExceptionOutcome,
+  exceptions,
+} from "./exceptions.ts";
 export { Router, type RouterOptions, type SubscriberDeps } from "./router.ts";
 export { type Infer, type StandardSchemaV1, unchecked } from "./schema.ts";
 export {
