@@ -31,6 +31,13 @@ export { type NatsDriver, natsDriver } from "./driver.ts";
 export { type NatsEmulation, natsEmulation } from "./emulation.ts";
 export { NoRespondersError } from "./_errors.ts";
 export type { KeyValue, KeyValueEntry } from "./_kv.ts";
+export {
+  OBJ_BUCKET_HEADER,
+  OBJ_OPERATION_HEADER,
+  OBJ_SIZE_HEADER,
+  type ObjectChange,
+  type ObjectStore,
+} from "./_objects.ts";
 export { KV_BUCKET_HEADER, KV_OPERATION_HEADER, KV_REVISION_HEADER, working } from "./message.ts";
 export {
   brokerOptions,
@@ -40,6 +47,7 @@ export {
   type NatsPublishOptions,
   type NatsSubscribeOptions,
   type NatsTlsOptions,
+  type ObjectWatchOptions,
   optionsFromUrl,
   publishOptions,
   type StreamOptions,
