@@ -279,8 +279,7 @@ export class Consumer {
     const port = this.#setup.mount.port;
     let options: PublishOptions = { correlationId: message.correlationId ?? message.messageId };
     if (result instanceof HandlerResponse) {
-      options = { ...options, ...result.options };
-      result = result.body;
+      [result, options] = [result.body, { ...options, ...result.options }];
     }
     if (result !== undefined) {
       for (const target of this.#setup.targets) {

@@ -4,11 +4,14 @@
  * @module
  */
 
-import type { NoDependencies } from "./dependency.ts";
 import type { Logger } from "./logger.ts";
 import type { Message } from "./message.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
+
+/** No dependencies: the type of `ctx.deps` for a subscriber that needs none. */
+// deno-lint-ignore ban-types
+export type NoDependencies = {};
 
 /** Everything about the message being handled, and ways to publish in its name. */
 export interface Context<Path = Readonly<Record<string, string>>, Deps = NoDependencies> {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
+import type { Context, NoDependencies } from "./context.ts";
 import { SluiceError } from "./errors.ts";
 
 /**
@@ -80,9 +80,7 @@ export type Provider<T> = ValueProvider<T> | StartupProvider<T> | MessageProvide
 /** What a subscriber or a router needs: the names it uses on `ctx.deps`, each with its dependency. */
 export type Needs = Readonly<Record<string, Dependency<unknown>>>;
 
-/** No dependencies: the type of `ctx.deps` for a subscriber that needs none. */
-// deno-lint-ignore ban-types
-export type NoDependencies = {};
+export type { NoDependencies };
 
 /** The type of `ctx.deps` for `needs`. */
 export type DepsOf<N> = N extends Needs
