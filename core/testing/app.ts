@@ -10,7 +10,7 @@ import type { App } from "../app.ts";
 import type { Broker } from "../broker.ts";
 import type { Dependency, Provider } from "../dependency.ts";
 import type { PublishOptions } from "../publish_options.ts";
-import { type PutInPlace, putInPlace, type TestBrokerOptions } from "./mod.ts";
+import { type PutInPlace, putInPlace, type TestBrokerOptions } from "./_put_in_place.ts";
 
 /** Options of {@linkcode testApp}: those of a test broker, for every broker of the app, and fakes. */
 export interface TestAppOptions extends TestBrokerOptions {
