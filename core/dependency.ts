@@ -62,7 +62,9 @@ export interface StartupProvider<T> {
 
 /**
  * Made for each message that a subscriber needing it handles (once for a batch), before its consume
- * middlewares and handler, and released after them: a transaction, a scoped logger, a unit of work.
+ * middlewares and handler, and released after them: a transaction, a scoped logger, a unit of work. Being
+ * made outside the middlewares, so that they all see `ctx.deps`, a provider that throws fails the message
+ * straight to the subscriber's error policy (`onError`, `deadLetter`), past any `exceptions()` rule.
  */
 export interface MessageProvider<T> {
   /** Makes the value for the message of `context`; `use` gives other dependencies' values. */
