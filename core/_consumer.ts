@@ -23,6 +23,7 @@ import {
 } from "./options.ts";
 import type { PublishOptions } from "./publish_options.ts";
 import { validate } from "./schema.ts";
+import { HandlerResponse } from "./response.ts";
 import { applyErrorPolicy } from "./_failure.ts";
 import { Batcher } from "./_batcher.ts";
 import { Limiter } from "./_limiter.ts";
@@ -276,7 +277,10 @@ export class Consumer {
 
   async #emit(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
     const port = this.#setup.mount.port;
-    const options = { correlationId: message.correlationId ?? message.messageId };
+    let options: PublishOptions = { correlationId: message.correlationId ?? message.messageId };
+    if (result instanceof HandlerResponse) {
+      [result, options] = [result.body, { ...options, ...result.options }];
+    }
     if (result !== undefined) {
       for (const target of this.#setup.targets) {
         if (typeof target === "string") await port.publish(result, target, options, context);

@@ -5,11 +5,14 @@
  */
 
 import type { Context } from "./context.ts";
+import type { NoDependencies } from "./dependency.ts";
 import type { Logger } from "./logger.ts";
 import type { ConsumedMessage } from "./message.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 import type { BrokerPort } from "./port.ts";
+
+const NO_DEPENDENCIES: NoDependencies = Object.freeze({});
 
 /** A context bound to one message. */
 export class MessageContext implements Context<Readonly<Record<string, string>>> {
@@ -17,6 +20,8 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
   readonly subscriber: string;
   /** The messages of a batch, for batch handlers. */
   batch: readonly ConsumedMessage[] | undefined;
+  /** Set by the dependencies' middleware of a subscriber that needs some. */
+  deps: NoDependencies = NO_DEPENDENCIES;
   readonly #port: BrokerPort;
   readonly #base: Logger;
   #logger: Logger | undefined;

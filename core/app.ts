@@ -7,6 +7,8 @@
 import type { AsyncApiInfo } from "./asyncapi/types.ts";
 import type { Broker } from "./broker.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import type { Dependency, Provider } from "./dependency.ts";
+import { Scope } from "./_scope.ts";
 
 /** A lifecycle hook. */
 export type Hook = () => void | Promise<void>;
@@ -46,12 +48,40 @@ export class App {
     afterShutdown: [] as Hook[],
   };
   #running = false;
+  readonly #scope = new Scope("the app");
 
   /** Creates an app over one or more brokers. */
   constructor(brokers: Broker | readonly Broker[], options: AppOptions = {}) {
     this.brokers = Array.isArray(brokers) ? [...brokers] : [brokers as Broker];
     this.#logger = options.logger;
     this.info = options.info ?? {};
+    for (const broker of this.brokers) broker.scope.parent = this.#scope;
+  }
+
+  /**
+   * Provides a dependency to every subscriber of every broker of the app: a value, a startup value (made
+   * after the `onStartup` hooks, before the brokers start, and closed after they stopped) or a per-message
+   * value. A later call for the same dependency replaces the provider, so a test can provide a fake.
+   *
+   * @example
+   * ```ts
+   * import { App, dependency, memory } from "@sluice/core";
+   * interface Pool { query(sql: string): Promise<number>; end(): Promise<void> }
+   * const Db = dependency<Pool>("database pool");
+   * const broker = memory();
+   * broker.subscriber("orders", { needs: { db: Db } })
+   *   .handle((order, ctx) => ctx.deps.db.query(`insert ${order}`));
+   * const app = new App(broker).provide(Db, {
+   *   startup: () => ({ query: async () => 1, end: async () => {} }),
+   *   shutdown: (pool) => pool.end(),
+   * });
+   * await app.start();
+   * await app.stop();
+   * ```
+   */
+  provide<T>(dependency: Dependency<T>, provider: Provider<T>): this {
+    this.#scope.provide(dependency, provider);
+    return this;
   }
 
   /**
@@ -98,14 +128,19 @@ export class App {
     return this.#running;
   }
 
-  /** Runs the startup hooks, starts every broker, then runs the after-startup hooks. */
+  /**
+   * Runs the startup hooks, makes the app's startup dependencies, starts every broker (which first checks
+   * that every dependency a subscriber needs is provided), then runs the after-startup hooks.
+   */
   async start(): Promise<void> {
     if (this.#running) return;
     for (const hook of this.#hooks.onStartup) await hook();
+    await this.#scope.start();
     try {
       for (const broker of this.brokers) await broker.start();
     } catch (error) {
       await Promise.all(this.brokers.map((b) => b.close().catch(() => undefined)));
+      await this.#scope.stop().catch(() => undefined);
       throw error;
     }
     this.#running = true;
@@ -121,7 +156,11 @@ export class App {
     if (!this.#running) return;
     this.#running = false;
     for (const hook of this.#hooks.onShutdown) await hook();
-    await Promise.all(this.brokers.map((b) => b.close()));
+    try {
+      await Promise.all(this.brokers.map((b) => b.close()));
+    } finally {
+      await this.#scope.stop();
+    }
     for (const hook of this.#hooks.afterShutdown) await hook();
     this.logger.info("App stopped");
   }

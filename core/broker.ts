@@ -9,10 +9,10 @@ import { Codecs } from "./codec.ts";
 import type { Driver, Emulation, PublishOptionsOf } from "./driver.ts";
 import { ConnectionError, describeError, SluiceError, StateError } from "./errors.ts";
 import { createLogger, type LogFormat, type Logger } from "./logger.ts";
-import type { Middleware } from "./middleware.ts";
 import type { BrokerOptions } from "./options.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
-import { Router } from "./router.ts";
+import { Router, type RouterOptions } from "./router.ts";
+import type { NoDependencies } from "./dependency.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 import { notConnected, Outbox } from "./_outbox.ts";
 import type { Observer } from "./port.ts";
@@ -158,12 +158,26 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     return this.#connecting;
   }
 
-  /** Connects and starts every subscriber. */
+  /**
+   * Connects and starts every subscriber. Before it connects, it checks that every dependency a subscriber
+   * needs is provided, and makes the startup values of its own and its routers' providers.
+   */
   async start(): Promise<void> {
-    await this.connect();
     if (this.#state === "started") return;
-    this.#state = "started";
-    await Promise.all(this.allSubscribers().map((s) => s.start()));
+    const subscribers = this.allSubscribers();
+    for (const subscriber of subscribers) subscriber.checkDependencies();
+    const scopes = this.allScopes();
+    for (const scope of scopes) await scope.start();
+    try {
+      await this.connect();
+      // Another start() may have finished while this one connected.
+      if (this.#started()) return;
+      this.#state = "started";
+      await Promise.all(subscribers.map((s) => s.start()));
+    } catch (error) {
+      for (const scope of scopes.reverse()) await scope.stop().catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -183,7 +197,15 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
       this.logger.info(`Closed ${driver.url}`, { broker: driver.name });
     } finally {
       this.#state = "idle";
+      // Startup values close after the last handler finished and the connection closed.
+      for (const scope of this.allScopes().reverse()) {
+        await scope.stop().catch((error) => this.logger.error(describeError(error)));
+      }
     }
+  }
+
+  #started(): boolean {
+    return this.#state === "started";
   }
 
   /** Checks the broker answers; throws a {@linkcode ConnectionError} if not. */
@@ -216,8 +238,11 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     return this.#outbox.request(body, channel, options);
   }
 
-  /** Creates a router for this broker's driver type; include it with {@linkcode Broker.include}. */
-  router(options: { prefix?: string; middlewares?: readonly Middleware[] } = {}): Router<D> {
-    return new Router<D>(options);
+  /**
+   * Creates a router for this broker's driver type; include it with {@linkcode Broker.include}. Its `needs`
+   * type `ctx.deps` in every handler of the router.
+   */
+  router<Deps = NoDependencies>(options: RouterOptions<Deps> = {}): Router<D, Deps> {
+    return new Router<D, Deps>(options);
   }
 }

@@ -9,8 +9,12 @@ import type { Message } from "./message.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
 
+/** No dependencies: the type of `ctx.deps` for a subscriber that needs none. */
+// deno-lint-ignore ban-types
+export type NoDependencies = {};
+
 /** Everything about the message being handled, and ways to publish in its name. */
-export interface Context<Path = Readonly<Record<string, string>>> {
+export interface Context<Path = Readonly<Record<string, string>>, Deps = NoDependencies> {
   /** The message, with its decoded body once decoding ran. */
   readonly message: Message<unknown, Path>;
   /** Parameters captured from the channel: `logs.{level}` gives `ctx.path.level`. */
@@ -27,6 +31,11 @@ export interface Context<Path = Readonly<Record<string, string>>> {
   readonly broker: string;
   /** The messages of the batch, for a batch subscriber's handler; `message` is the first of them. */
   readonly batch?: readonly Message<unknown, Path>[];
+  /**
+   * The dependencies the subscriber and its routers `needs`, typed by them: `needs: { db: Db }` gives
+   * `ctx.deps.db`. Set before consume middlewares run; empty for a subscriber that needs nothing.
+   */
+  readonly deps: Deps;
   /** Free space for middlewares to pass values to the handler. */
   readonly state: Map<string, unknown>;
   /** Publishes a message that carries this message's correlation id. */

@@ -18,6 +18,19 @@ export { Broker, type Substitution } from "./broker.ts";
 export { type PathParams } from "./channel.ts";
 export { bytesCodec, type Codec, Codecs, jsonCodec, textCodec } from "./codec.ts";
 export type { Context } from "./context.ts";
+export {
+  type Dependency,
+  dependency,
+  DependencyError,
+  type DepsOf,
+  type MessageProvider,
+  type Needs,
+  type NoDependencies,
+  type Provider,
+  type StartupProvider,
+  type Use,
+  type ValueProvider,
+} from "./dependency.ts";
 export type {
   ChannelRules,
   Deliver,
@@ -88,7 +101,14 @@ export {
 } from "./publish_options.ts";
 export { Publisher } from "./publisher.ts";
 export { connect, Registry, registry } from "./registry.ts";
-export { Router, type RouterOptions } from "./router.ts";
+export { HandlerResponse, response } from "./response.ts";
+export {
+  type ExceptionHandler,
+  type ExceptionMiddleware,
+  type ExceptionOutcome,
+  exceptions,
+} from "./exceptions.ts";
+export { Router, type RouterOptions, type SubscriberDeps } from "./router.ts";
 export { type Infer, type StandardSchemaV1, unchecked } from "./schema.ts";
 export {
   type HandleOptions,

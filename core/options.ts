@@ -7,6 +7,7 @@
  */
 
 import type { Codec } from "./codec.ts";
+import type { Needs } from "./dependency.ts";
 import type { IncomingMessage } from "./driver.ts";
 import type { LogFormat, Logger, LogLevel } from "./logger.ts";
 import type { Middleware } from "./middleware.ts";
@@ -96,6 +97,11 @@ export interface SubscriberOptions<S extends StandardSchemaV1 | undefined = Stan
   readonly middlewares?: readonly Middleware[];
   /** A description for the generated docs. */
   readonly description?: string;
+  /**
+   * The dependencies its handlers use, by the name they have on `ctx.deps`: `{ db: Db }`. Each must be
+   * provided by the app, the broker or a router above, or the start fails naming it.
+   */
+  readonly needs?: Needs;
 }
 
 /** Options of a publisher that every broker understands; a plugin's publish options go beside these. */
@@ -137,6 +143,7 @@ const SUBSCRIBER = {
   codecs: true,
   middlewares: true,
   description: true,
+  needs: true,
 } satisfies Record<keyof SubscriberOptions, true>;
 
 const PUBLISHER = {

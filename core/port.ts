@@ -15,6 +15,7 @@ import type { Middleware } from "./middleware.ts";
 import type { Mock, MockCall } from "./mock.ts";
 import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./publish_options.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
+import type { Scope } from "./_scope.ts";
 
 /** Watches what handlers receive and publishers send; the test broker sets one to fill the mocks. */
 export interface Observer {
@@ -75,4 +76,6 @@ export interface Mount {
   readonly prefix: string;
   /** The middlewares of the broker and every router above, outermost first. */
   readonly middlewares: readonly Middleware[];
+  /** Where the dependencies of its level are provided; undefined above a broker. */
+  readonly scope?: Scope;
 }

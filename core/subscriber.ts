@@ -14,6 +14,8 @@ import type { Publisher } from "./publisher.ts";
 import type { Infer } from "./schema.ts";
 import { Consumer, type HandlerEntry, type ResultTarget } from "./_consumer.ts";
 import type { Mount } from "./port.ts";
+import type { NoDependencies } from "./dependency.ts";
+import type { HandlerResponse } from "./response.ts";
 
 /** The body type of a subscriber's handler: the schema's output, as an array for a batch subscriber. */
 export type SubscriberBody<S, O> = O extends { readonly batch: number | BatchOptions } ? Infer<S>[]
@@ -26,26 +28,31 @@ export interface HandleOptions<Path> {
 }
 
 /** A handler function: gets the body and the context, returns what chained publishers publish. */
-export type HandlerFunction<Body, Path, Result> = (
+export type HandlerFunction<Body, Path, Result, Deps = NoDependencies> = (
   body: Body,
-  context: Context<Path>,
+  context: Context<Path, Deps>,
 ) => Result | Promise<Result>;
 
 /** A registered handler, with a mock of what it received. */
-export class Handler<Body = unknown, Path = Readonly<Record<string, string>>, Result = unknown> {
+export class Handler<
+  Body = unknown,
+  Path = Readonly<Record<string, string>>,
+  Result = unknown,
+  Deps = NoDependencies,
+> {
   /** What it received, while a test broker is active. */
   readonly mock: Mock<Body> = new Mock<Body>();
   /** The subscriber it belongs to. */
-  readonly subscriber: Subscriber<Body, Path>;
+  readonly subscriber: Subscriber<Body, Path, unknown, Deps>;
   /** The function. */
-  readonly fn: HandlerFunction<Body, Path, Result>;
+  readonly fn: HandlerFunction<Body, Path, Result, Deps>;
   /** Its filter, if any. */
   readonly filter: ((message: Message<unknown, Path>) => boolean) | undefined;
 
   /** Use `subscriber.handle()`. */
   constructor(
-    subscriber: Subscriber<Body, Path>,
-    fn: HandlerFunction<Body, Path, Result>,
+    subscriber: Subscriber<Body, Path, unknown, Deps>,
+    fn: HandlerFunction<Body, Path, Result, Deps>,
     filter: ((message: Message<unknown, Path>) => boolean) | undefined,
   ) {
     this.subscriber = subscriber;
@@ -66,13 +73,20 @@ export class Handler<Body = unknown, Path = Readonly<Record<string, string>>, Re
  *   .handle((line, ctx) => console.log(ctx.path.level, line));
  * ```
  */
-export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>, Out = unknown> {
+export class Subscriber<
+  Body = unknown,
+  Path = Readonly<Record<string, string>>,
+  Out = unknown,
+  Deps = NoDependencies,
+> {
   readonly #template: string;
   readonly #options: SubscriberOptions;
-  readonly #handlers: Handler<Body, Path, unknown>[] = [];
+  readonly #handlers: Handler<Body, Path, unknown, Deps>[] = [];
   readonly #publishers: (Publisher | string)[] = [];
   #mount: Mount | undefined;
   #consumer: Consumer | undefined;
+  #leave: (() => void) | undefined;
+  #removed = false;
 
   /** Use `broker.subscriber()` or `router.subscriber()`. */
   constructor(template: string, options: SubscriberOptions) {
@@ -100,7 +114,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
   }
 
   /** Its handlers, in the order they were added. */
-  get handlers(): readonly Handler<Body, Path, unknown>[] {
+  get handlers(): readonly Handler<Body, Path, unknown, Deps>[] {
     return this.#handlers;
   }
 
@@ -128,27 +142,43 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
    * Publishes every handler's return value to `target` (a channel or a publisher), with the consumed
    * message's correlation id. Chain several to fan out.
    */
-  publisher<B, O>(target: Publisher<B, O>): Subscriber<Body, Path, B>;
-  publisher(target: string): Subscriber<Body, Path, Out>;
-  publisher(target: Publisher<unknown, unknown> | string): Subscriber<Body, Path, unknown> {
+  publisher<B, O>(target: Publisher<B, O>): Subscriber<Body, Path, B, Deps>;
+  publisher(target: string): Subscriber<Body, Path, Out, Deps>;
+  publisher(target: Publisher<unknown, unknown> | string): Subscriber<Body, Path, unknown, Deps> {
     this.#publishers.push(target as Publisher | string);
-    return this as unknown as Subscriber<Body, Path, unknown>;
+    return this as unknown as Subscriber<Body, Path, unknown, Deps>;
   }
 
   /**
-   * Adds a handler. Handlers are tried in order: the first whose `filter` passes gets the message; add the
+   * Adds a handler. Its return value is published to the chained publishers and replied to a request; a
+   * {@linkcode HandlerResponse} (from `response()`) sets the headers, correlation id and broker options of
+   * both. Handlers are tried in order: the first whose `filter` passes gets the message; add the
    * catch-all (no filter) last.
    */
-  handle<R extends Out>(
-    fn: HandlerFunction<Body, Path, R>,
+  handle<R extends Out | HandlerResponse<Out, unknown>>(
+    fn: HandlerFunction<Body, Path, R, Deps>,
     options: HandleOptions<Path> = {},
-  ): Handler<Body, Path, R> {
+  ): Handler<Body, Path, R, Deps> {
     if (this.#options.batch !== undefined && this.#handlers.length > 0) {
       throw new OptionError(`Batch subscriber ${this.channel} takes one handler`);
     }
-    const handler = new Handler<Body, Path, R>(this, fn, options.filter);
-    this.#handlers.push(handler as unknown as Handler<Body, Path, unknown>);
+    const handler = new Handler<Body, Path, R, Deps>(this, fn, options.filter);
+    this.#handlers.push(handler as unknown as Handler<Body, Path, unknown, Deps>);
     return handler;
+  }
+
+  /** How its router forgets it, for {@linkcode Subscriber.remove}. @internal */
+  own(leave: () => void): void {
+    this.#leave = leave;
+  }
+
+  /** Throws a `DependencyError` naming the first dependency it needs that nothing above it provides. @internal */
+  checkDependencies(): void {
+    const scope = this.#mount?.scope;
+    const needs = scope ? { ...scope.allNeeds(), ...this.#options.needs } : this.#options.needs;
+    if (!needs || Object.keys(needs).length === 0) return;
+    if (!scope) return;
+    scope.check(needs, `Subscriber ${this.channel}`);
   }
 
   /** Starts consuming (the broker calls this on start; call it for a subscriber added later). */
@@ -160,6 +190,9 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
         `Subscriber ${this.channel} is not included into a broker: call broker.include(router)`,
       );
     }
+    if (this.#removed) {
+      throw new StateError(`Subscriber ${this.channel} was removed: declare a new one to subscribe again`);
+    }
     if (this.#handlers.length === 0) {
       throw new OptionError(`Subscriber ${this.channel} has no handler: add one with .handle()`);
     }
@@ -168,7 +201,7 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
       options: this.#options,
       handlers: this.#handlers as unknown as readonly HandlerEntry[],
       targets: this.#publishers as unknown as readonly ResultTarget[],
-      mount,
+      mount: this.#withDependencies(mount),
     });
     this.#consumer = consumer;
     try {
@@ -177,6 +210,42 @@ export class Subscriber<Body = unknown, Path = Readonly<Record<string, string>>,
       this.#consumer = undefined;
       throw error;
     }
+  }
+
+  /**
+   * The mount the consumer runs in: with a subscriber that needs dependencies, the middleware that sets
+   * `ctx.deps` goes outermost, so that every consume middleware sees them; without, the mount as it is.
+   */
+  #withDependencies(mount: Mount): Mount {
+    const scope = mount.scope;
+    if (!scope) return mount;
+    const needs = { ...scope.allNeeds(), ...this.#options.needs };
+    const middleware = scope.middleware(needs, `Subscriber ${this.channel}`);
+    return middleware ? { ...mount, middlewares: [middleware, ...mount.middlewares] } : mount;
+  }
+
+  /**
+   * Stops consuming (letting what is in flight finish, up to `timeout` ms) and removes the subscriber from
+   * its router: the broker no longer starts it, and the generated docs no longer show it. The way to
+   * unsubscribe a subscriber added while the app runs.
+   *
+   * @example
+   * ```ts
+   * import { memory } from "@sluice/core";
+   * const broker = memory();
+   * await broker.start();
+   * const tenant = broker.subscriber("tenant.42");
+   * tenant.handle((event) => console.log(event));
+   * await tenant.start();
+   * await tenant.remove();
+   * await broker.close();
+   * ```
+   */
+  async remove(timeout = 30_000): Promise<void> {
+    this.#removed = true;
+    this.#leave?.();
+    this.#leave = undefined;
+    await this.stop(timeout);
   }
 
   /** Stops taking new messages and waits for those in flight, up to `timeout` ms. */

@@ -19,6 +19,7 @@
 import { deliveryCases } from "./_delivery_cases.ts";
 import { failureCases } from "./_failure_cases.ts";
 import { driverCases } from "./_driver_cases.ts";
+import { dynamicCases } from "./_dynamic_cases.ts";
 import type { ConformanceTarget, TestFunctions } from "./types.ts";
 
 export { ConformanceError } from "./_assert.ts";
@@ -29,4 +30,5 @@ export function conformance(target: ConformanceTarget, test: TestFunctions): voi
   deliveryCases(target, test);
   failureCases(target, test);
   driverCases(target, test);
+  dynamicCases(target, test);
 }

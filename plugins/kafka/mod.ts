@@ -14,6 +14,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { KafkaPublishOptions as KafkaPublishOptionsOfResponse } from "./options.ts";
 import { Broker, type Plugin } from "@sluice/core";
 import { type KafkaDriver, kafkaDriver } from "./driver.ts";
 import { kafkaEmulation } from "./emulation.ts";
@@ -60,3 +62,20 @@ export const plugin: Plugin = {
   schemes: ["kafka"],
   create: (url, options, source) => kafka({ ...optionsFromUrl(source ?? url), ...options } as KafkaOptions),
 };
+
+/**
+ * A handler's response with Kafka publish options (a Kafka key, partition or timestamp) for its reply and published result,
+ * as FastStream's `KafkaResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { kafkaResponse } from "@sluice/kafka";
+ * const handler = (order: { id: string }) => kafkaResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function kafkaResponse<Body>(
+  body: Body,
+  options: PublishOptions & KafkaPublishOptionsOfResponse = {},
+): HandlerResponse<Body, KafkaPublishOptionsOfResponse> {
+  return response(body, options);
+}

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { MqttPublishOptions as MqttPublishOptionsOfResponse } from "./options.ts";
 import type { Plugin } from "@sluice/core";
 import { MqttBroker } from "./_broker.ts";
 import { mqttDriver } from "./driver.ts";
@@ -67,3 +69,20 @@ export const plugin: Plugin = {
   schemes: ["mqtt", "mqtts"],
   create: (url, options) => mqtt({ ...(options as MqttBrokerOptions), ...optionsFromUrl(url) }),
 };
+
+/**
+ * A handler's response with Mqtt publish options (QoS and retain) for its reply and published result,
+ * as FastStream's `MqttResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { mqttResponse } from "@sluice/mqtt";
+ * const handler = (order: { id: string }) => mqttResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function mqttResponse<Body>(
+  body: Body,
+  options: PublishOptions & MqttPublishOptionsOfResponse = {},
+): HandlerResponse<Body, MqttPublishOptionsOfResponse> {
+  return response(body, options);
+}

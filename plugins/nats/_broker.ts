@@ -8,10 +8,12 @@
 import { Broker, type Substitution } from "@sluice/core";
 import type { NatsDriver } from "./driver.ts";
 import type { KeyValue } from "./_kv.ts";
+import type { ObjectStore } from "./_objects.ts";
 
-/** What holds key-value buckets: the driver, or the emulation in its place. */
+/** What holds key-value buckets and object stores: the driver, or the emulation in its place. */
 interface Buckets {
   kv(bucket: string): Promise<KeyValue>;
+  objects(bucket: string): Promise<ObjectStore>;
 }
 
 function hasBuckets(driver: unknown): driver is Buckets {
@@ -39,6 +41,25 @@ export class NatsBroker extends Broker<NatsDriver> {
    */
   kv(bucket: string): Promise<KeyValue> {
     return (this.#substitute ?? this.driver).kv(bucket);
+  }
+
+  /**
+   * An object store bucket (created when missing), for handlers that read or write large objects; a
+   * subscriber with `objects: "bucket"` watches it. Under `testBroker()` it is the emulation's bucket.
+   *
+   * @example
+   * ```ts
+   * import { nats } from "@sluice/nats";
+   * const broker = nats();
+   * broker.subscriber(">", { objects: "reports" }).handle(async (name) => {
+   *   const reports = await broker.objects("reports");
+   *   const bytes = await reports.get(String(name));
+   *   console.log(name, bytes?.length);
+   * });
+   * ```
+   */
+  objects(bucket: string): Promise<ObjectStore> {
+    return (this.#substitute ?? this.driver).objects(bucket);
   }
 
   /** Puts a test in place, as the core's broker does, and sends `kv()` to the emulation meanwhile. */

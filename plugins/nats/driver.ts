@@ -25,6 +25,8 @@ import { type Connection, KnownStreams } from "./_connection.ts";
 import { subscribeCore } from "./_core.ts";
 import { declareStream, subscribeJetStream } from "./_jetstream.ts";
 import { openKeyValue, subscribeKv } from "./_kv_watch.ts";
+import { openObjectStore, subscribeObjects } from "./_obj_watch.ts";
+import type { ObjectStore } from "./_objects.ts";
 import { ReplyInbox } from "./_request.ts";
 import type { KeyValue } from "./_kv.ts";
 import { flushAcks, wireHeaders } from "./message.ts";
@@ -44,6 +46,8 @@ import { natsDocs } from "./bindings.ts";
 export interface NatsDriver extends Driver<NatsSubscribeOptions, NatsPublishOptions> {
   /** A key-value bucket, created when it does not exist. */
   kv(bucket: string): Promise<KeyValue>;
+  /** An object store bucket, created when it does not exist; `@nats-io/obj` is loaded on first use. */
+  objects(bucket: string): Promise<ObjectStore>;
 }
 
 /** The servers of the options as a list. */
@@ -261,6 +265,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
       parseOptions(subscribeOptions, spec.options, spec.template);
       const conn = live();
       if (spec.options.kv !== undefined) return subscribeKv(conn, spec, deliver);
+      if (spec.options.objects !== undefined) return subscribeObjects(conn, spec, deliver);
       if (usesJetStream(spec, brokerJetStream)) return subscribeJetStream(conn, spec, deliver);
       return subscribeCore(conn, spec, deliver);
     },
@@ -307,6 +312,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
     },
 
     kv: (bucket) => openKeyValue(live(), bucket),
+    objects: (bucket) => openObjectStore(live(), bucket),
   };
   return driver;
 }

@@ -12,6 +12,8 @@ import type { Emulation, IncomingMessage, Logger, OutgoingMessage, SubscriptionH
 import { Activity, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
 import { EmulatedJetStream } from "./_emulated_streams.ts";
 import { EmulatedBuckets } from "./_emulated_kv.ts";
+import { EmulatedObjectStores } from "./_emulated_objects.ts";
+import type { ObjectStore } from "./_objects.ts";
 import { NoRespondersError } from "./_errors.ts";
 import type { KeyValue } from "./_kv.ts";
 import {
@@ -29,6 +31,8 @@ import { natsRules } from "./rules.ts";
 export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPublishOptions> {
   /** A key-value bucket of the emulation, created when it does not exist. */
   kv(bucket: string): Promise<KeyValue>;
+  /** An object store bucket of the emulation, created when it does not exist. */
+  objects(bucket: string): Promise<ObjectStore>;
 }
 
 interface Binding {
@@ -56,6 +60,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
   const activity = new Activity();
   const jetstream = new EmulatedJetStream(activity);
   const buckets = new EmulatedBuckets(activity);
+  const objectStores = new EmulatedObjectStores(activity);
   const bindings = new Map<string, Binding>();
   const pending = new Map<string, (message: IncomingMessage) => void>();
   const brokerJetStream = options.jetstream ?? false;
@@ -130,6 +135,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       bindings.clear();
       jetstream.clear();
       buckets.clear();
+      objectStores.clear();
       return Promise.resolve();
     },
 
@@ -138,6 +144,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
         parseOptions(subscribeOptions, spec.options, spec.template);
         live();
         if (spec.options.kv !== undefined) return Promise.resolve(buckets.watch(spec, deliver));
+        if (spec.options.objects !== undefined) return Promise.resolve(objectStores.watch(spec, deliver));
         if (usesJetStream(spec, brokerJetStream)) return Promise.resolve(jetstream.subscribe(spec, deliver));
       } catch (error) {
         return Promise.reject(error);
@@ -238,6 +245,15 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
         );
       }
       return Promise.resolve(buckets.bucket(bucket));
+    },
+
+    objects(bucket) {
+      if (!/^[-\w]+$/.test(bucket)) {
+        return Promise.reject(
+          new OptionError(`Invalid bucket name "${bucket}": use letters, digits, '-' and '_'`),
+        );
+      }
+      return Promise.resolve(objectStores.store(bucket));
     },
 
     idle: () => activity.whenIdle(),

@@ -18,6 +18,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { NatsPublishOptions as NatsPublishOptionsOfResponse } from "./options.ts";
 import type { Plugin } from "@sluice/core";
 import { NatsBroker } from "./_broker.ts";
 import { natsDriver } from "./driver.ts";
@@ -29,6 +31,13 @@ export { type NatsDriver, natsDriver } from "./driver.ts";
 export { type NatsEmulation, natsEmulation } from "./emulation.ts";
 export { NoRespondersError } from "./_errors.ts";
 export type { KeyValue, KeyValueEntry } from "./_kv.ts";
+export {
+  OBJ_BUCKET_HEADER,
+  OBJ_OPERATION_HEADER,
+  OBJ_SIZE_HEADER,
+  type ObjectChange,
+  type ObjectStore,
+} from "./_objects.ts";
 export { KV_BUCKET_HEADER, KV_OPERATION_HEADER, KV_REVISION_HEADER, working } from "./message.ts";
 export {
   brokerOptions,
@@ -38,6 +47,7 @@ export {
   type NatsPublishOptions,
   type NatsSubscribeOptions,
   type NatsTlsOptions,
+  type ObjectWatchOptions,
   optionsFromUrl,
   publishOptions,
   type StreamOptions,
@@ -63,3 +73,20 @@ export const plugin: Plugin = {
   schemes: ["nats"],
   create: (url, options) => nats({ ...optionsFromUrl(url), ...options } as NatsOptions),
 };
+
+/**
+ * A handler's response with Nats publish options (JetStream de-duplication and expectations) for its reply and published result,
+ * as FastStream's `NatsResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { natsResponse } from "@sluice/nats";
+ * const handler = (order: { id: string }) => natsResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function natsResponse<Body>(
+  body: Body,
+  options: PublishOptions & NatsPublishOptionsOfResponse = {},
+): HandlerResponse<Body, NatsPublishOptionsOfResponse> {
+  return response(body, options);
+}

@@ -88,6 +88,18 @@ export interface KeyValueWatchOptions {
   readonly storage?: "file" | "memory";
 }
 
+/** An object store bucket whose objects a subscriber watches: its channel is the name pattern, `>` for all. */
+export interface ObjectWatchOptions {
+  /** The bucket; created when it does not exist. */
+  readonly bucket: string;
+  /** `updates` (the default) only changes after the watch starts; `last` also each object's current state first. */
+  readonly include?: "updates" | "last";
+  /** Skip deletes. */
+  readonly ignoreDeletes?: boolean;
+  /** Storage when the bucket is created: `file` (the default) or `memory`. */
+  readonly storage?: "file" | "memory";
+}
+
 /** TLS settings. `true` asks for TLS with the system's trust store. */
 export interface NatsTlsOptions {
   /** A CA certificate file (PEM) to trust. */
@@ -153,6 +165,11 @@ export interface NatsSubscribeOptions {
   readonly consumer?: ConsumerOptions;
   /** Watch keys of a key-value bucket instead of a subject: a bucket name or options. */
   readonly kv?: string | KeyValueWatchOptions;
+  /**
+   * Watch the objects of an object store bucket instead of a subject (FastStream's `obj_watch`): a bucket
+   * name or options. The channel is a pattern of object names, `>` for all; the body is the object's name.
+   */
+  readonly objects?: string | ObjectWatchOptions;
 }
 
 /** NATS options of a publish. */
@@ -185,6 +202,14 @@ const StreamSchema = type({
   "duplicateWindow?": Millis,
   "discard?": "'old' | 'new'",
   "replicas?": "number.integer >= 1",
+  "+": "reject",
+});
+
+const ObjectsSchema = type({
+  bucket: type(/^[-\w]+$/).describe("a bucket name of letters, digits, '-' and '_'"),
+  "include?": "'updates' | 'last'",
+  "ignoreDeletes?": "boolean",
+  "storage?": "'file' | 'memory'",
   "+": "reject",
 });
 
@@ -241,6 +266,7 @@ const SUBSCRIBE = {
   "stream?": type("boolean | string").or(StreamSchema),
   "consumer?": ConsumerSchema,
   "kv?": type("string").or(KvSchema),
+  "objects?": type(/^[-\w]+$/).or(ObjectsSchema),
 } as const satisfies OptionsShape<NatsSubscribeOptions>;
 
 const PUBLISH = {
@@ -276,6 +302,11 @@ export const subscribeOptions: OptionsSchema<NatsSubscribeOptions> = optionsSche
   schema: type(SUBSCRIBE).narrow((options, ctx) => {
     if (options.kv !== undefined && options.stream !== undefined && options.stream !== false) {
       return ctx.reject({ message: '"kv" watches a bucket and cannot be combined with "stream"' });
+    }
+    if (options.objects !== undefined && (options.kv !== undefined || (options.stream ?? false) !== false)) {
+      return ctx.reject({
+        message: '"objects" watches an object store and cannot be combined with "kv" or "stream"',
+      });
     }
     return true;
   }),

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { RabbitmqPublishOptions as RabbitmqPublishOptionsOfResponse } from "./options.ts";
 import { Broker } from "@sluice/core";
 import type { Plugin } from "@sluice/core";
 import { type RabbitmqDriver, rabbitmqDriver } from "./driver.ts";
@@ -68,3 +70,20 @@ export const plugin: Plugin = {
   schemes: ["amqp", "amqps"],
   create: (url, options) => rabbitmq({ ...options, ...optionsFromUrl(url) }),
 };
+
+/**
+ * A handler's response with Rabbitmq publish options (an exchange, priority, expiration or persistence) for its reply and published result,
+ * as FastStream's `RabbitResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { rabbitmqResponse } from "@sluice/rabbitmq";
+ * const handler = (order: { id: string }) => rabbitmqResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function rabbitmqResponse<Body>(
+  body: Body,
+  options: PublishOptions & RabbitmqPublishOptionsOfResponse = {},
+): HandlerResponse<Body, RabbitmqPublishOptionsOfResponse> {
+  return response(body, options);
+}

@@ -17,6 +17,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { RedisPublishOptions as RedisPublishOptionsOfResponse } from "./options.ts";
 import { Broker, type Plugin } from "@sluice/core";
 import { type RedisDriver, redisDriver } from "./driver.ts";
 import { redisEmulation } from "./emulation.ts";
@@ -67,3 +69,20 @@ export const plugin: Plugin = {
   schemes: ["redis", "rediss"],
   create: (url, options) => redis({ ...options, ...optionsFromUrl(url) }),
 };
+
+/**
+ * A handler's response with Redis publish options (a list or a stream, and its trimming) for its reply and published result,
+ * as FastStream's `RedisResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { redisResponse } from "@sluice/redis";
+ * const handler = (order: { id: string }) => redisResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function redisResponse<Body>(
+  body: Body,
+  options: PublishOptions & RedisPublishOptionsOfResponse = {},
+): HandlerResponse<Body, RedisPublishOptionsOfResponse> {
+  return response(body, options);
+}

@@ -18,6 +18,8 @@
  * @module
  */
 
+import { type HandlerResponse, type PublishOptions, response } from "@sluice/core";
+import type { SqsPublishOptions as SqsPublishOptionsOfResponse } from "./options.ts";
 import { Broker, type Plugin } from "@sluice/core";
 import { type SqsDriver, sqsDriver } from "./driver.ts";
 import { sqsEmulation } from "./emulation.ts";
@@ -58,3 +60,20 @@ export const plugin: Plugin = {
   schemes: ["sqs"],
   create: (url, options) => sqs({ ...options, ...optionsFromUrl(url) }),
 };
+
+/**
+ * A handler's response with Sqs publish options (a message group, de-duplication id or delay) for its reply and published result,
+ * as FastStream's `SqsResponse` does.
+ *
+ * @example
+ * ```ts
+ * import { sqsResponse } from "@sluice/sqs";
+ * const handler = (order: { id: string }) => sqsResponse(order, { headers: { "x-source": "orders" } });
+ * ```
+ */
+export function sqsResponse<Body>(
+  body: Body,
+  options: PublishOptions & SqsPublishOptionsOfResponse = {},
+): HandlerResponse<Body, SqsPublishOptionsOfResponse> {
+  return response(body, options);
+}

@@ -46,6 +46,7 @@ const subscriberOptions: Required<Omit<SubscriberOptions, "schema" | "batch" | "
   codecs: [],
   middlewares: [],
   description: "every core option",
+  needs: {},
 };
 
 const publisherOptions: Required<Omit<PublisherOptions, "schema">> = {
