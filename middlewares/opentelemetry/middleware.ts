@@ -44,6 +44,7 @@ import {
   MESSAGING_SYSTEM,
   messagingSystem,
 } from "./attributes.ts";
+import { setNativeAttributes } from "./native.ts";
 import { extract, extractBaggage, extractSpanContext, inject, traced } from "./w3c.ts";
 
 /** The name and version the tracer and meter are obtained under. */
@@ -344,6 +345,8 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
         span.setAttribute(MESSAGING_KAFKA_MESSAGE_KEY, message.key);
       }
       if (system === "rabbitmq") span.setAttribute(MESSAGING_RABBITMQ_ROUTING_KEY, message.channel);
+      // A batch's span has the first message's partition, as FastStream's (a Kafka batch is one partition's).
+      setNativeAttributes(span, system, message.native);
     }
     const spanContext = span.spanContext();
     const isTraced = traced(spanContext);
