@@ -16,7 +16,7 @@ import { nats } from "@sluice/nats";
 import { rabbitmq } from "@sluice/rabbitmq";
 import { type BrokerName, realBroker } from "../../../tests/_support/brokers.ts";
 import { only, parentOf, telemetry } from "./_telemetry.ts";
-import { telemetryPython } from "./_python.ts";
+import { faststreamPythonWith } from "../../../tests/_support/python.ts";
 
 // argv: kind (nats | rabbit), url, the request's destination, the audit destination. FastStream requests
 // {"id": 1} from Sluice, waits for the audit message, and prints the reply, what its audit handler saw and
@@ -140,7 +140,10 @@ const targets: Target[] = [
   },
 ];
 
-const python = telemetryPython();
+const python = faststreamPythonWith(
+  ["faststream.opentelemetry", "opentelemetry.sdk.trace.export.in_memory_span_exporter"],
+  "FastStream's OpenTelemetry middleware and the OpenTelemetry SDK",
+);
 for (const target of targets) {
   const server = python ? await realBroker(target.name) : undefined;
   describe(`opentelemetry with Python FastStream on a real ${target.name}`, {

@@ -11,9 +11,12 @@ import { testBroker } from "@sluice/core/testing";
 import { setBaggage, telemetryMiddleware } from "@sluice/opentelemetry";
 import { propagation } from "@opentelemetry/api";
 import { only, parentOf, telemetry } from "./_telemetry.ts";
-import { telemetryPython } from "./_python.ts";
+import { faststreamPythonWith } from "../../../tests/_support/python.ts";
 
-const python = telemetryPython();
+const python = faststreamPythonWith(
+  ["faststream.opentelemetry", "opentelemetry.sdk.trace.export.in_memory_span_exporter"],
+  "FastStream's OpenTelemetry middleware and the OpenTelemetry SDK",
+);
 
 // `publish`: FastStream publishes {"id": 1} to "orders" and prints the headers its subscriber got.
 // `consume HEADERS`: FastStream's subscriber consumes a message with these headers, as a broker delivers it.
