@@ -46,8 +46,8 @@ const allVariants: [string, () => Middleware[]][] = [
   ]],
 ];
 
-// SLUICE_BENCH_VARIANTS="bare,prometheus" measures only those (bare is always measured: overheads need it).
-const chosen = process.env.SLUICE_BENCH_VARIANTS?.split(",").map((name) => name.trim());
+// SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" measures only those (bare is always measured: overheads need it).
+const chosen = process.env.SLUICE_BENCH_VARIANTS?.split(";").map((name) => name.trim());
 const variants = chosen
   ? allVariants.filter(([name]) => name === "bare" || chosen.includes(name))
   : allVariants;
