@@ -24,6 +24,7 @@ import {
 import type { BrokerPort, Observer } from "./port.ts";
 import { withoutCore } from "./options.ts";
 import { ReplyChannel } from "./_reply_channel.ts";
+import { publishBatchThrough } from "./_batch_publish.ts";
 import { type StandardSchemaV1, validate } from "./schema.ts";
 import { ERROR_HEADER } from "./wire.ts";
 
@@ -123,12 +124,27 @@ export class Outbox implements BrokerPort {
       for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
       return;
     }
-    const messages = bodies.map((body) => this.#outgoing(this.#publication(body, channel, options)));
-    await driver.publishBatch(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
+    const send = (to: string, publications: readonly Publication[]) =>
+      this.#publishBatchNow(to, publications, options, mock);
+    const middlewares = this.#settings.middlewares();
+    const through = middlewares.some((m) => m.publish);
+    const publications = bodies.map((body) => this.#publication(body, channel, options));
+    // With publish middlewares, each message passes them (a span, trace headers, a count of its own).
+    await (through ? publishBatchThrough(publications, middlewares, send) : send(channel, publications));
+  }
+
+  async #publishBatchNow(
+    channel: string,
+    publications: readonly Publication[],
+    options: PublishOptions,
+    mock: Mock<unknown> | undefined,
+  ): Promise<void> {
+    const messages = publications.map((publication) => this.#outgoing(publication));
+    await this.driver.publishBatch!(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
     if (mock && this.observer) {
       messages.forEach((message, i) =>
         this.observer!.record(mock, {
-          body: bodies[i],
+          body: publications[i]!.body,
           channel,
           headers: message.headers,
           correlationId: message.correlationId,
