@@ -9,7 +9,7 @@
  *
  *   deno run -A bench/middlewares/bench.ts [messages] [rounds]
  *   bun bench/middlewares/bench.ts [messages] [rounds]
- *   SLUICE_BENCH_VARIANTS=prometheus deno run -A bench/middlewares/bench.ts   # bare and the named ones only
+ *   SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" deno run -A bench/middlewares/bench.ts
  *
  * `opentelemetry, no-op tracer` is the middleware with no SDK registered (the API's no-op tracer and
  * meter); `opentelemetry, SDK` records every span and metric with the SDK (spans to a processor that drops
@@ -46,7 +46,8 @@ const allVariants: [string, () => Middleware[]][] = [
   ]],
 ];
 
-// SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" measures only those (bare is always measured: overheads need it).
+// SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" measures only those; bare is always measured,
+// as the overheads need it.
 const chosen = process.env.SLUICE_BENCH_VARIANTS?.split(";").map((name) => name.trim());
 const variants = chosen
   ? allVariants.filter(([name]) => name === "bare" || chosen.includes(name))
