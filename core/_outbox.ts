@@ -24,6 +24,8 @@ import {
 import type { BrokerPort, Observer } from "./port.ts";
 import { withoutCore } from "./options.ts";
 import { ReplyChannel } from "./_reply_channel.ts";
+import { publishBatchThrough } from "./_batch_publish.ts";
+import { publishFailed } from "./_publish_errors.ts";
 import { type StandardSchemaV1, validate } from "./schema.ts";
 import { ERROR_HEADER } from "./wire.ts";
 
@@ -123,17 +125,31 @@ export class Outbox implements BrokerPort {
       for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
       return;
     }
+    const send = (to: string, publications: readonly Publication[]) =>
+      this.#publishBatchNow(to, publications, options, mock);
+    const middlewares = this.#settings.middlewares();
+    const through = middlewares.some((m) => m.publish);
     const publications = bodies.map((body) => this.#publication(body, channel, options));
+    // With publish middlewares, each message passes them (a span, trace headers, a count of its own).
+    await (through ? publishBatchThrough(publications, middlewares, send) : send(channel, publications));
+  }
+
+  async #publishBatchNow(
+    channel: string,
+    publications: readonly Publication[],
+    options: PublishOptions,
+    mock: Mock<unknown> | undefined,
+  ): Promise<void> {
     const messages = publications.map((publication) => this.#outgoing(publication));
     try {
-      await driver.publishBatch(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
+      await this.driver.publishBatch!(channel, messages, withoutCore(options, CORE_PUBLISH_OPTIONS));
     } catch (error) {
-      throw publishFailed(error, publications, driver.url);
+      throw publishFailed(error, publications, this.driver.url);
     }
     if (mock && this.observer) {
       messages.forEach((message, i) =>
         this.observer!.record(mock, {
-          body: bodies[i],
+          body: publications[i]!.body,
           channel,
           headers: message.headers,
           correlationId: message.correlationId,
@@ -281,18 +297,4 @@ export class Outbox implements BrokerPort {
       replyTo: publication.replyTo,
     };
   }
-}
-
-/** A failed publish's error: a Sluice error as is; any other wrapped, naming message, channel and broker. */
-function publishFailed(error: unknown, sent: Publication | readonly Publication[], url: string): unknown {
-  if (error instanceof SluiceError) return error;
-  const what = Array.isArray(sent)
-    ? `${sent.length} message(s) to ${sent[0]?.channel}`
-    : `message ${(sent as Publication).messageId} to ${(sent as Publication).channel}`;
-  return new SluiceError(`Cannot publish ${what} on ${url}: ${describeError(error)}`, { cause: error });
-}
-
-/** Throws a {@linkcode StateError} naming how to connect. */
-export function notConnected(url: string): never {
-  throw new StateError(`Not connected to ${url}: call broker.connect() or app.start() first`);
 }

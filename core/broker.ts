@@ -14,7 +14,8 @@ import type { PublishOptions, Reply, ReplyBody, RequestCallOptions } from "./pub
 import { Router, type RouterOptions } from "./router.ts";
 import type { NoDependencies } from "./dependency.ts";
 import type { StandardSchemaV1 } from "./schema.ts";
-import { notConnected, Outbox } from "./_outbox.ts";
+import { Outbox } from "./_outbox.ts";
+import { notConnected } from "./_publish_errors.ts";
 import type { Observer } from "./port.ts";
 
 /** What a test broker puts in place while it runs; see {@linkcode Broker.substitute}. */

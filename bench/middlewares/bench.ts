@@ -9,6 +9,7 @@
  *
  *   deno run -A bench/middlewares/bench.ts [messages] [rounds]
  *   bun bench/middlewares/bench.ts [messages] [rounds]
+ *   SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" deno run -A bench/middlewares/bench.ts
  *
  * `opentelemetry, no-op tracer` is the middleware with no SDK registered (the API's no-op tracer and
  * meter); `opentelemetry, SDK` records every span and metric with the SDK (spans to a processor that drops
@@ -31,7 +32,7 @@ const rounds = Number(process.argv[3] ?? 7);
 const CHUNK = 1000;
 const BODY = { id: 1, name: "a message of about one hundred bytes", tags: ["x", "y"], ok: true };
 
-const variants: [string, () => Middleware[]][] = [
+const allVariants: [string, () => Middleware[]][] = [
   ["bare", () => []],
   // The core's own cost of having a middleware at all (composition, a copy of the headers), for reference.
   ["pass-through middleware", () => [{ consume: (_ctx, next) => next(), publish: (p, next) => next(p) }]],
@@ -44,6 +45,13 @@ const variants: [string, () => Middleware[]][] = [
     }),
   ]],
 ];
+
+// SLUICE_BENCH_VARIANTS="prometheus;opentelemetry, no-op tracer" measures only those; bare is always measured,
+// as the overheads need it.
+const chosen = process.env.SLUICE_BENCH_VARIANTS?.split(";").map((name) => name.trim());
+const variants = chosen
+  ? allVariants.filter(([name]) => name === "bare" || chosen.includes(name))
+  : allVariants;
 
 /** CPU microseconds per message for one run of `messages` through the broker. */
 async function once(middlewares: Middleware[]): Promise<number> {
@@ -76,7 +84,7 @@ const runtime = "Deno" in globalThis
 const only = process.env.SLUICE_BENCH_VARIANT;
 if (only !== undefined) {
   // A child: one variant, warmed up, then measured; prints CPU µs per message.
-  const make = variants.find(([name]) => name === only)![1];
+  const make = allVariants.find(([name]) => name === only)![1];
   await once(make());
   console.log(await once(make()));
   process.exit(0);

@@ -26,8 +26,12 @@ export const MESSAGING_MESSAGE_BODY_SIZE = "messaging.message.body.size";
 export const MESSAGING_BATCH_MESSAGE_COUNT = "messaging.batch.message_count";
 /** `messaging.kafka.message.key`. */
 export const MESSAGING_KAFKA_MESSAGE_KEY = "messaging.kafka.message.key";
-/** `messaging.kafka.destination.partition`, as FastStream writes it on a publish with a partition. */
+/** `messaging.kafka.destination.partition`: a consumed record's partition, or a publish's chosen one. */
 export const MESSAGING_KAFKA_DESTINATION_PARTITION = "messaging.kafka.destination.partition";
+/** `messaging.kafka.message.offset`: a consumed record's offset. */
+export const MESSAGING_KAFKA_MESSAGE_OFFSET = "messaging.kafka.message.offset";
+/** `messaging.rabbitmq.message.delivery_tag`: a consumed message's delivery tag on its channel. */
+export const MESSAGING_RABBITMQ_DELIVERY_TAG = "messaging.rabbitmq.message.delivery_tag";
 /** `messaging.rabbitmq.destination.routing_key`. */
 export const MESSAGING_RABBITMQ_ROUTING_KEY = "messaging.rabbitmq.destination.routing_key";
 /** `error.type`: the class name of what was thrown. */

@@ -216,64 +216,88 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
     return lastPublish = series;
   };
 
-  async function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {
+  // Neither half is an async function: each hands `next()`'s own promise back and counts in reactions
+  // attached to it first, so the caller's `await` waits on no extra promise or async frame of ours — the
+  // difference between 2.3 and 1.6 µs per message under Deno (bench/README.md). The reactions run before
+  // the caller resumes (they were attached first), so the counts are up to date when it does.
+
+  function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {
     const batch = ctx.batch;
-    const series = consumeSeries(ctx.broker, bySubscriber ? ctx.subscriber : ctx.message.channel);
+    const message = ctx.message;
+    const series = consumeSeries(ctx.broker, bySubscriber ? ctx.subscriber : message.channel);
     let count = 1;
     let size: number;
     if (batch) {
       count = batch.length;
       size = 0;
-      for (const message of batch) size += message.raw.length;
-    } else size = ctx.message.raw.length;
+      for (const one of batch) size += one.raw.length;
+    } else size = message.raw.length;
     series.received.inc(count);
     series.size.observe(size);
     series.inProcess.inc(count);
     const start = performance.now();
-    try {
-      const result = await next();
-      const settled = ctx.message.settlement;
-      countProcessed(
-        series,
-        settled === "nack" ? "nacked" : settled === "reject" ? "rejected" : "acked",
-        count,
-      );
-      return result;
-    } catch (error) {
-      const settled = ctx.message.settlement;
-      if (error instanceof BatchFailure && batch) {
-        countProcessed(series, "error", error.failed.length);
-        countProcessed(series, "acked", count - error.failed.length);
-        countException(series.exceptions, series.labels, error.cause ?? error, processedExceptions);
-      } else {
-        const status = settled === "nack" ? "nacked" : settled === "reject" ? "rejected" : "error";
-        countProcessed(series, status, count);
-        countException(series.exceptions, series.labels, error, processedExceptions);
-      }
-      throw error;
-    } finally {
+    const done = (): void => {
       series.duration.observe((performance.now() - start) / 1000);
       series.inProcess.dec(count);
+    };
+    let handled: Promise<unknown>;
+    try {
+      handled = next();
+    } catch (error) {
+      failed(series, ctx, count, error);
+      done();
+      throw error;
+    }
+    handled.then(() => {
+      const settled = ctx.message.settlement;
+      if (settled === "nack") countProcessed(series, "nacked", count);
+      else if (settled === "reject") countProcessed(series, "rejected", count);
+      else countProcessed(series, "acked", count);
+      done();
+    }, (error) => {
+      failed(series, ctx, count, error);
+      done();
+    });
+    return handled;
+  }
+
+  function failed(series: ConsumeSeries, ctx: Context, count: number, error: unknown): void {
+    const settled = ctx.message.settlement;
+    if (error instanceof BatchFailure && ctx.batch) {
+      countProcessed(series, "error", error.failed.length);
+      countProcessed(series, "acked", count - error.failed.length);
+      countException(series.exceptions, series.labels, error.cause ?? error, processedExceptions);
+    } else {
+      const status = settled === "nack" ? "nacked" : settled === "reject" ? "rejected" : "error";
+      countProcessed(series, status, count);
+      countException(series.exceptions, series.labels, error, processedExceptions);
     }
   }
 
-  async function publish(
+  function publish(
     publication: Publication,
     next: (publication: Publication) => Promise<void>,
   ): Promise<void> {
     if (publication.kind === "reply") return next(publication);
     const series = publishSeries(publication.broker, publication.channel);
     const start = performance.now();
-    try {
-      await next(publication);
-      series.success.inc();
-    } catch (error) {
+    const failed = (error: unknown): void => {
+      series.duration.observe((performance.now() - start) / 1000);
       series.error.inc();
       countException(series.exceptions, series.labels, error, publishedExceptions);
+    };
+    let sent: Promise<void>;
+    try {
+      sent = next(publication);
+    } catch (error) {
+      failed(error);
       throw error;
-    } finally {
-      series.duration.observe((performance.now() - start) / 1000);
     }
+    sent.then(() => {
+      series.duration.observe((performance.now() - start) / 1000);
+      series.success.inc();
+    }, failed);
+    return sent;
   }
 
   return { name: "prometheus", registry, consume, publish };

@@ -61,3 +61,29 @@ export function faststreamPython(env: Record<string, string | undefined> = proce
   if (env === process.env) found = {};
   return undefined;
 }
+
+const extras = new Map<string, string | undefined>();
+
+/**
+ * The FastStream python of {@link faststreamPython} when it also imports `modules` (FastStream's
+ * OpenTelemetry or Prometheus middleware and their libraries, which scripts/python installs), else undefined
+ * after a SKIP line naming `what` (or an error with `SLUICE_REQUIRE_PYTHON=1`).
+ */
+export function faststreamPythonWith(modules: readonly string[], what: string): string | undefined {
+  const key = modules.join(",");
+  if (extras.has(key)) return extras.get(key);
+  let python = faststreamPython();
+  if (python) {
+    const check = spawnSync(python, ["-c", `import ${key}`], { encoding: "utf8", timeout: 60_000 });
+    if (check.status !== 0) {
+      const why = `${python} has FastStream ${FASTSTREAM_VERSION} but not ${what} (${
+        (check.stderr ?? "").trim().split("\n").pop()
+      }): run scripts/python`;
+      if (process.env.SLUICE_REQUIRE_PYTHON === "1") throw new Error(`SLUICE_REQUIRE_PYTHON=1 but ${why}`);
+      console.warn(`SKIP: ${why}`);
+      python = undefined;
+    }
+  }
+  extras.set(key, python);
+  return python;
+}

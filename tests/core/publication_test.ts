@@ -80,3 +80,60 @@ describe("publications made for a consumed message", () => {
     }
   });
 });
+
+describe("a native batch publish", () => {
+  it("passes each message through the publish middlewares, then sends those that went on in one batch", async () => {
+    const watch: Middleware = {
+      publish(p, next) {
+        if (p.body === 2) return Promise.resolve(); // dropped
+        p.headers.seen = String(p.body);
+        return next(p);
+      },
+    };
+    const broker = memory({ logLevel: "error", middlewares: [watch] });
+    const got: string[] = [];
+    broker.subscriber("rows").handle((row, ctx) => void got.push(`${row} ${ctx.message.headers.seen}`));
+    await using br = await testBroker(broker);
+    const batches: number[] = [];
+    const publishBatch = broker.driver.publishBatch!.bind(broker.driver);
+    broker.driver.publishBatch = (channel, messages, options) => {
+      batches.push(messages.length);
+      return publishBatch(channel, messages, options);
+    };
+    await br.broker.publishBatch([1, 2, 3], "rows");
+    await br.settled();
+    assert.deepEqual(batches, [2]);
+    assert.deepEqual(got.sort(), ["1 1", "3 3"]);
+  });
+
+  it("fails when a middleware fails one of its messages, and still sends the others", async () => {
+    const broker = memory({
+      logLevel: "error",
+      middlewares: [{ publish: (p, next) => p.body === 2 ? Promise.reject(new Error("no twos")) : next(p) }],
+    });
+    const got: unknown[] = [];
+    broker.subscriber("rows").handle((row) => void got.push(row));
+    await using br = await testBroker(broker);
+    await assert.rejects(br.broker.publishBatch([1, 2, 3], "rows"), /no twos/);
+    await br.settled();
+    assert.deepEqual(got.sort(), [1, 3]);
+  });
+
+  it("fails every message's publish when the driver refuses the batch", async () => {
+    const outcomes: string[] = [];
+    const broker = memory({
+      logLevel: "error",
+      middlewares: [{
+        publish: (p, next) =>
+          next(p).then(() => void outcomes.push(`${p.body} sent`), (e) => {
+            outcomes.push(`${p.body} failed`);
+            throw e;
+          }),
+      }],
+    });
+    await using br = await testBroker(broker);
+    broker.driver.publishBatch = () => Promise.reject(new Error("batch refused"));
+    await assert.rejects(br.broker.publishBatch([1, 2], "rows"), /batch refused/);
+    assert.deepEqual(outcomes.sort(), ["1 failed", "2 failed"]);
+  });
+});

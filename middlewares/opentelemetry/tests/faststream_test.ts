@@ -1,27 +1,22 @@
 // Sluice and Python FastStream on one trace, in memory: FastStream 0.7's TelemetryMiddleware (with its test
 // broker and the SDK's in-memory exporter) writes the headers of a message Sluice consumes, and consumes a
 // message whose headers Sluice wrote; the spans on both sides share the trace and name the right parent. It
-// needs a Python with `faststream[otel,nats]` 0.7 (SLUICE_FASTSTREAM_PYTHON, or python3 on the PATH); without
-// one it skips with a loud line. The same across a real broker is still to come.
+// needs the Python of scripts/python (FastStream 0.7.8 and the OpenTelemetry SDK); without one it skips with a
+// loud line. The same across real brokers: faststream_brokers_test.ts.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import process from "node:process";
 import { memory, silentLogger } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
 import { setBaggage, telemetryMiddleware } from "@sluice/opentelemetry";
 import { propagation } from "@opentelemetry/api";
 import { only, parentOf, telemetry } from "./_telemetry.ts";
+import { faststreamPythonWith } from "../../../tests/_support/python.ts";
 
-const python = process.env.SLUICE_FASTSTREAM_PYTHON ?? "python3";
-const found = spawnSync(python, ["-c", "import faststream.nats.opentelemetry, opentelemetry.sdk"], {
-  encoding: "utf8",
-}).status === 0;
-if (!found) {
-  console.log(
-    `SKIP: no Python FastStream: set SLUICE_FASTSTREAM_PYTHON to a python with faststream[otel,nats]==0.7.8`,
-  );
-}
+const python = faststreamPythonWith(
+  ["faststream.opentelemetry", "opentelemetry.sdk.trace.export.in_memory_span_exporter"],
+  "FastStream's OpenTelemetry middleware and the OpenTelemetry SDK",
+);
 
 // `publish`: FastStream publishes {"id": 1} to "orders" and prints the headers its subscriber got.
 // `consume HEADERS`: FastStream's subscriber consumes a message with these headers, as a broker delivers it.
@@ -85,12 +80,12 @@ interface PythonRun {
 }
 
 function runPython(...args: string[]): PythonRun {
-  const run = spawnSync(python, ["-c", PYTHON, ...args], { encoding: "utf8" });
+  const run = spawnSync(python!, ["-c", PYTHON, ...args], { encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout.trim().split("\n").at(-1)!);
 }
 
-describe("opentelemetry with Python FastStream", { skip: found ? false : "no Python FastStream" }, () => {
+describe("opentelemetry with Python FastStream", { skip: python ? false : "no Python FastStream" }, () => {
   it("continues in Sluice a trace FastStream started", async () => {
     const fromPython = runPython("publish");
     const create = fromPython.spans.find((s) => s.name === "orders create")!;

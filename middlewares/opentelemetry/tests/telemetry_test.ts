@@ -153,6 +153,35 @@ describe("opentelemetry middleware", () => {
     assert.deepEqual((await otel.metric("messaging.process.messages"))[0]?.value, 3);
   });
 
+  it("gives each message of a native batch publish its own span and trace headers, sent in one batch", async () => {
+    const otel = telemetry();
+    const broker = memory({ logger: silentLogger, middlewares: [telemetryMiddleware(otel)] });
+    const parents: (string | undefined)[] = [];
+    broker.subscriber("rows").handle((_row, ctx) => void parents.push(ctx.message.headers.traceparent));
+    const sent: number[] = [];
+    await using br = await testBroker(broker);
+    const publishBatch = broker.driver.publishBatch!.bind(broker.driver);
+    broker.driver.publishBatch = (channel, messages, options) => {
+      sent.push(messages.length);
+      return publishBatch(channel, messages, options);
+    };
+    await br.broker.publishBatch([1, 2, 3], "rows");
+    await br.settled();
+    assert.deepEqual(sent, [3], "one batch of three reached the driver");
+    const publishes = otel.spans().filter((s) => s.name === "publish rows");
+    assert.equal(publishes.length, 3);
+    assert.deepEqual(
+      parents.sort(),
+      publishes.map((s) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`).sort(),
+    );
+    const processes = otel.spans().filter((s) => s.name === "process rows");
+    assert.deepEqual(
+      processes.map(parentOf).sort(),
+      publishes.map((s) => s.spanContext().spanId).sort(),
+      "each message's processing continues its own publish",
+    );
+  });
+
   it("puts the trace and span ids on every log line about the message", async () => {
     const otel = telemetry();
     const logs = captureLogs();

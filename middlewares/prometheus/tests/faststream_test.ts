@@ -1,24 +1,19 @@
 // The metric names, types, label names and bucket bounds are FastStream's own: this test has Python
 // FastStream's PrometheusMiddleware write its metrics for a small app and compares them with ours. It needs
-// a Python with `faststream[prometheus,nats]` 0.7 (SLUICE_FASTSTREAM_PYTHON, or python3 on the PATH); without
-// one it skips with a loud line.
+// the Python of scripts/python (FastStream 0.7.8 with prometheus-client); without one it skips with a loud
+// line, and fails under SLUICE_REQUIRE_PYTHON=1.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import process from "node:process";
 import { memory, silentLogger } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
 import { prometheusMiddleware } from "@sluice/prometheus";
+import { faststreamPythonWith } from "../../../tests/_support/python.ts";
 
-const python = process.env.SLUICE_FASTSTREAM_PYTHON ?? "python3";
-const found = spawnSync(python, ["-c", "import faststream.nats.prometheus, prometheus_client"], {
-  encoding: "utf8",
-}).status === 0;
-if (!found) {
-  console.log(
-    `SKIP: no Python FastStream: set SLUICE_FASTSTREAM_PYTHON to a python with faststream[prometheus,nats]==0.7.8`,
-  );
-}
+const python = faststreamPythonWith(
+  ["faststream.nats.prometheus", "prometheus_client"],
+  "FastStream's Prometheus middleware and prometheus-client",
+);
 
 // The same app in both languages: a handler whose result goes to a publisher, and one that throws.
 const PYTHON_APP = `
@@ -90,15 +85,19 @@ function shape(text: string): { families: string[]; labels: string[]; bounds: st
   return { families: [...families].sort(), labels: [...labels].sort(), bounds: [...bounds].sort() };
 }
 
-describe("prometheus metrics, against FastStream's", { skip: found ? false : "no Python FastStream" }, () => {
-  it("have FastStream's names, types, label names and bucket bounds", async () => {
-    const run = spawnSync(python, ["-c", PYTHON_APP], { encoding: "utf8" });
-    assert.equal(run.status, 0, run.stderr);
-    const theirs = shape(run.stdout);
-    const mine = shape(await ours());
-    assert.equal(theirs.families.length, 9, theirs.families.join("\n"));
-    assert.deepEqual(mine.families, theirs.families);
-    assert.deepEqual(mine.labels, theirs.labels);
-    assert.deepEqual(mine.bounds, theirs.bounds);
-  });
-});
+describe(
+  "prometheus metrics, against FastStream's",
+  { skip: python ? false : "no Python FastStream" },
+  () => {
+    it("have FastStream's names, types, label names and bucket bounds", async () => {
+      const run = spawnSync(python!, ["-c", PYTHON_APP], { encoding: "utf8" });
+      assert.equal(run.status, 0, run.stderr);
+      const theirs = shape(run.stdout);
+      const mine = shape(await ours());
+      assert.equal(theirs.families.length, 9, theirs.families.join("\n"));
+      assert.deepEqual(mine.families, theirs.families);
+      assert.deepEqual(mine.labels, theirs.labels);
+      assert.deepEqual(mine.bounds, theirs.bounds);
+    });
+  },
+);

@@ -65,6 +65,7 @@ describe("prometheus middleware", () => {
     assert.equal(published("orders", "error"), 1);
     assert.equal(published("audit", "success"), 1);
     assert.equal(published("prices", "success"), 1); // the request itself
+    assert.equal(published("rows", "success"), 3); // a native batch publish counts each of its messages
     assert.ok(!text.includes('destination="sluice-reply-'), "a reply is not a publish");
     assert.equal(
       got.get(
