@@ -120,8 +120,7 @@ export class Outbox implements BrokerPort {
     mock?: Mock<unknown>,
   ): Promise<void> {
     this.#settings.assertConnected();
-    const driver = this.driver;
-    if (!driver.publishBatch) {
+    if (!this.driver.publishBatch) {
       for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
       return;
     }
