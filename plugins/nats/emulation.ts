@@ -23,7 +23,7 @@ import {
   subscribeOptions,
   usesJetStream,
 } from "./options.ts";
-import { natsRules } from "./rules.ts";
+import { assertPublishSubject, assertSubscribeSubject, natsRules } from "./rules.ts";
 
 /** The emulation of a NATS server: the driver's contract, key-value buckets, and `idle()` for the test broker. */
 export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPublishOptions> {
@@ -33,6 +33,8 @@ export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPubli
 
 interface Binding {
   readonly pattern: string;
+  /** The queue group; members of one group on different subjects still share each message. */
+  readonly group?: string;
   readonly queue: MemoryQueue;
 }
 
@@ -100,9 +102,15 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     }
     const copy = stored(channel, message);
     if (!jetstream.append(copy, publish.msgId)) return;
+    // As the server does: every plain subscription gets a copy; each queue group, whatever the subjects of
+    // its members, gets one, for a member picked at random (weighted by its consumers).
+    const groups = new Map<string, Binding[]>();
     for (const binding of bindings.values()) {
-      if (natsRules.matches(binding.pattern, channel)) binding.queue.push(copy);
+      if (!natsRules.matches(binding.pattern, channel)) continue;
+      if (binding.group === undefined) binding.queue.push(copy);
+      else groups.set(binding.group, [...groups.get(binding.group) ?? [], binding]);
     }
+    for (const members of groups.values()) pickMember(members).queue.push(copy);
   };
 
   const hasResponder = (channel: string): boolean => {
@@ -138,6 +146,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
         parseOptions(subscribeOptions, spec.options, spec.template);
         live();
         if (spec.options.kv !== undefined) return Promise.resolve(buckets.watch(spec, deliver));
+        assertSubscribeSubject(spec.channel);
         if (usesJetStream(spec, brokerJetStream)) return Promise.resolve(jetstream.subscribe(spec, deliver));
       } catch (error) {
         return Promise.reject(error);
@@ -159,7 +168,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
             );
           },
         });
-        binding = { pattern: spec.channel, queue };
+        binding = { pattern: spec.channel, group: spec.group, queue };
         bindings.set(key, binding);
       }
       const { queue } = binding;
@@ -179,6 +188,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     publish(channel, message, publish) {
       try {
         checkPublishOptions(publish, channel);
+        assertPublishSubject(channel);
         live();
         route(channel, message, publish);
         return Promise.resolve();
@@ -195,6 +205,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       const { timeout, signal, ...publish } = request;
       try {
         checkPublishOptions(publish, channel);
+        assertPublishSubject(channel);
         live();
       } catch (error) {
         return Promise.reject(error);
@@ -243,4 +254,16 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     idle: () => activity.whenIdle(),
   };
   return driver;
+}
+
+/** One member of a queue group, at random, weighted by how many consumers each has. */
+function pickMember(members: readonly Binding[]): Binding {
+  if (members.length === 1) return members[0]!;
+  const total = members.reduce((sum, member) => sum + Math.max(1, member.queue.consumers), 0);
+  let draw = Math.random() * total;
+  for (const member of members) {
+    draw -= Math.max(1, member.queue.consumers);
+    if (draw < 0) return member;
+  }
+  return members[members.length - 1]!;
 }
