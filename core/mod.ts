@@ -41,6 +41,7 @@ export {
   BatchFailure,
   ConnectionError,
   DecodeError,
+  EmulationLimitError,
   MessageTooLargeError,
   MissingClientError,
   NoHandlerError,
