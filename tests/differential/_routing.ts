@@ -143,6 +143,14 @@ export async function runCase(
   return { subscribed, published, received: structuredClone(received) };
 }
 
+/**
+ * Whether the emulation refused the case as one of its documented limits (an `EmulationLimitError`, listed
+ * in the plugin README's "Emulation limits" table): such a case is explained, not compared.
+ */
+export function limited(emulated: Outcome): boolean {
+  return [...emulated.subscribed, ...emulated.published].includes("EmulationLimitError");
+}
+
 /** Fails, with both outcomes, unless the emulation and the real broker agree on the case. */
 export function assertSame(emulated: Outcome, real: Outcome): void {
   assert.deepEqual(emulated, real, `emulation (actual) and real broker (expected) differ`);
