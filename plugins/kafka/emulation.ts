@@ -38,7 +38,14 @@ import {
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
 import { partitionForKey } from "./_partitioner.ts";
-import { assertPartitionsFit, isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import {
+  assertPartitionsFit,
+  assertTopicName,
+  isTopicPattern,
+  kafkaRules,
+  topicList,
+  topicRegExp,
+} from "./rules.ts";
 import { PartitionTrack } from "./_track.ts";
 
 /** A record in an emulated partition log. */
@@ -126,6 +133,13 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const createTopic = (topic: string, partitions?: number): EmulatedRecord[][] => {
     let log = logs.get(topic);
     if (!log) {
+      // Kafka refuses a topic whose name differs from an existing one only by '.' against '_': metric names
+      // would collide.
+      const metric = topic.replaceAll(".", "_");
+      const rival = [...logs.keys()].find((name) => name.replaceAll(".", "_") === metric);
+      if (rival !== undefined) {
+        throw new OptionError(`Kafka refused the topic ${topic}: it collides with existing topic ${rival}`);
+      }
       const count = partitions ?? options.topic?.partitions ?? 1;
       log = Array.from({ length: count }, () => []);
       logs.set(topic, log);
@@ -283,6 +297,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   };
 
   const append = (topic: string, message: OutgoingMessage, settings: KafkaPublishOptions): void => {
+    assertTopicName(topic);
     const log = createTopic(topic, settings.topic?.partitions);
     let partition = settings.partition;
     if (partition === undefined) {
