@@ -22,6 +22,13 @@ export interface TestBrokerOptions {
   readonly real?: boolean;
   /** Milliseconds of silence after which `settled()` considers a real broker settled; 200 by default. */
   readonly quiet?: number;
+  /**
+   * Start from an empty emulated broker. By default the emulation keeps, from one session on the same broker
+   * object to the next, what a real broker keeps between two connections (queues and their messages, topics
+   * and committed offsets, streams, lists, retained messages), so a test that passes in memory after another
+   * one also passes against the real broker.
+   */
+  readonly fresh?: boolean;
 }
 
 /** A broker under test. Dispose it (`await using`) to stop it and restore its driver. */
@@ -108,7 +115,9 @@ export async function testBroker<B extends Broker>(
   broker: B,
   options: TestBrokerOptions = {},
 ): Promise<TestBroker<B>> {
-  const emulation = options.real ? undefined : broker.emulate() ?? fallbackEmulation(broker);
+  const emulation = options.real
+    ? undefined
+    : broker.emulate({ fresh: options.fresh }) ?? fallbackEmulation(broker);
   const restore = broker.substitute({ driver: emulation, observer: RECORDING });
   // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
   for (const subscriber of broker.allSubscribers()) {
