@@ -134,10 +134,10 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
 
     close() {
       connected = false;
+      // Core subscriptions belong to the connection; streams, their consumers and key-value buckets stay on
+      // the server, for the next session on the same broker object.
       for (const binding of bindings.values()) binding.queue.dispose();
       bindings.clear();
-      jetstream.clear();
-      buckets.clear();
       return Promise.resolve();
     },
 

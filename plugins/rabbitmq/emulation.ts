@@ -63,7 +63,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
   const passive = options.passive ?? false;
   const activity = new Activity();
   const replyQueues = new ReplyQueues();
-  let exchanges = new Exchanges();
+  const exchanges = new Exchanges();
   let connected = false;
   let ids = 0;
   let logger: Logger = silentLogger;
@@ -203,8 +203,11 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
 
     close() {
       connected = false;
-      for (const queue of exchanges.queues()) queue.queue.dispose();
-      exchanges = new Exchanges();
+      // Exclusive queues (every server-named one) go with the connection; exchanges, bindings and the other
+      // queues with their messages stay on the broker, for the next session on the same broker object.
+      for (const queue of exchanges.queues()) {
+        if (queue.declaration.exclusive) exchanges.deleteQueue(queue);
+      }
       replies.clear();
       return Promise.resolve();
     },

@@ -87,9 +87,9 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       return Promise.resolve();
     },
     close() {
+      // Queues and their messages stay on the server, for the next session on the same broker object; a
+      // message received and never deleted comes back after its visibility timeout, as on SQS.
       connected = false;
-      for (const q of queues.values()) q.dispose();
-      queues.clear();
       return Promise.resolve();
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
