@@ -190,6 +190,13 @@ export function mqttEmulation(
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
       const { mqtt, filter, qos, clean, prefetch } = resolveSubscription(resolved, spec);
+      if (mqtt.sessionExpiry !== undefined) {
+        throw new EmulationLimitError(
+          "mqtt",
+          `the subscriber option sessionExpiry (of ${spec.template})`,
+          "a persistent session never expires in memory",
+        );
+      }
       const { group, filter: plain } = splitShared(filter);
       if (group !== undefined && plain.startsWith("$")) {
         // Mosquitto delivers nothing to a shared subscription on a `$` topic; the specification does not
@@ -313,6 +320,13 @@ export function mqttEmulation(
       assertConnected();
       assertTopic(channel);
       const pub = parsePublishOptions(raw, channel);
+      if (pub.messageExpiry !== undefined) {
+        throw new EmulationLimitError(
+          "mqtt",
+          `the publish option messageExpiry (of a message to ${channel})`,
+          "nothing expires in memory",
+        );
+      }
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
         ? storedMessage(channel, carriableOn5(channel, message))
