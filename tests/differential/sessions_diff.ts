@@ -31,7 +31,7 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     broker: "kafka",
-    make: (url, _name) => kafka({ brokers: url ? [url.replace(/^kafka:\/\//, "")] : undefined }),
+    make: (url, _name) => kafka({ brokers: url ? [url.replace(/^kafka:\/\//, "")] : undefined, logLevel: "warn" }),
     publish: (b, name) => b.publish("m1", name, { topic: { partitions: 1 } } as never),
     subscribe: (b, name, seen) =>
       void b.subscriber(name, { group: name, from: "earliest" } as never).handle((body) =>
@@ -43,6 +43,7 @@ const scenarios: Scenario[] = [
     make: (url, name) =>
       rabbitmq({
         url,
+        logLevel: "warn",
         declare: { queues: [{ name }], bindings: [{ queue: name, exchange: "amq.topic", routingKey: name }] },
       }),
     publish: (b, name) => b.publish("m1", name),
@@ -51,21 +52,21 @@ const scenarios: Scenario[] = [
   },
   {
     broker: "nats",
-    make: (url, name) => nats({ servers: url, streams: [{ name, subjects: [`${name}.>`] }] }),
+    make: (url, name) => nats({ servers: url, logLevel: "warn", streams: [{ name, subjects: [`${name}.>`] }] }),
     publish: (b, name) => b.publish("m1", `${name}.a`),
     subscribe: (b, name, seen) =>
       void b.subscriber(`${name}.a`, { stream: name } as never).handle((body) => void seen.push(body)),
   },
   {
     broker: "redis",
-    make: (url) => redis({ url }),
+    make: (url) => redis({ url, logLevel: "warn" }),
     publish: (b, name) => b.publish("m1", name, { list: true } as never),
     subscribe: (b, name, seen) =>
       void b.subscriber(name, { list: true } as never).handle((body) => void seen.push(body)),
   },
   {
     broker: "mqtt",
-    make: (url) => mqtt({ url }),
+    make: (url) => mqtt({ url, logLevel: "warn" }),
     publish: (b, name) => b.publish("m1", `${name}/t`, { retain: true, qos: 1 } as never),
     subscribe: (b, name, seen) =>
       void b.subscriber(`${name}/t`, { qos: 1 } as never).handle((body) => void seen.push(body)),
@@ -73,7 +74,7 @@ const scenarios: Scenario[] = [
   },
   {
     broker: "sqs",
-    make: (url) => sqs({ url }),
+    make: (url) => sqs({ url, logLevel: "warn" }),
     publish: (b, name) => b.publish("m1", name),
     subscribe: (b, name, seen) => void b.subscriber(name).handle((body) => void seen.push(body)),
   },
