@@ -31,7 +31,8 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     broker: "kafka",
-    make: (url, _name) => kafka({ brokers: url ? [url.replace(/^kafka:\/\//, "")] : undefined, logLevel: "warn" }),
+    make: (url, _name) =>
+      kafka({ brokers: url ? [url.replace(/^kafka:\/\//, "")] : undefined, logLevel: "warn" }),
     publish: (b, name) => b.publish("m1", name, { topic: { partitions: 1 } } as never),
     subscribe: (b, name, seen) =>
       void b.subscriber(name, { group: name, from: "earliest" } as never).handle((body) =>
@@ -52,7 +53,8 @@ const scenarios: Scenario[] = [
   },
   {
     broker: "nats",
-    make: (url, name) => nats({ servers: url, logLevel: "warn", streams: [{ name, subjects: [`${name}.>`] }] }),
+    make: (url, name) =>
+      nats({ servers: url, logLevel: "warn", streams: [{ name, subjects: [`${name}.>`] }] }),
     publish: (b, name) => b.publish("m1", `${name}.a`),
     subscribe: (b, name, seen) =>
       void b.subscriber(`${name}.a`, { stream: name } as never).handle((body) => void seen.push(body)),
