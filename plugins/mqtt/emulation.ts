@@ -190,13 +190,6 @@ export function mqttEmulation(
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
       assertConnected();
       const { mqtt, filter, qos, clean, prefetch } = resolveSubscription(resolved, spec);
-      if (mqtt.sessionExpiry !== undefined) {
-        throw new EmulationLimitError(
-          "mqtt",
-          `the subscriber option sessionExpiry (of ${spec.template})`,
-          "a persistent session never expires in memory",
-        );
-      }
       const { group, filter: plain } = splitShared(filter);
       if (group !== undefined && plain.startsWith("$")) {
         // Mosquitto delivers nothing to a shared subscription on a `$` topic; the specification does not

@@ -324,7 +324,6 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
 /** Queue arguments whose effect the emulation does not reproduce, by the option that sets each. */
 const UNEMULATED_ARGUMENTS: Readonly<Record<string, string>> = {
   "x-message-ttl": "messageTtl",
-  "x-expires": "expires",
   "x-max-length": "maxLength",
   "x-max-length-bytes": "arguments x-max-length-bytes",
   "x-max-priority": "maxPriority",
@@ -335,19 +334,12 @@ const UNEMULATED_ARGUMENTS: Readonly<Record<string, string>> = {
 /** Refuses a queue whose declaration asks for what the emulation would silently not do. */
 function refuseUnemulated(declaration: QueueDeclaration): void {
   const queue = declaration.name || "(server-named)";
-  if (declaration.type === "stream") {
-    throw new EmulationLimitError(
-      "rabbitmq",
-      `the stream queue ${queue}`,
-      "offsets and replay are not emulated",
-    );
-  }
   for (const [argument, option] of Object.entries(UNEMULATED_ARGUMENTS)) {
     if (declaration.arguments[argument] !== undefined) {
       throw new EmulationLimitError(
         "rabbitmq",
         `the queue option ${option} (${argument}) of queue ${queue}`,
-        "expiry, length limits, priorities and single active consumers are not emulated",
+        "message expiry, length limits, priorities and single active consumers are not emulated",
       );
     }
   }

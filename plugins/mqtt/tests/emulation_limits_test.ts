@@ -23,10 +23,4 @@ describe("the MQTT emulation refuses what it does not reproduce", () => {
     await using br = await testBroker(mqtt({ protocol: "5" }));
     await assert.rejects(br.publish("hi", "alerts", { messageExpiry: 60 }), refused("messageExpiry"));
   });
-
-  it("a subscriber with sessionExpiry", async () => {
-    const broker = mqtt({ protocol: "5" });
-    broker.subscriber("alerts", { clientId: "ops", clean: false, sessionExpiry: 60 }).handle(() => undefined);
-    await assert.rejects(testBroker(broker), refused("sessionExpiry"));
-  });
 });

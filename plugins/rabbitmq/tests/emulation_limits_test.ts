@@ -13,7 +13,7 @@ function refused(option: string): (error: unknown) => boolean {
 }
 
 describe("the RabbitMQ emulation refuses what it does not reproduce", () => {
-  for (const option of ["messageTtl", "expires", "maxLength", "maxPriority"]) {
+  for (const option of ["messageTtl", "maxLength", "maxPriority"]) {
     it(`a queue with ${option}`, async () => {
       const broker = rabbitmq();
       broker.subscriber("orders", { queue: { name: "orders", [option]: 10 } }).handle(() => undefined);
@@ -30,12 +30,6 @@ describe("the RabbitMQ emulation refuses what it does not reproduce", () => {
       await assert.rejects(testBroker(broker), refused(argument));
     });
   }
-
-  it("a stream queue", async () => {
-    const broker = rabbitmq();
-    broker.subscriber("orders", { queue: { name: "orders", type: "stream" } }).handle(() => undefined);
-    await assert.rejects(testBroker(broker), refused("stream queue"));
-  });
 
   for (const option of ["expiration", "priority"]) {
     it(`a publish with ${option}`, async () => {
