@@ -44,6 +44,7 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
   readonly #options: BrokerOptions;
   readonly #driver: D;
   readonly #emulate: (() => Emulation) | undefined;
+  #emulation: Emulation | undefined;
   readonly #outbox: Outbox;
   #state: "idle" | "connecting" | "connected" | "started" | "closing" = "idle";
   #connecting: Promise<void> | undefined;
@@ -111,9 +112,16 @@ export class Broker<D extends Driver = Driver> extends Router<D> {
     return this.#state === "connected" || this.#state === "started";
   }
 
-  /** A fresh in-memory emulation of this broker, as `testBroker()` uses; undefined if its plugin has none. */
-  emulate(): Emulation | undefined {
-    return this.#emulate?.();
+  /**
+   * The in-memory emulation of this broker, as `testBroker()` uses; undefined if its plugin has none. There is
+   * one per broker object, made on first use: what the emulated broker keeps (queues and their messages,
+   * topics and committed offsets, streams, lists, retained messages) survives from one test session to the
+   * next, as it does on a real broker, while what belongs to a connection (subscriptions, exclusive queues)
+   * goes when a session closes. `fresh` replaces it with a new, empty one.
+   */
+  emulate(options: { readonly fresh?: boolean } = {}): Emulation | undefined {
+    if (options.fresh || this.#emulation === undefined) this.#emulation = this.#emulate?.();
+    return this.#emulation;
   }
 
   /**

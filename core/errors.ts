@@ -28,6 +28,30 @@ export class MissingClientError extends SluiceError {}
 /** The driver cannot do what was asked (see its capability flags). */
 export class NotSupportedError extends SluiceError {}
 
+/**
+ * An emulation (`testBroker()` in memory) was asked for something it does not reproduce faithfully: rather than
+ * behave differently from the real broker, it refuses. The message names the option or case and the way
+ * out, running the test against the real broker with `testBroker(broker, { real: true })`; each plugin's
+ * README lists these cases in its "Emulation limits" table.
+ */
+export class EmulationLimitError extends NotSupportedError {
+  /**
+   * Creates the error for `broker`'s emulation refusing `what` (an option or a case) because `why`.
+   *
+   * @example
+   * ```ts
+   * import { EmulationLimitError } from "@sluice/core";
+   * new EmulationLimitError("mqtt", "group on a $ filter", "brokers disagree");
+   * ```
+   */
+  constructor(broker: string, what: string, why: string) {
+    super(
+      `The ${broker} emulation does not reproduce ${what}: ${why}. Run this test against the real broker ` +
+        `with testBroker(broker, { real: true })`,
+    );
+  }
+}
+
 /** A message body could not be decoded (malformed bytes or an unknown content type). */
 export class DecodeError extends SluiceError {}
 

@@ -54,6 +54,7 @@ export {
   BatchFailure,
   ConnectionError,
   DecodeError,
+  EmulationLimitError,
   MessageTooLargeError,
   MissingClientError,
   NoHandlerError,

@@ -22,8 +22,11 @@ export interface DispatchConsumer {
 export interface DispatchSource<E, C extends DispatchConsumer> {
   /** Runs at the start of each pass, before the first `peek()`: drop expired entries, read the clock. */
   begin?(): void;
-  /** The next entry ready for a consumer, not taken yet; undefined when none is. */
-  peek(): E | undefined;
+  /**
+   * The next entry ready for `consumer` (the one the pass hands to next), not taken yet; undefined when none
+   * is. Most sources ignore who asks; SQS FIFO queues do not (a receive may take more of a group it holds).
+   */
+  peek(consumer: C): E | undefined;
   /**
    * Takes `entry` (what `peek()` just returned) and hands it to `consumer`, which has room: count it with
    * {@linkcode Dispatcher.delivered}. It may also decide not to deliver it (an SQS redrive).
@@ -135,7 +138,7 @@ export class Dispatcher<E, C extends DispatchConsumer = DispatchConsumer> {
         this.#next += count;
         break;
       }
-      const entry = source.peek();
+      const entry = source.peek(chosen);
       if (entry === undefined) break;
       // The turn moves on only when an entry is handed over: a pass with nothing ready skips nobody.
       this.#next += tries + 1;

@@ -18,6 +18,13 @@ export interface TestBrokerOptions {
   readonly real?: boolean;
   /** Milliseconds of silence after which `settled()` considers a real broker settled; 200 by default. */
   readonly quiet?: number;
+  /**
+   * Start from an empty emulated broker. By default the emulation keeps, from one session on the same broker
+   * object to the next, what a real broker keeps between two connections (queues and their messages, topics
+   * and committed offsets, streams, lists, retained messages), so a test that passes in memory after another
+   * one also passes against the real broker.
+   */
+  readonly fresh?: boolean;
 }
 
 /** Fills the mocks: what handlers received and publishers sent. */
@@ -76,7 +83,9 @@ export interface PutInPlace {
  * its mocks; `testBroker()` and `testApp()` start it afterwards. @internal
  */
 export function putInPlace(broker: Broker, options: TestBrokerOptions = {}): PutInPlace {
-  const emulation = options.real ? undefined : broker.emulate() ?? fallbackEmulation(broker);
+  const emulation = options.real
+    ? undefined
+    : broker.emulate({ fresh: options.fresh }) ?? fallbackEmulation(broker);
   const restore = broker.substitute({ driver: emulation, observer: RECORDING });
   // Each test broker starts with empty mocks, so tests sharing a module-level app do not see each other.
   for (const subscriber of broker.allSubscribers()) {

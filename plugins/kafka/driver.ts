@@ -14,7 +14,7 @@ import type {
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
-import { ConnectionError, StateError } from "@sluice/core";
+import { ConnectionError, OptionError, StateError } from "@sluice/core";
 import { describeError, importClient, parseOptions } from "@sluice/core/kit";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { type ConsumerHost, Subscription } from "./_consumer.ts";
@@ -32,7 +32,7 @@ import {
   parsePublishOptions,
   subscribeOptions,
 } from "./options.ts";
-import { assertPartitionsFit, kafkaRules } from "./rules.ts";
+import { assertPartition, assertPartitionsFit, assertTopicName, kafkaRules } from "./rules.ts";
 import { kafkaDocs } from "./bindings.ts";
 import { certificateError } from "./_tls_check.ts";
 
@@ -89,10 +89,38 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
       } catch (error) {
         // Another client may have created it meanwhile: only a topic that is still missing is an error.
         const now = new Set(await admin!.listTopics());
-        if (create.some((t) => !now.has(t))) throw error;
+        const refused = create.filter((t) => !now.has(t));
+        if (refused.length > 0) {
+          const causes = [error, ...((error as { errors?: unknown[] }).errors ?? [])].map(describeError).join(
+            "; ",
+          );
+          // A name that collides with an existing topic's once '.' and '_' are made the same is refused
+          // as an invalid topic: an option error, as in the emulation.
+          if (/invalid topic|collides/i.test(causes)) {
+            throw new OptionError(`Kafka refused the topic ${refused.join(", ")}: ${causes}`, {
+              cause: error,
+            });
+          }
+          throw error;
+        }
       }
     }
     for (const t of missing) known.add(t);
+  };
+
+  /** Partition counts of topics published to with an explicit partition, read once per topic. */
+  const partitionCounts = new Map<string, number>();
+  const partitionCount = async (topic: string): Promise<number | undefined> => {
+    let count = partitionCounts.get(topic);
+    if (count === undefined) {
+      // A topic that does not exist yet is created by the send itself: nothing to check against.
+      const metadata = await admin!.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      count = metadata?.topics[0]?.partitions.length ?? 0;
+      if (count === 0) return undefined;
+      // A count is kept only once the topic exists: a partition added later is seen after a restart.
+      if (count > 0) partitionCounts.set(topic, count);
+    }
+    return count;
   };
 
   const driver: KafkaDriver = {
@@ -221,7 +249,12 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
     ): Promise<void> {
       if (!producer) throw new StateError(`Not connected to ${url}`);
       const settings = parsePublishOptions(publishOptions, channel);
+      assertTopicName(channel);
       if (settings.topic) await ensureTopics([channel], settings.topic);
+      if (settings.partition !== undefined) {
+        const count = await partitionCount(channel);
+        if (count !== undefined) assertPartition(channel, settings.partition, count);
+      }
       try {
         await producer.send({
           topic: channel,
@@ -233,6 +266,11 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         if (/larger than the max message size|MESSAGE_TOO_LARGE/i.test(describeError(error))) {
           const one = messages.length === 1 ? messages[0]!.messageId : undefined;
           throw tooLarge(channel, Math.max(...messages.map(recordBytes)), error, one);
+        }
+        if (/collides|invalid topic|INVALID_TOPIC/i.test(describeError(error))) {
+          throw new OptionError(`Kafka refused the topic ${channel}: ${describeError(error)}`, {
+            cause: error,
+          });
         }
         throw error;
       }

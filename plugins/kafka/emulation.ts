@@ -17,7 +17,7 @@ import type {
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
-import { type Logger, OptionError, silentLogger, StateError } from "@sluice/core";
+import { EmulationLimitError, type Logger, OptionError, silentLogger, StateError } from "@sluice/core";
 import {
   Activity,
   DeliveryWindow,
@@ -38,7 +38,14 @@ import {
 } from "./options.ts";
 import { MAX_MESSAGE_BYTES, tooLarge } from "./message.ts";
 import { partitionForKey } from "./_partitioner.ts";
-import { assertPartitionsFit, isTopicPattern, kafkaRules, topicList, topicRegExp } from "./rules.ts";
+import {
+  assertPartitionsFit,
+  assertTopicName,
+  isTopicPattern,
+  kafkaRules,
+  topicList,
+  topicRegExp,
+} from "./rules.ts";
 import { PartitionTrack } from "./_track.ts";
 
 /** A record in an emulated partition log. */
@@ -123,9 +130,28 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const subscribes = (member: Member, topic: string): boolean =>
     member.regex ? member.regex.test(topic) : member.topics.includes(topic);
 
-  const createTopic = (topic: string, partitions?: number): EmulatedRecord[][] => {
+  const createTopic = (
+    topic: string,
+    partitions?: number,
+    config?: Readonly<Record<string, string>>,
+  ): EmulatedRecord[][] => {
     let log = logs.get(topic);
     if (!log) {
+      const entries = Object.keys({ ...options.topic?.config, ...config });
+      if (entries.length > 0) {
+        throw new EmulationLimitError(
+          "kafka",
+          `the topic config ${entries.join(", ")} of topic ${topic}`,
+          "retention, compaction and the other topic settings are not emulated",
+        );
+      }
+      // Kafka refuses a topic whose name differs from an existing one only by '.' against '_': metric names
+      // would collide.
+      const metric = topic.replaceAll(".", "_");
+      const rival = [...logs.keys()].find((name) => name.replaceAll(".", "_") === metric);
+      if (rival !== undefined) {
+        throw new OptionError(`Kafka refused the topic ${topic}: it collides with existing topic ${rival}`);
+      }
       const count = partitions ?? options.topic?.partitions ?? 1;
       log = Array.from({ length: count }, () => []);
       logs.set(topic, log);
@@ -283,7 +309,8 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   };
 
   const append = (topic: string, message: OutgoingMessage, settings: KafkaPublishOptions): void => {
-    const log = createTopic(topic, settings.topic?.partitions);
+    assertTopicName(topic);
+    const log = createTopic(topic, settings.topic?.partitions, settings.topic?.config);
     let partition = settings.partition;
     if (partition === undefined) {
       if (settings.key !== undefined) partition = partitionForKey(settings.key, log.length);
@@ -346,7 +373,9 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       const replies = spec.reply === true;
       const pattern = settings.pattern || isTopicPattern(spec.channel);
       const topics = pattern ? [] : topicList(spec.channel);
-      for (const topic of topics) createTopic(topic, replies ? 1 : settings.topic?.partitions);
+      for (const topic of topics) {
+        createTopic(topic, replies ? 1 : settings.topic?.partitions, settings.topic?.config);
+      }
       if (settings.partitions) {
         const count = logs.get(topics[0]!)!.length;
         const missing = [...new Set(settings.partitions)].filter((p) => p >= count).sort((a, b) => a - b);

@@ -28,6 +28,39 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** Topics Kafka keeps for itself; a client's publish to one is refused. */
+const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state", "__cluster_metadata"]);
+
+/**
+ * Throws an `OptionError` unless Kafka accepts `topic` as a topic name to publish to (not an internal one): 1 to 249 characters among ASCII
+ * letters, digits, `.`, `_` and `-`, and neither `.` nor `..`. Checked before anything is sent, by the driver
+ * and the emulation alike.
+ */
+export function assertTopicName(topic: string): void {
+  if (INTERNAL_TOPICS.has(topic)) {
+    throw new OptionError(`Cannot publish to ${topic}: it is one of Kafka's internal topics`);
+  }
+  if (
+    topic.length > 0 && topic.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(topic) && topic !== "." &&
+    topic !== ".."
+  ) {
+    return;
+  }
+  throw new OptionError(
+    `Invalid Kafka topic name ${JSON.stringify(topic.length > 60 ? `${topic.slice(0, 60)}…` : topic)}: ` +
+      `use 1 to 249 ASCII letters, digits, '.', '_' and '-' (not "." or "..")`,
+  );
+}
+
+/**
+ * Throws an `OptionError` unless `partition` is one of the topic's `count` partitions (Kafka's client would
+ * otherwise drop the record without a word).
+ */
+export function assertPartition(topic: string, partition: number, count: number): void {
+  if (partition >= 0 && partition < count) return;
+  throw new OptionError(`Partition ${partition} does not exist: topic ${topic} has ${count} partition(s)`);
+}
+
 /** Whether a channel is a topic pattern (a regular expression) rather than topic names. */
 export function isTopicPattern(channel: string): boolean {
   return !channel.split(",").every((part) => LITERAL.test(part));

@@ -11,6 +11,7 @@
 import {
   type Deliver,
   type Emulation,
+  EmulationLimitError,
   type IncomingMessage,
   type OutgoingMessage,
   StateError,
@@ -190,6 +191,15 @@ export function mqttEmulation(
       assertConnected();
       const { mqtt, filter, qos, clean, prefetch } = resolveSubscription(resolved, spec);
       const { group, filter: plain } = splitShared(filter);
+      if (group !== undefined && plain.startsWith("$")) {
+        // Mosquitto delivers nothing to a shared subscription on a `$` topic; the specification does not
+        // say, and other brokers deliver: refuse rather than pick one broker's answer.
+        throw new EmulationLimitError(
+          "mqtt",
+          `a shared subscription (group "${group}") on the $ topic filter "${plain}"`,
+          "brokers differ on whether it matches topics starting with $ (Mosquitto delivers nothing to it)",
+        );
+      }
       let queue: MemoryQueue;
       let session: Session | undefined;
       let sharedKey: string | undefined;
@@ -303,6 +313,13 @@ export function mqttEmulation(
       assertConnected();
       assertTopic(channel);
       const pub = parsePublishOptions(raw, channel);
+      if (pub.messageExpiry !== undefined) {
+        throw new EmulationLimitError(
+          "mqtt",
+          `the publish option messageExpiry (of a message to ${channel})`,
+          "nothing expires in memory",
+        );
+      }
       if (!v5) assertCarriableOn311(channel, message, pub);
       const stored: StoredMessage = v5
         ? storedMessage(channel, carriableOn5(channel, message))

@@ -44,7 +44,11 @@ export { features, mqttRules, topicMatches } from "./rules.ts";
 
 /** Options of {@linkcode mqtt}: the broker's, and an emulated broker to share between test brokers. */
 export interface MqttBrokerOptions extends MqttOptions {
-  /** The emulated broker `testBroker()` uses; one per broker, made on first use, by default. */
+  /**
+   * The emulated broker `testBroker()` uses, to share one between broker objects. By default each broker
+   * object has its own, kept from one test session to the next like the emulations of every plugin
+   * (`testBroker(broker, { fresh: true })` starts a new one).
+   */
   readonly emulator?: MqttEmulator;
 }
 
@@ -60,8 +64,8 @@ export interface MqttBrokerOptions extends MqttOptions {
  */
 export function mqtt(options: MqttBrokerOptions = {}): MqttBroker {
   const { emulator: shared, ...rest } = options;
-  let emulator = shared;
-  return new MqttBroker(mqttDriver(rest), rest, () => mqttEmulation(rest, emulator ??= new MqttEmulator()));
+  // The broker object keeps its emulation between test sessions; a fresh one gets a new emulated broker.
+  return new MqttBroker(mqttDriver(rest), rest, () => mqttEmulation(rest, shared ?? new MqttEmulator()));
 }
 
 /** The `mqtt:` and `mqtts:` plugin for `connect(url)`. */

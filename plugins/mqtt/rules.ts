@@ -67,6 +67,16 @@ export function assertTopic(topic: string): void {
       `Cannot publish to "${shown(topic)}": MQTT topic names cannot contain the wildcards + and #`,
     );
   }
+  if (topic.startsWith("$SYS") || topic.startsWith("$share")) {
+    // Mosquitto answers "not authorized" at QoS 1 and 2 and drops the message silently at QoS 0: refused
+    // here, before it is lost, and the same way in the emulation.
+    throw new OptionError(
+      `Cannot publish to "${
+        shown(topic)
+      }": topics starting with $SYS or $share are reserved by the broker, ` +
+        `which refuses a client's publish there`,
+    );
+  }
   const problem = stringProblem(topic);
   if (problem) {
     throw new OptionError(

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { OptionError } from "@sluice/core";
+import { EmulationLimitError, OptionError } from "@sluice/core";
 import type { Deliver, IncomingMessage, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
 import { type Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
 import { nameFromSubject } from "./_connection.ts";
@@ -53,6 +53,7 @@ export class EmulatedJetStream {
 
   /** Creates or updates a stream. */
   declare(options: StreamOptions, fallbackSubject?: string): string {
+    refuseUnemulated(options);
     const subjects = options.subjects ?? (fallbackSubject ? [fallbackSubject] : []);
     if (subjects.length === 0) {
       throw new OptionError(`Stream ${options.name} needs subjects: give stream: { name, subjects: [...] }`);
@@ -239,4 +240,21 @@ function withAckWait(
     nack: (o) => settle(() => incoming.nack(o)),
     reject: () => settle(() => incoming.reject()),
   };
+}
+
+/** Refuses stream limits the emulation would accept and silently not enforce. */
+function refuseUnemulated(options: StreamOptions): void {
+  const refuse = (option: string, why: string): never => {
+    throw new EmulationLimitError("nats", `the stream option ${option} of stream ${options.name}`, why);
+  };
+  if (options.retention !== undefined && options.retention !== "limits") {
+    refuse(`retention: "${options.retention}"`, "only the limits retention is emulated");
+  }
+  if (options.maxBytes !== undefined && options.maxBytes !== -1) {
+    refuse("maxBytes", "sizes are not counted in memory");
+  }
+  if (options.maxAge !== undefined && options.maxAge !== 0) refuse("maxAge", "nothing ages out in memory");
+  if (options.discard === "new") {
+    refuse(`discard: "new"`, "a full stream discards its oldest message in memory");
+  }
 }

@@ -39,7 +39,7 @@ import {
   subscribeOptions,
   usesJetStream,
 } from "./options.ts";
-import { natsRules } from "./rules.ts";
+import { assertPublishSubject, assertSubscribeSubject, natsRules } from "./rules.ts";
 import { natsDocs } from "./bindings.ts";
 
 /** The NATS driver: the core's contract plus key-value buckets. */
@@ -266,12 +266,14 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
       const conn = live();
       if (spec.options.kv !== undefined) return subscribeKv(conn, spec, deliver);
       if (spec.options.objects !== undefined) return subscribeObjects(conn, spec, deliver);
+      assertSubscribeSubject(spec.channel);
       if (usesJetStream(spec, brokerJetStream)) return subscribeJetStream(conn, spec, deliver);
       return subscribeCore(conn, spec, deliver);
     },
 
     async publish(channel, message, publish) {
       checkPublishOptions(publish, channel);
+      assertPublishSubject(channel);
       const { nc } = live();
       if (useJetStream(channel, publish)) return await jsPublish(channel, message, publish);
       nc.publish(channel, message.body, {
@@ -282,6 +284,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
 
     async publishBatch(channel, messages, publish) {
       checkPublishOptions(publish, channel);
+      assertPublishSubject(channel);
       const { nc } = live();
       if (useJetStream(channel, publish)) {
         await Promise.all(messages.map((m) => jsPublish(channel, m, publish)));
@@ -296,6 +299,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
     request(channel, message, request): Promise<IncomingMessage> {
       const { timeout, signal, ...publish } = request;
       checkPublishOptions(publish, channel);
+      assertPublishSubject(channel);
       const { nc } = live();
       const jetstream = useJetStream(channel, publish);
       return inbox!.request(channel, timeout, signal, (reply) => {

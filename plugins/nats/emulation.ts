@@ -25,7 +25,7 @@ import {
   subscribeOptions,
   usesJetStream,
 } from "./options.ts";
-import { natsRules } from "./rules.ts";
+import { assertPublishSubject, assertSubscribeSubject, natsRules } from "./rules.ts";
 
 /** The emulation of a NATS server: the driver's contract, key-value buckets, and `idle()` for the test broker. */
 export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPublishOptions> {
@@ -37,6 +37,8 @@ export interface NatsEmulation extends Emulation<NatsSubscribeOptions, NatsPubli
 
 interface Binding {
   readonly pattern: string;
+  /** The queue group; members of one group on different subjects still share each message. */
+  readonly group?: string;
   readonly queue: MemoryQueue;
 }
 
@@ -105,9 +107,15 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     }
     const copy = stored(channel, message);
     if (!jetstream.append(copy, publish.msgId)) return;
+    // As the server does: every plain subscription gets a copy; each queue group, whatever the subjects of
+    // its members, gets one, for a member picked at random (weighted by its consumers).
+    const groups = new Map<string, Binding[]>();
     for (const binding of bindings.values()) {
-      if (natsRules.matches(binding.pattern, channel)) binding.queue.push(copy);
+      if (!natsRules.matches(binding.pattern, channel)) continue;
+      if (binding.group === undefined) binding.queue.push(copy);
+      else groups.set(binding.group, [...groups.get(binding.group) ?? [], binding]);
     }
+    for (const members of groups.values()) pickMember(members).queue.push(copy);
   };
 
   const hasResponder = (channel: string): boolean => {
@@ -131,11 +139,10 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
 
     close() {
       connected = false;
+      // Core subscriptions belong to the connection; streams, their consumers and key-value buckets stay on
+      // the server, for the next session on the same broker object.
       for (const binding of bindings.values()) binding.queue.dispose();
       bindings.clear();
-      jetstream.clear();
-      buckets.clear();
-      objectStores.clear();
       return Promise.resolve();
     },
 
@@ -145,6 +152,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
         live();
         if (spec.options.kv !== undefined) return Promise.resolve(buckets.watch(spec, deliver));
         if (spec.options.objects !== undefined) return Promise.resolve(objectStores.watch(spec, deliver));
+        assertSubscribeSubject(spec.channel);
         if (usesJetStream(spec, brokerJetStream)) return Promise.resolve(jetstream.subscribe(spec, deliver));
       } catch (error) {
         return Promise.reject(error);
@@ -166,7 +174,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
             );
           },
         });
-        binding = { pattern: spec.channel, queue };
+        binding = { pattern: spec.channel, group: spec.group, queue };
         bindings.set(key, binding);
       }
       const { queue } = binding;
@@ -186,6 +194,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     publish(channel, message, publish) {
       try {
         checkPublishOptions(publish, channel);
+        assertPublishSubject(channel);
         live();
         route(channel, message, publish);
         return Promise.resolve();
@@ -202,6 +211,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       const { timeout, signal, ...publish } = request;
       try {
         checkPublishOptions(publish, channel);
+        assertPublishSubject(channel);
         live();
       } catch (error) {
         return Promise.reject(error);
@@ -259,4 +269,16 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     idle: () => activity.whenIdle(),
   };
   return driver;
+}
+
+/** One member of a queue group, at random, weighted by how many consumers each has. */
+function pickMember(members: readonly Binding[]): Binding {
+  if (members.length === 1) return members[0]!;
+  const total = members.reduce((sum, member) => sum + Math.max(1, member.queue.consumers), 0);
+  let draw = Math.random() * total;
+  for (const member of members) {
+    draw -= Math.max(1, member.queue.consumers);
+    if (draw < 0) return member;
+  }
+  return members[members.length - 1]!;
 }

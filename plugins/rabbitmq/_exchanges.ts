@@ -36,16 +36,47 @@ interface Exchange {
   bindings: Binding[];
 }
 
-/** Whether a headers-exchange binding matches a message's headers (`x-match` all, the default, or any). */
+/** The `x-match` values RabbitMQ accepts on a headers-exchange binding. */
+const X_MATCH = ["all", "any", "all-with-x", "any-with-x"];
+
+/**
+ * Throws the {@linkcode TopologyError} RabbitMQ's refusal becomes unless `args` are valid headers-exchange
+ * binding arguments: `x-match`, when given, is one of `all`, `any`, `all-with-x`, `any-with-x` (a string,
+ * exactly; `ALL` or a number is refused).
+ */
+export function checkHeadersBinding(
+  queue: string,
+  exchange: string,
+  args: Readonly<Record<string, unknown>>,
+): void {
+  const mode = args["x-match"];
+  if (mode === undefined || (typeof mode === "string" && X_MATCH.includes(mode))) return;
+  throw new TopologyError(
+    `RabbitMQ refused binding ${queue} to ${exchange} (PRECONDITION_FAILED - invalid x-match field ` +
+      `${JSON.stringify(mode)}): use "all", "any", "all-with-x" or "any-with-x"`,
+  );
+}
+
+/**
+ * Whether a headers-exchange binding matches a message's headers, as RabbitMQ decides: `x-match` `all` (the
+ * default) or `any` over the binding's arguments, leaving out those whose name starts with `x-`; `all-with-x`
+ * and `any-with-x` count those too (only `x-match` itself is always left out). An argument without a value
+ * (`null`) asks only that the header is present; a value matches only the same value of the same type (a
+ * number never matches a header, which is always a string here).
+ */
 export function headersMatch(
   args: Readonly<Record<string, unknown>>,
   headers: Readonly<Record<string, string>>,
 ): boolean {
-  const mode = args["x-match"] ?? "all";
-  const wanted = Object.entries(args).filter(([name]) => !name.startsWith("x-"));
+  const mode = args["x-match"];
+  const withX = mode === "all-with-x" || mode === "any-with-x";
+  const any = mode === "any" || mode === "any-with-x";
+  const wanted = Object.entries(args).filter(([name]) =>
+    name !== "x-match" && (withX || !name.startsWith("x-"))
+  );
   const matches = ([name, value]: [string, unknown]): boolean =>
     Object.hasOwn(headers, name) && (value === undefined || value === null || headers[name] === value);
-  return mode === "any" ? wanted.some(matches) : wanted.every(matches);
+  return any ? wanted.some(matches) : wanted.every(matches);
 }
 
 function routes(
@@ -134,6 +165,7 @@ export class Exchanges {
           `(NOT_FOUND - no exchange '${exchangeName}'): it does not exist; declare it, or drop passive`,
       );
     }
+    if (exchange.type === "headers") checkHeadersBinding(queue.name, exchangeName, args);
     const same = exchange.bindings.some((b) =>
       b.queue === queue && b.key === key && JSON.stringify(b.arguments) === JSON.stringify(args)
     );

@@ -10,6 +10,7 @@
 
 import {
   type Emulation,
+  EmulationLimitError,
   type IncomingMessage,
   type Logger,
   type OutgoingMessage,
@@ -63,7 +64,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
   const passive = options.passive ?? false;
   const activity = new Activity();
   const replyQueues = new ReplyQueues();
-  let exchanges = new Exchanges();
+  const exchanges = new Exchanges();
   let connected = false;
   let ids = 0;
   let logger: Logger = silentLogger;
@@ -120,6 +121,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
     };
 
   const declareQueue = (declaration: QueueDeclaration): EmulatedQueue => {
+    refuseUnemulated(declaration);
     const existing = declaration.name === "" ? undefined : exchanges.queue(declaration.name);
     if (declaration.passive && declaration.name !== "") {
       if (!existing) {
@@ -158,6 +160,17 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
   const publishOne = (channel: string, message: OutgoingMessage, publishOptions: RabbitmqPublishOptions) => {
     assertConnected();
     checkPublishOptions(publishOptions, channel);
+    for (const option of ["expiration", "priority"] as const) {
+      if (publishOptions[option] !== undefined) {
+        throw new EmulationLimitError(
+          "rabbitmq",
+          `the publish option ${option} (of a message to ${channel})`,
+          option === "expiration"
+            ? "nothing expires in memory"
+            : "queues do not reorder by priority in memory",
+        );
+      }
+    }
     checkSize(message.body, options.maxMessageSize, channel);
     const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
     const reached = route(target, stored(target, channel, message));
@@ -203,8 +216,11 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
 
     close() {
       connected = false;
-      for (const queue of exchanges.queues()) queue.queue.dispose();
-      exchanges = new Exchanges();
+      // Exclusive queues (every server-named one) go with the connection; exchanges, bindings and the other
+      // queues with their messages stay on the broker, for the next session on the same broker object.
+      for (const queue of exchanges.queues()) {
+        if (queue.declaration.exclusive) exchanges.deleteQueue(queue);
+      }
       replies.clear();
       return Promise.resolve();
     },
@@ -303,6 +319,30 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
     idle: () => activity.whenIdle(),
   };
   return driver;
+}
+
+/** Queue arguments whose effect the emulation does not reproduce, by the option that sets each. */
+const UNEMULATED_ARGUMENTS: Readonly<Record<string, string>> = {
+  "x-message-ttl": "messageTtl",
+  "x-max-length": "maxLength",
+  "x-max-length-bytes": "arguments x-max-length-bytes",
+  "x-max-priority": "maxPriority",
+  "x-overflow": "arguments x-overflow",
+  "x-single-active-consumer": "arguments x-single-active-consumer",
+};
+
+/** Refuses a queue whose declaration asks for what the emulation would silently not do. */
+function refuseUnemulated(declaration: QueueDeclaration): void {
+  const queue = declaration.name || "(server-named)";
+  for (const [argument, option] of Object.entries(UNEMULATED_ARGUMENTS)) {
+    if (declaration.arguments[argument] !== undefined) {
+      throw new EmulationLimitError(
+        "rabbitmq",
+        `the queue option ${option} (${argument}) of queue ${queue}`,
+        "message expiry, length limits, priorities and single active consumers are not emulated",
+      );
+    }
+  }
 }
 
 function replyMessage(message: StoredMessage): IncomingMessage {

@@ -12,6 +12,7 @@ import type { RoutingRules } from "@sluice/core";
 import type { Features } from "@sluice/core/conformance";
 import { replaceParams } from "@sluice/core/kit";
 import type { RedisKind, RedisOptions } from "./options.ts";
+import { globMatches } from "./_glob.ts";
 
 const GLOB = /[*?[]/;
 
@@ -20,41 +21,16 @@ export function isPattern(channel: string): boolean {
   return GLOB.test(channel);
 }
 
-const cache = new Map<string, RegExp>();
-
-/** Compiles a glob into a regular expression whose `*`, `?` and `[...]` stay within one `.` level. */
-function compile(pattern: string): RegExp {
-  let regex = cache.get(pattern);
-  if (regex) return regex;
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]!;
-    if (char === "\\" && i + 1 < pattern.length) {
-      source += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    } else if (char === "*") source += "[^.]*";
-    else if (char === "?") source += "[^.]";
-    else if (char === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end === -1) source += "\\[";
-      else {
-        const body = pattern.slice(i + 1, end).replace(/^\^/, "!");
-        source += body.startsWith("!") ? `[^.${body.slice(1)}]` : `[${body}]`;
-        i = end;
-      }
-    } else source += char.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  regex = new RegExp(`^${source}$`);
-  if (cache.size > 1000) cache.clear();
-  cache.set(pattern, regex);
-  return regex;
-}
-
-/** Redis channel rules: `.` separates levels, `{param}` becomes `*`, and wildcards match one level. */
+/**
+ * Redis channel rules: `.` separates levels, `{param}` becomes `*`, and wildcards match one level. The glob is
+ * Redis's own, byte for byte (`?` is one byte, `[a-]`, `[c-a]` and an unclosed `[` mean what they mean to
+ * Redis), narrowed so that no wildcard matches a `.`.
+ */
 export const redisRules: RoutingRules = {
   separator: ".",
   pattern: (template) => replaceParams(template, "*"),
   matches: (pattern, channel) =>
-    pattern === channel || (isPattern(pattern) && compile(pattern).test(channel)),
+    pattern === channel || (isPattern(pattern) && globMatches(pattern, channel, true)),
 };
 
 /**

@@ -46,6 +46,8 @@ interface Entry {
   visibleAt: number;
   /** The current receipt; 0 while not in flight. */
   receipt: number;
+  /** The receive (batch) that took it while in flight; 0 otherwise. */
+  batch: number;
 }
 
 /** A consumer's settings. */
@@ -58,11 +60,19 @@ export interface EmulatedConsumer {
 
 interface Consumer extends EmulatedConsumer, DispatchConsumer {
   readonly deliver: Deliver;
+  /** The dispatch pass of its current receive, the receive's number, and how many messages it took. */
+  pass: number;
+  batch: number;
+  taken: number;
 }
+
+/** The most messages one ReceiveMessage returns. */
+const RECEIVE_MAX = 10;
 
 const DEDUPLICATION_MS = 5 * 60_000;
 let receipts = 0;
 let ids = 0;
+let batches = 0;
 
 /** An SQS queue in memory. */
 export class EmulatedQueue {
@@ -79,6 +89,8 @@ export class EmulatedQueue {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   /** The clock of the current dispatch pass. */
   #now = 0;
+  /** Dispatch passes so far: each pass is one receive per consumer, as the driver's ReceiveMessage. */
+  #pass = 0;
 
   /** Creates a queue tracked by `tracker`. */
   constructor(name: string, config: EmulatedQueueConfig, tracker: Activity) {
@@ -87,7 +99,7 @@ export class EmulatedQueue {
     this.#tracker = tracker;
     this.#dispatcher = new Dispatcher<Entry, Consumer>({
       begin: () => this.#expire(),
-      peek: () => this.#available(this.#now),
+      peek: (consumer) => this.#available(this.#now, consumer),
       hand: (entry, consumer) => this.#hand(entry, consumer),
     }, tracker);
     tracker.add(this);
@@ -126,6 +138,7 @@ export class EmulatedQueue {
       receiveCount: 0,
       visibleAt: now + delay,
       receipt: 0,
+      batch: 0,
     });
     if (delay > 0) this.#wakeAt(now + delay);
     this.#dispatcher.schedule();
@@ -138,6 +151,9 @@ export class EmulatedQueue {
       prefetch: Math.max(1, settings.prefetch),
       deliver,
       unsettled: 0,
+      pass: 0,
+      batch: 0,
+      taken: 0,
     };
     this.#dispatcher.add(consumer);
     return () => this.#dispatcher.remove(consumer);
@@ -174,19 +190,32 @@ export class EmulatedQueue {
     else this.#dispatcher.schedule();
   }
 
-  /** The first message a consumer may receive now, in order; FIFO groups with one in flight wait. */
-  #available(now: number): Entry | undefined {
+  /**
+   * The first message `consumer` may receive now, in order. In a FIFO queue a group whose messages are in
+   * flight waits, except for the receive that took them: like SQS's ReceiveMessage, one receive returns up
+   * to 10 messages and may return several of one group, in order, all in flight together.
+   */
+  #available(now: number, consumer?: Consumer): Entry | undefined {
     const blocked = this.config.fifo ? new Set<string | undefined>() : undefined;
+    const open = consumer && consumer.pass === this.#pass && consumer.taken < RECEIVE_MAX
+      ? consumer.batch
+      : -1;
+    // SQS "first attempts to return as many messages with the same message group ID as possible": a receive
+    // that holds a group takes that group's next message before any other group's.
+    const held = new Set<string | undefined>();
+    let first: Entry | undefined;
     for (const entry of this.#entries) {
       const group = entry.send.MessageGroupId;
       if (blocked?.has(group)) continue;
       if (entry.receipt !== 0 || entry.visibleAt > now) {
-        blocked?.add(group);
+        if (entry.receipt !== 0 && entry.batch === open) held.add(group);
+        else blocked?.add(group);
         continue;
       }
-      return entry;
+      if (!blocked || held.has(group)) return entry;
+      first ??= entry;
     }
-    return undefined;
+    return first;
   }
 
   #remove(entry: Entry): void {
@@ -196,6 +225,7 @@ export class EmulatedQueue {
 
   /** At the start of each dispatch pass: reads the clock, drops messages past the retention period. */
   #expire(): void {
+    this.#pass++;
     const now = Date.now();
     this.#now = now;
     const retention = this.config.retentionPeriod * 1000;
@@ -214,6 +244,13 @@ export class EmulatedQueue {
   }
 
   #receive(consumer: Consumer, entry: Entry): void {
+    if (consumer.pass !== this.#pass || consumer.taken >= RECEIVE_MAX) {
+      consumer.pass = this.#pass;
+      consumer.batch = ++batches;
+      consumer.taken = 0;
+    }
+    consumer.taken++;
+    entry.batch = consumer.batch;
     entry.receiveCount++;
     const receipt = ++receipts;
     entry.receipt = receipt;
@@ -234,6 +271,7 @@ export class EmulatedQueue {
       cancelExpiry?.();
       this.#inFlight--;
       entry.receipt = 0;
+      entry.batch = 0;
       if (visibleAt === undefined) this.#remove(entry);
       else {
         entry.visibleAt = visibleAt;

@@ -12,6 +12,7 @@ import {
   ConnectionError,
   type Driver,
   type Logger,
+  OptionError,
   type OutgoingMessage,
   SluiceError,
   type SubscriptionHandle,
@@ -99,6 +100,13 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
     try {
       return await send(await directory.url(channel));
     } catch (error) {
+      if (missingDeduplication(error)) {
+        throw new OptionError(
+          `The FIFO queue ${channel} refused a message without a de-duplication id: give deduplicationId, a ` +
+            `message id, or turn on contentBasedDeduplication`,
+          { cause: error },
+        );
+      }
       if (!isMissingQueue(error)) throw error;
       directory.forget(channel);
       return await send(await directory.url(channel));
@@ -236,4 +244,9 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
   };
 
   return driver;
+}
+
+/** SQS's refusal of a FIFO message with no de-duplication id on a queue without content-based de-duplication. */
+function missingDeduplication(error: unknown): boolean {
+  return /ContentBasedDeduplication|MessageDeduplicationId/.test(describeError(error));
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Emulation, SluiceError, type SubscriptionHandle } from "@sluice/core";
+import { type Emulation, OptionError, SluiceError, type SubscriptionHandle } from "@sluice/core";
 import { Activity, parseOptions } from "@sluice/core/kit";
 import { EmulatedQueue } from "./_emulated_queue.ts";
 import {
@@ -87,9 +87,9 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       return Promise.resolve();
     },
     close() {
+      // Queues and their messages stay on the server, for the next session on the same broker object; a
+      // message received and never deleted comes back after its visibility timeout, as on SQS.
       connected = false;
-      for (const q of queues.values()) q.dispose();
-      queues.clear();
       return Promise.resolve();
     },
     subscribe(spec, deliver): Promise<SubscriptionHandle> {
@@ -130,13 +130,15 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       assertConnected();
       checkQueueName(channel);
       const target = queue(channel);
-      target.send(sendEntry(
+      const entry = sendEntry(
         channel,
         message,
         parsePublishOptions(publishOptions, channel),
         target.config.fifo,
         target.config.contentBasedDeduplication,
-      ));
+      );
+      checkDeduplication(channel, entry, target.config);
+      target.send(entry);
       return Promise.resolve();
     },
     publishBatch(channel, messages, publishOptions) {
@@ -147,6 +149,7 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
       const entries = messages.map((m) =>
         sendEntry(channel, m, checked, target.config.fifo, target.config.contentBasedDeduplication)
       );
+      for (const entry of entries) checkDeduplication(channel, entry, target.config);
       for (const entry of entries) target.send(entry);
       return Promise.resolve();
     },
@@ -158,4 +161,17 @@ export function sqsEmulation(options: SqsOptions = {}): SqsEmulation {
     size: (name) => queues.get(name)?.size ?? 0,
   };
   return emulation;
+}
+
+/** Refuses, as SQS does, a FIFO message with no de-duplication id on a queue without content-based de-duplication. */
+function checkDeduplication(
+  channel: string,
+  entry: { readonly MessageDeduplicationId?: string },
+  config: { readonly fifo: boolean; readonly contentBasedDeduplication: boolean },
+): void {
+  if (!config.fifo || entry.MessageDeduplicationId !== undefined || config.contentBasedDeduplication) return;
+  throw new OptionError(
+    `The FIFO queue ${channel} refused a message without a de-duplication id: give deduplicationId, a ` +
+      `message id, or turn on contentBasedDeduplication`,
+  );
 }

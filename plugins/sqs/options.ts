@@ -181,8 +181,9 @@ const SubscribeShape = type({
 
 const PublishShape = type({
   "delaySeconds?": seconds(900),
-  "groupId?": "0 < string <= 128",
-  "deduplicationId?": "0 < string <= 128",
+  // SQS takes 1 to 128 ASCII letters, digits and punctuation here, and refuses anything else (a space, é).
+  "groupId?": "/^[!-~]{1,128}$/",
+  "deduplicationId?": "/^[!-~]{1,128}$/",
 });
 
 /** The SQS broker's options, beside the core's. */
