@@ -20,10 +20,14 @@ export { docs, type DocsOptions } from "./docs.ts";
 export const HELP = `sluice — run and talk to Sluice apps
 
 Usage:
-  sluice run <file.ts>[:export] [--workers N] [--watch] [--log-level debug|info|warn|error]
+  sluice run <file.ts>[:export] [--workers N] [--watch] [--http PORT [--host 0.0.0.0]]
+             [--log-level debug|info|warn|error]
       Runs the App (or Broker) exported as <export> ("app" by default) until Ctrl-C.
       --workers N   N processes, each with its own connections (competing consumers share the load)
       --watch       restart when a file in the app's folder changes
+      --http PORT   serves @sluice/http while the app runs: /health, /ready, /metrics, /asyncapi.json,
+                    /docs (the module's \`http\` export if it has one, with your routes); on SIGTERM
+                    /ready answers 503 while the app drains
   sluice publish <url> <channel> <body> [--rpc] [--timeout MS] [--header K=V]... [--correlation-id ID]
       Publishes <body> (JSON if it parses, text otherwise) to <channel> of the broker at <url>
       (kafka://, amqp://, nats://, redis://, mqtt://, sqs://). With --rpc, waits for the reply and prints
@@ -72,6 +76,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
         port: { type: "string" },
         host: { type: "string" },
         json: { type: "boolean" },
+        http: { type: "string" },
       },
     });
     const [command, ...rest] = positionals;
@@ -84,6 +89,8 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       return await run(rest[0]!, args, {
         workers: values.workers === undefined ? undefined : Number(values.workers),
         watch: values.watch,
+        http: values.http === undefined ? undefined : Number(values.http),
+        host: values.host,
         logLevel: values["log-level"] as LogLevel | undefined,
         signal: options.signal,
       });
