@@ -26,7 +26,7 @@ Usage:
       --workers N   N processes, each with its own connections (competing consumers share the load)
       --watch       restart when a file in the app's folder changes
       --http PORT   serves @sluice/http while the app runs: /health, /ready, /metrics, /asyncapi.json,
-                    /docs (the module's \`http\` export if it has one, with your routes); on SIGTERM
+                    /docs (the module's \`api\` export if it has one, with your routes); on SIGTERM
                     /ready answers 503 while the app drains
   sluice publish <url> <channel> <body> [--rpc] [--timeout MS] [--header K=V]... [--correlation-id ID]
       Publishes <body> (JSON if it parses, text otherwise) to <channel> of the broker at <url>

@@ -102,7 +102,7 @@ async function importHttp(): Promise<HttpPackage> {
 }
 
 /**
- * Serves the HTTP side for `--http`: the module's `http` export when it is a fetch handler (the user's
+ * Serves the HTTP side for `--http`: the module's `api` export when it is a fetch handler (the user's
  * `http(app)` with their routes), else `http(app)`. It listens before the app starts, so that `/health`
  * answers and `/ready` says `starting` meanwhile.
  */
@@ -113,7 +113,7 @@ async function startHttp(
   stop: AbortSignal,
 ): Promise<{ readonly finished: Promise<void> }> {
   const http = await importHttp();
-  const own = module.http;
+  const own = module.api;
   const handler = typeof own === "object" && own !== null && "fetch" in own && typeof own.fetch === "function"
     ? own as { fetch(request: Request): Response | Promise<Response> }
     : http.http(app);

@@ -21,6 +21,7 @@ export const PAGE_STYLE: string = [
   ".pair{display:grid;grid-template-columns:1fr 1fr;gap:12px}",
   "pre{background:#f3f5f8;padding:8px;border-radius:6px;overflow:auto;font-size:12px;margin:0}",
   ".meta{color:#567;font-size:13px}.scroll{overflow:auto}",
+  "svg.topology{width:100%;min-width:760px;height:auto}",
   "h4{margin:12px 0 4px}h5{margin:6px 0 2px}",
   "form.try{background:#f6f3ff;border-radius:8px;padding:8px 12px;margin-top:12px;display:grid;gap:6px}",
   "textarea{font:12px ui-monospace,monospace;width:100%;box-sizing:border-box}",

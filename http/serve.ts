@@ -1,4 +1,8 @@
-/// <reference types="bun-types" />
+// Bun's own declarations of Bun.serve, without the rest of bun-types (which retypes globals such as URL
+// for every program that imports this package).
+/// <reference types="bun-types/bun.d.ts" />
+/// <reference types="bun-types/serve.d.ts" />
+/// <reference types="bun-types/bun.ns.d.ts" />
 /**
  * `serve(api, { port })`: serves a fetch handler (a Hono app) on the runtime's own server — `Deno.serve` under
  * Deno, `Bun.serve` under Bun, `node:http` under Node — until the signal aborts. Both runtime calls are

@@ -158,8 +158,8 @@ export function topologyOf(document: AsyncApiDocument): Topology {
   return { nodes, edges };
 }
 
-const WIDTH = 190;
-const GAP = 60;
+const WIDTH = 170;
+const GAP = 44;
 const HEIGHT = 34;
 const ROW = 48;
 const COLUMNS = ["brokers", "channels", "subscribers", "handlers", "publishers", "written to"];
@@ -172,7 +172,7 @@ function escape(text: string): string {
 }
 
 function clip(text: string): string {
-  return text.length > 26 ? `${text.slice(0, 25)}…` : text;
+  return text.length > 24 ? `${text.slice(0, 23)}…` : text;
 }
 
 /**
