@@ -36,7 +36,8 @@ Usage:
       Prints the app's AsyncAPI 3.0 document as JSON (YAML with --yaml, or when FILE ends with .yaml),
       or writes it to FILE.
   sluice docs serve <file.ts>[:export] [--port 8000] [--host 127.0.0.1]
-      Serves it at /asyncapi.json and /asyncapi.yaml until Ctrl-C.
+      Serves it at /asyncapi.json and /asyncapi.yaml, and with @sluice/http installed its docs page at /,
+      until Ctrl-C.
   sluice docs diff <old.json> <new.json> [--json]
       Lists the changes from old to new, breaking ones first, one per line; exits 1 if one is breaking.
   sluice --help
