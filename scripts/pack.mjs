@@ -192,7 +192,10 @@ async function stagePackage(dir, stageRoot, coreStage) {
       ...COMPILER_OPTIONS,
       // the core uses web-standard APIs only
       types: dir === "core" ? [] : ["node", ...extra.filter((t) => !t.endsWith(".d.ts"))],
-      typeRoots: [join(root, "node_modules", "@types"), ...(extra.length > 0 ? [join(root, "node_modules")] : [])],
+      typeRoots: [
+        join(root, "node_modules", "@types"),
+        ...(extra.length > 0 ? [join(root, "node_modules")] : []),
+      ],
       // bun-types 1.4 is written against a newer @types/node than the repository's 22: its own files do not
       // check together with it, so a package that needs it skips checking declaration files (its sources are
       // still checked against them).
@@ -203,7 +206,9 @@ async function stagePackage(dir, stageRoot, coreStage) {
     },
     include: [
       join(source, "**/*.ts"),
-      ...extra.filter((f) => f.endsWith(".d.ts")).map((f) => join(stageRoot, `${dir.replaceAll("/", "-")}-${f}`)),
+      ...extra.filter((f) => f.endsWith(".d.ts")).map((f) =>
+        join(stageRoot, `${dir.replaceAll("/", "-")}-${f}`)
+      ),
     ],
     exclude: [join(source, "tests"), join(source, "**/*_test.ts")],
   };
