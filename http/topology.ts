@@ -147,8 +147,8 @@ export function topologyOf(document: AsyncApiDocument): Topology {
         const node = add({
           id: `replies:${replies}`,
           kind: "replies",
-          label: "reply_to of the request",
-          column: 5,
+          label: "reply to the request",
+          column: 4,
           ref: replies,
         });
         edges.push({ from: handler, to: node, kind: "reply" });
@@ -162,7 +162,7 @@ const WIDTH = 170;
 const GAP = 44;
 const HEIGHT = 34;
 const ROW = 48;
-const COLUMNS = ["brokers", "channels", "subscribers", "handlers", "publishers", "written to"];
+const COLUMNS = ["brokers", "channels", "subscribers", "handlers", "publishers and replies", "written to"];
 
 function escape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
