@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { App, type Context, memory, OptionError } from "@sluice/core";
 import { asyncapi, toYaml } from "@sluice/core/asyncapi";
 import { prometheusMiddleware } from "@sluice/prometheus";
@@ -152,9 +153,20 @@ describe("metrics", () => {
         text,
         /faststream_received_messages_total\{app_name="shop",broker="memory",handler="orders"\} 1/,
       );
+      const promtool = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+      if (promtool.error) {
+        console.warn("SKIP: promtool not found: apt-get install prometheus to parse /metrics");
+      } else assert.equal(promtool.status, 0, `${promtool.stdout}${promtool.stderr}`);
     } finally {
       await app.stop();
     }
+  });
+
+  it("writes a registry two brokers share once", async () => {
+    const metrics = prometheusMiddleware();
+    const app = new App([memory({ middlewares: [metrics] }), memory({ middlewares: [metrics] })]);
+    const text = await (await get(http(app), "/metrics")).text();
+    assert.equal(text, metrics.registry.metrics());
   });
 });
 
