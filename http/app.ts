@@ -68,6 +68,9 @@ export interface SluiceVariables {
 /** The Hono environment of {@linkcode http}'s app; give it to your own `new Hono<SluiceEnv>()`. */
 export type SluiceEnv = { Variables: SluiceVariables };
 
+const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; " +
+  "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /** The header the correlation id travels in, in and out. */
 export const CORRELATION_HEADER = "x-correlation-id";
 
@@ -173,7 +176,12 @@ export function http(app: App, options: HttpOptions = {}): Hono<SluiceEnv> {
   api.get("/asyncapi.json", (c) => c.json(document()));
   api.get("/asyncapi.yaml", (c) => c.body(toYaml(document()), 200, { "content-type": "application/yaml" }));
   if (docs) {
-    api.get("/docs", (c) => c.html(docsPage(document(), { tryItOut: docs.tryItOut })));
+    // The page is self-contained, and says so to the browser: nothing may load from anywhere, and its
+    // script may only talk to this server.
+    api.get("/docs", (c) => {
+      c.header("content-security-policy", DOCS_CSP);
+      return c.html(docsPage(document(), { tryItOut: docs.tryItOut }));
+    });
     if (docs.tryItOut) {
       api.post("/docs/publish", (c: HonoContext<SluiceEnv>) => publishFromDocs(c, app, docs.token!));
     }

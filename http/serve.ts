@@ -11,6 +11,7 @@
  * @module
  */
 
+import { OptionError } from "@sluice/core";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
 /** Anything with a fetch method: a Hono app, or `{ fetch }`. */
@@ -165,7 +166,7 @@ export function serve(handler: FetchHandler, options: ServeOptions = {}): Promis
   const port = options.port ?? 8080;
   const hostname = options.hostname ?? "0.0.0.0";
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    return Promise.reject(new RangeError(`port must be a whole number from 0 to 65535, got ${port}`));
+    return Promise.reject(new OptionError(`port must be a whole number from 0 to 65535, got ${port}`));
   }
   if ("Deno" in globalThis) return serveDeno(handler, port, hostname, options.signal);
   if ("Bun" in globalThis) return serveBun(handler, port, hostname, options.signal);

@@ -107,6 +107,7 @@ describe("documents", () => {
     const page = await get(http(app), "/docs");
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(page.headers.get("content-security-policy") ?? "", /^default-src 'none';/);
     const html = await page.text();
     // Nothing is loaded from elsewhere: no script, style sheet, image, font or frame by URL.
     assert.doesNotMatch(html, /<(script|img|iframe)[^>]+src=|<link[^>]+href=|url\((?!#)|@import/);
