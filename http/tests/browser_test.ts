@@ -1,8 +1,9 @@
 /**
  * The docs page in a real browser: Debian's Chromium, headless, driven by playwright-core, with every request
  * that leaves the test's own server blocked. It renders, lists every channel of the example app, draws a
- * node per subscriber and publisher, and its try-it-out form publishes to the handler. It writes the
- * README's screenshot, docs/images/docs-page.png.
+ * node per subscriber and publisher, and its try-it-out form publishes to the handler. It takes the README's
+ * screenshot: into docs/images/docs-page.png with SLUICE_UPDATE_SCREENSHOT=1 (or when missing), else into a
+ * temporary folder, so that a test run leaves the tree clean.
  *
  * Skips with a loud line without /usr/bin/chromium (`apt-get install chromium`), unless
  * SLUICE_REQUIRE_BROWSER=1 (CI), where that is a failure.
@@ -10,7 +11,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { asyncapi } from "@sluice/core/asyncapi";
 import { testBroker } from "@sluice/core/testing";
@@ -96,9 +99,16 @@ describe("the docs page in Chromium", { skip: skipReason() }, () => {
 
       assert.deepEqual(outside, [], "the page loads nothing from elsewhere");
       assert.deepEqual(errors, []);
-      mkdirSync(fileURLToPath(new URL("../../docs/images/", import.meta.url)), { recursive: true });
       await page.evaluate("window.scrollTo(0, 0)");
-      await page.screenshot({ path: SCREENSHOT });
+      // The committed picture is rewritten when asked (or missing), so that a test run leaves the tree clean.
+      const update = process.env.SLUICE_UPDATE_SCREENSHOT === "1" || !existsSync(SCREENSHOT);
+      const path = update ? SCREENSHOT : join(mkdtempSync(join(tmpdir(), "sluice-docs-")), "docs-page.png");
+      mkdirSync(dirname(path), { recursive: true });
+      const png = await page.screenshot({ path });
+      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], "a PNG");
+      console.log(
+        `The docs page: ${path}${update ? "" : " (SLUICE_UPDATE_SCREENSHOT=1 rewrites the README's)"}`,
+      );
     } finally {
       await browser.close();
       stop.abort();
