@@ -20,10 +20,14 @@ export { docs, type DocsOptions } from "./docs.ts";
 export const HELP = `sluice — run and talk to Sluice apps
 
 Usage:
-  sluice run <file.ts>[:export] [--workers N] [--watch] [--log-level debug|info|warn|error]
+  sluice run <file.ts>[:export] [--workers N] [--watch] [--http PORT [--host 0.0.0.0]]
+             [--log-level debug|info|warn|error]
       Runs the App (or Broker) exported as <export> ("app" by default) until Ctrl-C.
       --workers N   N processes, each with its own connections (competing consumers share the load)
       --watch       restart when a file in the app's folder changes
+      --http PORT   serves @sluice/http while the app runs: /health, /ready, /metrics, /asyncapi.json,
+                    /docs (the module's \`api\` export if it has one, with your routes); on SIGTERM
+                    /ready answers 503 while the app drains
   sluice publish <url> <channel> <body> [--rpc] [--timeout MS] [--header K=V]... [--correlation-id ID]
       Publishes <body> (JSON if it parses, text otherwise) to <channel> of the broker at <url>
       (kafka://, amqp://, nats://, redis://, mqtt://, sqs://). With --rpc, waits for the reply and prints
@@ -32,7 +36,8 @@ Usage:
       Prints the app's AsyncAPI 3.0 document as JSON (YAML with --yaml, or when FILE ends with .yaml),
       or writes it to FILE.
   sluice docs serve <file.ts>[:export] [--port 8000] [--host 127.0.0.1]
-      Serves it at /asyncapi.json and /asyncapi.yaml until Ctrl-C.
+      Serves it at /asyncapi.json and /asyncapi.yaml, and with @sluice/http installed its docs page at /,
+      until Ctrl-C.
   sluice docs diff <old.json> <new.json> [--json]
       Lists the changes from old to new, breaking ones first, one per line; exits 1 if one is breaking.
   sluice --help
@@ -72,6 +77,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
         port: { type: "string" },
         host: { type: "string" },
         json: { type: "boolean" },
+        http: { type: "string" },
       },
     });
     const [command, ...rest] = positionals;
@@ -84,6 +90,8 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       return await run(rest[0]!, args, {
         workers: values.workers === undefined ? undefined : Number(values.workers),
         watch: values.watch,
+        http: values.http === undefined ? undefined : Number(values.http),
+        host: values.host,
         logLevel: values["log-level"] as LogLevel | undefined,
         signal: options.signal,
       });

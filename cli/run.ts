@@ -30,6 +30,11 @@ export function parseTarget(target: string): { file: string; name: string } {
 
 /** Imports the module and returns its app (a broker export is wrapped in an app). */
 export async function loadApp(target: string): Promise<App> {
+  return (await loadTarget(target)).app;
+}
+
+/** Imports the module; returns its app and the module's exports. */
+async function loadTarget(target: string): Promise<{ app: App; module: Record<string, unknown> }> {
   const { file, name } = parseTarget(target);
   const url = pathToFileURL(resolve(file)).href;
   let module: Record<string, unknown>;
@@ -39,8 +44,8 @@ export async function loadApp(target: string): Promise<App> {
     throw new UsageError(`Cannot load ${file}: ${(error as Error).message}`, { cause: error });
   }
   const value = module[name];
-  if (value instanceof App) return value;
-  if (value instanceof Broker) return new App(value);
+  if (value instanceof App) return { app: value, module };
+  if (value instanceof Broker) return { app: new App(value), module };
   const found = Object.entries(module)
     .filter(([, v]) => v instanceof App || v instanceof Broker)
     .map(([k]) => k);
@@ -57,6 +62,10 @@ export interface RunOptions {
   readonly logLevel?: LogLevel;
   readonly workers?: number;
   readonly watch?: boolean;
+  /** Serves the app's HTTP side (`@sluice/http`) on this port while it runs. */
+  readonly http?: number;
+  /** The address `http` listens on; `0.0.0.0` by default, so that Kubernetes' probes reach it. */
+  readonly host?: string;
   /** Stops the app; SIGINT and SIGTERM by default. */
   readonly signal?: AbortSignal;
 }
@@ -69,9 +78,57 @@ function signalController(): AbortController {
   return controller;
 }
 
+/** What `--http` needs of `@sluice/http`. */
+interface HttpPackage {
+  http(app: App): { fetch(request: Request): Response | Promise<Response> };
+  serve(
+    handler: { fetch(request: Request): Response | Promise<Response> },
+    options: { port: number; hostname?: string; signal: AbortSignal },
+  ): Promise<{ url: string; finished: Promise<void> }>;
+}
+
+async function importHttp(): Promise<HttpPackage> {
+  const name = "@sluice/http";
+  try {
+    return await import(name) as HttpPackage;
+  } catch (error) {
+    throw new UsageError(
+      `--http needs @sluice/http: install it (npm install @sluice/http, or bun add / deno add) (${
+        (error as Error).message
+      })`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Serves the HTTP side for `--http`: the module's `api` export when it is a fetch handler (the user's
+ * `http(app)` with their routes), else `http(app)`. It listens before the app starts, so that `/health`
+ * answers and `/ready` says `starting` meanwhile.
+ */
+async function startHttp(
+  app: App,
+  module: Record<string, unknown>,
+  options: RunOptions,
+  stop: AbortSignal,
+): Promise<{ readonly finished: Promise<void> }> {
+  const http = await importHttp();
+  const own = module.api;
+  const handler = typeof own === "object" && own !== null && "fetch" in own && typeof own.fetch === "function"
+    ? own as { fetch(request: Request): Response | Promise<Response> }
+    : http.http(app);
+  const server = await http.serve(handler, {
+    port: options.http!,
+    hostname: options.host ?? "0.0.0.0",
+    signal: stop,
+  });
+  app.logger.info(`HTTP on ${server.url}: /health /ready /metrics /asyncapi.json /docs`);
+  return server;
+}
+
 /** Runs the app in this process until `signal` aborts. */
 async function runHere(target: string, options: RunOptions): Promise<void> {
-  const app = await loadApp(target);
+  const { app, module } = await loadTarget(target);
   if (options.logLevel) {
     for (const broker of app.brokers) {
       broker.logger = createLogger({
@@ -84,8 +141,19 @@ async function runHere(target: string, options: RunOptions): Promise<void> {
   // Node ends a process whose event loop holds nothing, signal handlers notwithstanding (Deno and Bun wait
   // for them): an app on the memory broker has no socket that would keep it running until Ctrl-C.
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  // On SIGTERM the app stops running at once, so /ready answers 503 while it drains; the HTTP server
+  // stops last, so probes get answers until the end.
+  const httpStop = new AbortController();
   try {
-    await app.run(options.signal ?? signalController().signal);
+    const served = options.http === undefined
+      ? undefined
+      : await startHttp(app, module, options, httpStop.signal);
+    try {
+      await app.run(options.signal ?? signalController().signal);
+    } finally {
+      httpStop.abort();
+      await served?.finished;
+    }
   } finally {
     clearInterval(keepAlive);
   }
@@ -129,6 +197,18 @@ export async function run(target: string, args: readonly string[], options: RunO
   }
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number ≥ 1`);
+  if (
+    options.http !== undefined &&
+    (!Number.isInteger(options.http) || options.http < 0 || options.http > 65_535)
+  ) {
+    throw new UsageError(`--http takes a port number, e.g. --http 8080`);
+  }
+  if (options.http !== undefined && workers > 1) {
+    throw new UsageError(
+      "--http serves one process's probes: with --workers, each worker would need its own port. " +
+        "Run one worker per container with --http instead",
+    );
+  }
   const signal = options.signal ?? signalController().signal;
   if (workers > 1) return await runWorkers(args, workers, signal);
   if (!options.watch) {

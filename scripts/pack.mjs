@@ -57,6 +57,25 @@ const COMPILER_OPTIONS = {
   skipLibCheck: false,
 };
 
+/**
+ * Runtime declarations a package's build needs beyond Node's. @sluice/http calls `Bun.serve` and
+ * `Deno.serve`: bun-types comes from npm; Deno's declarations are built into Deno (`deno check` checks the
+ * call against them in the repository), so tsc gets the one signature the build needs. Neither reaches the
+ * published declarations.
+ */
+const RUNTIME_TYPES = { http: ["bun-types", "deno-serve.d.ts"] };
+const SHIMS = {
+  "deno-serve.d.ts": `declare namespace Deno {
+  interface NetAddr { hostname: string; port: number; transport: "tcp" | "udp" }
+  interface HttpServer { finished: Promise<void>; shutdown(): Promise<void> }
+  function serve(
+    options: { port?: number; hostname?: string; signal?: AbortSignal; onListen?: (address: NetAddr) => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): HttpServer;
+}
+`,
+};
+
 function fail(message) {
   console.error(`pack: ${message}`);
   process.exit(1);
@@ -164,16 +183,33 @@ async function stagePackage(dir, stageRoot, coreStage) {
       if (typeof target === "object") paths[join("@sluice/core", subpath)] = [join(coreStage, target.types)];
     }
   }
+  const extra = RUNTIME_TYPES[dir] ?? [];
+  for (const file of extra.filter((f) => f.endsWith(".d.ts"))) {
+    writeFileSync(join(stageRoot, `${dir.replaceAll("/", "-")}-${file}`), SHIMS[file]);
+  }
   const tsconfig = {
     compilerOptions: {
       ...COMPILER_OPTIONS,
-      types: dir === "core" ? [] : ["node"], // the core uses web-standard APIs only
-      typeRoots: [join(root, "node_modules", "@types")],
+      // the core uses web-standard APIs only
+      types: dir === "core" ? [] : ["node", ...extra.filter((t) => !t.endsWith(".d.ts"))],
+      typeRoots: [
+        join(root, "node_modules", "@types"),
+        ...(extra.length > 0 ? [join(root, "node_modules")] : []),
+      ],
+      // bun-types 1.4 is written against a newer @types/node than the repository's 22: its own files do not
+      // check together with it, so a package that needs it skips checking declaration files (its sources are
+      // still checked against them).
+      ...(extra.length > 0 ? { skipLibCheck: true } : {}),
       rootDir: source,
       outDir: join(stage, "dist"),
       ...(coreStage ? { paths } : {}),
     },
-    include: [join(source, "**/*.ts")],
+    include: [
+      join(source, "**/*.ts"),
+      ...extra.filter((f) => f.endsWith(".d.ts")).map((f) =>
+        join(stageRoot, `${dir.replaceAll("/", "-")}-${f}`)
+      ),
+    ],
     exclude: [join(source, "tests"), join(source, "**/*_test.ts")],
   };
   const tsconfigPath = join(stageRoot, `tsconfig.${dir.replaceAll("/", "-")}.json`);

@@ -69,8 +69,13 @@ describe("sluice docs", () => {
     const yaml = await fetch(`${origin}/asyncapi.yaml`);
     assert.equal(yaml.headers.get("content-type"), "application/yaml");
     assert.match(await yaml.text(), /^asyncapi: "3\.0\.0"/);
-    // Without @sluice/http's page, the root is the JSON document.
-    assert.equal((await (await fetch(`${origin}/`)).json()).asyncapi, "3.0.0");
+    // With @sluice/http (a workspace package here), the root and /docs are its docs page.
+    const page = await fetch(`${origin}/`);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /<svg[^>]+class="topology"/);
+    assert.equal(await (await fetch(`${origin}/docs`)).text(), html);
+    assert.match(io.out[0]!, /its page at http:\/\/127\.0\.0\.1:\d+\//);
     const missing = await fetch(`${origin}/nothing`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();

@@ -8,7 +8,7 @@
 // 2. makes three fresh projects in a temporary folder outside the repository, one per runtime, each with
 //    the README's first app and first test (tests/install/project/) and the README's quick start
 //    (examples/quickstart/, on the memory broker):
-//      node/  `npm install @sluice/core @sluice/nats @sluice/cli arktype @nats-io/transport-node …`, run on
+//      node/  `npm install @sluice/core @sluice/nats @sluice/cli @sluice/http arktype @nats-io/transport-node …`, run on
 //             Node 24 (scripts/node24.mjs); type-checked with tsc against the built .d.ts, no skipLibCheck
 //      bun/   `bun add @sluice/core @sluice/nats @sluice/cli arktype` (the client comes as a peer)
 //      deno/  `deno add npm:@sluice/core npm:@sluice/nats npm:arktype`: npm specifiers in deno.json, no
@@ -242,6 +242,42 @@ async function cliRoundTrip(cli, { cwd, env }, runCli = cli) {
   }
 }
 
+/**
+ * `sluice run quickstart/app.ts --http 0` with @sluice/http installed: /ready, /asyncapi.json and /docs
+ * answer while it runs; Ctrl-C stops it with exit 0.
+ */
+async function httpRoundTrip(runCli, { cwd, env }) {
+  const app = start(runCli[0], [
+    ...runCli.slice(1),
+    "run",
+    "quickstart/app.ts",
+    "--http",
+    "0",
+    "--host",
+    "127.0.0.1",
+  ], {
+    cwd,
+    env: { ...env, NO_COLOR: "1" },
+  });
+  try {
+    await app.until((out) => out.includes("App started"));
+    const origin = /HTTP on (http:\/\/127\.0\.0\.1:\d+)/.exec(app.output)?.[1];
+    if (!origin) throw new Error(`no "HTTP on" line:\n${app.output}`);
+    const ready = await fetch(`${origin}/ready`);
+    if (ready.status !== 200) throw new Error(`/ready: ${ready.status} ${await ready.text()}`);
+    const document = await (await fetch(`${origin}/asyncapi.json`)).json();
+    if (!document.channels?.["users.created"]) throw new Error("/asyncapi.json has no users.created");
+    const page = await (await fetch(`${origin}/docs`)).text();
+    if (!page.includes('data-kind="subscriber"')) throw new Error("/docs has no topology");
+    app.interrupt();
+    const { code, signal } = await app.finished;
+    if (code !== 0) throw new Error(`after Ctrl-C: exit ${code ?? signal}`);
+    return "/ready 200, /asyncapi.json, /docs with its topology, exit 0 after Ctrl-C";
+  } finally {
+    app.kill();
+  }
+}
+
 /** PATH without any folder that has a `deno` (or `bun`) in it, and with `first` in front. */
 function pathWithout(names, first = []) {
   const folders = (process.env.PATH ?? "").split(delimiter).filter((folder) =>
@@ -314,6 +350,7 @@ async function main() {
         "@sluice/core",
         "@sluice/nats",
         "@sluice/cli",
+        "@sluice/http",
         "arktype",
         "@nats-io/transport-node",
       ], inNode),
@@ -355,6 +392,10 @@ async function main() {
     "node: node_modules/.bin/sluice run app.ts --workers 2 + npx sluice publish (real NATS)",
     () => cliRoundTrip(["npx", "sluice"], inNode, [join(nodeDir, "node_modules", ".bin", "sluice")]),
   );
+  await step(
+    "node: sluice run quickstart/app.ts --http 0 (@sluice/http)",
+    () => httpRoundTrip([join(nodeDir, "node_modules", ".bin", "sluice")], inNode),
+  );
 
   // --- Bun -----------------------------------------------------------------------------------------------
   const bunDir = join(work, "bun");
@@ -363,7 +404,10 @@ async function main() {
   });
   const inBun = { cwd: bunDir, env: bunEnv };
   await step("bun: bun add", async () => {
-    await check(sh(bun, ["add", "@sluice/core", "@sluice/nats", "@sluice/cli", "arktype"], inBun), "bun add");
+    await check(
+      sh(bun, ["add", "@sluice/core", "@sluice/nats", "@sluice/cli", "@sluice/http", "arktype"], inBun),
+      "bun add",
+    );
     if (!existsSync(join(bunDir, "node_modules", "@nats-io", "transport-node"))) {
       throw new Error("bun add did not install the peer @nats-io/transport-node");
     }
@@ -387,14 +431,21 @@ async function main() {
         join(bunDir, "node_modules", ".bin", "sluice"),
       ]),
   );
+  await step(
+    "bun: sluice run quickstart/app.ts --http 0 (@sluice/http)",
+    () => httpRoundTrip([bun, join(bunDir, "node_modules", ".bin", "sluice")], inBun),
+  );
 
   // --- Deno ----------------------------------------------------------------------------------------------
   const denoDir = join(work, "deno");
   // The packages were published a moment ago, and Deno installs only versions older than a day by default.
   writeProject(denoDir, registry.url, { "deno.json": '{ "minimumDependencyAge": 0 }\n' });
   const inDeno = { cwd: denoDir, env: denoEnv };
-  await step("deno: deno add npm:@sluice/core npm:@sluice/nats npm:arktype", async () => {
-    await check(sh(deno, ["add", "npm:@sluice/core", "npm:@sluice/nats", "npm:arktype"], inDeno), "deno add");
+  await step("deno: deno add npm:@sluice/core npm:@sluice/nats npm:@sluice/http npm:arktype", async () => {
+    await check(
+      sh(deno, ["add", "npm:@sluice/core", "npm:@sluice/nats", "npm:@sluice/http", "npm:arktype"], inDeno),
+      "deno add",
+    );
     if (existsSync(join(denoDir, "node_modules"))) throw new Error("deno add made a node_modules folder");
     return readFileSync(join(denoDir, "deno.json"), "utf8").replace(/\s+/g, " ").trim();
   });
@@ -414,6 +465,10 @@ async function main() {
   await step(
     "deno: deno run -A npm:@sluice/cli run app.ts --workers 2 + publish (real NATS)",
     () => cliRoundTrip([deno, "run", "-A", "npm:@sluice/cli"], inDeno),
+  );
+  await step(
+    "deno: deno run -A npm:@sluice/cli run quickstart/app.ts --http 0 (@sluice/http)",
+    () => httpRoundTrip([deno, "run", "-A", "npm:@sluice/cli"], inDeno),
   );
 
   await registry.close();
