@@ -73,9 +73,9 @@ async function up(brokers: BrokerName[], owner: string): Promise<void> {
   }
   say(`engine ${endpoint}; starting ${brokers.join(", ")}`);
   const results = await Promise.allSettled(brokers.map(async (name) => {
-    const running = await findRunContainer(endpoint, name);
+    const running = await findRunContainer(endpoint, name, owner);
     if (running) {
-      say(`${name}: running already (${running.Id.slice(0, 12)})`);
+      say(`${name}: running already for this owner (${running.Id.slice(0, 12)})`);
       return undefined;
     }
     const t0 = Date.now();

@@ -274,13 +274,45 @@ export async function removeLeftovers(endpoint: Endpoint): Promise<ContainerSumm
   return gone;
 }
 
-/** The running container a test run started for `name` (scope `run`, live owner), if any. */
+/** The parent of a process (Linux), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return ppid > 0 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The owner labels of this process and its ancestors, nearest first. */
+function ancestry(): string[] {
+  const labels: string[] = [];
+  for (let pid: number | undefined = process.pid; pid && labels.length < 64; pid = parentOf(pid)) {
+    labels.push(ownerLabel(pid));
+  }
+  return labels;
+}
+
+/**
+ * The running container a test run started for `name` (scope `run`, live owner), if any. When several runs
+ * share the engine, the one started by this process or its nearest ancestor wins (the `scripts/containers
+ * run` or the shell that called `scripts/containers up` around this test process).
+ */
 export async function findRunContainer(
   endpoint: Endpoint,
   name: BrokerName,
+  owner?: string,
 ): Promise<ContainerSummary | undefined> {
-  const found = await listContainers(endpoint, [`${LABEL_BROKER}=${name}`, `${LABEL_SCOPE}=run`]);
-  return found.find((c) => c.State === "running" && !ownerGone(c.Labels[LABEL_OWNER]));
+  const found = (await listContainers(endpoint, [`${LABEL_BROKER}=${name}`, `${LABEL_SCOPE}=run`]))
+    .filter((c) => c.State === "running" && !ownerGone(c.Labels[LABEL_OWNER]));
+  if (owner !== undefined) return found.find((c) => c.Labels[LABEL_OWNER] === owner);
+  const lineage = ancestry();
+  const rank = (c: ContainerSummary) => {
+    const i = lineage.indexOf(c.Labels[LABEL_OWNER] ?? "");
+    return i < 0 ? lineage.length : i;
+  };
+  return found.sort((a, b) => rank(a) - rank(b))[0];
 }
 
 // ---------------------------------------------------------------------------------------------
