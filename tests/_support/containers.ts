@@ -20,6 +20,7 @@
  * finding a run's containers costs a test process one small request and works under Node too.
  */
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import os from "node:os";
 import fs from "node:fs";
