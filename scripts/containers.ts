@@ -3,7 +3,8 @@
  * label (tests/_support/brokers.ts). Run it through `scripts/containers`:
  *
  *   scripts/containers up [NAME...]              start one container per broker (all six without a name)
- *   scripts/containers down                      remove the run's containers (and leftovers of killed runs)
+ *   scripts/containers down                      remove the containers `up` started from the same shell (and
+ *                                                the leftovers of killed runs; other live runs' stay)
  *   scripts/containers status                    list the labelled containers: broker, id, image, ports, URL
  *   scripts/containers env [NAME...]             print `export SLUICE_<NAME>_URL=...` for the run's containers
  *   scripts/containers run [NAME...] -- CMD...   up, run CMD, down (also when CMD fails or is interrupted)
@@ -85,18 +86,20 @@ async function up(brokers: BrokerName[], owner: string): Promise<void> {
   }));
   const failures = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
   if (failures.length > 0) {
-    await down();
+    // Only what this call started goes: other runs' containers, even on the same engine, are theirs.
+    const started = results.flatMap((r) => r.status === "fulfilled" && r.value ? [r.value] : []);
+    await Promise.all(started.map((c) => c.remove().catch(() => {})));
     throw new Error(failures.map((e) => e instanceof Error ? e.message : String(e)).join("\n"));
   }
   say(`all up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await status();
 }
 
-async function down(): Promise<void> {
+async function down(owner: string): Promise<void> {
   const endpoint = await engine();
   const all = await listContainers(endpoint, [LABEL_BROKER]);
-  // The run's containers, and a test process's own only once that process is gone.
-  const mine = all.filter((c) => c.Labels[LABEL_SCOPE] === "run" || ownerGone(c.Labels[LABEL_OWNER]));
+  // This owner's containers, and those of owners that are gone; another live run's stay.
+  const mine = all.filter((c) => c.Labels[LABEL_OWNER] === owner || ownerGone(c.Labels[LABEL_OWNER]));
   await Promise.all(mine.map((c) => removeContainer(endpoint, c.Id)));
   for (const c of mine) say(`removed ${c.Labels[LABEL_BROKER]} container ${c.Id.slice(0, 12)}`);
   const left = await listContainers(endpoint, [LABEL_BROKER]);
@@ -133,7 +136,8 @@ async function env(brokers: BrokerName[]): Promise<void> {
 
 async function run(brokers: BrokerName[], command: string[]): Promise<number> {
   if (command.length === 0) throw new Error("scripts/containers run [NAME...] -- CMD [ARGS...]: no command");
-  await up(brokers, ownerLabel(process.pid));
+  const owner = ownerLabel(process.pid);
+  await up(brokers, owner);
   const child = spawn(command[0]!, command.slice(1), { stdio: "inherit" });
   const forward = (signal: NodeJS.Signals) => () => void child.kill(signal);
   process.on("SIGINT", forward("SIGINT"));
@@ -145,7 +149,7 @@ async function run(brokers: BrokerName[], command: string[]): Promise<number> {
     });
     child.on("exit", (status, signal) => resolve(status ?? (signal ? 128 + 1 : 1)));
   });
-  await down();
+  await down(owner);
   return code;
 }
 
@@ -159,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
       await up(names(args), ownerLabel(process.ppid));
       return 0;
     case "down":
-      await down();
+      await down(ownerLabel(process.ppid));
       return 0;
     case "status":
       await status();

@@ -110,20 +110,27 @@ describe("broker containers on a Docker engine", { skip: engine ? false : "no Do
     "left behind by a run killed with SIGKILL are removed by the next start",
     { timeout: 120_000 },
     async () => {
-      // A shell starts the run's redis with `scripts/containers up` (so the shell owns it), then is killed.
+      // A shell starts the run's redis with `scripts/containers up` (so the shell owns it), says when `up` is
+      // done, and is killed during what would be its tests.
       const script = fileURLToPath(new URL("../../scripts/containers", import.meta.url));
-      const shell = spawn("bash", ["-c", `"${script}" up redis >/dev/null 2>&1; sleep 300`], {
-        stdio: "ignore",
+      const shell = spawn("bash", ["-c", `"${script}" up redis >/dev/null 2>&1 && echo up; sleep 300`], {
+        stdio: ["ignore", "pipe", "ignore"],
         env: { ...process.env, DOCKER_HOST: engine },
       });
       const owner = ownerLabel(shell.pid!);
       try {
+        await new Promise<void>((resolve, reject) => {
+          shell.stdout!.on("data", (chunk: Uint8Array) => {
+            if (new TextDecoder().decode(chunk).includes("up")) resolve();
+          });
+          shell.on("exit", () => reject(new Error("scripts/containers up redis failed")));
+        });
         const left = await until(
           async () => {
             const found = await listContainers(engine!, [`${LABEL_OWNER}=${owner}`]);
             return found.find((c) => c.State === "running");
           },
-          90_000,
+          10_000,
           "the run's redis container",
         );
         assert.equal(left.Labels[LABEL_SCOPE], "run");
