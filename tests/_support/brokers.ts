@@ -4,9 +4,10 @@
  * Where a broker comes from, in order:
  *   1. `SLUICE_<NAME>_URL` (KAFKA, AMQP, NATS, REDIS, MQTT, SQS), e.g. after
  *      `scripts/brokers up && eval "$(scripts/brokers env)"`;
- *   2. else, when a Docker engine answers (DOCKER_HOST or /var/run/docker.sock), a container started
- *      with the `testcontainers` npm package (install it yourself: `npm i -D testcontainers`);
- *      `SLUICE_BROKERS_DOCKER=0` turns this step off;
+ *   2. else, when a Docker engine answers (DOCKER_HOST or /var/run/docker.sock): the broker's container of
+ *      the current test run, found by its label (`scripts/containers up` or `run` started it), or else a
+ *      container of this process started with testcontainers (tests/_support/containers.ts; image from
+ *      `SLUICE_<NAME>_IMAGE` or the official one); `SLUICE_BROKERS_DOCKER=0` turns this step off;
  *   3. else `undefined`, after one loud line on stderr:
  *      `SKIP: no real redis: set SLUICE_REDIS_URL (or run scripts/brokers up)`.
  *      With `SLUICE_REQUIRE_BROKERS=1` (CI sets it) it throws instead, so the test file fails.
@@ -32,9 +33,10 @@
  * is why realBroker prints its SKIP line.
  *
  * Calls are cached per broker name: a test process starts at most one container per broker. Each
- * call returns its own handle; `stop()` is idempotent and the container is stopped when the last
- * handle is stopped (the testcontainers reaper also removes it when the process exits). `stop()` on a
- * broker from the environment does nothing: it belongs to whoever started it.
+ * call returns its own handle; `stop()` is idempotent and a container of this process is removed when
+ * the last handle is stopped (one left by a killed process is removed by the next one that starts a
+ * container). `stop()` on a broker from the environment or from the run's containers does nothing: it
+ * belongs to whoever started it.
  */
 import process from "node:process";
 import net from "node:net";
@@ -113,7 +115,7 @@ export async function locateBroker(name: BrokerName, env: Env): Promise<Shared |
     const docker = await dockerEndpoint(env);
     if (docker) {
       try {
-        return await startContainer(name, docker);
+        return await fromDocker(name, docker);
       } catch (err) {
         why = ` (a Docker engine answers at ${docker}, but no container could be started: ${
           err instanceof Error ? err.message : String(err)
@@ -133,7 +135,7 @@ export async function locateBroker(name: BrokerName, env: Env): Promise<Shared |
 // Docker detection
 
 /** Where a Docker engine answers `GET /_ping` within a short time, else undefined. */
-async function dockerEndpoint(env: Env): Promise<string | undefined> {
+export async function dockerEndpoint(env: Env): Promise<string | undefined> {
   const candidates: Array<net.NetConnectOpts & { label: string }> = [];
   const dockerHost = env.DOCKER_HOST?.trim();
   if (dockerHost) {
@@ -186,122 +188,23 @@ function dockerPing(options: net.NetConnectOpts, timeoutMs = 1000): Promise<bool
 }
 
 // ---------------------------------------------------------------------------------------------
-// testcontainers (only loaded when a Docker engine answers; not a dependency of this repository)
+// Containers (tests/_support/containers.ts; testcontainers is only loaded when one must be started)
 
-interface StartedContainer {
-  getHost(): string;
-  getMappedPort(port: number): number;
-  stop(): Promise<unknown>;
-}
+/** Leftovers of killed runs are removed once per process, before its first container starts. */
+let leftoversRemoved: Promise<unknown> | undefined;
 
-interface ContainerBuilder {
-  withExposedPorts(...ports: Array<number | { container: number; host: number }>): ContainerBuilder;
-  withEnvironment(env: Record<string, string>): ContainerBuilder;
-  withCommand(command: string[]): ContainerBuilder;
-  withWaitStrategy(strategy: unknown): ContainerBuilder;
-  withStartupTimeout(ms: number): ContainerBuilder;
-  start(): Promise<StartedContainer>;
-}
-
-interface Testcontainers {
-  GenericContainer: new (image: string) => ContainerBuilder;
-  Wait: { forLogMessage(message: string | RegExp, times?: number): unknown };
-}
-
-async function loadTestcontainers(): Promise<Testcontainers> {
-  // A computed specifier keeps type checkers and bundlers from requiring the package.
-  const specifier = ["test", "containers"].join("");
-  try {
-    return (await import(specifier)) as Testcontainers;
-  } catch (err) {
-    throw new Error(
-      `the testcontainers package is not installed (npm i -D testcontainers): ${
-        err instanceof Error ? err.message : String(err)
-      }`,
-    );
-  }
-}
-
-/** A free TCP port on the host, for Kafka, which must advertise the port clients reach it on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => typeof address === "object" && address ? resolve(address.port) : reject());
-    });
+async function fromDocker(name: BrokerName, docker: string): Promise<Shared> {
+  const containers = await import("./containers.ts");
+  const running = await containers.findRunContainer(docker, name);
+  if (running) return { url: running.Labels[containers.LABEL_URL]!, refs: 0 };
+  leftoversRemoved ??= containers.removeLeftovers(docker);
+  await leftoversRemoved;
+  const started = await containers.startBrokerContainer(name, {
+    scope: "process",
+    owner: containers.ownerLabel(process.pid),
   });
-}
-
-async function startContainer(name: BrokerName, docker: string): Promise<Shared> {
-  const { GenericContainer, Wait } = await loadTestcontainers();
-  const timeout = 120_000;
-  let container: StartedContainer;
-  let url: string;
-  const at = (c: StartedContainer, port: number) => `${c.getHost()}:${c.getMappedPort(port)}`;
-  switch (name) {
-    case "redis":
-      container = await new GenericContainer("redis:7-alpine").withExposedPorts(6379)
-        .withWaitStrategy(Wait.forLogMessage("Ready to accept connections")).withStartupTimeout(timeout)
-        .start();
-      url = `redis://${at(container, 6379)}`;
-      break;
-    case "amqp":
-      container = await new GenericContainer("rabbitmq:3.13-alpine").withExposedPorts(5672)
-        .withWaitStrategy(Wait.forLogMessage("Server startup complete")).withStartupTimeout(timeout)
-        .start();
-      url = `amqp://guest:guest@${at(container, 5672)}`;
-      break;
-    case "nats":
-      container = await new GenericContainer("nats:2.10-alpine").withCommand(["-js"])
-        .withExposedPorts(4222).withWaitStrategy(Wait.forLogMessage("Server is ready"))
-        .withStartupTimeout(timeout).start();
-      url = `nats://${at(container, 4222)}`;
-      break;
-    case "mqtt":
-      container = await new GenericContainer("eclipse-mosquitto:2")
-        .withCommand(["mosquitto", "-c", "/mosquitto-no-auth.conf"]).withExposedPorts(1883)
-        .withWaitStrategy(Wait.forLogMessage(/mosquitto version .* running/)).withStartupTimeout(timeout)
-        .start();
-      url = `mqtt://${at(container, 1883)}`;
-      break;
-    case "sqs":
-      container = await new GenericContainer("softwaremill/elasticmq-native:latest")
-        .withExposedPorts(9324).withWaitStrategy(Wait.forLogMessage(/started/i))
-        .withStartupTimeout(timeout).start();
-      url = `sqs://${at(container, 9324)}`;
-      break;
-    case "kafka": {
-      // Kafka hands clients the address it advertises, so the host port is fixed up front.
-      const port = await freePort();
-      const host = docker.startsWith("tcp://")
-        ? new URL(docker.replace(/^tcp:/, "http:")).hostname
-        : "127.0.0.1";
-      container = await new GenericContainer("apache/kafka:3.9.1")
-        .withExposedPorts({ container: 9092, host: port })
-        .withEnvironment({
-          KAFKA_NODE_ID: "1",
-          KAFKA_PROCESS_ROLES: "broker,controller",
-          KAFKA_LISTENERS: "PLAINTEXT://:9092,CONTROLLER://:9093",
-          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${host}:${port}`,
-          KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
-          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-          KAFKA_CONTROLLER_QUORUM_VOTERS: "1@localhost:9093",
-          KAFKA_NUM_PARTITIONS: "3",
-          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "1",
-          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "1",
-          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "1",
-          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
-          KAFKA_AUTO_CREATE_TOPICS_ENABLE: "true",
-        })
-        .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/)).withStartupTimeout(timeout).start();
-      url = `kafka://${host}:${port}`;
-      break;
-    }
-  }
-  console.warn(`using a ${name} container from testcontainers at ${url}`);
-  return { url, refs: 0, stopContainer: async () => void (await container.stop()) };
+  console.warn(`started a ${name} container for this test process: ${containers.describeContainer(started)}`);
+  return { url: started.url, refs: 0, stopContainer: () => started.remove() };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -85,11 +85,11 @@ describe("realBroker support", () => {
     }
   });
 
-  it("tries testcontainers when a Docker engine answers, and says why it could not", async () => {
+  it("tries Docker when an engine answers, and says why it could not", async () => {
     const docker = await fakeDocker();
     try {
-      // testcontainers is not a dependency of this repository, so the attempt fails and says so
-      // (with testcontainers installed, the fake engine would fail the container start instead).
+      // The fake engine answers every request with "OK", which is no container list: the lookup fails and
+      // the SKIP line says so. (tests/containers/ runs the containers against a real engine.)
       const { value, lines } = await capturingWarnings(() =>
         locateBroker("nats", { DOCKER_HOST: docker.host })
       );
