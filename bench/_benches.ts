@@ -44,9 +44,7 @@ export const benches: readonly Bench[] = [
   {
     id: "nats/core live",
     script: "bench/nats/core.ts",
-    // The driver arm ends early under Deno ("top-level await never resolved" after the first messages,
-    // not under Bun); run it by hand with `bun bench/nats/core.ts driver`.
-    arms: ["raw", "sluice"],
+    arms: ["raw", "driver", "sluice"],
     full: 400_000,
     quick: 2_000,
     args: (arm, count) => [arm, String(count)],

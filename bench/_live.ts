@@ -43,9 +43,6 @@ export async function consumeLive(
   channel: string,
   consumer: LiveConsumer,
 ): Promise<number> {
-  // Deno ends a process whose only pending work is the driver's subscription (seen with nats.js's node
-  // transport and no broker.start()): a timer keeps it alive until the last message.
-  const alive = setInterval(() => undefined, 1000);
   let seen = 0;
   let start = 0;
   let stop = 0;
@@ -57,6 +54,7 @@ export async function consumeLive(
   });
   // The publisher exits once it sent everything; progress written after that goes nowhere.
   publisher.stdin!.on("error", () => undefined);
+  const exited = new Promise((resolve) => publisher.once("exit", resolve));
   await consumer.start(() => {
     if (seen++ === 0) start = begin();
     if (seen % REPORT_EVERY === 0) publisher.stdin!.write(`${seen}\n`);
@@ -67,10 +65,9 @@ export async function consumeLive(
   });
   publisher.stdin!.write("0\n"); // the subscription is live: start publishing
   await finished;
-  clearInterval(alive);
   await consumer.stop();
   publisher.stdin!.end();
-  await new Promise((resolve) => publisher.once("exit", resolve));
+  await exited;
   return (stop - start) / 1000;
 }
 

