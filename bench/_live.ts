@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { begin, end } from "./_measure.ts";
 
 /** How often the consumer reports its progress to the publisher. */
-export const REPORT_EVERY = 1000;
+export const REPORT_EVERY = 5000;
 /** How far the publisher may run ahead of the consumer. */
 export const AHEAD = 20_000;
 /** How many messages the publisher sends between two flushes. */
