@@ -7,7 +7,7 @@
  */
 
 import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
-import { DeliveryWindow, describeError } from "@sluice/core/kit";
+import { describeError } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming } from "./message.ts";
@@ -31,48 +31,59 @@ export async function subscribeCore(
   };
   const onError = (error: unknown): void =>
     logger.error(`Subscription to ${spec.channel} failed: ${describeError(error)}`);
-  const window = new DeliveryWindow(spec.prefetch, onError);
   // nats.js's callback form, not its async iterator: the iterator costs a queue push, a promise and a
   // microtask hop per message, about a tenth of the consumer's CPU on a core subscription
-  // (bench/nats/core.ts). Messages beyond the window wait here, in order, as they would in the iterator's
-  // queue; core NATS has no flow control either way (the server cuts a consumer that falls too far behind).
-  const waiting: Msg[] = [];
-  let resuming = false;
-  const resume = (): void => {
-    resuming = false;
-    while (waiting.length > 0 && window.room > 0 && !window.closed) {
-      window.hand(deliver, coreIncoming(waiting.shift()!, settle));
+  // (bench/nats/core.ts). At most `prefetch` messages are unsettled; the next one is handed over as soon as
+  // one settles, in the same reaction (a DeliveryWindow would add a promise per message to wake a loop there
+  // is no need for). Messages beyond the bound wait here, in order, as they would in the iterator's queue:
+  // core NATS has no flow control either way (the server cuts a consumer that falls too far behind).
+  const limit = Math.max(1, Math.floor(spec.prefetch));
+  let open = 0;
+  let stopped = false;
+  let waiting: (Msg | undefined)[] = [];
+  let head = 0;
+  const settled = (): void => {
+    open--;
+    if (!stopped && head < waiting.length) {
+      const msg = waiting[head]!;
+      waiting[head++] = undefined;
+      if (head === waiting.length) {
+        waiting = [];
+        head = 0;
+      }
+      hand(msg);
     }
-    if (waiting.length > 0 && !window.closed) wait();
   };
-  const wait = (): void => {
-    if (resuming) return;
-    resuming = true;
-    void window.whenRoom().then(resume);
+  const failed = (error: unknown): void => {
+    onError(error);
+    settled();
+  };
+  const hand = (msg: Msg): void => {
+    let incoming;
+    try {
+      incoming = coreIncoming(msg, settle);
+    } catch (error) {
+      return onError(error);
+    }
+    open++;
+    deliver(incoming).then(settled, failed);
   };
   const sub = nc.subscribe(spec.channel, {
     ...(spec.group ? { queue: spec.group } : {}),
     callback: (error, msg) => {
       if (error) return onError(error);
-      if (window.closed) return;
-      if (waiting.length === 0 && window.room > 0) {
-        try {
-          window.hand(deliver, coreIncoming(msg, settle));
-        } catch (thrown) {
-          onError(thrown);
-        }
-        return;
-      }
-      waiting.push(msg);
-      wait();
+      if (stopped) return;
+      if (open < limit && head === waiting.length) hand(msg);
+      else waiting.push(msg);
     },
   });
   // The flush round trip proves the server processed the SUB: later publishes from anywhere reach it.
   await nc.flush();
   return {
     stop() {
-      window.close();
-      waiting.length = 0;
+      stopped = true;
+      waiting = [];
+      head = 0;
       sub.unsubscribe();
       return Promise.resolve();
     },
