@@ -17,6 +17,8 @@ export interface Result {
   readonly seconds?: number;
   readonly rate?: number;
   readonly cpu_us?: number;
+  /** Resident set size in MiB, sampled each second of the timed section. */
+  readonly rss_mib?: number[];
   /** The one-minute load average when the run ended. */
   readonly load: number;
   readonly failed?: string;
@@ -29,6 +31,7 @@ interface Group {
   rates: number[];
   cpus: number[];
   loads: number[];
+  rss: number[];
   failures: number;
 }
 
@@ -40,7 +43,16 @@ function groups(results: readonly Result[]): Group[] {
     if (!g) {
       map.set(
         key,
-        g = { bench: r.bench, runtime: r.runtime, arm: r.arm, rates: [], cpus: [], loads: [], failures: 0 },
+        g = {
+          bench: r.bench,
+          runtime: r.runtime,
+          arm: r.arm,
+          rates: [],
+          cpus: [],
+          loads: [],
+          rss: [],
+          failures: 0,
+        },
       );
     }
     g.loads.push(r.load);
@@ -48,6 +60,7 @@ function groups(results: readonly Result[]): Group[] {
     else {
       g.rates.push(r.rate);
       if (r.cpu_us !== undefined) g.cpus.push(r.cpu_us);
+      if (r.rss_mib?.length) g.rss.push(Math.max(...r.rss_mib));
     }
   }
   return [...map.values()];
@@ -64,8 +77,8 @@ const spread = (values: number[], digits: number): string =>
 export function table(results: readonly Result[]): string {
   const all = groups(results);
   const lines = [
-    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | load (1 min) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | RSS max MiB | load (1 min) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const g of all) {
     const raw = all.find((o) => o.bench === g.bench && o.runtime === g.runtime && o.arm === "raw");
@@ -75,9 +88,9 @@ export function table(results: readonly Result[]): string {
     lines.push(
       `| ${g.bench} | ${g.runtime} | ${g.arm} | ${g.rates.length}${failed} | ${spread(g.rates, 0)} | ${
         spread(g.cpus, 2)
-      } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${Math.min(...g.loads).toFixed(1)}–${
-        Math.max(...g.loads).toFixed(1)
-      } |`,
+      } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${
+        g.rss.length ? Math.max(...g.rss) : "–"
+      } | ${Math.min(...g.loads).toFixed(1)}–${Math.max(...g.loads).toFixed(1)} |`,
     );
   }
   return lines.join("\n") + "\n";

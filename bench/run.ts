@@ -120,7 +120,13 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
       failed: `${why}: ${out.stderr.trim().slice(-400)}`,
     };
   }
-  const parsed = JSON.parse(line) as { rate: number; cpu_us?: number; seconds?: number; ms?: number };
+  const parsed = JSON.parse(line) as {
+    rate: number;
+    cpu_us?: number;
+    seconds?: number;
+    ms?: number;
+    rss_mib?: number[];
+  };
   const seconds = parsed.seconds ?? (parsed.ms !== undefined ? parsed.ms / 1000 : count / parsed.rate);
   return {
     bench: bench.id,
@@ -130,6 +136,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     count,
     seconds,
     rate: parsed.rate,
+    rss_mib: parsed.rss_mib,
     cpu_us: parsed.cpu_us,
     load,
   };
@@ -172,7 +179,8 @@ try {
           writeFileSync(join(dir, "results.jsonl"), results.map((r) => JSON.stringify(r)).join("\n") + "\n");
           const figures = result.failed
             ? `FAILED ${result.failed}`
-            : `${result.rate} msg/s, ${result.cpu_us ?? "–"} µs CPU/msg, ${result.seconds!.toFixed(1)} s` +
+            : `${result.rate} msg/s, ${result.cpu_us ?? "–"} µs CPU/msg, ${result.seconds!.toFixed(1)} s, ` +
+              `RSS ${result.rss_mib?.length ? Math.max(...result.rss_mib) : "–"} MiB max` +
               (!quick && result.seconds! < 5 ? " (shorter than 5 s)" : "");
           console.log(`${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}`);
         }

@@ -14,7 +14,7 @@ import { Buffer } from "node:buffer";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { createLogger } from "@sluice/core";
 import { kafka } from "@sluice/kafka";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countText = "100000"] = process.argv.slice(2);
 const count = Number(countText);
@@ -159,6 +159,7 @@ console.log(
     seconds,
     rate: Math.round(count / seconds),
     cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

@@ -15,7 +15,7 @@
 
 import process from "node:process";
 import { Broker, type Deliver, type Driver, type IncomingMessage } from "@sluice/core";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const WINDOW = 256;
@@ -104,6 +104,7 @@ if (only) {
     seconds,
     rate: Math.round(total / seconds),
     cpu_us: cpuPerMessage(total),
+    rss_mib: rssMiB(),
   }));
   process.exit(0);
 }

@@ -9,7 +9,7 @@ import process from "node:process";
 import mqttjs from "mqtt";
 import { silentLogger } from "@sluice/core";
 import { mqtt } from "@sluice/mqtt";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "20000", windowArg = "64"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -111,6 +111,7 @@ console.log(
     ms: Math.round(elapsed),
     rate: Math.round(count / (elapsed / 1000)),
     cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

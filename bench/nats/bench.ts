@@ -7,7 +7,7 @@ import process from "node:process";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nats } from "@sluice/nats";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -124,6 +124,7 @@ console.log(
     ms: Math.round(elapsed),
     rate: Math.round(count / (elapsed / 1000)),
     cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

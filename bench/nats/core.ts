@@ -11,7 +11,7 @@ import process from "node:process";
 import { connect, headers } from "@nats-io/transport-node";
 import { nats } from "@sluice/nats";
 import { consumeLive, type LiveConsumer, publishLive } from "../_live.ts";
-import { cpuPerMessage } from "../_measure.ts";
+import { cpuPerMessage, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", countArg = "100000", channel] = process.argv.slice(2);
 const count = Number(countArg);
@@ -95,5 +95,6 @@ console.log(JSON.stringify({
   seconds,
   rate: Math.round(count / seconds),
   cpu_us: cpuPerMessage(count),
+  rss_mib: rssMiB(),
 }));
 process.exit(0);

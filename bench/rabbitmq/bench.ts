@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { createLogger } from "@sluice/core";
 import { rabbitmq, rabbitmqDriver } from "@sluice/rabbitmq";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -159,4 +159,5 @@ console.log(JSON.stringify({
   ms: Math.round(elapsed),
   rate: Math.round(count / (elapsed / 1000)),
   cpu_us: cpuPerMessage(count),
+  rss_mib: rssMiB(),
 }));

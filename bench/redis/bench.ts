@@ -10,7 +10,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm, workload, countText] = process.argv.slice(2);
 const count = Number(countText ?? 100_000);
@@ -166,6 +166,7 @@ console.log(
     seconds,
     rate: Math.round(count / seconds),
     cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

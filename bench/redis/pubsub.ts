@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
 import { consumeLive, type LiveConsumer, publishLive } from "../_live.ts";
-import { cpuPerMessage } from "../_measure.ts";
+import { cpuPerMessage, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", countArg = "100000", channelArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -91,5 +91,6 @@ console.log(JSON.stringify({
   seconds,
   rate: Math.round(count / seconds),
   cpu_us: cpuPerMessage(count),
+  rss_mib: rssMiB(),
 }));
 process.exit(0);

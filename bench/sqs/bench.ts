@@ -17,7 +17,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { sqs } from "../../plugins/sqs/mod.ts";
-import { begin, cpuPerMessage, end } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const URL_ = process.env.SLUICE_SQS_URL ?? "sqs://127.0.0.1:9324";
 const endpoint = URL_.replace(/^sqs:/, "http:");
@@ -44,6 +44,7 @@ function report(workload: string, arm: string, ms: number): void {
       ms: Math.round(ms),
       rate: Math.round((n / ms) * 1000),
       cpu_us: cpuPerMessage(n),
+      rss_mib: rssMiB(),
     }),
   );
 }
