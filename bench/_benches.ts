@@ -59,7 +59,7 @@ export const benches: readonly Bench[] = [
     needs: "SLUICE_NATS_URL",
   },
   {
-    id: "nats/core live 1M (RSS)",
+    id: "nats/core 1M live (RSS)",
     script: "bench/nats/core.ts",
     arms: ["sluice"],
     full: 1_000_000,
