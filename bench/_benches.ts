@@ -133,7 +133,8 @@ export const benches: readonly Bench[] = [
   {
     id: "kafka drain",
     script: "bench/kafka/bench.ts",
-    arms: ["raw", "driver", "sluice"],
+    // platformatic: the same drain with @platformatic/kafka, a raw arm beside kafkajs (the plugin's client).
+    arms: ["raw", "platformatic", "driver", "sluice"],
     full: 500_000,
     quick: 1_000,
     args: (arm, count) => [arm, "drain", String(count)],

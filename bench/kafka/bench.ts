@@ -84,6 +84,31 @@ if (workload === "drain") {
     await finished;
     seconds = (end() - start) / 1000;
     await consumer.disconnect();
+  } else if (arm === "platformatic") {
+    // The same drain with @platformatic/kafka (a raw arm beside kafkajs; the plugin keeps kafkajs).
+    const { Consumer, MessagesStreamModes, stringDeserializer } = await import("@platformatic/kafka");
+    const consumer = new Consumer({
+      groupId: topic,
+      clientId: "sluice-bench",
+      bootstrapBrokers: brokers,
+      maxWaitTime: 100,
+      deserializers: { headerKey: stringDeserializer, headerValue: stringDeserializer },
+    });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: MessagesStreamModes.EARLIEST,
+      autocommit: true,
+    });
+    let start = 0;
+    stream.on("data", (message) => {
+      if (message.headers.get("content-type") === "application/json") JSON.parse(message.value.toString());
+      if (seen++ === 0) start = begin();
+      if (seen === count) done();
+    });
+    await finished;
+    seconds = (end() - start) / 1000;
+    await stream.close();
+    await consumer.close(true);
   } else if (arm === "driver") {
     // The plugin's driver alone, without the core (decode with JSON.parse, then ack): splits the gap.
     const broker = kafka({
