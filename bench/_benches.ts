@@ -22,6 +22,12 @@ export interface Bench {
   args(arm: string, count: number): string[];
   /** Environment variable that names the broker; the bench is skipped (loudly) without it. */
   readonly needs?: string;
+  /**
+   * Python arms of the same workload (`raw-python`, `faststream`): `script` runs under `$SLUICE_PYTHON`
+   * (`bash scripts/python` makes that virtualenv) as `script <arm> <count>`, once per round, as runtime
+   * `python`.
+   */
+  readonly python?: { readonly script: string; readonly arms: readonly string[] };
   /** Runs before and after each run of an arm (SQS fills and deletes its queue outside the timed run). */
   around?(
     arm: string,
@@ -53,6 +59,7 @@ export const benches: readonly Bench[] = [
     id: "nats/core live",
     script: "bench/nats/core.ts",
     arms: ["raw", "driver", "sluice"],
+    python: { script: "bench/python/nats_core.py", arms: ["raw-python", "faststream"] },
     full: 200_000,
     quick: 2_000,
     args: (arm, count) => [arm, String(count)],

@@ -37,6 +37,7 @@ const quick = flags.quick!;
 const rounds = Number(flags.rounds ?? (quick ? 1 : 3));
 const root = new URL("..", import.meta.url).pathname;
 const commands: Record<string, string[]> = {
+  python: process.env.SLUICE_PYTHON ? [process.env.SLUICE_PYTHON] : [],
   deno: [join(root, "node_modules/.bin/deno"), "run", "-A"],
   bun: [join(root, "node_modules/.bin/bun")],
   node: [
@@ -103,7 +104,7 @@ function run(
 async function runArm(bench: Bench, runtime: string, arm: string, round: number): Promise<Result> {
   const count = quick ? bench.quick : bench.full;
   const around = bench.around?.(arm, count, round);
-  const script = join(root, bench.script);
+  const script = join(root, runtime === "python" ? bench.python!.script : bench.script);
   for (const step of around?.before ?? []) await run([...commands.deno!, script, ...step], 120_000);
   const out = await run(
     [...commands[runtime]!, script, ...(around?.args ?? bench.args(arm, count))],
@@ -149,11 +150,12 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const dir = join(root, flags.record ? "bench/recorded" : `bench/results/${stamp}`);
 mkdirSync(dir, { recursive: true });
-const versions = Object.fromEntries(runtimes.map((runtime) => {
-  const flag = runtime === "deno" ? ["--version"] : ["--version"];
-  const text = spawnSync(commands[runtime]![0]!, flag, { encoding: "utf8" }).stdout ?? "";
-  return [runtime, text.split("\n")[0]!.trim()];
-}));
+const versions = Object.fromEntries(
+  [...runtimes, ...(process.env.SLUICE_PYTHON ? ["python"] : [])].map((runtime) => {
+    const out = spawnSync(commands[runtime]![0]!, ["--version"], { encoding: "utf8" });
+    return [runtime, `${out.stdout ?? ""}${out.stderr ?? ""}`.split("\n")[0]!.trim()];
+  }),
+);
 const header = `${new Date().toISOString()} · ${quick ? "quick" : "full"} · ${rounds} round(s) · ` +
   `${cpus().length} CPUs · load at start ${loadavg().map((l) => l.toFixed(2)).join(" ")} · ` +
   Object.entries(versions).map(([k, v]) => `${k}: ${v}`).join(", ");
@@ -174,9 +176,14 @@ try {
         missing++;
         continue;
       }
-      for (const runtime of runtimes) {
-        const shift = (round - 1) % bench.arms.length;
-        const arms = [...bench.arms.slice(shift), ...bench.arms.slice(0, shift)];
+      const python = bench.python && process.env.SLUICE_PYTHON ? ["python"] : [];
+      if (bench.python && python.length === 0 && round === 1) {
+        console.log(`SKIPPED the Python arms of ${bench.id}: SLUICE_PYTHON is not set (bash scripts/python)`);
+      }
+      for (const runtime of [...runtimes, ...python]) {
+        const all = runtime === "python" ? bench.python!.arms : bench.arms;
+        const shift = (round - 1) % all.length;
+        const arms = [...all.slice(shift), ...all.slice(0, shift)];
         for (const arm of arms) {
           let result = await runArm(bench, runtime, arm, round);
           if (quick && result.failed) {
