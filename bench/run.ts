@@ -3,20 +3,23 @@
  * over rounds (the order of arms rotates each round) and runtimes, with the consumer's CPU per message, the
  * throughput and the one-minute load average of every run.
  *
- *   deno run -A bench/run.ts [--quick] [--record] [--rounds N] [--runtimes deno,bun,node] [--only TEXT]
+ *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--runtimes deno,bun,node,python]
+ *     [--only TEXT]...
  *
  * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
  * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
  * under Deno (CI's proof that every bench works: no figure is asserted) and fails on any failed run or, with
  * `SLUICE_REQUIRE_BROKERS=1`, on a missing broker. Results go to `bench/results/<time>/` (not tracked), or to
- * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`.
+ * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set
+ * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
+ * too, as runtime `python`.
  *
  * @module
  */
 
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +34,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     runtimes: { type: "string" },
     only: { type: "string", multiple: true },
+    append: { type: "boolean", default: false },
   },
 });
 const quick = flags.quick!;
@@ -45,9 +49,14 @@ const commands: Record<string, string[]> = {
       spawnSync("node", [join(root, "scripts/node24.mjs")], { encoding: "utf8" }).stdout.trim(),
   ],
 };
-const runtimes = (flags.runtimes ?? (quick ? "deno" : "deno,bun")).split(",");
+// Python arms run as runtime `python` when SLUICE_PYTHON names the virtualenv's interpreter.
+const runtimes =
+  (flags.runtimes ?? `${quick ? "deno" : "deno,bun"}${process.env.SLUICE_PYTHON ? ",python" : ""}`)
+    .split(",");
 for (const runtime of runtimes) {
-  if (!commands[runtime]) throw new Error(`Unknown runtime ${runtime}: use deno, bun or node`);
+  if (!commands[runtime]?.length) {
+    throw new Error(`Unknown runtime ${runtime}: use deno, bun, node, or python with SLUICE_PYTHON set`);
+  }
 }
 const selected = benches.filter((b) => !flags.only?.length || flags.only.some((text) => b.id.includes(text)));
 
@@ -151,7 +160,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const dir = join(root, flags.record ? "bench/recorded" : `bench/results/${stamp}`);
 mkdirSync(dir, { recursive: true });
 const versions = Object.fromEntries(
-  [...runtimes, ...(process.env.SLUICE_PYTHON ? ["python"] : [])].map((runtime) => {
+  runtimes.map((runtime) => {
     const out = spawnSync(commands[runtime]![0]!, ["--version"], { encoding: "utf8" });
     return [runtime, `${out.stdout ?? ""}${out.stderr ?? ""}`.split("\n")[0]!.trim()];
   }),
@@ -164,7 +173,11 @@ console.log(header);
 const stopMosquitto = selected.some((b) => b.id.startsWith("mqtt") && !process.env.SLUICE_MQTT_BENCH_URL)
   ? await privateMosquitto()
   : () => {};
-const results: Result[] = [];
+const previous = join(dir, "results.jsonl");
+// --append keeps the results already in the folder (e.g. --record --append --runtimes python).
+const results: Result[] = flags.append && existsSync(previous)
+  ? readFileSync(previous, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Result)
+  : [];
 let missing = 0;
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -176,11 +189,12 @@ try {
         missing++;
         continue;
       }
-      const python = bench.python && process.env.SLUICE_PYTHON ? ["python"] : [];
-      if (bench.python && python.length === 0 && round === 1) {
+      if (bench.python && !process.env.SLUICE_PYTHON && round === 1) {
         console.log(`SKIPPED the Python arms of ${bench.id}: SLUICE_PYTHON is not set (bash scripts/python)`);
       }
-      for (const runtime of [...runtimes, ...python]) {
+      for (
+        const runtime of runtimes.filter((r) => r !== "python" || (bench.python && commands.python!.length))
+      ) {
         const all = runtime === "python" ? bench.python!.arms : bench.arms;
         const shift = (round - 1) % all.length;
         const arms = [...all.slice(shift), ...all.slice(0, shift)];
