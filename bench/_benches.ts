@@ -75,6 +75,15 @@ export const benches: readonly Bench[] = [
     needs: "SLUICE_NATS_URL",
   },
   {
+    id: "nats/core rpc",
+    script: "bench/nats/rpc.ts",
+    arms: ["raw", "sluice"],
+    full: 2_000,
+    quick: 50,
+    args: (arm, count) => [arm, String(count)],
+    needs: "SLUICE_NATS_URL",
+  },
+  {
     id: "nats/jetstream drain",
     script: "bench/nats/bench.ts",
     arms: ["raw", "sluice"],

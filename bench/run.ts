@@ -140,6 +140,8 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     seconds?: number;
     ms?: number;
     rss_mib?: number[];
+    p50_ms?: number;
+    p99_ms?: number;
   };
   const seconds = parsed.seconds ?? (parsed.ms !== undefined ? parsed.ms / 1000 : count / parsed.rate);
   return {
@@ -151,6 +153,8 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     seconds,
     rate: parsed.rate,
     rss_mib: parsed.rss_mib,
+    p50_ms: parsed.p50_ms,
+    p99_ms: parsed.p99_ms,
     cpu_us: parsed.cpu_us,
     load,
   };
@@ -211,6 +215,7 @@ try {
             ? `FAILED ${result.failed}`
             : `${result.rate} msg/s, ${result.cpu_us ?? "–"} µs CPU/msg, ${result.seconds!.toFixed(1)} s, ` +
               `RSS ${result.rss_mib?.length ? Math.max(...result.rss_mib) : "–"} MiB max` +
+              (result.p50_ms !== undefined ? `, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms` : "") +
               (!quick && result.seconds! < 5 ? " (shorter than 5 s)" : "");
           console.log(`${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}`);
         }
