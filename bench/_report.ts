@@ -17,6 +17,9 @@ export interface Result {
   readonly seconds?: number;
   readonly rate?: number;
   readonly cpu_us?: number;
+  /** Round-trip latency percentiles of a request/reply bench, in ms. */
+  readonly p50_ms?: number;
+  readonly p99_ms?: number;
   /** Resident set size in MiB, sampled each second of the timed section. */
   readonly rss_mib?: number[];
   /** The one-minute load average when the run ended. */
@@ -32,6 +35,8 @@ interface Group {
   cpus: number[];
   loads: number[];
   rss: number[];
+  p50: number[];
+  p99: number[];
   failures: number;
 }
 
@@ -51,6 +56,8 @@ function groups(results: readonly Result[]): Group[] {
           cpus: [],
           loads: [],
           rss: [],
+          p50: [],
+          p99: [],
           failures: 0,
         },
       );
@@ -61,6 +68,8 @@ function groups(results: readonly Result[]): Group[] {
       g.rates.push(r.rate);
       if (r.cpu_us !== undefined) g.cpus.push(r.cpu_us);
       if (r.rss_mib?.length) g.rss.push(Math.max(...r.rss_mib));
+      if (r.p50_ms !== undefined) g.p50.push(r.p50_ms);
+      if (r.p99_ms !== undefined) g.p99.push(r.p99_ms);
     }
   }
   return [...map.values()];
@@ -77,8 +86,8 @@ const spread = (values: number[], digits: number): string =>
 export function table(results: readonly Result[]): string {
   const all = groups(results);
   const lines = [
-    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | RSS max MiB | load (1 min) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | RSS max MiB | p50 / p99 ms | load (1 min) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const g of all) {
     const raw = all.find((o) => o.bench === g.bench && o.runtime === g.runtime && o.arm === "raw");
@@ -90,7 +99,9 @@ export function table(results: readonly Result[]): string {
         spread(g.cpus, 2)
       } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${
         g.rss.length ? Math.max(...g.rss) : "–"
-      } | ${Math.min(...g.loads).toFixed(1)}–${Math.max(...g.loads).toFixed(1)} |`,
+      } | ${g.p50.length ? `${median(g.p50).toFixed(2)} / ${median(g.p99).toFixed(2)}` : ""} | ${
+        Math.min(...g.loads).toFixed(1)
+      }–${Math.max(...g.loads).toFixed(1)} |`,
     );
   }
   return lines.join("\n") + "\n";
