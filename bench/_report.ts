@@ -146,7 +146,7 @@ export function chart(results: readonly Result[], title: string): string {
           COLORS[g.arm] ?? "#999"
         }"/>`,
         `<text x="${labelWidth + width + 4}" y="${y + 11}">${Math.round(rate).toLocaleString("en-US")} msg/s${
-          g.cpus.length ? ` · ${median(g.cpus).toFixed(1)} µs` : ""
+          g.cpus.length ? ` · ${median(g.cpus).toFixed(1)} µs CPU/msg` : ""
         }</text>`,
       );
       y += bar + 3;
