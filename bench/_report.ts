@@ -145,9 +145,9 @@ export function chart(results: readonly Result[], title: string): string {
         `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${bar}" fill="${
           COLORS[g.arm] ?? "#999"
         }"/>`,
-        `<text x="${labelWidth + width + 4}" y="${y + 11}">${Math.round(rate).toLocaleString("en-US")} msg/s${
-          g.cpus.length ? ` · ${median(g.cpus).toFixed(1)} µs CPU/msg` : ""
-        }</text>`,
+        `<text x="${(labelWidth + width + 4).toFixed(1)}" y="${y + 11}">${
+          Math.round(rate).toLocaleString("en-US")
+        } msg/s${g.cpus.length ? ` · ${median(g.cpus).toFixed(1)} µs CPU/msg` : ""}</text>`,
       );
       y += bar + 3;
     }

@@ -228,6 +228,10 @@ try {
 const summary = `${header}\n\n${table(results)}`;
 writeFileSync(join(dir, "summary.md"), summary);
 writeFileSync(join(dir, "chart.svg"), chart(results, `Sluice vs raw clients, median msg/s (${stamp})`));
+// Recorded files are tracked: formatted as `deno fmt --check` (part of `deno task ok`) wants them.
+if (flags.record) {
+  spawnSync(join(root, "node_modules/.bin/deno"), ["fmt", "--quiet", dir], { stdio: "inherit" });
+}
 console.log(`\n${summary}\nwritten to ${dir}`);
 const failures = results.filter((r) => r.failed).length;
 if (quick && (failures > 0 || (missing > 0 && process.env.SLUICE_REQUIRE_BROKERS === "1"))) {
