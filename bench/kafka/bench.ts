@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { createLogger } from "@sluice/core";
 import { kafka } from "@sluice/kafka";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countText = "100000"] = process.argv.slice(2);
 const count = Number(countText);
@@ -75,14 +76,39 @@ if (workload === "drain") {
         if (String(message.headers?.["content-type"]) === "application/json") {
           JSON.parse(message.value!.toString());
         }
-        if (seen++ === 0) start = performance.now();
+        if (seen++ === 0) start = begin();
         if (seen === count) done();
         return Promise.resolve();
       },
     });
     await finished;
-    seconds = (performance.now() - start) / 1000;
+    seconds = (end() - start) / 1000;
     await consumer.disconnect();
+  } else if (arm === "platformatic") {
+    // The same drain with @platformatic/kafka (a raw arm beside kafkajs; the plugin keeps kafkajs).
+    const { Consumer, MessagesStreamModes, stringDeserializer } = await import("@platformatic/kafka");
+    const consumer = new Consumer({
+      groupId: topic,
+      clientId: "sluice-bench",
+      bootstrapBrokers: brokers,
+      maxWaitTime: 100,
+      deserializers: { headerKey: stringDeserializer, headerValue: stringDeserializer },
+    });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: MessagesStreamModes.EARLIEST,
+      autocommit: true,
+    });
+    let start = 0;
+    stream.on("data", (message) => {
+      if (message.headers.get("content-type") === "application/json") JSON.parse(message.value.toString());
+      if (seen++ === 0) start = begin();
+      if (seen === count) done();
+    });
+    await finished;
+    seconds = (end() - start) / 1000;
+    await stream.close();
+    await consumer.close(true);
   } else if (arm === "driver") {
     // The plugin's driver alone, without the core (decode with JSON.parse, then ack): splits the gap.
     const broker = kafka({
@@ -97,13 +123,13 @@ if (workload === "drain") {
       { channel: topic, template: topic, group: topic, prefetch: 512, options: { from: "earliest" } },
       (message) => {
         JSON.parse(decoder.decode(message.body));
-        if (seen++ === 0) start = performance.now();
+        if (seen++ === 0) start = begin();
         if (seen === count) done();
         return message.ack();
       },
     );
     await finished;
-    seconds = (performance.now() - start) / 1000;
+    seconds = (end() - start) / 1000;
     await broker.close();
   } else {
     const broker = kafka({
@@ -113,20 +139,20 @@ if (workload === "drain") {
     });
     broker.subscriber(topic, { from: "earliest", group: topic, prefetch: 512 }).handle((body) => {
       void body;
-      if (seen++ === 0) start = performance.now();
+      if (seen++ === 0) start = begin();
       if (seen === count) done();
     });
     let start = 0;
     await broker.start();
     await finished;
-    seconds = (performance.now() - start) / 1000;
+    seconds = (end() - start) / 1000;
     await broker.close();
   }
 } else {
   if (arm === "raw") {
     const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const start = performance.now();
+    const start = begin();
     await windowed(async (i) => {
       await producer.send({
         topic,
@@ -137,18 +163,28 @@ if (workload === "drain") {
         }],
       });
     });
-    seconds = (performance.now() - start) / 1000;
+    seconds = (end() - start) / 1000;
     await producer.disconnect();
   } else {
     const broker = kafka({ brokers, logger: createLogger({ level: "error" }) });
     await broker.connect();
-    const start = performance.now();
+    const start = begin();
     await windowed((i) => broker.publish({ ...payload, id: i }, topic));
-    seconds = (performance.now() - start) / 1000;
+    seconds = (end() - start) / 1000;
     await broker.close();
   }
 }
 await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
 await admin.disconnect();
-console.log(JSON.stringify({ arm, workload, count, seconds, rate: Math.round(count / seconds) }));
+console.log(
+  JSON.stringify({
+    arm,
+    workload,
+    count,
+    seconds,
+    rate: Math.round(count / seconds),
+    cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
+  }),
+);
 process.exit(0);

@@ -3,17 +3,19 @@
  * subscriber's prefetch allows (no broker, no network), against the smallest raw loop doing the same work —
  * decode the JSON body, run a no-op handler, ack — with the same 256 messages in flight.
  *
- *   deno run -A bench/memory/consume.ts [messages]
+ *   deno run -A bench/memory/consume.ts [messages] [raw|sluice]
  *   bun bench/memory/consume.ts [messages]
  *
  * Prints CPU and wall-clock microseconds per message for each arm (fresh arm per process run is not needed:
- * nothing is shared between them but the JIT).
+ * nothing is shared between them but the JIT). With an arm named, runs that arm once and prints one JSON line
+ * (the form `bench/run.ts` reads).
  *
  * @module
  */
 
 import process from "node:process";
 import { Broker, type Deliver, type Driver, type IncomingMessage } from "@sluice/core";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const WINDOW = 256;
@@ -88,6 +90,23 @@ async function sluice(): Promise<void> {
   await broker.start();
   await run;
   await broker.close();
+}
+
+const only = process.argv[3];
+if (only) {
+  const start = begin();
+  await (only === "raw" ? raw : sluice)();
+  const seconds = (end() - start) / 1000;
+  console.log(JSON.stringify({
+    arm: only,
+    workload: "consume",
+    count: total,
+    seconds,
+    rate: Math.round(total / seconds),
+    cpu_us: cpuPerMessage(total),
+    rss_mib: rssMiB(),
+  }));
+  process.exit(0);
 }
 
 for (const [name, arm] of [["raw", raw], ["sluice", sluice], ["raw", raw], ["sluice", sluice]] as const) {

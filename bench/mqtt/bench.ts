@@ -9,6 +9,7 @@ import process from "node:process";
 import mqttjs from "mqtt";
 import { silentLogger } from "@sluice/core";
 import { mqtt } from "@sluice/mqtt";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "20000", windowArg = "64"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -54,7 +55,7 @@ if (workload === "drain") {
   );
   await filler.endAsync();
   let got = 0;
-  const start = performance.now();
+  const start = begin();
   if (arm === "raw") {
     await new Promise<void>((resolve) => {
       const client = mqttjs.connect(url, { ...v5, ...session });
@@ -62,7 +63,7 @@ if (workload === "drain") {
         JSON.parse(payload.toString());
         if (++got === count) resolve();
       });
-    }).then(() => (elapsed = performance.now() - start));
+    }).then(() => (elapsed = end() - start));
   } else {
     const broker = mqtt({ url, logger: silentLogger });
     await new Promise<void>((resolve) => {
@@ -72,13 +73,13 @@ if (workload === "drain") {
         });
       void broker.start();
     });
-    elapsed = performance.now() - start;
+    elapsed = end() - start;
     await broker.close();
   }
 } else {
   if (arm === "raw") {
     const client = await mqttjs.connectAsync(url, v5);
-    const start = performance.now();
+    const start = begin();
     await windowed(
       count,
       // Encoded per message, as Sluice does.
@@ -88,14 +89,14 @@ if (workload === "drain") {
           properties: { contentType: "application/json" },
         }),
     );
-    elapsed = performance.now() - start;
+    elapsed = end() - start;
     await client.endAsync();
   } else {
     const broker = mqtt({ url, logger: silentLogger });
     await broker.connect();
-    const start = performance.now();
+    const start = begin();
     await windowed(count, () => broker.publish(payload, topic));
-    elapsed = performance.now() - start;
+    elapsed = end() - start;
     await broker.close();
   }
 }
@@ -109,6 +110,8 @@ console.log(
     window,
     ms: Math.round(elapsed),
     rate: Math.round(count / (elapsed / 1000)),
+    cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

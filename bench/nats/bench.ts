@@ -7,6 +7,7 @@ import process from "node:process";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nats } from "@sluice/nats";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -51,7 +52,7 @@ try {
         filter_subject: subject,
       });
       const consumer = await js.consumers.get(stream, "drain");
-      const start = performance.now();
+      const start = begin();
       const messages = await consumer.consume({ max_messages: window });
       let seen = 0;
       for await (const m of messages) {
@@ -59,7 +60,7 @@ try {
         m.ack();
         if (++seen === count) break;
       }
-      elapsed = performance.now() - start;
+      elapsed = end() - start;
     } else {
       const broker = nats({ servers: url, logLevel: "warn" });
       let seen = 0;
@@ -69,10 +70,10 @@ try {
         .handle(() => {
           if (++seen === count) done();
         });
-      const start = performance.now();
+      const start = begin();
       await broker.start();
       await finished;
-      elapsed = performance.now() - start;
+      elapsed = end() - start;
       await broker.close();
     }
   } else {
@@ -81,7 +82,7 @@ try {
       const body = new TextEncoder();
       const { headers } = await import("@nats-io/transport-node");
       const wire = arm === "raw-wire";
-      const start = performance.now();
+      const start = begin();
       await windowed(count, () => {
         const h = headers();
         h.set("content-type", "application/json");
@@ -92,7 +93,7 @@ try {
         }
         return js.publish(subject, body.encode(JSON.stringify(payload)), { headers: h });
       });
-      elapsed = performance.now() - start;
+      elapsed = end() - start;
     } else {
       const broker = nats({
         servers: url,
@@ -100,9 +101,9 @@ try {
         streams: [{ name: stream, subjects: [`${stream}.>`], storage: "memory" }],
       });
       await broker.connect();
-      const start = performance.now();
+      const start = begin();
       await windowed(count, () => broker.publish(payload, subject));
-      elapsed = performance.now() - start;
+      elapsed = end() - start;
       await broker.close();
     }
   }
@@ -122,6 +123,8 @@ console.log(
     window,
     ms: Math.round(elapsed),
     rate: Math.round(count / (elapsed / 1000)),
+    cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
   }),
 );
 process.exit(0);

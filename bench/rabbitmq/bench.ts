@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { createLogger } from "@sluice/core";
 import { rabbitmq, rabbitmqDriver } from "@sluice/rabbitmq";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -54,8 +55,6 @@ function rawPublish(channel: amqp.ConfirmChannel, exchange: string, key: string)
 }
 
 let elapsed = 0;
-let cpuStart = process.cpuUsage();
-let cpu = { user: 0, system: 0 };
 try {
   if (workload === "drain") {
     await windowed(count, () => rawPublish(setup, "", queue));
@@ -65,8 +64,7 @@ try {
       let seen = 0;
       let done!: () => void;
       const finished = new Promise<void>((resolve) => (done = resolve));
-      const start = performance.now();
-      cpuStart = process.cpuUsage();
+      const start = begin();
       await channel.consume(queue, (m) => {
         if (!m) return;
         if (m.properties.contentType === "application/json") JSON.parse(m.content.toString());
@@ -74,8 +72,7 @@ try {
         if (++seen === count) done();
       });
       await finished;
-      elapsed = performance.now() - start;
-      cpu = process.cpuUsage(cpuStart);
+      elapsed = end() - start;
     } else if (arm === "driver") {
       // The plugin's driver without the core: where the time goes between raw and sluice.
       const driver = rabbitmqDriver({ url });
@@ -84,8 +81,7 @@ try {
       let done!: () => void;
       const finished = new Promise<void>((resolve) => (done = resolve));
       const decoder = new TextDecoder();
-      const start = performance.now();
-      cpuStart = process.cpuUsage();
+      const start = begin();
       await driver.subscribe({
         channel: queue,
         template: queue,
@@ -97,8 +93,7 @@ try {
         if (++seen === count) done();
       });
       await finished;
-      elapsed = performance.now() - start;
-      cpu = process.cpuUsage(cpuStart);
+      elapsed = end() - start;
       await driver.close();
     } else {
       const broker = rabbitmq({ url, logLevel: "warn" });
@@ -110,20 +105,17 @@ try {
           if (++seen === count) done();
         });
       await broker.connect(); // like the raw arm, connected before the clock starts
-      const start = performance.now();
-      cpuStart = process.cpuUsage();
+      const start = begin();
       await broker.start();
       await finished;
-      elapsed = performance.now() - start;
-      cpu = process.cpuUsage(cpuStart);
+      elapsed = end() - start;
       await broker.close();
     }
   } else if (arm === "driver") {
     const driver = rabbitmqDriver({ url, publishWindow: window });
     await driver.connect({ logger: createLogger({ level: "warn" }) });
     const encoder = new TextEncoder();
-    const start = performance.now();
-    cpuStart = process.cpuUsage();
+    const start = begin();
     await windowed(count, () => {
       const id = crypto.randomUUID();
       return driver.publish(queue, {
@@ -134,24 +126,19 @@ try {
         correlationId: id,
       }, { persistent: false });
     });
-    elapsed = performance.now() - start;
-    cpu = process.cpuUsage(cpuStart);
+    elapsed = end() - start;
     await driver.close();
   } else if (arm === "raw") {
     const channel = await connection.createConfirmChannel();
-    const start = performance.now();
-    cpuStart = process.cpuUsage();
+    const start = begin();
     await windowed(count, () => rawPublish(channel, "amq.topic", queue));
-    elapsed = performance.now() - start;
-    cpu = process.cpuUsage(cpuStart);
+    elapsed = end() - start;
   } else {
     const broker = rabbitmq({ url, logLevel: "warn", publishWindow: window });
     await broker.connect();
-    const start = performance.now();
-    cpuStart = process.cpuUsage();
+    const start = begin();
     await windowed(count, () => broker.publish(payload, queue, { persistent: false }));
-    elapsed = performance.now() - start;
-    cpu = process.cpuUsage(cpuStart);
+    elapsed = end() - start;
     await broker.close();
   }
 } finally {
@@ -171,5 +158,6 @@ console.log(JSON.stringify({
   window,
   ms: Math.round(elapsed),
   rate: Math.round(count / (elapsed / 1000)),
-  cpuUsPerMsg: Number(((cpu.user + cpu.system) / count).toFixed(2)),
+  cpu_us: cpuPerMessage(count),
+  rss_mib: rssMiB(),
 }));

@@ -10,6 +10,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const [arm, workload, countText] = process.argv.slice(2);
 const count = Number(countText ?? 100_000);
@@ -51,7 +52,7 @@ async function rawDrain(): Promise<number> {
   const blocking = new Redis(url, { ...settings, enableAutoPipelining: false, maxRetriesPerRequest: null });
   await fill(commands);
   const processing = `${key}:processing:raw`;
-  const start = performance.now();
+  const start = begin();
   let done = 0;
   let inFlight = 0;
   let wake: (() => void) | undefined;
@@ -80,7 +81,7 @@ async function rawDrain(): Promise<number> {
       });
     }
   }
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = (end() - start) / 1000;
   if (sum < 0) console.error(sum);
   await commands.del(key, processing);
   commands.disconnect();
@@ -103,10 +104,10 @@ async function sluiceDrain(): Promise<number> {
     },
   );
   await broker.connect(); // connecting is not part of the measurement, as in the raw arm
-  const start = performance.now();
+  const start = begin();
   await broker.start();
   await finished;
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = (end() - start) / 1000;
   if (sum < 0) console.error(sum);
   await broker.close();
   await filler.del(key);
@@ -115,7 +116,7 @@ async function sluiceDrain(): Promise<number> {
 }
 
 async function windowed(send: (i: number) => Promise<unknown>): Promise<number> {
-  const start = performance.now();
+  const start = begin();
   const open = new Set<Promise<unknown>>();
   for (let i = 0; i < count; i++) {
     const p: Promise<unknown> = send(i).then(() => open.delete(p));
@@ -123,7 +124,7 @@ async function windowed(send: (i: number) => Promise<unknown>): Promise<number> 
     if (open.size >= WINDOW) await Promise.race(open);
   }
   await Promise.all(open);
-  return (performance.now() - start) / 1000;
+  return (end() - start) / 1000;
 }
 
 async function rawPublish(): Promise<number> {
@@ -156,5 +157,16 @@ const runs: Record<string, () => Promise<number>> = {
 };
 const seconds = await runs[`${arm} ${workload}`]!();
 const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun";
-console.log(JSON.stringify({ runtime, arm, workload, count, seconds, rate: Math.round(count / seconds) }));
+console.log(
+  JSON.stringify({
+    runtime,
+    arm,
+    workload,
+    count,
+    seconds,
+    rate: Math.round(count / seconds),
+    cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
+  }),
+);
 process.exit(0);

@@ -17,6 +17,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { sqs } from "../../plugins/sqs/mod.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const URL_ = process.env.SLUICE_SQS_URL ?? "sqs://127.0.0.1:9324";
 const endpoint = URL_.replace(/^sqs:/, "http:");
@@ -35,7 +36,16 @@ const payload = (i: number) => ({
 
 function report(workload: string, arm: string, ms: number): void {
   console.log(
-    JSON.stringify({ workload, arm, runtime, n, ms: Math.round(ms), rate: Math.round((n / ms) * 1000) }),
+    JSON.stringify({
+      workload,
+      arm,
+      runtime,
+      n,
+      ms: Math.round(ms),
+      rate: Math.round((n / ms) * 1000),
+      cpu_us: cpuPerMessage(n),
+      rss_mib: rssMiB(),
+    }),
   );
 }
 
@@ -77,7 +87,7 @@ async function drainRaw(): Promise<void> {
   let sum = 0;
   let waiters: (() => void)[] = [];
   const deletions: Promise<unknown>[] = [];
-  const started = performance.now();
+  const started = begin();
   const loop = async () => {
     while (handled < n) {
       const want = Math.min(10, limit - held);
@@ -119,7 +129,7 @@ async function drainRaw(): Promise<void> {
   };
   await Promise.all(Array.from({ length: RECEIVERS }, loop));
   await Promise.all(deletions);
-  report("drain", "A raw", performance.now() - started);
+  report("drain", "A raw", end() - started);
   if (sum < 0 || deleted < 0) console.log(sum);
   client.destroy();
 }
@@ -135,11 +145,11 @@ async function drainSluice(): Promise<void> {
     if (++handled === n) done();
   });
   await broker.connect();
-  const started = performance.now();
+  const started = begin();
   await broker.start();
   await finished;
   await broker.close(); // stops the polls and waits for the last deletions
-  report("drain", "C sluice", performance.now() - started);
+  report("drain", "C sluice", end() - started);
   if (sum < 0) console.log(sum);
 }
 
@@ -147,7 +157,7 @@ async function publishRaw(window: number): Promise<void> {
   const client = new SQSClient(config);
   const url = await queueUrl(client);
   let next = 0;
-  const started = performance.now();
+  const started = begin();
   const worker = async () => {
     while (next < n) {
       const i = next++;
@@ -166,7 +176,7 @@ async function publishRaw(window: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: window }, worker));
-  report(`publish (window ${window})`, "A raw", performance.now() - started);
+  report(`publish (window ${window})`, "A raw", end() - started);
   client.destroy();
 }
 
@@ -175,12 +185,12 @@ async function publishSluice(window: number): Promise<void> {
   await broker.connect();
   await broker.driver.queueUrl(queue!);
   let next = 0;
-  const started = performance.now();
+  const started = begin();
   const worker = async () => {
     while (next < n) await broker.publish(payload(next++), queue!);
   };
   await Promise.all(Array.from({ length: window }, worker));
-  report(`publish (window ${window})`, "C sluice", performance.now() - started);
+  report(`publish (window ${window})`, "C sluice", end() - started);
   await broker.close();
 }
 

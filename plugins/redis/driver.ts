@@ -120,7 +120,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
               `and every subscriber gets every message; use { list: true } or { stream: true } to compete`,
           );
         }
-        return (await sharedPubSub()).subscribe(spec.channel, deliver);
+        return (await sharedPubSub()).subscribe(spec.channel, deliver, spec.prefetch);
       }
       const blocking = await blockingClient();
       try {

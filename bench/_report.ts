@@ -1,0 +1,164 @@
+/**
+ * The runner's report: a Markdown table per benchmark and runtime (medians and spreads of msg/s and of the
+ * consumer's CPU per message, each arm against `raw`) and an SVG chart of msg/s.
+ *
+ * @module
+ */
+
+import { median } from "./_stats.ts";
+
+/** One run of one arm, as the runner records it. */
+export interface Result {
+  readonly bench: string;
+  readonly runtime: string;
+  readonly arm: string;
+  readonly round: number;
+  readonly count: number;
+  readonly seconds?: number;
+  readonly rate?: number;
+  readonly cpu_us?: number;
+  /** Round-trip latency percentiles of a request/reply bench, in ms. */
+  readonly p50_ms?: number;
+  readonly p99_ms?: number;
+  /** Resident set size in MiB, sampled each second of the timed section. */
+  readonly rss_mib?: number[];
+  /** The one-minute load average when the run ended. */
+  readonly load: number;
+  readonly failed?: string;
+}
+
+interface Group {
+  bench: string;
+  runtime: string;
+  arm: string;
+  rates: number[];
+  cpus: number[];
+  loads: number[];
+  rss: number[];
+  p50: number[];
+  p99: number[];
+  failures: number;
+}
+
+function groups(results: readonly Result[]): Group[] {
+  const map = new Map<string, Group>();
+  for (const r of results) {
+    const key = `${r.bench}|${r.runtime}|${r.arm}`;
+    let g = map.get(key);
+    if (!g) {
+      map.set(
+        key,
+        g = {
+          bench: r.bench,
+          runtime: r.runtime,
+          arm: r.arm,
+          rates: [],
+          cpus: [],
+          loads: [],
+          rss: [],
+          p50: [],
+          p99: [],
+          failures: 0,
+        },
+      );
+    }
+    g.loads.push(r.load);
+    if (r.failed || r.rate === undefined) g.failures++;
+    else {
+      g.rates.push(r.rate);
+      if (r.cpu_us !== undefined) g.cpus.push(r.cpu_us);
+      if (r.rss_mib?.length) g.rss.push(Math.max(...r.rss_mib));
+      if (r.p50_ms !== undefined) g.p50.push(r.p50_ms);
+      if (r.p99_ms !== undefined) g.p99.push(r.p99_ms);
+    }
+  }
+  return [...map.values()];
+}
+
+const spread = (values: number[], digits: number): string =>
+  values.length === 0
+    ? "–"
+    : `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${
+      Math.max(...values).toFixed(digits)
+    })`;
+
+/** The Markdown tables of a run. */
+export function table(results: readonly Result[]): string {
+  const all = groups(results);
+  const lines = [
+    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | RSS max MiB | p50 / p99 ms | load (1 min) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const g of all) {
+    const raw = all.find((o) => o.bench === g.bench && o.runtime === g.runtime && o.arm === "raw");
+    const ratio = (mine: number[], theirs: number[] | undefined): string =>
+      g.arm === "raw" || !theirs?.length || !mine.length ? "" : (median(mine) / median(theirs)).toFixed(2);
+    const failed = g.failures ? ` (${g.failures} failed)` : "";
+    lines.push(
+      `| ${g.bench} | ${g.runtime} | ${g.arm} | ${g.rates.length}${failed} | ${spread(g.rates, 0)} | ${
+        spread(g.cpus, 2)
+      } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${
+        g.rss.length ? Math.max(...g.rss) : "–"
+      } | ${g.p50.length ? `${median(g.p50).toFixed(2)} / ${median(g.p99).toFixed(2)}` : ""} | ${
+        Math.min(...g.loads).toFixed(1)
+      }–${Math.max(...g.loads).toFixed(1)} |`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+const COLORS: Record<string, string> = {
+  raw: "#7f8c8d",
+  "raw-wire": "#95a5a6",
+  driver: "#5dade2",
+  sluice: "#1f618d",
+  faststream: "#d35400",
+  "raw-python": "#f0b27a",
+};
+
+const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/**
+ * A horizontal bar chart of median msg/s, one block per benchmark, one bar per runtime and arm. Each block is
+ * scaled to its own fastest bar (brokers differ by orders of magnitude); the value is written on each bar.
+ */
+export function chart(results: readonly Result[], title: string): string {
+  const all = groups(results).filter((g) => g.rates.length > 0);
+  const benches = [...new Set(all.map((g) => g.bench))];
+  const bar = 14;
+  const labelWidth = 300;
+  const plotWidth = 420;
+  const rows: string[] = [];
+  let y = 40;
+  for (const bench of benches) {
+    const mine = all.filter((g) => g.bench === bench);
+    const top = Math.max(...mine.map((g) => median(g.rates)));
+    rows.push(`<text x="8" y="${y + 12}" font-weight="bold">${escape(bench)}</text>`);
+    y += 18;
+    for (const g of mine) {
+      const rate = median(g.rates);
+      const width = Math.max(1, (rate / top) * plotWidth);
+      rows.push(
+        `<text x="${labelWidth - 6}" y="${y + 11}" text-anchor="end">${
+          escape(`${g.runtime} · ${g.arm}`)
+        }</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${bar}" fill="${
+          COLORS[g.arm] ?? "#999"
+        }"/>`,
+        `<text x="${(labelWidth + width + 4).toFixed(1)}" y="${y + 11}">${
+          Math.round(rate).toLocaleString("en-US")
+        } msg/s${g.cpus.length ? ` · ${median(g.cpus).toFixed(1)} µs CPU/msg` : ""}</text>`,
+      );
+      y += bar + 3;
+    }
+    y += 10;
+  }
+  const height = y + 10;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${
+    labelWidth + plotWidth + 200
+  }" height="${height}" ` +
+    `font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n` +
+    `<text x="8" y="20" font-size="14" font-weight="bold">${escape(title)}</text>\n${
+      rows.join("\n")
+    }\n</svg>\n`;
+}

@@ -1,0 +1,96 @@
+// Redis Pub/Sub, live publish-and-consume, one run in a fresh process; prints one JSON line.
+//   <runtime> bench/redis/pubsub.ts <raw|driver|sluice> [count]
+// A child process publishes `count` messages (~100 bytes of JSON in FastStream's binary envelope, with
+// content-type, correlation_id and message_id), staying at most 20,000 ahead of the consumer
+// (bench/_live.ts). Every arm decodes the envelope and the JSON body:
+//   raw     ioredis `messageBuffer`, decodeBytes, JSON.parse
+//   driver  the plugin's driver alone (no core): JSON.parse, ack
+//   sluice  a subscriber with a handler
+// Both sides use the plugin's ioredis settings (RESP2). The consumer's CPU per message is the primary figure.
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { Redis } from "ioredis";
+import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
+import { consumeLive, type LiveConsumer, publishLive } from "../_live.ts";
+import { cpuPerMessage, rssMiB } from "../_measure.ts";
+
+const [arm = "raw", countArg = "100000", channelArg] = process.argv.slice(2);
+const count = Number(countArg);
+const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
+const channel = channelArg ?? `bench-pubsub-${process.pid}`;
+const payload = { id: 0, item: "tea", note: "a payload of about one hundred bytes for the benchmark ok" };
+const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
+
+if (arm === "publish") {
+  const client = new Redis(url, settings);
+  await client.ping();
+  await publishLive(count, (i) => {
+    const bytes = encodeMessage({
+      body: new TextEncoder().encode(JSON.stringify({ ...payload, id: i })),
+      headers: {},
+      contentType: "application/json",
+      correlationId: `c${i}`,
+      messageId: `m${i}`,
+    });
+    void client.publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }, () => client.ping());
+  client.disconnect();
+  process.exit(0);
+}
+
+const consumers: Record<string, () => LiveConsumer> = {
+  raw() {
+    const client = new Redis(url, { ...settings, enableAutoPipelining: false });
+    const decoder = new TextDecoder();
+    return {
+      async start(seen) {
+        client.on("messageBuffer", (_channel: Buffer, message: Buffer) => {
+          const decoded = decodeBytes(message);
+          if (decoded.headers["content-type"] === "application/json") {
+            JSON.parse(decoder.decode(decoded.body));
+          }
+          seen();
+        });
+        await client.subscribe(channel);
+      },
+      stop: () => Promise.resolve(client.disconnect()),
+    };
+  },
+  driver() {
+    const broker = redis({ url, logLevel: "error" });
+    const decoder = new TextDecoder();
+    return {
+      async start(seen) {
+        await broker.connect();
+        await broker.driver.subscribe({ channel, template: channel, prefetch: 256, options: {} }, (m) => {
+          if (m.contentType === "application/json") JSON.parse(decoder.decode(m.body));
+          seen();
+          return m.ack();
+        });
+      },
+      stop: () => broker.close(),
+    };
+  },
+  sluice() {
+    const broker = redis({ url, logLevel: "error" });
+    return {
+      async start(seen) {
+        broker.subscriber(channel).handle(() => seen());
+        await broker.start();
+      },
+      stop: () => broker.close(),
+    };
+  },
+};
+
+const seconds = await consumeLive(new URL(import.meta.url).pathname, count, channel, consumers[arm]!());
+console.log(JSON.stringify({
+  arm,
+  workload: "live",
+  count,
+  seconds,
+  rate: Math.round(count / seconds),
+  cpu_us: cpuPerMessage(count),
+  rss_mib: rssMiB(),
+}));
+process.exit(0);

@@ -1,0 +1,240 @@
+/**
+ * The benchmark runner: every benchmark of `bench/_benches.ts`, each arm in a fresh process, interleaved
+ * over rounds (the order of arms rotates each round) and runtimes, with the consumer's CPU per message, the
+ * throughput and the one-minute load average of every run.
+ *
+ *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--runtimes deno,bun,node,python]
+ *     [--only TEXT]...
+ *
+ * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
+ * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
+ * under Deno (CI's proof that every bench works: no figure is asserted) and fails on any failed run or, with
+ * `SLUICE_REQUIRE_BROKERS=1`, on a missing broker. Results go to `bench/results/<time>/` (not tracked), or to
+ * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set
+ * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
+ * too, as runtime `python`.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Bench, benches } from "./_benches.ts";
+import { chart, type Result, table } from "./_report.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    record: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    runtimes: { type: "string" },
+    only: { type: "string", multiple: true },
+    append: { type: "boolean", default: false },
+  },
+});
+const quick = flags.quick!;
+const rounds = Number(flags.rounds ?? (quick ? 1 : 3));
+const root = new URL("..", import.meta.url).pathname;
+const commands: Record<string, string[]> = {
+  python: process.env.SLUICE_PYTHON ? [process.env.SLUICE_PYTHON] : [],
+  deno: [join(root, "node_modules/.bin/deno"), "run", "-A"],
+  bun: [join(root, "node_modules/.bin/bun")],
+  node: [
+    process.env.SLUICE_NODE ??
+      spawnSync("node", [join(root, "scripts/node24.mjs")], { encoding: "utf8" }).stdout.trim(),
+  ],
+};
+// Python arms run as runtime `python` when SLUICE_PYTHON names the virtualenv's interpreter.
+const runtimes =
+  (flags.runtimes ?? `${quick ? "deno" : "deno,bun"}${process.env.SLUICE_PYTHON ? ",python" : ""}`)
+    .split(",");
+for (const runtime of runtimes) {
+  if (!commands[runtime]?.length) {
+    throw new Error(`Unknown runtime ${runtime}: use deno, bun, node, or python with SLUICE_PYTHON set`);
+  }
+}
+const selected = benches.filter((b) => !flags.only?.length || flags.only.some((text) => b.id.includes(text)));
+
+/** A free TCP port on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+/** A private Mosquitto without a cap on queued messages, so a session can hold a whole backlog. */
+async function privateMosquitto(): Promise<() => void> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "sluice-bench-mqtt-"));
+  writeFileSync(
+    join(dir, "mosquitto.conf"),
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n`,
+  );
+  const child = spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  process.env.SLUICE_MQTT_BENCH_URL = `mqtt://127.0.0.1:${port}`;
+  return () => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Runs one process; resolves with its exit code and output. */
+function run(
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function runArm(bench: Bench, runtime: string, arm: string, round: number): Promise<Result> {
+  const count = quick ? bench.quick : bench.full;
+  const around = bench.around?.(arm, count, round);
+  const script = join(root, runtime === "python" ? bench.python!.script : bench.script);
+  for (const step of around?.before ?? []) await run([...commands.deno!, script, ...step], 120_000);
+  const out = await run(
+    [...commands[runtime]!, script, ...(around?.args ?? bench.args(arm, count))],
+    quick ? 60_000 : 300_000,
+  );
+  for (const step of around?.after ?? []) await run([...commands.deno!, script, ...step], 120_000);
+  const load = loadavg()[0]!;
+  const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
+  if (out.code !== 0 || !line) {
+    const why = out.code === null ? "timed out" : `exit code ${out.code}`;
+    return {
+      bench: bench.id,
+      runtime,
+      arm,
+      round,
+      count,
+      load,
+      failed: `${why}: ${out.stderr.trim().slice(-400)}`,
+    };
+  }
+  const parsed = JSON.parse(line) as {
+    rate: number;
+    cpu_us?: number;
+    seconds?: number;
+    ms?: number;
+    rss_mib?: number[];
+    p50_ms?: number;
+    p99_ms?: number;
+  };
+  const seconds = parsed.seconds ?? (parsed.ms !== undefined ? parsed.ms / 1000 : count / parsed.rate);
+  return {
+    bench: bench.id,
+    runtime,
+    arm,
+    round,
+    count,
+    seconds,
+    rate: parsed.rate,
+    rss_mib: parsed.rss_mib,
+    p50_ms: parsed.p50_ms,
+    p99_ms: parsed.p99_ms,
+    cpu_us: parsed.cpu_us,
+    load,
+  };
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+const dir = join(root, flags.record ? "bench/recorded" : `bench/results/${stamp}`);
+mkdirSync(dir, { recursive: true });
+const versions = Object.fromEntries(
+  runtimes.map((runtime) => {
+    const out = spawnSync(commands[runtime]![0]!, ["--version"], { encoding: "utf8" });
+    return [runtime, `${out.stdout ?? ""}${out.stderr ?? ""}`.split("\n")[0]!.trim()];
+  }),
+);
+const header = `${new Date().toISOString()} · ${quick ? "quick" : "full"} · ${rounds} round(s) · ` +
+  `${cpus().length} CPUs · load at start ${loadavg().map((l) => l.toFixed(2)).join(" ")} · ` +
+  Object.entries(versions).map(([k, v]) => `${k}: ${v}`).join(", ");
+console.log(header);
+
+const stopMosquitto = selected.some((b) => b.id.startsWith("mqtt") && !process.env.SLUICE_MQTT_BENCH_URL)
+  ? await privateMosquitto()
+  : () => {};
+const previous = join(dir, "results.jsonl");
+// --append keeps the results already in the folder (e.g. --record --append --runtimes python).
+const results: Result[] = flags.append && existsSync(previous)
+  ? readFileSync(previous, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Result)
+  : [];
+let missing = 0;
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const bench of selected) {
+      if (bench.needs && !process.env[bench.needs]) {
+        if (round === 1) {
+          console.log(`SKIPPED ${bench.id}: ${bench.needs} is not set (eval "$(bash scripts/brokers env)")`);
+        }
+        missing++;
+        continue;
+      }
+      if (bench.python && !process.env.SLUICE_PYTHON && round === 1) {
+        console.log(`SKIPPED the Python arms of ${bench.id}: SLUICE_PYTHON is not set (bash scripts/python)`);
+      }
+      for (
+        const runtime of runtimes.filter((r) => r !== "python" || (bench.python && commands.python!.length))
+      ) {
+        const all = runtime === "python" ? bench.python!.arms : bench.arms;
+        const shift = (round - 1) % all.length;
+        const arms = [...all.slice(shift), ...all.slice(0, shift)];
+        for (const arm of arms) {
+          let result = await runArm(bench, runtime, arm, round);
+          if (quick && result.failed) {
+            // The brokers are shared: one retry tells a passing hiccup from a broken bench.
+            console.log(`${bench.id} ${runtime} ${arm} failed once, retrying: ${result.failed}`);
+            result = await runArm(bench, runtime, arm, round);
+          }
+          results.push(result);
+          writeFileSync(join(dir, "results.jsonl"), results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+          const figures = result.failed
+            ? `FAILED ${result.failed}`
+            : `${result.rate} msg/s, ${result.cpu_us ?? "–"} µs CPU/msg, ${result.seconds!.toFixed(1)} s, ` +
+              `RSS ${result.rss_mib?.length ? Math.max(...result.rss_mib) : "–"} MiB max` +
+              (result.p50_ms !== undefined ? `, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms` : "") +
+              (!quick && result.seconds! < 5 ? " (shorter than 5 s)" : "");
+          console.log(`${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}`);
+        }
+      }
+    }
+  }
+} finally {
+  stopMosquitto();
+}
+const summary = `${header}\n\n${table(results)}`;
+writeFileSync(join(dir, "summary.md"), summary);
+writeFileSync(join(dir, "chart.svg"), chart(results, `Sluice vs raw clients, median msg/s (${stamp})`));
+// Recorded files are tracked: formatted as `deno fmt --check` (part of `deno task ok`) wants them.
+if (flags.record) {
+  spawnSync(join(root, "node_modules/.bin/deno"), ["fmt", "--quiet", dir], { stdio: "inherit" });
+}
+console.log(`\n${summary}\nwritten to ${dir}`);
+const failures = results.filter((r) => r.failed).length;
+if (quick && (failures > 0 || (missing > 0 && process.env.SLUICE_REQUIRE_BROKERS === "1"))) {
+  console.error(`${failures} run(s) failed, ${missing} bench(es) skipped`);
+  process.exit(1);
+}
