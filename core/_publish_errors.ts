@@ -9,7 +9,11 @@ import { describeError, SluiceError, StateError } from "./errors.ts";
 import type { Publication } from "./middleware.ts";
 
 /** A failed publish's error: a Sluice error as is; any other wrapped, naming message, channel and broker. */
-export function publishFailed(error: unknown, sent: Publication | readonly Publication[], url: string): unknown {
+export function publishFailed(
+  error: unknown,
+  sent: Publication | readonly Publication[],
+  url: string,
+): unknown {
   if (error instanceof SluiceError) return error;
   const what = Array.isArray(sent)
     ? `${sent.length} message(s) to ${sent[0]?.channel}`

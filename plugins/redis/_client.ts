@@ -9,6 +9,7 @@
 import { ConnectionError, type Logger } from "@sluice/core";
 import { describeError, importClient } from "@sluice/core/kit";
 import type { Cluster, Redis } from "ioredis";
+import type { EventEmitter } from "node:events";
 import { Buffer } from "node:buffer";
 import type { Endpoint } from "./options.ts";
 import { scrub, secretsOf } from "./_secrets.ts";
@@ -29,6 +30,14 @@ export interface ClientClass {
 export async function loadClient(): Promise<ClientClass> {
   const module = await importClient("ioredis", () => import("ioredis"));
   return { Redis: module.Redis, Cluster: module.Cluster };
+}
+
+/**
+ * A client as the event emitter both kinds are: their own `on` overloads differ, so the union of the two
+ * cannot call them directly.
+ */
+export function events(client: Client): EventEmitter {
+  return client;
 }
 
 /** Whether a client is a Redis Cluster client. */
@@ -104,19 +113,19 @@ export function createClient(
   // The first listener. ioredis rejects the waiting commands with the error of a failed login, then emits it
   // here; their callers run later, so the error is clean before they, or the listeners below, see it.
   const secrets = secretsIn(client, at);
-  client.on("error", (error: Error) => void scrub(error, secrets));
+  events(client).on("error", (error: Error) => void scrub(error, secrets));
   let down = false;
   let ready = false;
-  client.on("ready", () => {
+  events(client).on("ready", () => {
     if (down) logger.info(`Reconnected to ${at.safeUrl} (${role} connection)`);
     down = false;
     ready = true;
   });
-  client.on("error", (error: Error) => {
+  events(client).on("error", (error: Error) => {
     if (!ready || down) return;
     logger.warn(`Redis ${role} connection to ${at.safeUrl} failed: ${describeError(error)}`);
   });
-  client.on("close", () => {
+  events(client).on("close", () => {
     if (!ready || down || client.status === "end") return;
     down = true;
     logger.warn(`Lost the ${role} connection to ${at.safeUrl}; reconnecting`);
@@ -140,7 +149,7 @@ export async function open(client: Client, at: Endpoint): Promise<Client> {
   // The reason (a refused connection, WRONGPASS …) comes as an "error" event; connect() only says "closed".
   let reason: unknown;
   const remember = (error: unknown): void => void (reason = error);
-  client.on("error", remember);
+  events(client).on("error", remember);
   try {
     await client.connect();
     return client;
@@ -155,7 +164,7 @@ export async function open(client: Client, at: Endpoint): Promise<Client> {
       : "Is Redis running and reachable there?";
     throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, { cause });
   } finally {
-    client.off("error", remember);
+    events(client).off("error", remember);
   }
 }
 

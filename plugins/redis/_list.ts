@@ -11,7 +11,7 @@
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
-import { buffer, bytes, type Client, isCluster, scanKeys } from "./_client.ts";
+import { buffer, bytes, type Client, events, isCluster, scanKeys } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
 import { readMessage, withDeliveryCount } from "./message.ts";
 
@@ -117,7 +117,7 @@ export class ListConsumer implements SubscriptionHandle {
             this.#logger.warn(`List ${this.#key}: heartbeat failed: ${describeError(error)}`)
           );
       }, Math.max(100, Math.floor(this.#recoverAfter / 3)));
-      this.#blocking.on("ready", this.#onReconnect);
+      events(this.#blocking).on("ready", this.#onReconnect);
     }
     this.#loop = this.#run();
   }
@@ -291,7 +291,7 @@ export class ListConsumer implements SubscriptionHandle {
   async close(): Promise<void> {
     await this.stop();
     clearInterval(this.#beat);
-    this.#blocking.off("ready", this.#onReconnect);
+    events(this.#blocking).off("ready", this.#onReconnect);
     const pending = [...this.#timers];
     this.#timers.clear();
     for (const [timer, requeue] of pending) {

@@ -8,7 +8,7 @@
  */
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
-import { bytes, type Client } from "./_client.ts";
+import { bytes, type Client, events } from "./_client.ts";
 import { readMessage } from "./message.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
@@ -25,18 +25,21 @@ export class PubSub {
     this.#client = client;
     this.#logger = logger;
     const decoder = new TextDecoder();
-    client.on("messageBuffer", (channel: Uint8Array, message: Uint8Array) => {
+    events(client).on("messageBuffer", (channel: Uint8Array, message: Uint8Array) => {
       const name = decoder.decode(channel);
       for (const listener of this.#channels.get(name) ?? []) listener(name, bytes(message));
     });
-    client.on("pmessageBuffer", (pattern: string | Uint8Array, channel: Uint8Array, message: Uint8Array) => {
-      // ioredis hands the pattern over as a string already.
-      const glob = typeof pattern === "string" ? pattern : decoder.decode(pattern);
-      const name = decoder.decode(channel);
-      // Redis's `*` crosses dots; Sluice's stays within a level.
-      if (!redisRules.matches(glob, name)) return;
-      for (const listener of this.#patterns.get(glob) ?? []) listener(name, bytes(message));
-    });
+    events(client).on(
+      "pmessageBuffer",
+      (pattern: string | Uint8Array, channel: Uint8Array, message: Uint8Array) => {
+        // ioredis hands the pattern over as a string already.
+        const glob = typeof pattern === "string" ? pattern : decoder.decode(pattern);
+        const name = decoder.decode(channel);
+        // Redis's `*` crosses dots; Sluice's stays within a level.
+        if (!redisRules.matches(glob, name)) return;
+        for (const listener of this.#patterns.get(glob) ?? []) listener(name, bytes(message));
+      },
+    );
   }
 
   /**
