@@ -124,8 +124,7 @@ export class Outbox implements BrokerPort {
       for (const body of bodies) await this.send(body, channel, options, this.#settings.middlewares(), mock);
       return;
     }
-    const send = (to: string, publications: readonly Publication[]) =>
-      this.#publishBatchNow(to, publications, options, mock);
+    const send = (to: string, sent: readonly Publication[]) => this.#publishBatchNow(to, sent, options, mock);
     const middlewares = this.#settings.middlewares();
     const through = middlewares.some((m) => m.publish);
     const publications = bodies.map((body) => this.#publication(body, channel, options));
