@@ -61,7 +61,22 @@ function count(output) {
   const nodeFail = plain.match(/^ℹ fail (\d+)$/m);
   if (nodePass) passed += Number(nodePass[1]);
   if (nodeFail) failed += Number(nodeFail[1]);
-  return { passed, failed };
+  return { passed, failed, failures: failures(plain) };
+}
+
+// The names of failed tests, so that the summary (all a CI log's tail may keep) says which ones failed.
+// bun: "(fail) suite > name [12.00ms]"; deno: the lines of its " FAILURES " section, "name => ./file.ts:1:2";
+// node: the "✖ name (1.2ms)" lines after "✖ failing tests:".
+function failures(plain) {
+  const names = [];
+  for (const m of plain.matchAll(/^\(fail\) (.+?)(?: \[[\d.]+m?s\])?$/gm)) names.push(m[1]);
+  const deno = plain.match(/^ FAILURES \s*\n([\s\S]*?)\n(?:FAILED|ok) \|/m);
+  if (deno) names.push(...deno[1].split("\n").filter((line) => line.includes(" => ")));
+  const node = plain.split(/^✖ failing tests:$/m)[1];
+  if (node) {
+    for (const m of node.matchAll(/^✖ (.+?)(?: \([\d.]+m?s\))?$/gm)) names.push(m[1]);
+  }
+  return [...new Set(names)];
 }
 
 function test() {
@@ -94,6 +109,8 @@ function test() {
   for (const s of steps) {
     const counts = s.passed + s.failed > 0 ? ` (${s.passed} passed, ${s.failed} failed)` : "";
     console.log(`  ${s.status === 0 ? "ok  " : "FAIL"} ${s.name}${counts} in ${s.seconds.toFixed(1)} s`);
+    for (const name of s.failures.slice(0, 30)) console.log(`         failed: ${name}`);
+    if (s.failures.length > 30) console.log(`         … and ${s.failures.length - 30} more`);
   }
   const passed = steps.reduce((n, s) => n + s.passed, 0);
   const failed = steps.reduce((n, s) => n + s.failed, 0);
