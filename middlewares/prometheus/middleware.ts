@@ -224,7 +224,10 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
   function consume(ctx: Context, next: () => Promise<unknown>): Promise<unknown> {
     const batch = ctx.batch;
     const message = ctx.message;
-    const series = consumeSeries(ctx.broker, bySubscriber ? ctx.subscriber : message.channel);
+    const series = consumeSeries(
+      ctx.broker,
+      bySubscriber ? ctx.subscriber : ctx.broker === "rabbitmq" ? rabbitmqHandler(message) : message.channel,
+    );
     let count = 1;
     let size: number;
     if (batch) {
@@ -279,7 +282,11 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
     next: (publication: Publication) => Promise<void>,
   ): Promise<void> {
     if (publication.kind === "reply") return next(publication);
-    const series = publishSeries(publication.broker, publication.channel);
+    const exchange = publication.broker === "rabbitmq" ? publication.options.exchange : undefined;
+    const series = publishSeries(
+      publication.broker,
+      typeof exchange === "string" ? `${exchange || "default"}.${publication.channel}` : publication.channel,
+    );
     const start = performance.now();
     const failed = (error: unknown): void => {
       series.duration.observe((performance.now() - start) / 1000);
@@ -301,4 +308,18 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
   }
 
   return { name: "prometheus", registry, consume, publish };
+}
+
+/**
+ * The `handler` label of a RabbitMQ message, as FastStream writes it: `exchange.routing_key`, `default` for
+ * the default exchange. The exchange comes from amqplib's message (`fields.exchange`) or the emulation's
+ * (`exchange`); a message without one keeps its routing key alone.
+ */
+function rabbitmqHandler(message: Context["message"]): string {
+  const native = message.native as
+    | { readonly fields?: { readonly exchange?: unknown }; readonly exchange?: unknown }
+    | null
+    | undefined;
+  const exchange = native?.fields ? native.fields.exchange : native?.exchange;
+  return typeof exchange === "string" ? `${exchange || "default"}.${message.channel}` : message.channel;
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { memory } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
 import { prometheusMiddleware, Registry } from "@sluice/prometheus";
+import { rabbitmq } from "@sluice/rabbitmq";
 import { exerciseEveryStatus, samples } from "./_app.ts";
 
 const labels = (handler: string) => `app_name="shop",broker="memory",handler="${handler}"`;
@@ -122,6 +123,39 @@ describe("prometheus middleware", () => {
     );
     assert.equal(
       got.get('faststream_received_messages_total{app_name="faststream",broker="b",handler="x"}'),
+      1,
+    );
+  });
+});
+
+describe("prometheus middleware on RabbitMQ", () => {
+  it("labels a handler and a publish naming its exchange `exchange.routing_key`, as FastStream does", async () => {
+    const metrics = prometheusMiddleware({ appName: "shop" });
+    const broker = rabbitmq({ logLevel: "error", middlewares: [metrics] });
+    broker.subscriber("orders.created").handle(() => {});
+    broker.subscriber("refunds", { exchange: "" }).handle(() => {});
+    await using br = await testBroker(broker);
+    await br.publish({ id: 1 }, "orders.created");
+    await br.publish({ id: 2 }, "refunds", { exchange: "" });
+    await br.settled();
+    const got = samples(metrics.registry.metrics());
+    const rabbit = (label: string, value: string) => `app_name="shop",broker="rabbitmq",${label}="${value}"`;
+    assert.equal(
+      got.get(`faststream_received_messages_total{${rabbit("handler", "amq.topic.orders.created")}}`),
+      1,
+    );
+    assert.equal(got.get(`faststream_received_messages_total{${rabbit("handler", "default.refunds")}}`), 1);
+    // The broker's default exchange is not among the publish's options: the routing key alone.
+    assert.equal(
+      got.get(
+        `faststream_published_messages_total{${rabbit("destination", "orders.created")},status="success"}`,
+      ),
+      1,
+    );
+    assert.equal(
+      got.get(
+        `faststream_published_messages_total{${rabbit("destination", "default.refunds")},status="success"}`,
+      ),
       1,
     );
   });
