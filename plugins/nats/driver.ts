@@ -18,6 +18,7 @@ import type {
   SubscriptionSpec,
 } from "@sluice/core";
 import { describeError, importClient, parseOptions, redactUrl } from "@sluice/core/kit";
+import { connectNats } from "./_transport.ts";
 import type { MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { JetStreamClient, JetStreamManager, JetStreamPublishOptions } from "@nats-io/jetstream";
 import type { Kvm } from "@nats-io/kv";
@@ -217,7 +218,7 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
       const kvLib = await importClient("@nats-io/kv", () => import("@nats-io/kv"));
       let nc: NatsConnection;
       try {
-        nc = await client.connect(await connectionOptions(options));
+        nc = await connectNats(await connectionOptions(options));
       } catch (error) {
         if (error instanceof OptionError) throw error;
         throw new ConnectionError(`Cannot connect to ${url}: ${describeError(error)}. ${hint(error)}`, {
