@@ -37,180 +37,130 @@ export interface Bench {
 }
 
 const window = "256";
+const RAW_SLUICE: readonly string[] = ["raw", "sluice"];
+
+/** Messages per run: in full mode, in quick mode. */
+type Counts = readonly [full: number, quick: number];
+
+interface Shape {
+  /** Default: `raw` and `sluice`. */
+  readonly arms?: readonly string[];
+  /** The workload, the script's argument before the count (`drain`, `publish`). */
+  readonly way?: string;
+  /** The script's arguments after the count (a window of outstanding messages …). */
+  readonly extra?: readonly string[];
+  readonly needs?: string;
+  readonly python?: Bench["python"];
+}
+
+/** A bench whose script takes `<arm> [<way>] <count> [<extra>…]`, as most do. */
+function bench(id: string, script: string, [full, quick]: Counts, shape: Shape = {}): Bench {
+  const { arms = RAW_SLUICE, way, extra = [], ...rest } = shape;
+  return {
+    id,
+    script,
+    arms,
+    full,
+    quick,
+    ...rest,
+    args: (arm, count) => [arm, ...(way ? [way] : []), String(count), ...extra],
+  };
+}
+
+/** The `<name> drain` and `<name> publish` benches of one script (`<arm> drain|publish <count> [<extra>…]`). */
+function drainAndPublish(
+  name: string,
+  script: string,
+  counts: { readonly drain: Counts; readonly publish: Counts },
+  shape: Omit<Shape, "arms" | "way"> & {
+    readonly drainArms?: readonly string[];
+    publishArms?: readonly string[];
+  },
+): Bench[] {
+  const { drainArms, publishArms, ...common } = shape;
+  return [
+    bench(`${name} drain`, script, counts.drain, { ...common, way: "drain", arms: drainArms }),
+    bench(`${name} publish`, script, counts.publish, { ...common, way: "publish", arms: publishArms }),
+  ];
+}
+
+/** An SQS bench: its script fills (for a drain) and deletes a queue of its own outside the timed run. */
+function sqsBench(way: "drain" | "publish", [full, quick]: Counts, extra: readonly string[] = []): Bench {
+  return {
+    id: `sqs ${way}`,
+    script: "bench/sqs/bench.ts",
+    arms: RAW_SLUICE,
+    full,
+    quick,
+    args: () => [],
+    needs: "SLUICE_SQS_URL",
+    around(arm, count, round) {
+      const queue = `bench-${way}-${arm}-${round}-${Date.now()}`;
+      return {
+        before: way === "drain" ? [["fill", queue, String(count)]] : [],
+        after: [["delete", queue]],
+        args: [`${way}-${arm}`, queue, String(count), ...extra],
+      };
+    },
+  };
+}
+
+const NATS = "SLUICE_NATS_URL";
 
 export const benches: readonly Bench[] = [
   {
     id: "memory consume",
     script: "bench/memory/consume.ts",
-    arms: ["raw", "sluice"],
+    arms: RAW_SLUICE,
     full: 1_000_000,
     quick: 2_000,
     args: (arm, count) => [String(count), arm],
   },
-  {
-    id: "memory drain 1M (RSS)",
-    script: "bench/memory/drain.ts",
-    arms: ["sluice"],
-    full: 1_000_000,
-    quick: 2_000,
-    args: (arm, count) => [arm, String(count)],
-  },
-  {
-    id: "nats/core live",
-    script: "bench/nats/core.ts",
+  bench("memory drain 1M (RSS)", "bench/memory/drain.ts", [1_000_000, 2_000], { arms: ["sluice"] }),
+  bench("nats/core live", "bench/nats/core.ts", [200_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
     python: { script: "bench/python/nats_core.py", arms: ["raw-python", "faststream"] },
-    full: 200_000,
-    quick: 2_000,
-    args: (arm, count) => [arm, String(count)],
-    needs: "SLUICE_NATS_URL",
-  },
-  {
-    id: "nats/core 1M live (RSS)",
-    script: "bench/nats/core.ts",
+    needs: NATS,
+  }),
+  bench("nats/core 1M live (RSS)", "bench/nats/core.ts", [1_000_000, 2_000], {
     arms: ["sluice"],
-    full: 1_000_000,
-    quick: 2_000,
-    args: (arm, count) => [arm, String(count)],
-    needs: "SLUICE_NATS_URL",
-  },
-  {
-    id: "nats/core rpc",
-    script: "bench/nats/rpc.ts",
-    arms: ["raw", "sluice"],
-    full: 2_000,
-    quick: 50,
-    args: (arm, count) => [arm, String(count)],
-    needs: "SLUICE_NATS_URL",
-  },
-  {
-    id: "nats/jetstream drain",
-    script: "bench/nats/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 300_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "drain", String(count), window],
-    needs: "SLUICE_NATS_URL",
-  },
-  {
-    id: "nats/jetstream publish",
-    script: "bench/nats/bench.ts",
-    arms: ["raw", "raw-wire", "sluice"],
-    full: 150_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "publish", String(count), window],
-    needs: "SLUICE_NATS_URL",
-  },
-  {
-    id: "redis/pubsub live",
-    script: "bench/redis/pubsub.ts",
+    needs: NATS,
+  }),
+  bench("nats/core rpc", "bench/nats/rpc.ts", [2_000, 50], { needs: NATS }),
+  ...drainAndPublish("nats/jetstream", "bench/nats/bench.ts", {
+    drain: [300_000, 1_000],
+    publish: [150_000, 1_000],
+  }, {
+    publishArms: ["raw", "raw-wire", "sluice"],
+    extra: [window],
+    needs: NATS,
+  }),
+  bench("redis/pubsub live", "bench/redis/pubsub.ts", [100_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
-    full: 100_000,
-    quick: 2_000,
-    args: (arm, count) => [arm, String(count)],
     needs: "SLUICE_REDIS_URL",
-  },
-  {
-    id: "redis/list drain",
-    script: "bench/redis/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 300_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "drain", String(count)],
+  }),
+  ...drainAndPublish("redis/list", "bench/redis/bench.ts", {
+    drain: [300_000, 1_000],
+    publish: [300_000, 1_000],
+  }, {
     needs: "SLUICE_REDIS_URL",
-  },
-  {
-    id: "redis/list publish",
-    script: "bench/redis/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 300_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "publish", String(count)],
-    needs: "SLUICE_REDIS_URL",
-  },
-  {
-    id: "rabbitmq drain",
-    script: "bench/rabbitmq/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 150_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "drain", String(count), window],
+  }),
+  ...drainAndPublish("rabbitmq", "bench/rabbitmq/bench.ts", {
+    drain: [150_000, 1_000],
+    publish: [150_000, 1_000],
+  }, {
+    extra: [window],
     needs: "SLUICE_AMQP_URL",
-  },
-  {
-    id: "rabbitmq publish",
-    script: "bench/rabbitmq/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 150_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "publish", String(count), window],
-    needs: "SLUICE_AMQP_URL",
-  },
-  {
-    id: "kafka drain",
-    script: "bench/kafka/bench.ts",
+  }),
+  ...drainAndPublish("kafka", "bench/kafka/bench.ts", { drain: [500_000, 1_000], publish: [20_000, 200] }, {
     // platformatic: the same drain with @platformatic/kafka, a raw arm beside kafkajs (the plugin's client).
-    arms: ["raw", "platformatic", "driver", "sluice"],
-    full: 500_000,
-    quick: 1_000,
-    args: (arm, count) => [arm, "drain", String(count)],
+    drainArms: ["raw", "platformatic", "driver", "sluice"],
     needs: "SLUICE_KAFKA_URL",
-  },
-  {
-    id: "kafka publish",
-    script: "bench/kafka/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 20_000,
-    quick: 200,
-    args: (arm, count) => [arm, "publish", String(count)],
-    needs: "SLUICE_KAFKA_URL",
-  },
-  {
-    id: "mqtt drain",
-    script: "bench/mqtt/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 60_000,
-    quick: 500,
-    args: (arm, count) => [arm, "drain", String(count), "64"],
+  }),
+  ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [60_000, 500], publish: [60_000, 500] }, {
+    extra: ["64"],
     needs: "SLUICE_MQTT_BENCH_URL",
-  },
-  {
-    id: "mqtt publish",
-    script: "bench/mqtt/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 60_000,
-    quick: 500,
-    args: (arm, count) => [arm, "publish", String(count), "64"],
-    needs: "SLUICE_MQTT_BENCH_URL",
-  },
-  {
-    id: "sqs drain",
-    script: "bench/sqs/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 20_000,
-    quick: 200,
-    args: () => [],
-    needs: "SLUICE_SQS_URL",
-    around(arm, count, round) {
-      const queue = `bench-drain-${arm}-${round}-${Date.now()}`;
-      return {
-        before: [["fill", queue, String(count)]],
-        after: [["delete", queue]],
-        args: [`drain-${arm}`, queue, String(count)],
-      };
-    },
-  },
-  {
-    id: "sqs publish",
-    script: "bench/sqs/bench.ts",
-    arms: ["raw", "sluice"],
-    full: 10_000,
-    quick: 200,
-    args: () => [],
-    needs: "SLUICE_SQS_URL",
-    around(arm, count, round) {
-      const queue = `bench-publish-${arm}-${round}-${Date.now()}`;
-      return { before: [], after: [["delete", queue]], args: [`publish-${arm}`, queue, String(count), "64"] };
-    },
-  },
+  }),
+  sqsBench("drain", [20_000, 200]),
+  sqsBench("publish", [10_000, 200], ["64"]),
 ];

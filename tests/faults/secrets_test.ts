@@ -45,41 +45,45 @@ const withUser = (url: string, pw: string, query = "") => {
   return `${scheme}://${USER}:${encodeURIComponent(pw)}@${rest}${query}`;
 };
 
+/** The case of a password in the URL given to the core's connect(). */
+const inConnectUrl = (url: string, pw: string, kind: string): SecretCase => ({
+  name: `${kind} password in connect() URL`,
+  via: "connect",
+  url: withUser(url, pw),
+  channel: "secrets",
+});
+
+/**
+ * Redis, MQTT and RabbitMQ take a password the same three ways: in connect()'s URL, in the plugin's `url`
+ * option, and as its `username` and `password` options. `urlChannel` is where the second one publishes.
+ */
+const urlAndUser = (
+  label: string,
+  privateName: PrivateBrokerName,
+  via: SecretCase["via"],
+  urlChannel: string,
+): SecretTarget => ({
+  label,
+  private: privateName,
+  cases: (url, pw, kind) => [
+    inConnectUrl(url, pw, kind),
+    { name: `${kind} password in url option`, via, options: { url: withUser(url, pw) }, channel: urlChannel },
+    {
+      name: `${kind} username and password options`,
+      via,
+      options: { url, username: USER, password: pw },
+      channel: "secrets",
+    },
+  ],
+});
+
 const TARGETS: readonly SecretTarget[] = [
-  {
-    label: "Redis",
-    private: "redis",
-    cases: (url, pw, kind) => [
-      {
-        name: `${kind} password in connect() URL`,
-        via: "connect",
-        url: withUser(url, pw),
-        channel: "secrets",
-      },
-      {
-        name: `${kind} password in url option`,
-        via: "redis",
-        options: { url: withUser(url, pw) },
-        channel: "s",
-      },
-      {
-        name: `${kind} username and password options`,
-        via: "redis",
-        options: { url, username: USER, password: pw },
-        channel: "secrets",
-      },
-    ],
-  },
+  urlAndUser("Redis", "redis", "redis", "s"),
   {
     label: "NATS",
     private: "nats",
     cases: (url, pw, kind) => [
-      {
-        name: `${kind} password in connect() URL`,
-        via: "connect",
-        url: withUser(url, pw),
-        channel: "secrets",
-      },
+      inConnectUrl(url, pw, kind),
       {
         name: `${kind} user and pass options`,
         via: "nats",
@@ -88,54 +92,8 @@ const TARGETS: readonly SecretTarget[] = [
       },
     ],
   },
-  {
-    label: "MQTT",
-    private: "mqtt",
-    cases: (url, pw, kind) => [
-      {
-        name: `${kind} password in connect() URL`,
-        via: "connect",
-        url: withUser(url, pw),
-        channel: "secrets",
-      },
-      {
-        name: `${kind} password in url option`,
-        via: "mqtt",
-        options: { url: withUser(url, pw) },
-        channel: "s",
-      },
-      {
-        name: `${kind} username and password options`,
-        via: "mqtt",
-        options: { url, username: USER, password: pw },
-        channel: "secrets",
-      },
-    ],
-  },
-  {
-    label: "RabbitMQ",
-    private: "amqp",
-    cases: (url, pw, kind) => [
-      {
-        name: `${kind} password in connect() URL`,
-        via: "connect",
-        url: withUser(url, pw),
-        channel: "secrets",
-      },
-      {
-        name: `${kind} password in url option`,
-        via: "rabbitmq",
-        options: { url: withUser(url, pw) },
-        channel: "secrets",
-      },
-      {
-        name: `${kind} username and password options`,
-        via: "rabbitmq",
-        options: { url, username: USER, password: pw },
-        channel: "secrets",
-      },
-    ],
-  },
+  urlAndUser("MQTT", "mqtt", "mqtt", "s"),
+  urlAndUser("RabbitMQ", "amqp", "rabbitmq", "secrets"),
   {
     label: "Kafka",
     private: "kafka",

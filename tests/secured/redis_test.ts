@@ -2,30 +2,19 @@
 // default user off; scripts/brokers.d/secured): the right CA and credentials work end to end; the wrong CA,
 // host name or password fail at once with an error naming the cause, without retrying, and without the
 // password anywhere a user could see it.
-import { after, before, describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { ConnectionError, silentLogger } from "@sluice/core";
+import { silentLogger } from "@sluice/core";
 import { redis } from "@sluice/redis";
-import {
-  countingProxy,
-  failure,
-  leakOf,
-  renderings,
-  type SecuredBroker,
-  securedBroker,
-  securedSkip,
-  wrongHostName,
-} from "../_support/secured.ts";
-import { assertQuickFailure, roundTrip } from "./_checks.ts";
+import { securedSuite } from "../_support/secured_suite.ts";
+import { roundTrip } from "./_checks.ts";
 
-const skip = securedSkip("redis");
-
-describe("redis: TLS and ACL users (secured redis-server)", { skip }, () => {
-  let server: SecuredBroker;
-  before(async () => (server = await securedBroker("redis")), { timeout: 60_000 });
-  after(() => server?.dispose());
-
-  it("publishes and consumes over TLS with the CA and the user from the options", async () => {
+securedSuite({
+  title: "redis: TLS and ACL users (secured redis-server)",
+  name: "redis",
+  scheme: "rediss",
+  make: redis,
+  wrongPassword: /password|WRONGPASS|auth/i,
+  // The example of plugins/redis/README.md.
+  withOptions: async (server) => {
     // server.url: rediss://127.0.0.1:PORT; server.ca: the PEM text of the CA that signed its certificate.
     const broker = redis({
       url: server.url,
@@ -35,81 +24,5 @@ describe("redis: TLS and ACL users (secured redis-server)", { skip }, () => {
       logger: silentLogger,
     });
     await roundTrip(broker);
-  });
-
-  it("takes the credentials from a rediss:// URL", async () => {
-    const url = server.url.replace(
-      "rediss://",
-      `rediss://${server.user}:${encodeURIComponent(server.password)}@`,
-    );
-    await roundTrip(redis({ url, tls: { ca: server.ca }, logger: silentLogger }));
-  });
-
-  it("verifies the name given as tls.servername instead of the host's", async (t) => {
-    const host = await wrongHostName();
-    if (!host) return t.skip("this machine has no name for 127.0.0.1 besides localhost");
-    const url = `rediss://${host}:${server.port}`;
-    const tls = { ca: server.ca, servername: "localhost" };
-    await roundTrip(
-      redis({ url, username: server.user, password: server.password, tls, logger: silentLogger }),
-    );
-  });
-
-  it("fails at once with the wrong CA, naming the certificate", async () => {
-    const proxy = await countingProxy(server.port);
-    try {
-      const f = await failure((logger) =>
-        redis({
-          url: `rediss://127.0.0.1:${proxy.port}`,
-          username: server.user,
-          password: server.password,
-          tls: { ca: server.wrongCa },
-          logger,
-        }).connect()
-      );
-      await assertQuickFailure(f, proxy, /certificate/i, server.password);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("fails at once with a host name the certificate does not name", async () => {
-    const proxy = await countingProxy(server.port);
-    const host = await wrongHostName();
-    try {
-      const f = await failure((logger) =>
-        redis({
-          url: `rediss://${host ?? "127.0.0.1"}:${proxy.port}`,
-          username: server.user,
-          password: server.password,
-          tls: host ? { ca: server.ca } : { ca: server.ca, servername: "not-this-broker.example" },
-          logger,
-        }).connect()
-      );
-      await assertQuickFailure(f, proxy, /host ?name|altnames|does not match|certificate/i, server.password);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it("fails at once with a wrong password, which shows nowhere", async () => {
-    const proxy = await countingProxy(server.port);
-    const wrong = `${server.password}-wrong`;
-    try {
-      const f = await failure((logger) =>
-        redis({
-          url: `rediss://127.0.0.1:${proxy.port}`,
-          username: server.user,
-          password: wrong,
-          tls: { ca: server.ca },
-          logger,
-        }).connect()
-      );
-      await assertQuickFailure(f, proxy, /password|WRONGPASS|auth/i, wrong);
-      assert.equal(leakOf(server.password, [...renderings(f.error), ...f.printed]), undefined);
-      assert.ok(f.error instanceof ConnectionError);
-    } finally {
-      await proxy.close();
-    }
-  });
+  },
 });
