@@ -10,38 +10,25 @@ import { pathExtractor } from "./channel.ts";
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
 import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import { BatchFailure, describeError, MessageTooLargeError, NoHandlerError } from "./errors.ts";
+import { describeError, MessageTooLargeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { ConsumedMessage, type Message } from "./message.ts";
+import { ConsumedMessage } from "./message.ts";
 import { composeConsume, type Middleware } from "./middleware.ts";
-import type { Mock } from "./mock.ts";
 import {
   type BatchOptions,
   CORE_SUBSCRIBER_OPTIONS,
   type SubscriberOptions,
   withoutCore,
 } from "./options.ts";
-import type { PublishOptions } from "./publish_options.ts";
 import { validate } from "./schema.ts";
-import { HandlerResponse } from "./response.ts";
-import { applyErrorPolicy } from "./_failure.ts";
+import { emitResult, type ResultTarget } from "./_emit.ts";
+import { type HandlerEntry, recordCall, selectHandler } from "./_handlers.ts";
+import { applyErrorPolicy, failBatch } from "./_failure.ts";
 import { Batcher } from "./_batcher.ts";
 import { Limiter } from "./_limiter.ts";
 import { MessageContext } from "./_message_context.ts";
-import type { Mount } from "./port.ts";
+import type { BrokerPort, Mount } from "./port.ts";
 import { type Backoff, backoff } from "./_retry.ts";
-
-/** What the consumer needs of a handler. */
-export interface HandlerEntry {
-  readonly fn: (body: unknown, context: Context) => unknown;
-  readonly filter: ((message: Message) => boolean) | undefined;
-  readonly mock: Mock<unknown>;
-}
-
-/** Where a handler's result goes: a channel, or a publisher. */
-export type ResultTarget = string | {
-  send(body: never, options: PublishOptions, origin: Context): Promise<void>;
-};
 
 /** What a subscriber declared. */
 export interface ConsumerSetup {
@@ -56,15 +43,14 @@ export interface ConsumerSetup {
 const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Acks the context's message, or every message of its batch. */
-function settle(context: MessageContext, outcome: "ack"): Promise<unknown> {
-  const batch = context.batch;
-  if (!batch) return context.message[outcome]();
-  return Promise.all(batch.map((m) => m[outcome]()));
+function ackAll({ batch, message }: MessageContext): Promise<unknown> {
+  return batch ? Promise.all(batch.map((m) => m.ack())) : message.ack();
 }
 
 /** One subscription of one subscriber, from `start()` to `stop()`. */
 export class Consumer {
   readonly #setup: ConsumerSetup;
+  readonly #port: BrokerPort;
   readonly #handlers: readonly HandlerEntry[];
   readonly #logger: Logger;
   readonly #codecs: Codecs;
@@ -75,7 +61,7 @@ export class Consumer {
   readonly #extract: ((channel: string) => Record<string, string> | undefined) | undefined;
   readonly #limiter: Limiter<IncomingMessage | IncomingMessage[]>;
   readonly #orderBy: SubscriberOptions["orderBy"];
-  readonly #process: (context: MessageContext) => Promise<unknown>;
+  readonly #process: (context: Context) => Promise<unknown>;
   readonly #bare: boolean;
   readonly #batcher: Batcher | undefined;
   #handle: SubscriptionHandle | undefined;
@@ -83,7 +69,7 @@ export class Consumer {
   constructor(setup: ConsumerSetup) {
     this.#setup = setup;
     const { options, mount } = setup;
-    const port = mount.port;
+    const port = this.#port = mount.port;
     this.#handlers = setup.handlers;
     this.#logger = port.logger.child({ subscriber: setup.channel });
     this.#codecs = options.codecs ? port.codecs.with(options.codecs) : port.codecs;
@@ -92,19 +78,19 @@ export class Consumer {
     this.#ack = options.ack ?? "auto";
     this.#batch = typeof options.batch === "number" ? { size: options.batch } : options.batch;
     this.#extract = pathExtractor(setup.channel, port.driver.rules.separator);
-    // A subscriber consumes either single messages or batches; either way its task is a list of messages.
     this.#orderBy = options.orderBy;
-    // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one.
-    this.#limiter = new Limiter<IncomingMessage | IncomingMessage[]>(
-      options.concurrency ?? 1,
-      (items) => this.#consume(items),
-    );
-    if (this.#batch) this.#batcher = new Batcher(this.#batch, (batch) => this.#limiter.run(batch));
     const middlewares: readonly Middleware[] = [...mount.middlewares, ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
-    this.#process = composeConsume(middlewares, (ctx) => this.#run(ctx as MessageContext)) as (
-      context: MessageContext,
-    ) => Promise<unknown>;
+    // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one,
+    // or the common case's pipeline without an async stage (`#consumeOne`).
+    const single = !this.#batch && this.#bare && this.#ack === "auto" && this.#retry.attempts <= 1 &&
+      !options.schema;
+    this.#limiter = new Limiter<IncomingMessage | IncomingMessage[]>(
+      options.concurrency ?? 1,
+      single ? (item) => this.#consumeOne(item as IncomingMessage) : (items) => this.#consume(items),
+    );
+    if (this.#batch) this.#batcher = new Batcher(this.#batch, (batch) => this.#limiter.run(batch));
+    this.#process = composeConsume(middlewares, (ctx) => this.#run(ctx as MessageContext));
   }
 
   /** Messages handed over and not yet settled. */
@@ -140,12 +126,7 @@ export class Consumer {
     await handle.stop();
     this.#batcher?.flush();
     const limiter = this.#limiter;
-    if (limiter.open === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeout)));
-    const late = await Promise.race([limiter.idle().then(() => false), expired]);
-    clearTimeout(timer);
-    if (late) {
+    if (!(await limiter.idleWithin(timeout))) {
       this.#logger.warn(`Stopped with ${limiter.open} message(s) still in flight after ${timeout} ms`);
     }
   }
@@ -159,34 +140,63 @@ export class Consumer {
   async #consume(incoming: IncomingMessage | IncomingMessage[]): Promise<void> {
     // A single message is a batch of one, without the arrays and Promise.all a batch needs.
     const batch = Array.isArray(incoming) ? incoming.map((i) => this.#message(i)) : undefined;
-    const context = new MessageContext(
-      this.#setup.mount.port,
-      this.#logger,
-      this.#setup.channel,
-      batch ? batch[0]! : this.#message(incoming as IncomingMessage),
-      batch,
-    );
+    const message = batch ? batch[0]! : this.#message(incoming as IncomingMessage);
+    const context = new MessageContext(this.#port, this.#logger, this.#setup.channel, message, batch);
     const ack = this.#ack;
     try {
-      if (ack === "first") await settle(context, "ack");
+      if (ack === "first") await ackAll(context);
       await (this.#bare ? this.#run(context) : this.#process(context));
-      if (ack === "auto") await settle(context, "ack");
+      if (ack === "auto") await ackAll(context);
     } catch (error) {
-      if (error instanceof BatchFailure && context.batch) {
-        const failed = new Set(error.failed);
-        await Promise.all(
-          context.batch.map((m, i) =>
-            failed.has(i)
-              ? this.#fail(m, error.cause ?? error, context)
-              : ack === "auto"
-              ? m.ack()
-              : undefined
-          ),
-        );
-      } else if (context.batch) {
-        await Promise.all(context.batch.map((m) => this.#fail(m, error, context)));
-      } else await this.#fail(context.message, error, context);
+      if (!context.batch) await this.#fail(context.message, error, context);
+      else await failBatch(context.batch, error, ack === "auto", (m, e) => this.#fail(m, e, context));
     }
+  }
+
+  /**
+   * The pipeline of one message without middleware, schema or retries, acked after success: no async stage,
+   * so a handler that returns a plain value is acked in the same turn and the ack's promise is the only one.
+   * Failures follow the error policy, as in `#consume`.
+   */
+  #consumeOne(incoming: IncomingMessage): Promise<void> {
+    let message: ConsumedMessage;
+    let context: MessageContext;
+    try {
+      message = this.#message(incoming);
+      context = new MessageContext(this.#port, this.#logger, this.#setup.channel, message);
+    } catch (error) {
+      // As from the async pipeline: the limiter and the driver see a rejection, never a throw.
+      return Promise.reject(error);
+    }
+    let result: unknown;
+    try {
+      const body = message.body = this.#decode(message);
+      const handler = selectHandler(this.#handlers, message, this.#setup.channel);
+      recordCall(this.#port, handler, body, message);
+      result = handler.fn(body, context as unknown as Context);
+    } catch (error) {
+      return this.#fail(message, error, context);
+    }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") {
+      return this.#succeeded(result, message, context);
+    }
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(value, message, context),
+      (error) => this.#fail(message, error, context),
+    );
+  }
+
+  /** Emits the handler's result and acks; a failure of either follows the error policy. */
+  #succeeded(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
+    let done: Promise<void>;
+    try {
+      done = result !== undefined || message.replyTo
+        ? emitResult(this.#port, this.#setup.targets, result, message, context).then(() => message.ack())
+        : message.ack();
+    } catch (error) {
+      return this.#fail(message, error, context);
+    }
+    return done.then(undefined, (error) => this.#fail(message, error, context));
   }
 
   #message(incoming: IncomingMessage): ConsumedMessage {
@@ -198,7 +208,7 @@ export class Consumer {
     if (!this.#batch) {
       const message = context.message;
       message.body = this.#decode(message);
-      const handler = this.#select(message);
+      const handler = selectHandler(this.#handlers, message, this.#setup.channel);
       if (this.#setup.options.schema) message.body = await this.#validate(message);
       return this.#invoke(handler, message.body, message, context);
     }
@@ -223,15 +233,12 @@ export class Consumer {
     message: ConsumedMessage,
     context: MessageContext,
   ): Promise<unknown> {
-    this.#setup.mount.port.observer?.record(handler.mock, {
-      body,
-      channel: message.channel,
-      headers: message.headers,
-      correlationId: message.correlationId,
-    });
+    recordCall(this.#port, handler, body, message);
     const attempt = async (): Promise<unknown> => {
       const result = await handler.fn(body, context as unknown as Context);
-      if (result !== undefined || message.replyTo) await this.#emit(result, message, context);
+      if (result !== undefined || message.replyTo) {
+        await emitResult(this.#port, this.#setup.targets, result, message, context);
+      }
       return result;
     };
     return this.#retry.run(
@@ -263,36 +270,8 @@ export class Consumer {
     return validate(this.#setup.options.schema!, message.body, what);
   }
 
-  #select(message: ConsumedMessage): HandlerEntry {
-    const handlers = this.#handlers;
-    if (handlers.length === 1 && !handlers[0]!.filter) return handlers[0]!;
-    for (const handler of handlers) {
-      if (!handler.filter || handler.filter(message)) return handler;
-    }
-    const channel = this.#setup.channel;
-    throw new NoHandlerError(
-      `No handler of ${channel} matches message ${message.messageId}: add a handler without a filter last`,
-    );
-  }
-
-  async #emit(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
-    const port = this.#setup.mount.port;
-    let options: PublishOptions = { correlationId: message.correlationId ?? message.messageId };
-    if (result instanceof HandlerResponse) {
-      [result, options] = [result.body, { ...options, ...result.options }];
-    }
-    if (result !== undefined) {
-      for (const target of this.#setup.targets) {
-        if (typeof target === "string") await port.publish(result, target, options, context);
-        else await target.send(result as never, options, context);
-      }
-    }
-    if (message.replyTo) await port.reply(result, message.replyTo, options, context);
-  }
-
   /** Applies the error policy to a message that failed for good, logging through its context's logger. */
   #fail(message: ConsumedMessage, error: unknown, context: MessageContext): Promise<void> {
-    const { options, mount } = this.#setup;
-    return applyErrorPolicy(message, error, options, this.#retry, mount.port, context);
+    return applyErrorPolicy(message, error, this.#setup.options, this.#retry, this.#port, context);
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DecodeError, describeError, NoHandlerError, ValidationError } from "./errors.ts";
+import { BatchFailure, DecodeError, describeError, NoHandlerError, ValidationError } from "./errors.ts";
 import type { Context } from "./context.ts";
 import type { ConsumedMessage } from "./message.ts";
 import type { SubscriberOptions } from "./options.ts";
@@ -90,6 +90,23 @@ export async function applyErrorPolicy(
       headers: { [ERROR_HEADER]: describeError(error) },
     }, context).catch(() => undefined);
   }
+}
+
+/**
+ * Fails the messages of a batch whose handler threw: with a {@linkcode BatchFailure}, only the messages it
+ * names (the others are acked when `ackRest`), else all of them.
+ */
+export function failBatch(
+  batch: readonly ConsumedMessage[],
+  error: unknown,
+  ackRest: boolean,
+  fail: (message: ConsumedMessage, error: unknown) => Promise<void>,
+): Promise<unknown> {
+  if (!(error instanceof BatchFailure)) return Promise.all(batch.map((m) => fail(m, error)));
+  const failed = new Set(error.failed);
+  return Promise.all(
+    batch.map((m, i) => failed.has(i) ? fail(m, error.cause ?? error) : ackRest ? m.ack() : undefined),
+  );
 }
 
 /** The plugin's publish options of a dead letter of a subscriber with `options` (see `Driver.deadLetterOptions`). */

@@ -49,6 +49,16 @@ export class Limiter<T> {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** Resolves with `true` once nothing runs or waits, or with `false` after `timeout` ms. */
+  async idleWithin(timeout: number): Promise<boolean> {
+    if (this.open === 0) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeout)));
+    const idle = await Promise.race([this.idle().then(() => true), expired]);
+    clearTimeout(timer);
+    return idle;
+  }
+
   #slot(arg: T): Promise<void> {
     if (this.#running < this.#limit) {
       this.#running++;

@@ -9,10 +9,94 @@
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
 import { bytes, type Client, events } from "./_client.ts";
-import { readMessage } from "./message.ts";
+import { type Fields, readMessage } from "./message.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
+
+/** The native message of a Pub/Sub delivery: the channel, the subscribed pattern if any, the bytes. */
+interface NativeMessage {
+  readonly channel: string;
+  readonly pattern: string | undefined;
+  readonly data: Uint8Array;
+}
+
+/** How a subscription hands a message returned with `nack()` over again, after `delay` ms. */
+interface Redelivery {
+  again(incoming: PubSubIncoming, delay: number): void;
+}
+
+/**
+ * A Pub/Sub message. A class, not an object of closures, since one is made per message; the native message
+ * (channel, pattern, bytes) is built when asked for.
+ */
+class PubSubIncoming implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly decodeError: Fields["error"];
+  readonly deliveryCount: number;
+  readonly #data: Uint8Array;
+  readonly #pattern: string | undefined;
+  readonly #fields: Fields;
+  readonly #redelivery: Redelivery;
+  #raw: NativeMessage | undefined;
+
+  constructor(
+    channel: string,
+    data: Uint8Array,
+    pattern: string | undefined,
+    fields: Fields,
+    deliveryCount: number,
+    redelivery: Redelivery,
+  ) {
+    this.channel = channel;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.contentType = fields.contentType;
+    this.correlationId = fields.correlationId;
+    this.messageId = fields.messageId;
+    this.replyTo = fields.replyTo;
+    this.decodeError = fields.error;
+    this.deliveryCount = deliveryCount;
+    this.#data = data;
+    this.#pattern = pattern;
+    this.#fields = fields;
+    this.#redelivery = redelivery;
+  }
+
+  get redelivered(): boolean {
+    return this.deliveryCount > 1;
+  }
+  get raw(): NativeMessage {
+    return this.#raw ??= { channel: this.channel, pattern: this.#pattern, data: this.#data };
+  }
+  /** The same message, delivered once more. */
+  again(): PubSubIncoming {
+    return new PubSubIncoming(
+      this.channel,
+      this.#data,
+      this.#pattern,
+      this.#fields,
+      this.deliveryCount + 1,
+      this.#redelivery,
+    );
+  }
+  ack(): Promise<void> {
+    return Promise.resolve();
+  }
+  reject(): Promise<void> {
+    return Promise.resolve();
+  }
+  nack(options?: { readonly delay?: number }): Promise<void> {
+    this.#redelivery.again(this, options?.delay ?? 0);
+    return Promise.resolve();
+  }
+}
 
 /** The shared Pub/Sub connection and its listeners. */
 export class PubSub {
@@ -90,34 +174,19 @@ export class PubSub {
         this.#logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
       }
     };
-    const receive: Listener = (name, body) => {
-      const fields = readMessage(body);
-      const make = (count: number): IncomingMessage => ({
-        channel: name,
-        body: fields.body,
-        headers: fields.headers,
-        contentType: fields.contentType,
-        correlationId: fields.correlationId,
-        messageId: fields.messageId,
-        replyTo: fields.replyTo,
-        decodeError: fields.error,
-        redelivered: count > 1,
-        deliveryCount: count,
-        raw: { channel: name, pattern: pattern ? channel : undefined, data: body },
-        ack: () => Promise.resolve(),
-        reject: () => Promise.resolve(),
-        nack: (options) => {
-          if (stopped) return Promise.resolve();
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            if (!stopped) hand(make(count + 1));
-          }, options?.delay ?? 0);
-          timers.add(timer);
-          return Promise.resolve();
-        },
-      });
-      hand(make(1));
+    const redelivery: Redelivery = {
+      again(incoming, delay) {
+        if (stopped) return;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!stopped) hand(incoming.again());
+        }, delay);
+        timers.add(timer);
+      },
     };
+    const source = pattern ? channel : undefined;
+    const receive: Listener = (name, body) =>
+      hand(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
     let set = table.get(channel);
     if (!set) table.set(channel, set = new Set());
     set.add(listener);

@@ -12,7 +12,7 @@
  */
 
 import { DecodeError, type OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, toWireHeaders } from "@sluice/core/kit";
+import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import { encodeEnvelope, isBinaryEnvelope, readEnvelope } from "./_envelope.ts";
 
 export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
@@ -98,11 +98,21 @@ export function readMessage(bytes: Uint8Array): Fields {
     if (!(error instanceof DecodeError)) throw error;
     return { body: bytes, headers: {}, deliveries: 0, enveloped: false, error };
   }
-  const { [DELIVERY_HEADER]: count, ...wire } = decoded.headers;
-  const fields = fromWireHeaders(wire);
+  // One pass, without copying the headers first: this runs once per message.
+  const headers = decoded.headers;
+  const wire = new WireFields();
+  let count: string | undefined;
+  for (const name in headers) {
+    if (name === DELIVERY_HEADER) count = headers[name];
+    else wire.add(name, headers[name]!);
+  }
   return {
-    ...fields,
     body: decoded.body,
+    headers: wire.headers,
+    contentType: wire.contentType,
+    correlationId: wire.correlationId,
+    messageId: wire.messageId,
+    replyTo: wire.replyTo,
     deliveries: count === undefined ? 0 : Number(count) || 0,
     enveloped: decoded.enveloped,
   };

@@ -1,0 +1,38 @@
+/**
+ * Where a handler's result goes: to the subscriber's publishers and channels, and as the reply when the
+ * producer asked for one, all with the consumed message's correlation id.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import type { ConsumedMessage } from "./message.ts";
+import type { BrokerPort } from "./port.ts";
+import type { PublishOptions } from "./publish_options.ts";
+import { HandlerResponse } from "./response.ts";
+
+/** A channel, or a publisher. */
+export type ResultTarget = string | {
+  send(body: never, options: PublishOptions, origin: Context): Promise<void>;
+};
+
+/** Publishes `result` to every target and replies with it, in that order. */
+export async function emitResult(
+  port: BrokerPort,
+  targets: readonly ResultTarget[],
+  result: unknown,
+  message: ConsumedMessage,
+  context: Context,
+): Promise<void> {
+  let options: PublishOptions = { correlationId: message.correlationId ?? message.messageId };
+  if (result instanceof HandlerResponse) {
+    [result, options] = [result.body, { ...options, ...result.options }];
+  }
+  if (result !== undefined) {
+    for (const target of targets) {
+      if (typeof target === "string") await port.publish(result, target, options, context);
+      else await target.send(result as never, options, context);
+    }
+  }
+  if (message.replyTo) await port.reply(result, message.replyTo, options, context);
+}
