@@ -72,6 +72,14 @@ export class MessageContext implements Context<Readonly<Record<string, string>>>
       ...options,
     }, this);
   }
+  reply(body: unknown, options: PublishOptions = {}): Promise<void> {
+    const replyTo = this.message.replyTo;
+    if (replyTo === undefined) return Promise.resolve();
+    return this.#port.reply(body, replyTo, {
+      correlationId: this.message.correlationId ?? this.message.messageId,
+      ...options,
+    }, this);
+  }
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,
     channel: string,

@@ -40,6 +40,13 @@ export interface Context<Path = Readonly<Record<string, string>>, Deps = NoDepen
   readonly state: Map<string, unknown>;
   /** Publishes a message that carries this message's correlation id. */
   publish(body: unknown, channel: string, options?: PublishOptions): Promise<void>;
+  /**
+   * Answers this message's request: sends `body` to its reply address with its correlation id, as a handler's
+   * result is sent — a `reply` to publish middlewares, not a publish. Does nothing for a message that asked
+   * for no reply. Meant for middlewares (an exception policy's reply): a handler answers by returning its
+   * result, which is sent as the reply after it returns, so a handler calling this sends two replies.
+   */
+  reply(body: unknown, options?: PublishOptions): Promise<void>;
   /** Sends a request (with a correlation id of its own, since replies are matched by it). */
   request<S extends StandardSchemaV1 | undefined = undefined>(
     body: unknown,

@@ -113,13 +113,7 @@ async function settle(context: Context, error: unknown, outcome: ExceptionOutcom
     return;
   }
   if (typeof outcome === "object" && outcome !== null && "reply" in outcome) {
-    const replyTo = context.message.replyTo;
-    if (replyTo !== undefined) {
-      await context.publish(outcome.reply, replyTo, {
-        correlationId: context.message.correlationId ?? context.message.messageId,
-        headers: outcome.headers,
-      });
-    }
+    await context.reply(outcome.reply, { headers: outcome.headers });
   }
   context.logger.debug(`Handled ${describeError(error)}: acknowledged`, { ...fields, policy: "ack" });
   await Promise.all(messages.map((m) => m.ack()));

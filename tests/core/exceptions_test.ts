@@ -35,6 +35,20 @@ describe("exception middleware", () => {
     assert.equal(reply.headers["x-error"], "stock");
   });
 
+  it("sends a rule's reply as a reply, which publish middlewares see as one, not as a publish", async () => {
+    const kinds: string[] = [];
+    const broker = memory({ logLevel: "error" });
+    broker.use({ publish: (publication, next) => (kinds.push(publication.kind), next(publication)) });
+    broker.use(exceptions().on(OutOfStock, () => ({ reply: { error: "out of stock" } })));
+    broker.subscriber("order").handle(() => {
+      throw new OutOfStock("none left");
+    });
+    await using br = await testBroker(broker);
+    const reply = await br.request("tea", "order", { timeout: 1000 });
+    assert.deepEqual(reply.body, { error: "out of stock" });
+    assert.deepEqual(kinds, ["request", "reply"]);
+  });
+
   it("returns a message for redelivery when a rule says nack, after the subscriber's retries", async () => {
     const broker = memory({ logger: createLogger({ sink: () => {} }) });
     const attempts: number[] = [];
