@@ -86,6 +86,11 @@ interface Member {
   assigned: Map<string, number>;
   tracks: Map<string, PartitionTrack>;
   active: boolean;
+  /**
+   * Its client closed: it commits nothing more, as a real consumer cannot once it left its group. A record its
+   * handler finishes after the close (past the drain timeout) comes again to the group's next member.
+   */
+  closed: boolean;
   /** Waiting for room in a full window, to hand over more. */
   waitingRoom: boolean;
   /** Waiting for the window to drain, to tell the activity. */
@@ -124,6 +129,8 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
   const activity = new Activity();
   let logger: Logger = silentLogger;
   let connected = false;
+  /** Members whose subscription stopped while their client is still open: they commit until it closes. */
+  const stopped = new Set<Member>();
   let pumping = false;
   const nackDelay = options.nackDelay ?? 100;
 
@@ -252,6 +259,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
     const standard = fromWireHeaders(record.headers);
     let open = true;
     const settle = (): void => {
+      if (member.closed) return;
       const next = track.settle(record.offset);
       if (next !== undefined) member.group.committed.set(tp(record.topic, record.partition), next);
     };
@@ -360,10 +368,14 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       for (const group of groups.values()) {
         for (const member of group.members) {
           member.active = false;
+          member.closed = true;
           member.window.close();
         }
         group.members.length = 0;
       }
+      // Members stopped before the close, still draining until now.
+      for (const member of stopped) member.closed = true;
+      stopped.clear();
       return Promise.resolve();
     },
     subscribe(spec: SubscriptionSpec<KafkaSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
@@ -411,6 +423,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
         assigned: new Map(),
         tracks: new Map(),
         active: true,
+        closed: false,
         waitingRoom: false,
         waitingDrain: false,
       };
@@ -428,6 +441,7 @@ export function kafkaEmulation(options: KafkaOptions = {}): KafkaEmulation {
       return Promise.resolve({
         stop() {
           member.active = false;
+          stopped.add(member);
           member.window.close();
           const i = group!.members.indexOf(member);
           if (i !== -1) group!.members.splice(i, 1);
