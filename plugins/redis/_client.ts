@@ -108,6 +108,8 @@ export function createClient(
       db: at.db,
       lazyConnect: true,
       enableAutoPipelining: role === "commands",
+      // The Pub/Sub connection renews its subscriptions itself after a reconnect (`_pubsub.ts`).
+      autoResubscribe: role !== "pubsub",
       ...extra,
     });
   // The first listener. ioredis rejects the waiting commands with the error of a failed login, then emits it

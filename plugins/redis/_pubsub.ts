@@ -8,7 +8,8 @@
  */
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
-import { bytes, type Client, events } from "./_client.ts";
+import { describeError } from "@sluice/core/kit";
+import { bytes, type Client, events, isCluster } from "./_client.ts";
 import { type Fields, readMessage } from "./message.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
@@ -124,6 +125,23 @@ export class PubSub {
         for (const listener of this.#patterns.get(glob) ?? []) listener(name, bytes(message));
       },
     );
+    // After a reconnect, the subscriptions are renewed here rather than by ioredis: its own re-subscription
+    // leaves the SUBSCRIBE's promise without a handler, so a close racing it (an app stopping just as Redis
+    // came back) ended in an unhandled rejection, "Connection is closed." — the end of a Node process. The
+    // connection was opened before this, so each "ready" is a reconnect. A cluster client renews its own.
+    if (!isCluster(client)) events(client).on("ready", () => this.#renew());
+  }
+
+  /** Subscribes the connection again to every channel and pattern that has listeners. */
+  #renew(): void {
+    const failed = (error: unknown): void =>
+      this.#logger.warn(
+        `Could not renew the Redis Pub/Sub subscriptions after a reconnect: ${describeError(error)}`,
+      );
+    const channels = [...this.#channels.keys()];
+    const patterns = [...this.#patterns.keys()];
+    if (channels.length > 0) this.#client.subscribe(...channels).catch(failed);
+    if (patterns.length > 0) this.#client.psubscribe(...patterns).catch(failed);
   }
 
   /**
