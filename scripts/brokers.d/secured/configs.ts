@@ -304,8 +304,13 @@ function planRabbitmq(input: PlanInput): SecuredPlan {
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding. */
 function clusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  // One id in 64 would start with "-", which the storage tool reads as an option ("expected one argument"):
+  // such ids are drawn again, as Kafka's own Uuid.randomUuid() does.
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 function planKafka(input: PlanInput): SecuredPlan {
