@@ -158,3 +158,30 @@ export function assertSame(emulated: Outcome, real: Outcome): void {
 
 /** A connected driver's context. */
 export const quietContext = { logger: silentLogger };
+
+/**
+ * Runs `routingCase` on `emulation` (connected here, closed after) and, unless it refused the case as a
+ * documented limit, on the `real` broker's driver; fails unless both agree.
+ */
+export async function compareRouting(
+  emulation: {
+    connect(context: typeof quietContext): Promise<void>;
+    close(): Promise<void>;
+    idle(): Promise<void>;
+  },
+  real: Driver<unknown, unknown>,
+  routingCase: RoutingCase,
+  waits: Waits,
+): Promise<void> {
+  await emulation.connect(quietContext);
+  const emulated = await runCase(
+    emulation as unknown as Driver<unknown, unknown>,
+    routingCase,
+    () => emulation.idle(),
+    undefined,
+    waits,
+  );
+  await emulation.close();
+  if (limited(emulated)) return;
+  assertSame(emulated, await runCase(real, routingCase, () => Promise.resolve(), emulated, waits));
+}

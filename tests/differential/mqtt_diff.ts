@@ -10,7 +10,7 @@ import type { Driver } from "@sluice/core";
 import { mqttDriver, mqttEmulation } from "@sluice/mqtt";
 import { realBroker } from "../_support/brokers.ts";
 import { check } from "./_budget.ts";
-import { assertSame, limited, quietContext, type RoutingCase, runCase } from "./_routing.ts";
+import { compareRouting, quietContext, type RoutingCase } from "./_routing.ts";
 
 const mqtt = await realBroker("mqtt");
 
@@ -75,19 +75,7 @@ describe("MQTT emulation matches Mosquitto", { skip: mqtt ? false : "no real MQT
   it("routes generated topics and filters to the same subscriptions", async () => {
     await check("mqtt topics", mqttCase, async (generated) => {
       const routingCase = toCase(`dm${Date.now().toString(36)}x${++n}`, generated);
-      const emulation = mqttEmulation();
-      await emulation.connect(quietContext);
-      const emulated = await runCase(
-        emulation as Driver<unknown, unknown>,
-        routingCase,
-        () => emulation.idle(),
-        undefined,
-        waits,
-      );
-      await emulation.close();
-      if (limited(emulated)) return;
-      const observed = await runCase(real, routingCase, () => Promise.resolve(), emulated, waits);
-      assertSame(emulated, observed);
+      await compareRouting(mqttEmulation(), real, routingCase, waits);
     }, 500);
   });
 });

@@ -11,7 +11,7 @@ import type { Driver } from "@sluice/core";
 import { redisDriver, redisEmulation, redisRules } from "@sluice/redis";
 import { realBroker } from "../_support/brokers.ts";
 import { check } from "./_budget.ts";
-import { assertSame, limited, quietContext, type RoutingCase, runCase } from "./_routing.ts";
+import { compareRouting, quietContext, type RoutingCase } from "./_routing.ts";
 
 const redis = await realBroker("redis");
 
@@ -91,19 +91,7 @@ describe("Redis emulation matches Redis", { skip: redis ? false : "no real Redis
   it("routes generated channels and glob patterns to the same subscriptions", async () => {
     await check("redis pubsub", redisCase, async (generated) => {
       const routingCase = toCase(`dr${Date.now().toString(36)}x${++n}`, generated);
-      const emulation = redisEmulation();
-      await emulation.connect(quietContext);
-      const emulated = await runCase(
-        emulation as Driver<unknown, unknown>,
-        routingCase,
-        () => emulation.idle(),
-        undefined,
-        waits,
-      );
-      await emulation.close();
-      if (limited(emulated)) return;
-      const observed = await runCase(real, routingCase, () => Promise.resolve(), emulated, waits);
-      assertSame(emulated, observed);
+      await compareRouting(redisEmulation(), real, routingCase, waits);
     }, 500);
   });
 });
