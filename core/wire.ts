@@ -47,7 +47,7 @@ export class WireFields {
 
   /** Takes one header; standard names match case-insensitively, and a later value replaces an earlier one. */
   add(name: string, value: string): void {
-    switch (name.toLowerCase()) {
+    switch (standardLength(name) ? name.toLowerCase() : "") {
       case WIRE.contentType:
         // FastStream sends `content-type: ""` with bytes on NATS and Kafka: no content type.
         this.contentType = value || undefined;
@@ -65,6 +65,15 @@ export class WireFields {
         this.headers[name] = value;
     }
   }
+}
+
+/**
+ * Whether a name is as long as a standard one (8 to 14 characters, even): only those are lower-cased to be
+ * matched, since lower-casing every header name of every message showed in consumers' profiles.
+ */
+function standardLength(name: string): boolean {
+  const length = name.length;
+  return length >= 8 && length <= 14 && length % 2 === 0;
 }
 
 /** Splits wire headers into user headers and the standard fields. */

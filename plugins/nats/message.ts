@@ -7,9 +7,10 @@
  */
 
 import type { IncomingMessage, Message, OutgoingMessage } from "@sluice/core";
-import { toWireHeaders, WireFields } from "@sluice/core/kit";
-import type { Msg, MsgHdrs } from "@nats-io/transport-node";
+import { toWireHeaders } from "@sluice/core/kit";
+import type { Msg } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
+import { wireFieldsOf } from "./_headers.ts";
 
 /** The header of the operation (`PUT`, `DEL`, `PURGE`) of a key-value watch message. */
 export const KV_OPERATION_HEADER = "kv-operation";
@@ -21,27 +22,6 @@ export const KV_BUCKET_HEADER = "kv-bucket";
 /** The standard fields and user headers of an outgoing message as NATS header pairs. */
 export function wireHeaders(message: OutgoingMessage): Record<string, string> {
   return toWireHeaders(message);
-}
-
-/** Headers of a nats.js message as a plain record (the last value of repeated headers wins). */
-export function headerRecord(headers: MsgHdrs | undefined): Record<string, string> {
-  const record: Record<string, string> = {};
-  if (!headers) return record;
-  for (const [name, values] of headers) {
-    if (values.length > 0) record[name] = values[values.length - 1]!;
-  }
-  return record;
-}
-
-/** The standard fields and user headers of nats.js headers, in one pass (the last of repeated values wins). */
-function wireFields(native: MsgHdrs | undefined): WireFields {
-  const wire = new WireFields();
-  if (native) {
-    for (const [name, values] of native) {
-      if (values.length > 0) wire.add(name, values[values.length - 1]!);
-    }
-  }
-  return wire;
 }
 
 /**
@@ -69,7 +49,7 @@ class CoreIncoming implements IncomingMessage {
   readonly #settle: (how: "ack" | "nack" | "reject") => void;
 
   constructor(msg: Msg, settle: (how: "ack" | "nack" | "reject") => void) {
-    const wire = wireFields(msg.headers);
+    const wire = wireFieldsOf(msg);
     this.body = msg.data;
     this.headers = wire.headers;
     this.contentType = wire.contentType;
@@ -151,7 +131,7 @@ class JetStreamIncoming implements IncomingMessage {
   readonly #settled: () => void;
 
   constructor(msg: JsMsg, settled: () => void) {
-    const wire = wireFields(msg.headers);
+    const wire = wireFieldsOf(msg);
     this.channel = msg.subject;
     this.body = msg.data;
     this.headers = wire.headers;
