@@ -3,7 +3,9 @@
  * same runtime, so the consumer's CPU per message is its own. The consumer tells the publisher how far it
  * got (a line on the child's stdin every {@linkcode REPORT_EVERY} messages) and the publisher stays at most
  * {@linkcode AHEAD} messages ahead, so brokers without flow control (core NATS, Redis Pub/Sub) never drop a
- * slow consumer and every arm sees the same steady stream.
+ * slow consumer and every arm sees the same steady stream. A run that lost messages all the same (Redis drops a
+ * Pub/Sub client whose output buffer overflows, and a reconnect loses what was in flight) ends when the
+ * publisher is done and nothing came for {@linkcode QUIET} ms, and reports what it received.
  *
  * @module
  */
@@ -19,6 +21,10 @@ export const REPORT_EVERY = 5000;
 export const AHEAD = 20_000;
 /** How many messages the publisher sends between two flushes. */
 const BURST = 2000;
+/** How long a run waits, once the publisher is done, for messages that may never come (ms). */
+export const QUIET = 2000;
+/** How often a run whose publisher is done looks whether messages still come (ms). */
+const LOOK_EVERY = 50;
 
 /** The command that runs `script` under the current runtime. */
 export function runtimeCommand(script: string): string[] {
@@ -33,16 +39,24 @@ export interface LiveConsumer {
   stop(): Promise<void>;
 }
 
+/** The timed section of a live run: from the first message to the last, and how many arrived. */
+export interface LiveRun {
+  readonly seconds: number;
+  readonly received: number;
+}
+
 /**
- * Runs `consumer` against a child publisher (`script publish <count> <channel>`) and returns the timed section's
- * seconds, from the first message to the last.
+ * Runs `consumer` against a child publisher (`script publish <count> <channel>`) until it received `count`
+ * messages, or until the publisher is done and no message came for {@linkcode QUIET} ms. The seconds of a
+ * run that ended short count to the last look that saw a message come ({@linkcode LOOK_EVERY} ms late at
+ * most); its CPU counts to the end of the quiet wait, which is idle.
  */
 export async function consumeLive(
   script: string,
   count: number,
   channel: string,
   consumer: LiveConsumer,
-): Promise<number> {
+): Promise<LiveRun> {
   let seen = 0;
   let start = 0;
   let stop = 0;
@@ -64,11 +78,34 @@ export async function consumeLive(
     }
   });
   publisher.stdin!.write("0\n"); // the subscription is live: start publishing
-  await finished;
+  const quiet = exited.then(() => waitQuiet(() => seen, () => stop !== 0));
+  await Promise.race([finished, quiet]);
+  if (stop === 0) {
+    const last = await quiet;
+    end();
+    stop = last;
+  }
   await consumer.stop();
   publisher.stdin!.end();
   await exited;
-  return (stop - start) / 1000;
+  return { seconds: (stop - start) / 1000, received: seen };
+}
+
+/**
+ * Waits until `received()` stays the same for {@linkcode QUIET} ms (or `over()` holds); returns the time of the
+ * last look that saw it grow.
+ */
+async function waitQuiet(received: () => number, over: () => boolean): Promise<number> {
+  let last = received();
+  let grew = performance.now();
+  while (!over() && performance.now() - grew < QUIET) {
+    await new Promise((resolve) => setTimeout(resolve, LOOK_EVERY));
+    if (received() !== last) {
+      last = received();
+      grew = performance.now();
+    }
+  }
+  return grew;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface Result {
   readonly p99_ms?: number;
   /** Resident set size in MiB, sampled each second of the timed section. */
   readonly rss_mib?: number[];
+  /** Messages a live run never received (a broker without flow control dropped them); the rest count. */
+  readonly lost?: number;
   /** The one-minute load average when the run ended. */
   readonly load: number;
   readonly failed?: string;
@@ -38,6 +40,7 @@ interface Group {
   p50: number[];
   p99: number[];
   failures: number;
+  lost: number;
 }
 
 function groups(results: readonly Result[]): Group[] {
@@ -59,10 +62,12 @@ function groups(results: readonly Result[]): Group[] {
           p50: [],
           p99: [],
           failures: 0,
+          lost: 0,
         },
       );
     }
     g.loads.push(r.load);
+    g.lost += r.lost ?? 0;
     if (r.failed || r.rate === undefined) g.failures++;
     else {
       g.rates.push(r.rate);
@@ -93,7 +98,7 @@ export function table(results: readonly Result[]): string {
     const raw = all.find((o) => o.bench === g.bench && o.runtime === g.runtime && o.arm === "raw");
     const ratio = (mine: number[], theirs: number[] | undefined): string =>
       g.arm === "raw" || !theirs?.length || !mine.length ? "" : (median(mine) / median(theirs)).toFixed(2);
-    const failed = g.failures ? ` (${g.failures} failed)` : "";
+    const failed = (g.failures ? ` (${g.failures} failed)` : "") + (g.lost ? ` (${g.lost} msgs lost)` : "");
     lines.push(
       `| ${g.bench} | ${g.runtime} | ${g.arm} | ${g.rates.length}${failed} | ${spread(g.rates, 0)} | ${
         spread(g.cpus, 2)

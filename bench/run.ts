@@ -142,6 +142,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     rss_mib?: number[];
     p50_ms?: number;
     p99_ms?: number;
+    lost?: number;
   };
   const seconds = parsed.seconds ?? (parsed.ms !== undefined ? parsed.ms / 1000 : count / parsed.rate);
   return {
@@ -156,6 +157,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     p50_ms: parsed.p50_ms,
     p99_ms: parsed.p99_ms,
     cpu_us: parsed.cpu_us,
+    ...(parsed.lost ? { lost: parsed.lost } : {}),
     load,
   };
 }

@@ -87,14 +87,21 @@ const consumers: Record<string, () => LiveConsumer> = {
   },
 };
 
-const seconds = await consumeLive(new URL(import.meta.url).pathname, count, subject, consumers[arm]!());
+const { seconds, received } = await consumeLive(
+  new URL(import.meta.url).pathname,
+  count,
+  subject,
+  consumers[arm]!(),
+);
+if (received === 0) throw new Error(`no message of ${count} arrived`);
 console.log(JSON.stringify({
   arm,
   workload: "live",
-  count,
+  count: received,
+  ...(received < count ? { lost: count - received } : {}),
   seconds,
-  rate: Math.round(count / seconds),
-  cpu_us: cpuPerMessage(count),
+  rate: Math.round(received / seconds),
+  cpu_us: cpuPerMessage(received),
   rss_mib: rssMiB(),
 }));
 process.exit(0);
