@@ -4,6 +4,13 @@
  * @module
  */
 
+/** A task waiting for a slot, and the settling of the promise its caller holds. */
+interface Waiting<T> {
+  readonly arg: T;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * Runs at most `limit` tasks at once; tasks sharing a key run one after another, in arrival order. A task is
  * a function and its argument (not a closure), since one runs per message.
@@ -12,7 +19,10 @@ export class Limiter<T> {
   readonly #limit: number;
   readonly #task: (arg: T) => Promise<void>;
   #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  // A queue read from `#head`: a driver's window of messages waits here when the concurrency is lower, and
+  // Array.shift() would move every entry behind the first each time one leaves.
+  #waiting: (Waiting<T> | undefined)[] = [];
+  #head = 0;
   readonly #chains = new Map<string, Promise<void>>();
   #idle: (() => void)[] = [];
   readonly #done = (): void => this.#release();
@@ -28,7 +38,7 @@ export class Limiter<T> {
 
   /** Tasks started and not yet finished, waiting ones included. */
   get open(): number {
-    return this.#running + this.#waiting.length + this.#chains.size;
+    return this.#running + this.#waiting.length - this.#head + this.#chains.size;
   }
 
   /** Runs the task on `arg` when a slot is free (and, with a key, after earlier tasks of that key). */
@@ -64,16 +74,41 @@ export class Limiter<T> {
       this.#running++;
       return this.#task(arg).then(this.#done, this.#failed);
     }
-    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() =>
-      this.#task(arg).then(this.#done, this.#failed)
-    );
+    // One promise per waiting task, settled by the task's own reaction when it ends: no promise that waits
+    // for the slot and then adopts the task's (two more promises and two more microtasks per message).
+    return new Promise<void>((resolve, reject) => this.#waiting.push({ arg, resolve, reject }));
   }
 
   #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
+    const next = this.#next();
+    if (next) this.#start(next);
     else this.#running--;
     if (this.#idle.length > 0) this.#checkIdle();
+  }
+
+  /** Runs a waiting task in the slot just freed (it stays counted as running). */
+  #start(waiting: Waiting<T>): void {
+    this.#task(waiting.arg).then(
+      () => {
+        this.#release();
+        waiting.resolve();
+      },
+      (error) => {
+        this.#release();
+        waiting.reject(error);
+      },
+    );
+  }
+
+  #next(): Waiting<T> | undefined {
+    if (this.#head === this.#waiting.length) return undefined;
+    const waiting = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = undefined;
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
+    }
+    return waiting;
   }
 
   #checkIdle(): void {
