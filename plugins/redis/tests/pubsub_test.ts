@@ -41,6 +41,20 @@ for (const target of targets) {
       assert.deepEqual(globbed, [`${root}.logs.error`]);
     });
 
+    it("names each message's channel when messages on channels of one length alternate", async () => {
+      const root = unique("ch");
+      const broker = target.broker();
+      const seen: [string, unknown][] = [];
+      for (const name of ["a1", "a2", "b1"]) {
+        broker.subscriber(`${root}.${name}`).handle((n, ctx) => void seen.push([ctx.message.channel, n]));
+      }
+      await using br = await testBroker(broker, { real: target.real });
+      const order = ["a1", "a1", "a2", "a1", "b1", "b1", "a2"];
+      for (const [i, name] of order.entries()) await br.publish(i, `${root}.${name}`);
+      await until(() => seen.length === order.length, "every message");
+      assert.deepEqual(seen, order.map((name, i) => [`${root}.${name}`, i]));
+    });
+
     it("nack hands a Pub/Sub message to the handler again, in the process", async () => {
       const channel = unique("events");
       const broker = target.broker();
