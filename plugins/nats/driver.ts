@@ -19,7 +19,7 @@ import type {
 } from "@sluice/core";
 import { describeError, importClient, parseOptions, redactUrl } from "@sluice/core/kit";
 import { connectNats } from "./_transport.ts";
-import type { MsgHdrs, NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
+import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { JetStreamClient, JetStreamManager, JetStreamPublishOptions } from "@nats-io/jetstream";
 import type { Kvm } from "@nats-io/kv";
 import { type Connection, KnownStreams } from "./_connection.ts";
@@ -29,6 +29,7 @@ import { openKeyValue, subscribeKv } from "./_kv_watch.ts";
 import { openObjectStore, subscribeObjects } from "./_obj_watch.ts";
 import type { ObjectStore } from "./_objects.ts";
 import { ReplyInbox } from "./_request.ts";
+import { headersOf } from "./_headers.ts";
 import type { KeyValue } from "./_kv.ts";
 import { flushAcks, wireHeaders } from "./message.ts";
 import {
@@ -176,7 +177,6 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
   const brokerJetStream = options.jetstream ?? false;
   let connection: Connection | undefined;
   let inbox: ReplyInbox | undefined;
-  let headersOf: (record: Record<string, string>) => MsgHdrs;
 
   const live = (): Connection => {
     if (!connection) throw new ConnectionError(`Not connected to ${url}: connect the broker first`);
@@ -213,7 +213,6 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
     docs: natsDocs(options),
 
     async connect({ logger }) {
-      const client = await importClient("@nats-io/transport-node", () => import("@nats-io/transport-node"));
       const jsLib = await importClient("@nats-io/jetstream", () => import("@nats-io/jetstream"));
       const kvLib = await importClient("@nats-io/kv", () => import("@nats-io/kv"));
       let nc: NatsConnection;
@@ -225,11 +224,6 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
           cause: error,
         });
       }
-      headersOf = (record) => {
-        const h = client.headers();
-        for (const [name, value] of Object.entries(record)) h.set(name, value);
-        return h;
-      };
       logStatus(nc, logger);
       let jsm: Promise<JetStreamManager> | undefined;
       let js: JetStreamClient | undefined;

@@ -1,13 +1,14 @@
-// The plugin reads a NATS message's header block itself (plugins/nats/_headers.ts) instead of through nats.js's
+// The plugin reads and writes NATS header blocks itself (plugins/nats/_headers.ts) instead of through nats.js's
 // MsgHdrs: the same fields as nats.js's decoder gives, from the block's bytes; nats.js's headers when the bytes
-// are not there; and a message whose header name nats.js would refuse still reaches its handler.
+// are not there; a message whose header name nats.js would refuse still reaches its handler; outgoing blocks
+// byte for byte as nats.js encodes them, and the same refusals of what would break the framing.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect as connectSocket } from "node:net";
 import { connect, headers } from "@nats-io/transport-node";
-import type { Msg } from "@nats-io/transport-node";
+import type { Msg, MsgHdrs } from "@nats-io/transport-node";
 import { realBroker } from "../../../tests/_support/brokers.ts";
-import { parseBlock, wireFieldsOf } from "../_headers.ts";
+import { OutgoingHeaders, parseBlock, wireFieldsOf } from "../_headers.ts";
 import { nats } from "../mod.ts";
 import { unique, until } from "./_support.ts";
 
@@ -55,6 +56,37 @@ describe("nats header block", () => {
     const wire = wireFieldsOf({ headers: h } as unknown as Msg);
     assert.equal(wire.messageId, "m-9");
     assert.deepEqual(wire.headers, { "x-trace": "two" });
+  });
+});
+
+/** nats.js's own encoding of its headers (a method of its implementation, not of the MsgHdrs type). */
+const encoded = (h: MsgHdrs): Uint8Array => (h as unknown as { encode(): Uint8Array }).encode();
+
+describe("nats outgoing headers", () => {
+  it("encodes the block byte for byte as nats.js does, values trimmed", () => {
+    const record = { "content-type": "application/json", correlation_id: " c-1 ", "X-Tenant": "acme" };
+    const theirs = headers();
+    for (const [name, value] of Object.entries(record)) theirs.set(name, value);
+    assert.deepEqual(new OutgoingHeaders(record).encode(), encoded(theirs));
+  });
+
+  it("replaces a header on set(), as JetStream's publish sets its own", () => {
+    const ours = new OutgoingHeaders({ "Nats-Msg-Id": "a", x: "1" });
+    ours.set("Nats-Msg-Id", "b");
+    ours.set("Nats-Expected-Stream", "ORDERS");
+    const text = new TextDecoder().decode(ours.encode());
+    assert.equal(text, "NATS/1.0\r\nNats-Msg-Id: b\r\nx: 1\r\nNats-Expected-Stream: ORDERS\r\n\r\n");
+  });
+
+  it("encodes no header as an empty block, as nats.js does", () => {
+    assert.deepEqual(new OutgoingHeaders({}).encode(), encoded(headers()));
+  });
+
+  it("refuses a line break in a value and a name that would break the block", () => {
+    assert.throws(() => new OutgoingHeaders({ "x-note": "first\r\nsecond" }), /line break/);
+    assert.throws(() => new OutgoingHeaders({ "bad name": "v" }), /cannot be a NATS header name/);
+    assert.throws(() => new OutgoingHeaders({ "a:b": "v" }), /cannot be a NATS header name/);
+    assert.throws(() => new OutgoingHeaders({ "": "v" }), /cannot be a NATS header name/);
   });
 });
 
