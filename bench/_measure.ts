@@ -42,3 +42,11 @@ export function cpuPerMessage(count: number): number {
 export function rssMiB(): number[] {
   return rssSamples.map((bytes) => Math.round(bytes / 1048576));
 }
+
+/** The runtime running this process and its version: `deno 2.9.6`, `bun 1.4.5` or `node v24.22.3`. */
+export function runtimeName(): string {
+  const global = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+  if (global.Deno) return `deno ${global.Deno.version.deno}`;
+  if (global.Bun) return `bun ${global.Bun.version}`;
+  return `node ${process.version}`;
+}

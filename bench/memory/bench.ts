@@ -13,6 +13,7 @@
 
 import process from "node:process";
 import { memory, type Middleware } from "@sluice/core";
+import { runtimeName } from "../_measure.ts";
 import { median } from "../_stats.ts";
 
 const messages = Number(process.argv[2] ?? 1_000_000);
@@ -49,11 +50,7 @@ async function once(middlewares: Middleware[], body: unknown): Promise<number> {
   return messages / seconds;
 }
 
-const runtime = "Deno" in globalThis
-  ? `deno ${(globalThis as { Deno?: { version: { deno: string } } }).Deno!.version.deno}`
-  : "Bun" in globalThis
-  ? `bun ${(globalThis as { Bun?: { version: string } }).Bun!.version}`
-  : `node ${process.version}`;
+const runtime = runtimeName();
 const variants: [string, Middleware[], unknown][] = [
   ["bare, JSON body", [], JSON_BODY],
   ["bare, bytes body", [], BYTES_BODY],

@@ -25,6 +25,7 @@ import { prometheusMiddleware } from "@sluice/prometheus";
 import { telemetryMiddleware } from "@sluice/opentelemetry";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { runtimeName } from "../_measure.ts";
 import { median } from "../_stats.ts";
 
 const messages = Number(process.argv[2] ?? 300_000);
@@ -75,11 +76,7 @@ async function once(middlewares: Middleware[]): Promise<number> {
   return (used.user + used.system) / messages;
 }
 
-const runtime = "Deno" in globalThis
-  ? `Deno ${(globalThis as { Deno?: { version: { deno: string } } }).Deno!.version.deno}`
-  : "Bun" in globalThis
-  ? `Bun ${(globalThis as { Bun?: { version: string } }).Bun!.version}`
-  : `Node ${process.version}`;
+const runtime = runtimeName();
 
 const only = process.env.SLUICE_BENCH_VARIANT;
 if (only !== undefined) {

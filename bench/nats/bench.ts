@@ -7,7 +7,7 @@ import process from "node:process";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nats } from "@sluice/nats";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB, runtimeName } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -111,9 +111,7 @@ try {
   await jsm.streams.delete(stream).catch(() => undefined);
   await nc.close();
 }
-const runtime = "Bun" in globalThis
-  ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
-  : `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`;
+const runtime = runtimeName();
 console.log(
   JSON.stringify({
     arm,

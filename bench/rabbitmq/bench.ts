@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { createLogger } from "@sluice/core";
 import { rabbitmq, rabbitmqDriver } from "@sluice/rabbitmq";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB, runtimeName } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -146,9 +146,7 @@ try {
   await connection.close();
 }
 
-const runtime = "Bun" in globalThis
-  ? `bun ${(globalThis as { Bun?: { version: string } }).Bun!.version}`
-  : `deno ${(globalThis as { Deno?: { version: { deno: string } } }).Deno!.version.deno}`;
+const runtime = runtimeName();
 console.log(JSON.stringify({
   broker: "rabbitmq",
   arm,
