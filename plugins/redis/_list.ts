@@ -13,7 +13,7 @@ import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@slui
 import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { buffer, bytes, type Client, events, isCluster, scanKeys } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
-import { readMessage, withDeliveryCount } from "./message.ts";
+import { type Fields, readMessage, withDeliveryCount } from "./message.ts";
 
 /** Moves up to ARGV[1] messages from KEYS[1] to KEYS[2]; returns them. */
 const MOVE_MANY = `local out = {}
@@ -43,6 +43,69 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
+/** How a list message settles, on the consumer that took it. */
+interface ListSettler {
+  /** Whether settling does anything: an unreliable consumer popped the message for good. */
+  reliable: boolean;
+  /** Removes the message from the processing list (ack and reject). */
+  remove(data: Uint8Array): Promise<void>;
+  /** Returns the message to the head of its queue with its delivery count, after `delay` ms (nack). */
+  requeue(data: Uint8Array, deliveries: number, delay: number): Promise<void>;
+}
+
+/**
+ * A list message: until Redis took its settlement it stays in the processing list. A class, not an object
+ * of closures, since one is made per message; the first settlement wins.
+ */
+class ListIncoming implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly decodeError: Fields["error"];
+  readonly deliveryCount: number;
+  readonly raw: { readonly list: string; readonly data: Uint8Array };
+  readonly #settler: ListSettler;
+  #open = true;
+
+  constructor(list: string, data: Uint8Array, fields: Fields, deliveries: number, settler: ListSettler) {
+    this.channel = list;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.contentType = fields.contentType;
+    this.correlationId = fields.correlationId;
+    this.messageId = fields.messageId;
+    this.replyTo = fields.replyTo;
+    this.decodeError = fields.error;
+    this.deliveryCount = deliveries;
+    this.raw = { list, data };
+    this.#settler = settler;
+  }
+
+  get redelivered(): boolean {
+    return this.deliveryCount > 1;
+  }
+  ack(): Promise<void> {
+    return this.#claim() ? this.#settler.remove(this.raw.data) : Promise.resolve();
+  }
+  reject(): Promise<void> {
+    return this.#claim() ? this.#settler.remove(this.raw.data) : Promise.resolve();
+  }
+  nack(options?: { readonly delay?: number }): Promise<void> {
+    if (!this.#claim()) return Promise.resolve();
+    return this.#settler.requeue(this.raw.data, this.deliveryCount, options?.delay ?? 0);
+  }
+
+  #claim(): boolean {
+    if (!this.#open || !this.#settler.reliable) return false;
+    this.#open = false;
+    return true;
+  }
+}
+
 /** One list consumer with its own blocking connection. */
 export class ListConsumer implements SubscriptionHandle {
   readonly #commands: Client;
@@ -61,8 +124,34 @@ export class ListConsumer implements SubscriptionHandle {
   #loop: Promise<void> | undefined;
   #beat: ReturnType<typeof setInterval> | undefined;
   readonly #timers = new Map<ReturnType<typeof setTimeout>, () => Promise<void>>();
-  /** The messages handed to the core and not yet settled, by their bytes (latin1), with how many of each. */
-  readonly #unsettled = new Map<string, number>();
+  /** The bytes of each message handed to the core and not yet settled (the reclaim compares them). */
+  readonly #unsettled = new Set<Uint8Array>();
+  /** How the messages of this consumer settle, shared by all of them. */
+  readonly #settler: ListSettler = {
+    reliable: false,
+    remove: (data) => this.#commands.lrem(this.#processing, 1, buffer(data)).then(...this.#released(data)),
+    requeue: (data, deliveries, delay) => {
+      const requeue = (): Promise<void> =>
+        this.#commands.eval(
+          REQUEUE,
+          2,
+          this.#processing,
+          this.#key,
+          buffer(data),
+          buffer(withDeliveryCount(data, deliveries)),
+        ).then(...this.#released(data));
+      if (delay <= 0) return requeue();
+      // The message waits in the processing list: if this process dies meanwhile it is recovered.
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        requeue().catch((error) =>
+          this.#logger.warn(`List ${this.#key}: could not return a message: ${describeError(error)}`)
+        );
+      }, delay);
+      this.#timers.set(timer, requeue);
+      return Promise.resolve();
+    },
+  };
   readonly #onReconnect = (): void => {
     this.#reclaim().catch((error) =>
       this.#logger.warn(`List ${this.#key}: could not reclaim cut-off messages: ${describeError(error)}`)
@@ -89,6 +178,7 @@ export class ListConsumer implements SubscriptionHandle {
     this.#processing = `${this.#base}:processing:${this.#consumer}`;
     this.#heartbeat = `${this.#base}:consumer:${this.#consumer}`;
     this.#reliable = options.reliable ?? true;
+    this.#settler.reliable = this.#reliable;
     this.#recoverAfter = options.recoverAfter ?? 15_000;
     this.#window = new DeliveryWindow(
       prefetch,
@@ -131,7 +221,11 @@ export class ListConsumer implements SubscriptionHandle {
    */
   async #reclaim(): Promise<void> {
     const entries = await this.#commands.lrangeBuffer(this.#processing, 0, -1) as Uint8Array[];
-    const held = new Map(this.#unsettled);
+    const held = new Map<string, number>();
+    for (const data of this.#unsettled) {
+      const key = buffer(data).toString("latin1");
+      held.set(key, (held.get(key) ?? 0) + 1);
+    }
     let returned = 0;
     for (const entry of entries) {
       const key = buffer(entry).toString("latin1");
@@ -218,62 +312,26 @@ export class ListConsumer implements SubscriptionHandle {
 
   #hand(raw: Uint8Array, count: number): void {
     const fields = readMessage(raw);
-    const deliveries = Math.max(count, fields.deliveries + 1);
-    let open = true;
-    const key = this.#reliable ? buffer(raw).toString("latin1") : "";
-    if (this.#reliable) this.#unsettled.set(key, (this.#unsettled.get(key) ?? 0) + 1);
-    const release = (): void => {
-      const count = (this.#unsettled.get(key) ?? 1) - 1;
-      if (count > 0) this.#unsettled.set(key, count);
-      else this.#unsettled.delete(key);
-    };
-    // Unsettled until Redis took the settlement: until then the message stays in the processing list.
-    const settle = (work: () => Promise<unknown>, held = false): Promise<void> => {
-      if (!open || !this.#reliable) return Promise.resolve();
-      open = false;
-      const done = work().then(() => undefined);
-      return held ? done : done.finally(release);
-    };
-    const incoming: IncomingMessage = {
-      channel: this.#key,
-      body: fields.body,
-      headers: fields.headers,
-      contentType: fields.contentType,
-      correlationId: fields.correlationId,
-      messageId: fields.messageId,
-      replyTo: fields.replyTo,
-      decodeError: fields.error,
-      redelivered: deliveries > 1,
-      deliveryCount: deliveries,
-      raw: { list: this.#key, data: raw },
-      ack: () => settle(() => this.#commands.lrem(this.#processing, 1, buffer(raw))),
-      reject: () => settle(() => this.#commands.lrem(this.#processing, 1, buffer(raw))),
-      nack: (options) =>
-        settle(() => {
-          const requeue = (): Promise<void> =>
-            this.#commands.eval(
-              REQUEUE,
-              2,
-              this.#processing,
-              this.#key,
-              buffer(raw),
-              buffer(withDeliveryCount(raw, deliveries)),
-            ).then(() => undefined);
-          const delay = options?.delay ?? 0;
-          if (delay <= 0) return requeue().finally(release);
-          // The message waits in the processing list: if this process dies meanwhile it is recovered.
-          const later = (): Promise<void> => requeue().finally(release);
-          const timer = setTimeout(() => {
-            this.#timers.delete(timer);
-            later().catch((error) =>
-              this.#logger.warn(`List ${this.#key}: could not return a message: ${describeError(error)}`)
-            );
-          }, delay);
-          this.#timers.set(timer, later);
-          return Promise.resolve();
-        }, true),
-    };
+    if (this.#reliable) this.#unsettled.add(raw);
+    const incoming = new ListIncoming(
+      this.#key,
+      raw,
+      fields,
+      Math.max(count, fields.deliveries + 1),
+      this.#settler,
+    );
     this.#window.hand(this.#deliver, incoming);
+  }
+
+  /** The reactions that end a settlement: the message is no longer unsettled, whether Redis took it or not. */
+  #released(data: Uint8Array): [() => void, (error: unknown) => never] {
+    return [
+      () => void this.#unsettled.delete(data),
+      (error) => {
+        this.#unsettled.delete(data);
+        throw error;
+      },
+    ];
   }
 
   /** Stops reading; unsettled messages stay in the processing list until the core settles them. */
