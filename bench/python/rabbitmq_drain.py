@@ -1,0 +1,102 @@
+"""RabbitMQ, drain a pre-filled queue with acks, consumed by Python: the peer of `bench/rabbitmq/bench.ts drain`.
+
+    $SLUICE_PYTHON bench/python/rabbitmq_drain.py <raw-python|faststream> drain [count] [window]
+
+The fill is the TypeScript script's, done the same way from aio-pika and not timed: `count` JSON messages of
+~100 bytes to a non-durable queue (bound to amq.topic like the TypeScript arms' queue), each with content type,
+message id, correlation id, empty headers, delivery mode 1 and a timestamp, published on a confirm channel with
+at most `window` unconfirmed. The drain, prefetch `window` (256), each body decoded and acked after the handler:
+`raw-python` is aio-pika's `queue.consume` callback (json.loads when the content type says JSON, then
+`message.ack()`), `faststream` a FastStream 0.7.8 RabbitBroker subscriber (default ack policy: ack after the
+handler) whose handler takes the decoded dict, logger off. Timed like the TypeScript arms: from the start of
+consuming (connection made before) to the last message. Prints one JSON line (bench/python/_measure.py).
+"""
+
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+
+import aio_pika
+
+from _measure import Counter, Timed, arm_and_count
+
+PAYLOAD = {"id": 123456, "item": "a cup of green tea", "quantity": 2, "price": 3.5, "note": "no sugar, thanks!!"}
+
+
+async def fill(channel: aio_pika.abc.AbstractChannel, queue: str, count: int, window: int) -> None:
+    inflight: set[asyncio.Task] = set()
+    for _ in range(count):
+        id = str(uuid.uuid4())
+        message = aio_pika.Message(
+            json.dumps(PAYLOAD, separators=(",", ":")).encode(),
+            content_type="application/json",
+            message_id=id,
+            correlation_id=id,
+            headers={},
+            delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            timestamp=int(time.time()),
+        )
+        task = asyncio.create_task(channel.default_exchange.publish(message, routing_key=queue))
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        if len(inflight) >= window:
+            await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.gather(*inflight)
+
+
+async def main() -> None:
+    arm, count = arm_and_count(100_000)
+    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
+    window = numbers[1] if len(numbers) > 1 else 256
+    url = os.environ.get("SLUICE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+    name = f"bench_py{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    connection = await aio_pika.connect(url)
+    setup = await connection.channel(publisher_confirms=True)
+    queue = await setup.declare_queue(name, durable=False, auto_delete=False)
+    await queue.bind("amq.topic", name)
+    timed = Timed()
+    counter = Counter(count, timed, begin_at_first=False)
+    try:
+        await fill(setup, name, count, window)
+        if arm == "raw-python":
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=window)
+            consumed = await channel.get_queue(name, ensure=False)
+
+            async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                if message.content_type == "application/json":
+                    json.loads(message.body)
+                await message.ack()
+                counter()
+
+            timed.begin()
+            await consumed.consume(on_message)
+            await counter.finished.wait()
+            await channel.close()
+        else:
+            from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
+
+            broker = RabbitBroker(url, logger=None)
+
+            @broker.subscriber(
+                RabbitQueue(name, durable=False, auto_delete=False),
+                channel=Channel(prefetch_count=window),
+            )
+            async def handle(body: dict) -> None:
+                counter()
+
+            await broker.connect()  # like the raw arm, connected before the clock starts
+            timed.begin()
+            await broker.start()
+            await counter.finished.wait()
+            await broker.stop()
+    finally:
+        await queue.delete(if_unused=False, if_empty=False)
+        await connection.close()
+    timed.report(arm, "drain", count)
+
+
+asyncio.run(main())
