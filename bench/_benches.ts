@@ -47,6 +47,8 @@ function python(file: string, arms: readonly string[] = PYTHON_ARMS): Bench["pyt
 
 /** Messages per run: in full mode, in quick mode. */
 type Counts = readonly [full: number, quick: number];
+/** Sequential round trips of the RPC benches (`bench/_rpc.ts`; 200 untimed ones come first). */
+const RPC: Counts = [2_000, 50];
 
 interface Shape {
   /** Default: `raw` and `sluice`. */
@@ -139,7 +141,7 @@ export const benches: readonly Bench[] = [
     arms: ["sluice"],
     needs: NATS,
   }),
-  bench("nats/core rpc", "bench/nats/rpc.ts", [2_000, 50], { needs: NATS }),
+  bench("nats/core rpc", "bench/nats/rpc.ts", RPC, { needs: NATS }),
   ...drainAndPublish("nats/jetstream", "bench/nats/bench.ts", {
     drain: [300_000, 1_000],
     publish: [150_000, 1_000],
@@ -151,6 +153,9 @@ export const benches: readonly Bench[] = [
   bench("redis/pubsub live", "bench/redis/pubsub.ts", [100_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
     python: python("redis_pubsub.py"),
+    needs: "SLUICE_REDIS_URL",
+  }),
+  bench("redis rpc", "bench/redis/rpc.ts", RPC, {
     needs: "SLUICE_REDIS_URL",
   }),
   ...drainAndPublish("redis/list", "bench/redis/bench.ts", {
@@ -167,12 +172,16 @@ export const benches: readonly Bench[] = [
     drainPython: python("rabbitmq_drain.py"),
     needs: "SLUICE_AMQP_URL",
   }),
+  bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", RPC, {
+    needs: "SLUICE_AMQP_URL",
+  }),
   ...drainAndPublish("kafka", "bench/kafka/bench.ts", { drain: [500_000, 1_000], publish: [20_000, 200] }, {
     // platformatic: the same drain with @platformatic/kafka, a raw arm beside kafkajs (the plugin's client).
     drainArms: ["raw", "platformatic", "driver", "sluice"],
     drainPython: python("kafka_drain.py"),
     needs: "SLUICE_KAFKA_URL",
   }),
+  bench("kafka rpc", "bench/kafka/rpc.ts", RPC, { needs: "SLUICE_KAFKA_URL" }),
   ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [60_000, 500], publish: [60_000, 500] }, {
     extra: ["64"],
     needs: "SLUICE_MQTT_BENCH_URL",
