@@ -17,8 +17,20 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DENO = os.path.join(ROOT, "node_modules", ".bin", "deno")
 # As bench/_live.ts: the consumer reports its progress to the publisher every REPORT_EVERY messages.
 REPORT_EVERY = 5000
-# As bench/_rpc.ts: untimed round trips before the timed ones.
+# As bench/_rpc.ts: untimed round trips before the timed ones, and the request of every RPC bench.
 WARM_UP = 200
+REQUEST = {
+    "id": 123456,
+    "item": "a cup of green tea",
+    "quantity": 2,
+    "price": 3.5,
+    "note": "no sugar, thanks!!",
+}
+
+
+def to_json(value: object) -> bytes:
+    """JSON as the TypeScript arms write it (JSON.stringify: no spaces)."""
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def arm_and_count(default_count: int) -> tuple[str, int]:
@@ -141,9 +153,15 @@ async def consume_live(
 
 
 async def measure_rpc(arm: str, count: int, trip: Callable[[], Awaitable[object]]) -> None:
-    """`count` sequential round trips after WARM_UP untimed ones; prints the line with p50 and p99 (ms)."""
+    """
+    `count` sequential round trips after WARM_UP untimed ones (whose replies, decoded, must be the expected
+    one); prints the line with p50 and p99 (ms).
+    """
+    expected = {"ok": True, "id": REQUEST["id"]}
     for _ in range(WARM_UP):
-        await trip()
+        reply = await trip()
+        if reply != expected:
+            raise AssertionError(f"The reply was {reply!r}, not {expected!r}")
     times = []
     timed = Timed()
     timed.begin()

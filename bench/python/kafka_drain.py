@@ -18,9 +18,15 @@ import os
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from _measure import Counter, Timed, arm_and_count
+from _measure import Counter, Timed, arm_and_count, to_json
 
-PAYLOAD = {"id": 0, "name": "benchmark payload", "tags": ["a", "b", "c"], "at": "2026-01-01T00:00:00.000Z", "n": 0.5}
+PAYLOAD = {
+    "id": 0,
+    "name": "benchmark payload",
+    "tags": ["a", "b", "c"],
+    "at": "2026-01-01T00:00:00.000Z",
+    "n": 0.5,
+}
 HEADERS = [("content-type", b"application/json")]
 
 
@@ -31,7 +37,7 @@ async def fill(servers: str, topic: str, count: int) -> None:
         for i in range(0, count, 1000):
             sent = [
                 await producer.send(
-                    topic, json.dumps({**PAYLOAD, "id": j}, separators=(",", ":")).encode(), headers=HEADERS
+                    topic, to_json({**PAYLOAD, "id": j}), headers=HEADERS
                 )
                 for j in range(i, min(count, i + 1000))
             ]

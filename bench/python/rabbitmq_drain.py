@@ -21,9 +21,15 @@ import uuid
 
 import aio_pika
 
-from _measure import Counter, Timed, arm_and_count
+from _measure import Counter, Timed, arm_and_count, to_json
 
-PAYLOAD = {"id": 123456, "item": "a cup of green tea", "quantity": 2, "price": 3.5, "note": "no sugar, thanks!!"}
+PAYLOAD = {
+    "id": 123456,
+    "item": "a cup of green tea",
+    "quantity": 2,
+    "price": 3.5,
+    "note": "no sugar, thanks!!",
+}
 
 
 async def fill(channel: aio_pika.abc.AbstractChannel, queue: str, count: int, window: int) -> None:
@@ -31,7 +37,7 @@ async def fill(channel: aio_pika.abc.AbstractChannel, queue: str, count: int, wi
     for _ in range(count):
         id = str(uuid.uuid4())
         message = aio_pika.Message(
-            json.dumps(PAYLOAD, separators=(",", ":")).encode(),
+            to_json(PAYLOAD),
             content_type="application/json",
             message_id=id,
             correlation_id=id,
