@@ -148,6 +148,7 @@ export const benches: readonly Bench[] = [
   }, {
     publishArms: ["raw", "raw-wire", "sluice"],
     extra: [window],
+    drainPython: python("nats_jetstream_drain.py"),
     needs: NATS,
   }),
   bench("redis/pubsub live", "bench/redis/pubsub.ts", [100_000, 2_000], {
