@@ -1,4 +1,4 @@
-"""What every Python arm shares: the timed section, the live publisher child and the JSON line.
+"""What every Python arm shares: the timed section, the live publisher child, the RPC loop, the JSON line.
 
 The peer of bench/_measure.ts, bench/_live.ts and bench/_rpc.ts. CPU time is this process's user + system
 time (`getrusage`) over the timed section; RSS is sampled each second of it (and at its start). An arm
@@ -33,11 +33,21 @@ def to_json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+def _numbers() -> list[int]:
+    return [int(a) for a in sys.argv[2:] if a.isdigit()]
+
+
 def arm_and_count(default_count: int) -> tuple[str, int]:
     """The arm (first argument) and the count (first number after it), as the runner passes them."""
     arm = sys.argv[1] if len(sys.argv) > 1 else "raw-python"
-    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
+    numbers = _numbers()
     return arm, numbers[0] if numbers else default_count
+
+
+def window_argument(default: int = 256) -> int:
+    """The number after the count: a drain's prefetch and fill window (`<arm> drain <count> <window>`)."""
+    numbers = _numbers()
+    return numbers[1] if len(numbers) > 1 else default
 
 
 def cpu_seconds() -> float:
@@ -48,6 +58,18 @@ def cpu_seconds() -> float:
 def rss_mib() -> int:
     with open("/proc/self/statm") as statm:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1048576)
+
+
+async def windowed(count: int, window: int, send: Callable[[], Awaitable[object]]) -> None:
+    """Awaits `send()` `count` times with at most `window` unfinished (a fill's publishes awaiting their ack)."""
+    inflight: set[asyncio.Task] = set()
+    for _ in range(count):
+        task = asyncio.create_task(send())
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        if len(inflight) >= window:
+            await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.gather(*inflight)
 
 
 class Timed:

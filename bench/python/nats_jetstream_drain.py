@@ -16,13 +16,12 @@ Prints one JSON line (bench/python/_measure.py).
 import asyncio
 import json
 import os
-import sys
 import uuid
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
-from _measure import Counter, Timed, arm_and_count, to_json
+from _measure import Counter, Timed, arm_and_count, to_json, window_argument, windowed
 
 PAYLOAD = {
     "id": 123456,
@@ -36,20 +35,12 @@ PAYLOAD = {
 async def fill(js, subject: str, count: int, window: int) -> None:
     body = to_json(PAYLOAD)
     headers = {"content-type": "application/json"}
-    inflight: set[asyncio.Task] = set()
-    for _ in range(count):
-        task = asyncio.create_task(js.publish(subject, body, headers=headers))
-        inflight.add(task)
-        task.add_done_callback(inflight.discard)
-        if len(inflight) >= window:
-            await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-    await asyncio.gather(*inflight)
+    await windowed(count, window, lambda: js.publish(subject, body, headers=headers))
 
 
 async def main() -> None:
     arm, count = arm_and_count(100_000)
-    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
-    window = numbers[1] if len(numbers) > 1 else 256
+    window = window_argument()
     url = os.environ.get("SLUICE_NATS_URL", "nats://127.0.0.1:4222")
     stream = f"bench_py{os.getpid()}_{uuid.uuid4().hex[:6]}"
     subject = f"{stream}.orders"

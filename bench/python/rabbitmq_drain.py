@@ -15,13 +15,13 @@ consuming (connection made before) to the last message. Prints one JSON line (be
 import asyncio
 import json
 import os
-import sys
 import time
 import uuid
+from typing import Awaitable
 
 import aio_pika
 
-from _measure import Counter, Timed, arm_and_count, to_json
+from _measure import Counter, Timed, arm_and_count, to_json, window_argument, windowed
 
 PAYLOAD = {
     "id": 123456,
@@ -33,8 +33,7 @@ PAYLOAD = {
 
 
 async def fill(channel: aio_pika.abc.AbstractChannel, queue: str, count: int, window: int) -> None:
-    inflight: set[asyncio.Task] = set()
-    for _ in range(count):
+    def send() -> Awaitable[object]:
         id = str(uuid.uuid4())
         message = aio_pika.Message(
             to_json(PAYLOAD),
@@ -45,18 +44,14 @@ async def fill(channel: aio_pika.abc.AbstractChannel, queue: str, count: int, wi
             delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
             timestamp=int(time.time()),
         )
-        task = asyncio.create_task(channel.default_exchange.publish(message, routing_key=queue))
-        inflight.add(task)
-        task.add_done_callback(inflight.discard)
-        if len(inflight) >= window:
-            await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-    await asyncio.gather(*inflight)
+        return channel.default_exchange.publish(message, routing_key=queue)
+
+    await windowed(count, window, send)
 
 
 async def main() -> None:
     arm, count = arm_and_count(100_000)
-    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
-    window = numbers[1] if len(numbers) > 1 else 256
+    window = window_argument()
     url = os.environ.get("SLUICE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
     name = f"bench_py{os.getpid()}_{uuid.uuid4().hex[:6]}"
     connection = await aio_pika.connect(url)
