@@ -24,8 +24,8 @@ export interface Bench {
   readonly needs?: string;
   /**
    * Python arms of the same workload (`raw-python`, `faststream`): `script` runs under `$SLUICE_PYTHON`
-   * (`bash scripts/python` makes that virtualenv) as `script <arm> <count>`, once per round, as runtime
-   * `python`.
+   * (`bash scripts/python` makes that virtualenv) with the arguments of the TypeScript arms (`args`), once
+   * per round, as runtime `python`. The scripts share `bench/python/_measure.py`.
    */
   readonly python?: { readonly script: string; readonly arms: readonly string[] };
   /** Runs before and after each run of an arm (SQS fills and deletes its queue outside the timed run). */
@@ -38,9 +38,17 @@ export interface Bench {
 
 const window = "256";
 const RAW_SLUICE: readonly string[] = ["raw", "sluice"];
+const PYTHON_ARMS: readonly string[] = ["raw-python", "faststream"];
+
+/** The Python arms of a bench, run by `bench/python/<file>` (`raw-python` and `faststream` unless given). */
+function python(file: string, arms: readonly string[] = PYTHON_ARMS): Bench["python"] {
+  return { script: `bench/python/${file}`, arms };
+}
 
 /** Messages per run: in full mode, in quick mode. */
 type Counts = readonly [full: number, quick: number];
+/** Sequential round trips of the RPC benches (`bench/_rpc.ts`; 200 untimed ones come first). */
+const RPC: Counts = [2_000, 50];
 
 interface Shape {
   /** Default: `raw` and `sluice`. */
@@ -51,11 +59,13 @@ interface Shape {
   readonly extra?: readonly string[];
   readonly needs?: string;
   readonly python?: Bench["python"];
+  /** Python arms of the drain bench only (`drainAndPublish`). */
+  readonly drainPython?: Bench["python"];
 }
 
 /** A bench whose script takes `<arm> [<way>] <count> [<extra>…]`, as most do. */
 function bench(id: string, script: string, [full, quick]: Counts, shape: Shape = {}): Bench {
-  const { arms = RAW_SLUICE, way, extra = [], ...rest } = shape;
+  const { arms = RAW_SLUICE, way, extra = [], drainPython: _, ...rest } = shape;
   return {
     id,
     script,
@@ -77,9 +87,14 @@ function drainAndPublish(
     publishArms?: readonly string[];
   },
 ): Bench[] {
-  const { drainArms, publishArms, ...common } = shape;
+  const { drainArms, publishArms, drainPython, ...common } = shape;
   return [
-    bench(`${name} drain`, script, counts.drain, { ...common, way: "drain", arms: drainArms }),
+    bench(`${name} drain`, script, counts.drain, {
+      ...common,
+      way: "drain",
+      arms: drainArms,
+      python: drainPython,
+    }),
     bench(`${name} publish`, script, counts.publish, { ...common, way: "publish", arms: publishArms }),
   ];
 }
@@ -119,25 +134,31 @@ export const benches: readonly Bench[] = [
   bench("memory drain 1M (RSS)", "bench/memory/drain.ts", [1_000_000, 2_000], { arms: ["sluice"] }),
   bench("nats/core live", "bench/nats/core.ts", [200_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
-    python: { script: "bench/python/nats_core.py", arms: ["raw-python", "faststream"] },
+    python: python("nats_core.py"),
     needs: NATS,
   }),
   bench("nats/core 1M live (RSS)", "bench/nats/core.ts", [1_000_000, 2_000], {
     arms: ["sluice"],
     needs: NATS,
   }),
-  bench("nats/core rpc", "bench/nats/rpc.ts", [2_000, 50], { needs: NATS }),
+  bench("nats/core rpc", "bench/nats/rpc.ts", RPC, { needs: NATS, python: python("nats_rpc.py") }),
   ...drainAndPublish("nats/jetstream", "bench/nats/bench.ts", {
     drain: [300_000, 1_000],
     publish: [150_000, 1_000],
   }, {
     publishArms: ["raw", "raw-wire", "sluice"],
     extra: [window],
+    drainPython: python("nats_jetstream_drain.py"),
     needs: NATS,
   }),
   bench("redis/pubsub live", "bench/redis/pubsub.ts", [100_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
+    python: python("redis_pubsub.py"),
     needs: "SLUICE_REDIS_URL",
+  }),
+  bench("redis rpc", "bench/redis/rpc.ts", RPC, {
+    needs: "SLUICE_REDIS_URL",
+    python: python("redis_rpc.py"),
   }),
   ...drainAndPublish("redis/list", "bench/redis/bench.ts", {
     drain: [300_000, 1_000],
@@ -150,13 +171,21 @@ export const benches: readonly Bench[] = [
     publish: [150_000, 1_000],
   }, {
     extra: [window],
+    drainPython: python("rabbitmq_drain.py"),
     needs: "SLUICE_AMQP_URL",
+  }),
+  bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", RPC, {
+    needs: "SLUICE_AMQP_URL",
+    python: python("rabbitmq_rpc.py"),
   }),
   ...drainAndPublish("kafka", "bench/kafka/bench.ts", { drain: [500_000, 1_000], publish: [20_000, 200] }, {
     // platformatic: the same drain with @platformatic/kafka, a raw arm beside kafkajs (the plugin's client).
     drainArms: ["raw", "platformatic", "driver", "sluice"],
+    drainPython: python("kafka_drain.py"),
     needs: "SLUICE_KAFKA_URL",
   }),
+  // No Python arms: FastStream 0.7.8 has no request() on Kafka outside its test client.
+  bench("kafka rpc", "bench/kafka/rpc.ts", RPC, { needs: "SLUICE_KAFKA_URL" }),
   ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [60_000, 500], publish: [60_000, 500] }, {
     extra: ["64"],
     needs: "SLUICE_MQTT_BENCH_URL",

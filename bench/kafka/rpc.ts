@@ -1,0 +1,102 @@
+// Request/reply latency on Kafka, one run in a fresh process; prints one JSON line with p50 and p99.
+//   <runtime> bench/kafka/rpc.ts <raw|sluice> [count]
+// `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
+// requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), as the plugin's `request()`
+// works: the request carries the headers `reply_to` (a one-partition reply topic the requester consumes with
+// a group of its own) and `correlation_id`, which the reply echoes. The request topic is new, one partition,
+// made before either arm starts. Both arms: kafkajs, acks=-1, fetches waiting at most 1 s (the plugin's
+// defaults); a fetch returns as soon as a record arrives.
+//   raw     kafkajs: one producer, a responder consumer that decodes the request and sends the reply, a reply
+//           consumer that matches replies by correlation id
+//   sluice  broker.request() to a subscriber (from `earliest`) whose handler returns the reply
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { kafka } from "@sluice/kafka";
+import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+
+const { arm, count } = rpcArguments();
+const url = process.env.SLUICE_KAFKA_URL ?? "kafka://127.0.0.1:9092";
+const brokers = url.replace(/^kafka:\/\//, "").split(",");
+const topic = `bench-rpc-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+const replies = `${topic}-replies`;
+const client = new Kafka({ clientId: "sluice-bench", brokers, logLevel: logLevel.NOTHING });
+const admin = client.admin();
+await admin.connect();
+await admin.createTopics({
+  topics: [{ topic, numPartitions: 1 }, ...(arm === "raw" ? [{ topic: replies, numPartitions: 1 }] : [])],
+  waitForLeaders: true,
+});
+
+async function removeTopics(): Promise<void> {
+  await admin.deleteTopics({ topics: arm === "raw" ? [topic, replies] : [topic] }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+async function raw(): Promise<RpcArm> {
+  const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const headers = (id: string) => ({ "content-type": "application/json", correlation_id: id });
+  const responder = client.consumer({ groupId: topic, maxWaitTimeInMs: 1000 });
+  await responder.connect();
+  await responder.subscribe({ topics: [topic], fromBeginning: true });
+  await responder.run({
+    eachMessage: async ({ message }) => {
+      const body = JSON.parse(message.value!.toString()) as { id: number };
+      await producer.send({
+        topic: String(message.headers!["reply_to"]),
+        acks: -1,
+        messages: [{
+          value: Buffer.from(JSON.stringify({ ok: true, id: body.id })),
+          headers: headers(String(message.headers!["correlation_id"])),
+        }],
+      });
+    },
+  });
+  const pending = new Map<string, (reply: unknown) => void>();
+  const requester = client.consumer({ groupId: replies, maxWaitTimeInMs: 1000 });
+  await requester.connect();
+  await requester.subscribe({ topics: [replies], fromBeginning: true });
+  await requester.run({
+    eachMessage: ({ message }) => {
+      pending.get(String(message.headers!["correlation_id"]))?.(JSON.parse(message.value!.toString()));
+      return Promise.resolve();
+    },
+  });
+  return {
+    trip: async () => {
+      const id = crypto.randomUUID();
+      const reply = new Promise((resolve) => pending.set(id, resolve)).finally(() => pending.delete(id));
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{
+          value: Buffer.from(JSON.stringify(REQUEST)),
+          headers: { ...headers(id), reply_to: replies },
+        }],
+      });
+      return await reply;
+    },
+    close: async () => {
+      await Promise.all([responder.disconnect(), requester.disconnect(), producer.disconnect()]);
+      await removeTopics();
+    },
+  };
+}
+
+async function sluice(): Promise<RpcArm> {
+  const broker = kafka({ brokers, logLevel: "error" });
+  broker.subscriber(topic, { from: "earliest" })
+    .handle((body) => ({ ok: true, id: (body as { id: number }).id }));
+  await broker.start();
+  return {
+    // The first request waits for the reply topic's consumer to join its group.
+    trip: async () => (await broker.request(REQUEST, topic, { timeout: 30_000 })).body,
+    close: async () => {
+      await broker.close();
+      await removeTopics();
+    },
+  };
+}
+
+await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));

@@ -1,0 +1,69 @@
+// Request/reply latency on RabbitMQ, one run in a fresh process; prints one JSON line with p50 and p99.
+//   <runtime> bench/rabbitmq/rpc.ts <raw|sluice> [count]
+// `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
+// requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), both over direct reply-to, as
+// the plugin's `request()` is: the request goes to amq.topic with the queue's name as routing key (the
+// plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the default exchange.
+//   raw     amqplib: a channel consumes `amq.rabbitmq.reply-to` (no ack) and publishes the requests; the
+//           responder's channel consumes the queue, decodes the body, publishes the reply, then acks
+//   sluice  broker.request() to a subscriber whose handler returns the reply
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import amqp from "amqplib";
+import { rabbitmq } from "@sluice/rabbitmq";
+import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+
+const { arm, count } = rpcArguments();
+const url = process.env.SLUICE_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const queue = `bench_rpc_${process.pid}`;
+const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+async function raw(): Promise<RpcArm> {
+  // The plugin's socket setting: without it, Nagle's algorithm holds each small frame for ~40 ms.
+  const connection = await amqp.connect(url, { noDelay: true });
+  const responder = await connection.createChannel();
+  await responder.assertQueue(queue, { durable: false, autoDelete: true });
+  await responder.bindQueue(queue, "amq.topic", queue);
+  await responder.consume(queue, (m) => {
+    if (!m) return;
+    const body = JSON.parse(m.content.toString()) as { id: number };
+    responder.publish("", m.properties.replyTo, Buffer.from(JSON.stringify({ ok: true, id: body.id })), {
+      contentType: "application/json",
+      correlationId: m.properties.correlationId,
+    });
+    responder.ack(m);
+  });
+  const requester = await connection.createChannel();
+  const pending = new Map<string, (reply: unknown) => void>();
+  await requester.consume(DIRECT_REPLY_TO, (m) => {
+    if (!m) return;
+    pending.get(m.properties.correlationId)?.(JSON.parse(m.content.toString()));
+  }, { noAck: true });
+  return {
+    trip: () => {
+      const id = crypto.randomUUID();
+      const reply = new Promise((resolve) => pending.set(id, resolve)).finally(() => pending.delete(id));
+      requester.publish("amq.topic", queue, Buffer.from(JSON.stringify(REQUEST)), {
+        contentType: "application/json",
+        correlationId: id,
+        messageId: id,
+        replyTo: DIRECT_REPLY_TO,
+      });
+      return reply;
+    },
+    close: () => connection.close(),
+  };
+}
+
+async function sluice(): Promise<RpcArm> {
+  const broker = rabbitmq({ url, logLevel: "error" });
+  broker.subscriber(queue, { queue: { name: queue, durable: false, autoDelete: true } })
+    .handle((body) => ({ ok: true, id: (body as { id: number }).id }));
+  await broker.start();
+  return {
+    trip: async () => (await broker.request(REQUEST, queue, { timeout: 5000 })).body,
+    close: () => broker.close(),
+  };
+}
+
+await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));

@@ -1,0 +1,74 @@
+// Request/reply latency on Redis, one run in a fresh process; prints one JSON line with p50 and p99.
+//   <runtime> bench/redis/rpc.ts <raw|sluice> [count]
+// `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
+// requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), both over Pub/Sub in
+// FastStream's binary envelope, as the plugin's `request()` is: the request carries `reply_to`, a reply
+// channel the requester subscribed to once, and a correlation id the reply echoes.
+//   raw     ioredis (the plugin's settings, RESP2): one connection subscribed to the request and the reply
+//           channel, one that publishes; the responder decodes the envelope and the JSON body and publishes
+//           the reply envelope to `reply_to`
+//   sluice  broker.request() to a Pub/Sub subscriber whose handler returns the reply
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { Redis } from "ioredis";
+import { decodeBytes, encodeMessage, redis } from "@sluice/redis";
+import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+
+const { arm, count } = rpcArguments();
+const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
+const channel = `bench-rpc-${process.pid}`;
+const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
+
+function envelope(body: unknown, correlationId: string, replyTo?: string): Buffer {
+  const bytes = encodeMessage({
+    body: new TextEncoder().encode(JSON.stringify(body)),
+    headers: {},
+    contentType: "application/json",
+    correlationId,
+    messageId: correlationId,
+    replyTo,
+  });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function raw(): Promise<RpcArm> {
+  const replies = `bench-reply-${crypto.randomUUID()}`;
+  const subscriber = new Redis(url, { ...settings, enableAutoPipelining: false });
+  const publisher = new Redis(url, settings);
+  const decoder = new TextDecoder();
+  const pending = new Map<string, (reply: unknown) => void>();
+  subscriber.on("messageBuffer", (from: Buffer, message: Buffer) => {
+    const { body, headers } = decodeBytes(message);
+    const decoded = JSON.parse(decoder.decode(body)) as { id: number };
+    const id = headers["correlation_id"]!;
+    if (from.toString() === replies) pending.get(id)?.(decoded);
+    else void publisher.publish(headers["reply_to"]!, envelope({ ok: true, id: decoded.id }, id));
+  });
+  await subscriber.subscribe(channel, replies);
+  await publisher.ping();
+  return {
+    trip: () => {
+      const id = crypto.randomUUID();
+      const reply = new Promise((resolve) => pending.set(id, resolve)).finally(() => pending.delete(id));
+      void publisher.publish(channel, envelope(REQUEST, id, replies));
+      return reply;
+    },
+    close: () => {
+      subscriber.disconnect();
+      publisher.disconnect();
+      return Promise.resolve();
+    },
+  };
+}
+
+async function sluice(): Promise<RpcArm> {
+  const broker = redis({ url, logLevel: "error" });
+  broker.subscriber(channel).handle((body) => ({ ok: true, id: (body as { id: number }).id }));
+  await broker.start();
+  return {
+    trip: async () => (await broker.request(REQUEST, channel, { timeout: 5000 })).body,
+    close: () => broker.close(),
+  };
+}
+
+await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));
