@@ -187,6 +187,7 @@ export const benches: readonly Bench[] = [
   // No Python arms: FastStream 0.7.8 has no request() on Kafka outside its test client.
   bench("kafka rpc", "bench/kafka/rpc.ts", RPC, { needs: "SLUICE_KAFKA_URL" }),
   ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [60_000, 500], publish: [60_000, 500] }, {
+    publishArms: ["raw", "raw-wire", "sluice"],
     extra: ["64"],
     needs: "SLUICE_MQTT_BENCH_URL",
   }),

@@ -1,9 +1,10 @@
 // One benchmark run in a fresh process; prints one JSON line.
-//   <runtime> bench/mqtt/bench.ts <raw|sluice> <drain|publish> [count] [window]
+//   <runtime> bench/mqtt/bench.ts <raw|raw-wire|sluice> <drain|publish> [count] [window]
 // drain: a persistent session (QoS 1) is pre-filled, untimed, with `count` JSON messages of ~100 bytes while
 //   away; then it reconnects and drains them, decoding each body; the PUBACK goes after the decode in both
 //   arms; MQTT 5 Receive Maximum = `window` in both. Timed from connect to the last message handled.
-// publish: `count` QoS 1 publishes with at most `window` awaiting their PUBACK.
+// publish: `count` QoS 1 publishes with at most `window` awaiting their PUBACK; `raw-wire` publishes raw with
+//   the properties Sluice's wire convention adds (correlation data, a message id user property).
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import mqttjs from "mqtt";
@@ -77,16 +78,25 @@ if (workload === "drain") {
     await broker.close();
   }
 } else {
-  if (arm === "raw") {
+  if (arm === "raw" || arm === "raw-wire") {
     const client = await mqttjs.connectAsync(url, v5);
+    // raw-wire sends what Sluice's wire convention adds to every message, as Sluice makes it: the correlation
+    // id as Correlation Data and the message id as a user property (one id per process plus a counter).
+    const prefix = `${crypto.randomUUID()}-`;
+    const encoder = new TextEncoder();
+    const properties = arm === "raw" ? () => ({ contentType: "application/json" }) : (i: number) => ({
+      contentType: "application/json",
+      correlationData: Buffer.from(encoder.encode(`${prefix}${i}`)),
+      userProperties: { message_id: `${prefix}${i}` },
+    });
     const start = begin();
     await windowed(
       count,
       // Encoded per message, as Sluice does.
-      () =>
+      (i) =>
         client.publishAsync(topic, Buffer.from(JSON.stringify(payload)), {
           qos: 1,
-          properties: { contentType: "application/json" },
+          properties: properties(i),
         }),
     );
     elapsed = end() - start;
