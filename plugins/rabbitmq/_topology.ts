@@ -254,7 +254,8 @@ export class DeliveryCounter {
   next(messageId: string | undefined, redelivered: boolean): number {
     if (messageId === undefined) return redelivered ? 2 : 1;
     if (!redelivered) {
-      this.#counts.delete(messageId);
+      // Most messages are first deliveries and the map is empty: no lookup of the id then.
+      if (this.#counts.size > 0) this.#counts.delete(messageId);
       return 1;
     }
     const count = (this.#counts.get(messageId) ?? 1) + 1;
@@ -265,6 +266,6 @@ export class DeliveryCounter {
 
   /** Forgets a message that was settled for good. */
   forget(messageId: string | undefined): void {
-    if (messageId !== undefined) this.#counts.delete(messageId);
+    if (messageId !== undefined && this.#counts.size > 0) this.#counts.delete(messageId);
   }
 }
