@@ -16,7 +16,72 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";
 import { DeliveryCounter, oversized, type ReplyQueues, type SubscriptionPlan } from "./_topology.ts";
-import { incoming, quorumDeliveryCount } from "./message.ts";
+import { AmqpIncoming, quorumDeliveryCount } from "./message.ts";
+
+/** How a consumer's messages settle; one per consumer. */
+interface Settling {
+  /** The queue's delivery limit: a nack of the last allowed delivery rejects (dead-letters) instead. */
+  readonly limit: number | undefined;
+  /** Forgets the delivery count of a message settled for good. */
+  forget(id: string | undefined): void;
+  /** Settles a message on the channel it came on, if that is still the consumer's channel. */
+  run(on: Channel, how: "ack" | "nack" | "reject", message: ConsumeMessage, id: string | undefined): void;
+  /** Runs `then` after `delay` ms, holding the consumer's channel open until it ran. */
+  later(delay: number, then: () => void): void;
+}
+
+/**
+ * A message of a consumer: settled with RabbitMQ's ack, nack (requeue) or reject (dead-letter) on the channel
+ * it came on; the first settlement wins. RabbitMQ has no delayed requeue: a delayed nack holds the message
+ * (it still counts against the prefetch) for the delay, then requeues it, and resolves at once so that the
+ * handler's slot is free meanwhile.
+ */
+class ConsumerMessage extends AmqpIncoming {
+  readonly #message: ConsumeMessage;
+  readonly #id: string | undefined;
+  readonly #on: Channel;
+  readonly #settling: Settling;
+  #open = true;
+
+  constructor(
+    message: ConsumeMessage,
+    id: string | undefined,
+    count: number,
+    on: Channel,
+    settling: Settling,
+  ) {
+    super(message, count);
+    this.#message = message;
+    this.#id = id;
+    this.#on = on;
+    this.#settling = settling;
+  }
+
+  override ack(): Promise<void> {
+    this.#settling.forget(this.#id);
+    return this.#settle("ack");
+  }
+  override reject(): Promise<void> {
+    this.#settling.forget(this.#id);
+    return this.#settle("reject");
+  }
+  override nack(options?: { readonly delay?: number }): Promise<void> {
+    const limit = this.#settling.limit;
+    if (limit !== undefined && this.deliveryCount! >= limit) return this.reject();
+    const delay = options?.delay ?? 0;
+    if (delay <= 0) return this.#settle("nack");
+    this.#settling.later(delay, () => void this.#settle("nack"));
+    return Promise.resolve();
+  }
+
+  #settle(how: "ack" | "nack" | "reject"): Promise<void> {
+    if (this.#open) {
+      this.#open = false;
+      this.#settling.run(this.#on, how, this.#message, this.#id);
+    }
+    return Promise.resolve();
+  }
+}
 
 /** A running subscription. */
 export class AmqpConsumer implements SubscriptionHandle {
@@ -42,6 +107,9 @@ export class AmqpConsumer implements SubscriptionHandle {
       return message.nack();
     });
 
+  /** What this consumer's messages settle through, shared by all of them. */
+  readonly #settling: Settling;
+
   constructor(options: {
     connection: AmqpConnection;
     plan: SubscriptionPlan;
@@ -59,6 +127,32 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#logger = options.logger;
     this.#replyQueues = options.replyQueues;
     this.#maxMessageSize = options.maxMessageSize;
+    this.#settling = {
+      limit: options.plan.queue.deliveryLimit,
+      forget: (id) => this.#counter.forget(id),
+      run: (on, how, message, id) => {
+        if (on !== this.#channel) {
+          // The channel died with the connection: RabbitMQ already returned the message to its queue.
+          this.#logger.debug(`Could not ${how} message ${id}: its channel is gone; it will be redelivered`);
+          return;
+        }
+        try {
+          if (how === "ack") on.ack(message);
+          else if (how === "reject") on.reject(message, false);
+          else on.nack(message, false, true);
+        } catch (error) {
+          this.#logger.debug(`Could not ${how} message ${id}: ${describeError(error)}`);
+        }
+      },
+      later: (delay, then) => {
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          then();
+          this.#closeIfDone();
+        }, delay);
+        this.#timers.add(timer);
+      },
+    };
   }
 
   /** Declares, binds and consumes; resolves once the consumer is registered (the subscription is live). */
@@ -105,53 +199,9 @@ export class AmqpConsumer implements SubscriptionHandle {
       this.#logger.warn(`RabbitMQ cancelled the consumer of ${this.#plan.queue.name || "its queue"}`);
       return;
     }
-    const messageId = message.properties.messageId as string | undefined;
-    const count = quorumDeliveryCount(message) ??
-      this.#counter.next(messageId, message.fields.redelivered);
-    const limit = this.#plan.queue.deliveryLimit;
-    let open = true;
-    const settle = (action: (channel: Channel) => void, what: string): Promise<void> => {
-      if (!open) return Promise.resolve();
-      open = false;
-      if (channel !== this.#channel) {
-        // The channel died with the connection: RabbitMQ already returned the message to its queue.
-        this.#logger.debug(
-          `Could not ${what} message ${messageId}: its channel is gone; it will be redelivered`,
-        );
-      } else {
-        try {
-          action(channel);
-        } catch (error) {
-          this.#logger.debug(`Could not ${what} message ${messageId}: ${describeError(error)}`);
-        }
-      }
-      return Promise.resolve();
-    };
-    const reject = (): Promise<void> => {
-      this.#counter.forget(messageId);
-      return settle((c) => c.reject(message, false), "reject");
-    };
-    const converted = incoming(message, {
-      ack: () => {
-        this.#counter.forget(messageId);
-        return settle((c) => c.ack(message), "ack");
-      },
-      nack: (options) => {
-        if (limit !== undefined && count >= limit) return reject();
-        const delay = options?.delay ?? 0;
-        if (delay <= 0) return settle((c) => c.nack(message, false, true), "nack");
-        // RabbitMQ has no delayed requeue: hold the message (it still counts against the prefetch) for the
-        // delay, then requeue it. Resolving now frees the handler's slot without spinning.
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          void settle((c) => c.nack(message, false, true), "nack");
-          this.#closeIfDone();
-        }, delay);
-        this.#timers.add(timer);
-        return Promise.resolve();
-      },
-      reject,
-    }, count);
+    const id = message.properties.messageId as string | undefined;
+    const count = quorumDeliveryCount(message) ?? this.#counter.next(id, message.fields.redelivered);
+    const converted = new ConsumerMessage(message, id, count, channel, this.#settling);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
     this.#window.hand(this.#handOver, converted);

@@ -12,19 +12,13 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { toBuffer } from "./_publisher.ts";
 import { DIRECT_REPLY_TO } from "./_topology.ts";
-import { type AmqpPublishProperties, incoming } from "./message.ts";
+import { AmqpIncoming, type AmqpPublishProperties } from "./message.ts";
 import { DrainGate } from "./_drain.ts";
 
 interface Pending {
   readonly resolve: (message: IncomingMessage) => void;
   readonly reject: (error: Error) => void;
 }
-
-const settled = {
-  ack: () => Promise.resolve(),
-  nack: () => Promise.resolve(),
-  reject: () => Promise.resolve(),
-};
 
 /** Requests over direct reply-to. */
 export class DirectReplies {
@@ -110,7 +104,7 @@ export class DirectReplies {
 
   #onReply(message: ConsumeMessage | null): void {
     if (!message) return;
-    const reply = incoming(message, settled, 1);
+    const reply = new AmqpIncoming(message, 1);
     const pending = reply.correlationId === undefined ? undefined : this.#pending.get(reply.correlationId);
     if (pending) pending.resolve(reply);
     else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: reply.correlationId });

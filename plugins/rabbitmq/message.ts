@@ -92,40 +92,53 @@ export interface AmqpMessage {
   };
 }
 
-/** The settlement operations of an incoming message. */
-export type Settle = Pick<IncomingMessage, "ack" | "nack" | "reject">;
-
 function text(value: unknown): string | undefined {
   return value === undefined || value === null || value === "" ? undefined : String(value);
 }
 
 /**
- * An incoming message from amqplib's. `deliveryCount` comes from quorum queues' `x-delivery-count` when
- * present, else from the caller's own count.
+ * An incoming message from amqplib's, with nothing to settle (a reply on direct reply-to, consumed without
+ * acks); the consumer's messages extend it with RabbitMQ's settlements. `deliveryCount` comes from quorum
+ * queues' `x-delivery-count` when present, else from the caller's own count. A class, not an object of
+ * closures, since one is made per message.
  */
-export function incoming(
-  message: AmqpMessage,
-  settle: Settle,
-  deliveryCount: number | undefined,
-): IncomingMessage {
-  const { properties, fields } = message;
-  // Wire headers as FastStream would put them, for producers that did not use native properties.
-  const wire = fromWireHeaders(textHeaders(properties.headers));
-  return {
-    channel: fields.routingKey,
-    body: message.content,
-    headers: wire.headers,
-    contentType: text(properties.contentType) ?? wire.contentType,
-    correlationId: text(properties.correlationId) ?? wire.correlationId,
-    messageId: text(properties.messageId) ?? wire.messageId,
-    replyTo: text(properties.replyTo) ?? wire.replyTo,
-    redelivered: fields.redelivered,
-    deliveryCount,
-    raw: message,
-    ack: settle.ack,
-    nack: settle.nack,
-    reject: settle.reject,
-  };
+export class AmqpIncoming implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly redelivered: boolean;
+  readonly deliveryCount: number | undefined;
+  readonly raw: AmqpMessage;
+
+  constructor(message: AmqpMessage, deliveryCount: number | undefined) {
+    const { properties, fields } = message;
+    // Wire headers as FastStream would put them, for producers that did not use native properties.
+    const wire = fromWireHeaders(textHeaders(properties.headers));
+    this.channel = fields.routingKey;
+    this.body = message.content;
+    this.headers = wire.headers;
+    this.contentType = text(properties.contentType) ?? wire.contentType;
+    this.correlationId = text(properties.correlationId) ?? wire.correlationId;
+    this.messageId = text(properties.messageId) ?? wire.messageId;
+    this.replyTo = text(properties.replyTo) ?? wire.replyTo;
+    this.redelivered = fields.redelivered;
+    this.deliveryCount = deliveryCount;
+    this.raw = message;
+  }
+
+  ack(): Promise<void> {
+    return Promise.resolve();
+  }
+  nack(_options?: { readonly delay?: number }): Promise<void> {
+    return Promise.resolve();
+  }
+  reject(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** The delivery count quorum queues report (`x-delivery-count` counts earlier deliveries). */
