@@ -48,7 +48,7 @@ function python(file: string, arms: readonly string[] = PYTHON_ARMS): Bench["pyt
 /** Messages per run: in full mode, in quick mode. */
 type Counts = readonly [full: number, quick: number];
 /** Sequential round trips of the RPC benches (`bench/_rpc.ts`; 200 untimed ones come first). */
-const RPC: Counts = [2_000, 50];
+const RPC: Counts = [5_000, 50];
 
 interface Shape {
   /** Default: `raw` and `sluice`. */
@@ -127,12 +127,12 @@ export const benches: readonly Bench[] = [
     id: "memory consume",
     script: "bench/memory/consume.ts",
     arms: RAW_SLUICE,
-    full: 1_000_000,
+    full: 3_000_000,
     quick: 2_000,
     args: (arm, count) => [String(count), arm],
   },
   bench("memory drain 1M (RSS)", "bench/memory/drain.ts", [1_000_000, 2_000], { arms: ["sluice"] }),
-  bench("nats/core live", "bench/nats/core.ts", [200_000, 2_000], {
+  bench("nats/core live", "bench/nats/core.ts", [600_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
     python: python("nats_core.py"),
     needs: NATS,
@@ -151,7 +151,7 @@ export const benches: readonly Bench[] = [
     drainPython: python("nats_jetstream_drain.py"),
     needs: NATS,
   }),
-  bench("redis/pubsub live", "bench/redis/pubsub.ts", [100_000, 2_000], {
+  bench("redis/pubsub live", "bench/redis/pubsub.ts", [200_000, 2_000], {
     arms: ["raw", "driver", "sluice"],
     python: python("redis_pubsub.py"),
     needs: "SLUICE_REDIS_URL",
@@ -178,7 +178,7 @@ export const benches: readonly Bench[] = [
     needs: "SLUICE_AMQP_URL",
     python: python("rabbitmq_rpc.py"),
   }),
-  ...drainAndPublish("kafka", "bench/kafka/bench.ts", { drain: [500_000, 1_000], publish: [20_000, 200] }, {
+  ...drainAndPublish("kafka", "bench/kafka/bench.ts", { drain: [800_000, 1_000], publish: [20_000, 200] }, {
     // platformatic: the same drain with @platformatic/kafka, a raw arm beside kafkajs (the plugin's client).
     drainArms: ["raw", "platformatic", "driver", "sluice"],
     drainPython: python("kafka_drain.py"),
@@ -186,7 +186,7 @@ export const benches: readonly Bench[] = [
   }),
   // No Python arms: FastStream 0.7.8 has no request() on Kafka outside its test client.
   bench("kafka rpc", "bench/kafka/rpc.ts", RPC, { needs: "SLUICE_KAFKA_URL" }),
-  ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [60_000, 500], publish: [60_000, 500] }, {
+  ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [200_000, 500], publish: [150_000, 500] }, {
     publishArms: ["raw", "raw-wire", "sluice"],
     extra: ["64"],
     needs: "SLUICE_MQTT_BENCH_URL",
