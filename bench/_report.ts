@@ -87,12 +87,28 @@ const spread = (values: number[], digits: number): string =>
       Math.max(...values).toFixed(digits)
     })`;
 
+/**
+ * Whether a Sluice arm meets the performance goal against its raw arm: throughput within 5 % (msg/s ÷ raw ≥
+ * 0.95) and CPU per message within 15 % (CPU ÷ raw ≤ 1.15); for a request/reply bench, p50 within 50 µs.
+ * Empty for other arms and where a figure is missing.
+ */
+function goal(g: Group, raw: Group | undefined): string {
+  if (g.arm !== "sluice" || !raw?.rates.length || !g.rates.length) return "";
+  if (g.p50.length && raw.p50.length) {
+    return median(g.p50) - median(raw.p50) <= 0.05 ? "met" : "missed: p50";
+  }
+  const missed = [];
+  if (median(g.rates) / median(raw.rates) < 0.95) missed.push("msg/s");
+  if (g.cpus.length && raw.cpus.length && median(g.cpus) / median(raw.cpus) > 1.15) missed.push("CPU");
+  return missed.length ? `missed: ${missed.join(", ")}` : "met";
+}
+
 /** The Markdown tables of a run. */
 export function table(results: readonly Result[]): string {
   const all = groups(results);
   const lines = [
-    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | RSS max MiB | p50 / p99 ms | load (1 min) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| bench | runtime | arm | runs | msg/s median (min–max) | CPU µs/msg median (min–max) | msg/s ÷ raw | CPU ÷ raw | goal | RSS max MiB | p50 / p99 ms | load (1 min) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const g of all) {
     const raw = all.find((o) => o.bench === g.bench && o.runtime === g.runtime && o.arm === "raw");
@@ -102,7 +118,7 @@ export function table(results: readonly Result[]): string {
     lines.push(
       `| ${g.bench} | ${g.runtime} | ${g.arm} | ${g.rates.length}${failed} | ${spread(g.rates, 0)} | ${
         spread(g.cpus, 2)
-      } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${
+      } | ${ratio(g.rates, raw?.rates)} | ${ratio(g.cpus, raw?.cpus)} | ${goal(g, raw)} | ${
         g.rss.length ? Math.max(...g.rss) : "–"
       } | ${g.p50.length ? `${median(g.p50).toFixed(2)} / ${median(g.p99).toFixed(2)}` : ""} | ${
         Math.min(...g.loads).toFixed(1)
