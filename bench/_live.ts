@@ -13,7 +13,7 @@
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { begin, end } from "./_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB } from "./_measure.ts";
 
 /** How often the consumer reports its progress to the publisher. */
 export const REPORT_EVERY = 5000;
@@ -89,6 +89,28 @@ export async function consumeLive(
   publisher.stdin!.end();
   await exited;
   return { seconds: (stop - start) / 1000, received: seen };
+}
+
+/** Runs `consumer` as {@linkcode consumeLive} does and prints the run's JSON line (the form the runner reads). */
+export async function runLive(
+  script: string,
+  arm: string,
+  count: number,
+  channel: string,
+  consumer: LiveConsumer,
+): Promise<void> {
+  const { seconds, received } = await consumeLive(script, count, channel, consumer);
+  if (received === 0) throw new Error(`no message of ${count} arrived`);
+  console.log(JSON.stringify({
+    arm,
+    workload: "live",
+    count: received,
+    ...(received < count ? { lost: count - received } : {}),
+    seconds,
+    rate: Math.round(received / seconds),
+    cpu_us: cpuPerMessage(received),
+    rss_mib: rssMiB(),
+  }));
 }
 
 /**

@@ -10,8 +10,7 @@
 import process from "node:process";
 import { connect, headers } from "@nats-io/transport-node";
 import { nats } from "@sluice/nats";
-import { consumeLive, type LiveConsumer, publishLive } from "../_live.ts";
-import { cpuPerMessage, rssMiB } from "../_measure.ts";
+import { type LiveConsumer, publishLive, runLive } from "../_live.ts";
 
 const [arm = "raw", countArg = "100000", channel] = process.argv.slice(2);
 const count = Number(countArg);
@@ -87,21 +86,5 @@ const consumers: Record<string, () => LiveConsumer> = {
   },
 };
 
-const { seconds, received } = await consumeLive(
-  new URL(import.meta.url).pathname,
-  count,
-  subject,
-  consumers[arm]!(),
-);
-if (received === 0) throw new Error(`no message of ${count} arrived`);
-console.log(JSON.stringify({
-  arm,
-  workload: "live",
-  count: received,
-  ...(received < count ? { lost: count - received } : {}),
-  seconds,
-  rate: Math.round(received / seconds),
-  cpu_us: cpuPerMessage(received),
-  rss_mib: rssMiB(),
-}));
+await runLive(new URL(import.meta.url).pathname, arm, count, subject, consumers[arm]!());
 process.exit(0);

@@ -11,8 +11,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
-import { consumeLive, type LiveConsumer, publishLive } from "../_live.ts";
-import { cpuPerMessage, rssMiB } from "../_measure.ts";
+import { type LiveConsumer, publishLive, runLive } from "../_live.ts";
 
 const [arm = "raw", countArg = "100000", channelArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -83,21 +82,5 @@ const consumers: Record<string, () => LiveConsumer> = {
   },
 };
 
-const { seconds, received } = await consumeLive(
-  new URL(import.meta.url).pathname,
-  count,
-  channel,
-  consumers[arm]!(),
-);
-if (received === 0) throw new Error(`no message of ${count} arrived`);
-console.log(JSON.stringify({
-  arm,
-  workload: "live",
-  count: received,
-  ...(received < count ? { lost: count - received } : {}),
-  seconds,
-  rate: Math.round(received / seconds),
-  cpu_us: cpuPerMessage(received),
-  rss_mib: rssMiB(),
-}));
+await runLive(new URL(import.meta.url).pathname, arm, count, channel, consumers[arm]!());
 process.exit(0);
