@@ -21,7 +21,7 @@ import uuid
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType
 
-from _measure import Counter, Timed, arm_and_count, to_json, window_argument, windowed
+from _measure import Counter, Timed, arm_and_count, drain_broker, to_json, window_argument, windowed
 
 PAYLOAD = {
     "id": 123456,
@@ -77,11 +77,7 @@ async def main() -> None:
             async def handle(body: dict) -> None:
                 counter()
 
-            await broker.connect()  # like the raw arm, connected before the clock starts
-            timed.begin()
-            await broker.start()
-            await counter.finished.wait()
-            await broker.stop()
+            await drain_broker(broker, counter, timed)
     finally:
         await js.delete_stream(stream)
         await nc.close()
