@@ -9,11 +9,11 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import type { Deliver, Logger, SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { buffer, bytes, type Client, events, isCluster, scanKeys } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
-import { type Fields, readMessage, withDeliveryCount } from "./message.ts";
+import { type Fields, readMessage, RedisIncoming, withDeliveryCount } from "./message.ts";
 
 /** Moves up to ARGV[1] messages from KEYS[1] to KEYS[2]; returns them. */
 const MOVE_MANY = `local out = {}
@@ -43,10 +43,8 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
-/** How a list message settles, on the consumer that took it. */
+/** How a list message settles, on the reliable consumer that took it. */
 interface ListSettler {
-  /** Whether settling does anything: an unreliable consumer popped the message for good. */
-  reliable: boolean;
   /** Removes the message from the processing list (ack and reject). */
   remove(data: Uint8Array): Promise<void>;
   /** Returns the message to the head of its queue with its delivery count, after `delay` ms (nack). */
@@ -54,55 +52,42 @@ interface ListSettler {
 }
 
 /**
- * A list message: until Redis took its settlement it stays in the processing list. A class, not an object
- * of closures, since one is made per message; the first settlement wins.
+ * A list message: until Redis took its settlement it stays in the processing list; the first settlement
+ * wins. Without a settler (an unreliable consumer popped it for good) settling does nothing.
  */
-class ListIncoming implements IncomingMessage {
-  readonly channel: string;
-  readonly body: Uint8Array;
-  readonly headers: Record<string, string>;
-  readonly contentType: string | undefined;
-  readonly correlationId: string | undefined;
-  readonly messageId: string | undefined;
-  readonly replyTo: string | undefined;
-  readonly decodeError: Fields["error"];
-  readonly deliveryCount: number;
+class ListIncoming extends RedisIncoming {
   readonly raw: { readonly list: string; readonly data: Uint8Array };
-  readonly #settler: ListSettler;
+  readonly #settler: ListSettler | undefined;
   #open = true;
 
-  constructor(list: string, data: Uint8Array, fields: Fields, deliveries: number, settler: ListSettler) {
-    this.channel = list;
-    this.body = fields.body;
-    this.headers = fields.headers;
-    this.contentType = fields.contentType;
-    this.correlationId = fields.correlationId;
-    this.messageId = fields.messageId;
-    this.replyTo = fields.replyTo;
-    this.decodeError = fields.error;
-    this.deliveryCount = deliveries;
+  constructor(
+    list: string,
+    data: Uint8Array,
+    fields: Fields,
+    deliveries: number,
+    settler: ListSettler | undefined,
+  ) {
+    super(list, fields, deliveries);
     this.raw = { list, data };
     this.#settler = settler;
   }
 
-  get redelivered(): boolean {
-    return this.deliveryCount > 1;
-  }
   ack(): Promise<void> {
-    return this.#claim() ? this.#settler.remove(this.raw.data) : Promise.resolve();
+    return this.#claim()?.remove(this.raw.data) ?? Promise.resolve();
   }
   reject(): Promise<void> {
-    return this.#claim() ? this.#settler.remove(this.raw.data) : Promise.resolve();
+    return this.#claim()?.remove(this.raw.data) ?? Promise.resolve();
   }
   nack(options?: { readonly delay?: number }): Promise<void> {
-    if (!this.#claim()) return Promise.resolve();
-    return this.#settler.requeue(this.raw.data, this.deliveryCount, options?.delay ?? 0);
+    return this.#claim()?.requeue(this.raw.data, this.deliveryCount, options?.delay ?? 0) ??
+      Promise.resolve();
   }
 
-  #claim(): boolean {
-    if (!this.#open || !this.#settler.reliable) return false;
+  /** The settler, for the first settlement only. */
+  #claim(): ListSettler | undefined {
+    if (!this.#open) return undefined;
     this.#open = false;
-    return true;
+    return this.#settler;
   }
 }
 
@@ -128,18 +113,20 @@ export class ListConsumer implements SubscriptionHandle {
   readonly #unsettled = new Set<Uint8Array>();
   /** How the messages of this consumer settle, shared by all of them. */
   readonly #settler: ListSettler = {
-    reliable: false,
-    remove: (data) => this.#commands.lrem(this.#processing, 1, buffer(data)).then(...this.#released(data)),
+    remove: (data) => this.#settled(data, this.#commands.lrem(this.#processing, 1, buffer(data))),
     requeue: (data, deliveries, delay) => {
       const requeue = (): Promise<void> =>
-        this.#commands.eval(
-          REQUEUE,
-          2,
-          this.#processing,
-          this.#key,
-          buffer(data),
-          buffer(withDeliveryCount(data, deliveries)),
-        ).then(...this.#released(data));
+        this.#settled(
+          data,
+          this.#commands.eval(
+            REQUEUE,
+            2,
+            this.#processing,
+            this.#key,
+            buffer(data),
+            buffer(withDeliveryCount(data, deliveries)),
+          ),
+        );
       if (delay <= 0) return requeue();
       // The message waits in the processing list: if this process dies meanwhile it is recovered.
       const timer = setTimeout(() => {
@@ -178,7 +165,6 @@ export class ListConsumer implements SubscriptionHandle {
     this.#processing = `${this.#base}:processing:${this.#consumer}`;
     this.#heartbeat = `${this.#base}:consumer:${this.#consumer}`;
     this.#reliable = options.reliable ?? true;
-    this.#settler.reliable = this.#reliable;
     this.#recoverAfter = options.recoverAfter ?? 15_000;
     this.#window = new DeliveryWindow(
       prefetch,
@@ -318,20 +304,20 @@ export class ListConsumer implements SubscriptionHandle {
       raw,
       fields,
       Math.max(count, fields.deliveries + 1),
-      this.#settler,
+      this.#reliable ? this.#settler : undefined,
     );
     this.#window.hand(this.#deliver, incoming);
   }
 
-  /** The reactions that end a settlement: the message is no longer unsettled, whether Redis took it or not. */
-  #released(data: Uint8Array): [() => void, (error: unknown) => never] {
-    return [
+  /** Ends a settlement: once Redis answered, the message is no longer unsettled, whether Redis took it or not. */
+  #settled(data: Uint8Array, work: Promise<unknown>): Promise<void> {
+    return work.then(
       () => void this.#unsettled.delete(data),
       (error) => {
         this.#unsettled.delete(data);
         throw error;
       },
-    ];
+    );
   }
 
   /** Stops reading; unsettled messages stay in the processing list until the core settles them. */

@@ -10,7 +10,7 @@
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster } from "./_client.ts";
-import { type Fields, readMessage } from "./message.ts";
+import { type Fields, readMessage, RedisIncoming } from "./message.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
@@ -31,16 +31,7 @@ interface Redelivery {
  * A Pub/Sub message. A class, not an object of closures, since one is made per message; the native message
  * (channel, pattern, bytes) is built when asked for.
  */
-class PubSubIncoming implements IncomingMessage {
-  readonly channel: string;
-  readonly body: Uint8Array;
-  readonly headers: Record<string, string>;
-  readonly contentType: string | undefined;
-  readonly correlationId: string | undefined;
-  readonly messageId: string | undefined;
-  readonly replyTo: string | undefined;
-  readonly decodeError: Fields["error"];
-  readonly deliveryCount: number;
+class PubSubIncoming extends RedisIncoming {
   readonly #data: Uint8Array;
   readonly #pattern: string | undefined;
   readonly #fields: Fields;
@@ -55,24 +46,13 @@ class PubSubIncoming implements IncomingMessage {
     deliveryCount: number,
     redelivery: Redelivery,
   ) {
-    this.channel = channel;
-    this.body = fields.body;
-    this.headers = fields.headers;
-    this.contentType = fields.contentType;
-    this.correlationId = fields.correlationId;
-    this.messageId = fields.messageId;
-    this.replyTo = fields.replyTo;
-    this.decodeError = fields.error;
-    this.deliveryCount = deliveryCount;
+    super(channel, fields, deliveryCount);
     this.#data = data;
     this.#pattern = pattern;
     this.#fields = fields;
     this.#redelivery = redelivery;
   }
 
-  get redelivered(): boolean {
-    return this.deliveryCount > 1;
-  }
   get raw(): NativeMessage {
     return this.#raw ??= { channel: this.channel, pattern: this.#pattern, data: this.#data };
   }

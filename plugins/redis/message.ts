@@ -11,7 +11,7 @@
  * @module
  */
 
-import { DecodeError, type OutgoingMessage } from "@sluice/core";
+import { DecodeError, type IncomingMessage, type OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import { encodeEnvelope, isBinaryEnvelope, readEnvelope } from "./_envelope.ts";
 
@@ -87,6 +87,44 @@ export interface Fields {
   readonly enveloped: boolean;
   /** Why the bytes could not be read; `body` then holds them as they arrived, and there are no headers. */
   readonly error?: DecodeError;
+}
+
+/**
+ * The fields every incoming Redis message takes from its decoded bytes; Pub/Sub and list messages extend it
+ * with their native message and their settlements. A class, not an object of closures, since one is made per
+ * message.
+ */
+export abstract class RedisIncoming implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly decodeError: Fields["error"];
+  readonly deliveryCount: number;
+  abstract readonly raw: unknown;
+
+  constructor(channel: string, fields: Fields, deliveryCount: number) {
+    this.channel = channel;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.contentType = fields.contentType;
+    this.correlationId = fields.correlationId;
+    this.messageId = fields.messageId;
+    this.replyTo = fields.replyTo;
+    this.decodeError = fields.error;
+    this.deliveryCount = deliveryCount;
+  }
+
+  get redelivered(): boolean {
+    return this.deliveryCount > 1;
+  }
+
+  abstract ack(): Promise<void>;
+  abstract nack(options?: { readonly delay?: number }): Promise<void>;
+  abstract reject(): Promise<void>;
 }
 
 /** Decodes bytes into the fields of an IncomingMessage; a malformed envelope gives `error`, never throws. */
