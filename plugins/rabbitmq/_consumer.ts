@@ -36,8 +36,7 @@ interface Settling {
  * (it still counts against the prefetch) for the delay, then requeues it, and resolves at once so that the
  * handler's slot is free meanwhile.
  */
-class ConsumerMessage extends AmqpIncoming {
-  readonly #message: ConsumeMessage;
+class ConsumerMessage extends AmqpIncoming<ConsumeMessage> {
   readonly #id: string | undefined;
   readonly #on: Channel;
   readonly #settling: Settling;
@@ -51,7 +50,6 @@ class ConsumerMessage extends AmqpIncoming {
     settling: Settling,
   ) {
     super(message, count);
-    this.#message = message;
     this.#id = id;
     this.#on = on;
     this.#settling = settling;
@@ -77,7 +75,7 @@ class ConsumerMessage extends AmqpIncoming {
   #settle(how: "ack" | "nack" | "reject"): Promise<void> {
     if (this.#open) {
       this.#open = false;
-      this.#settling.run(this.#on, how, this.#message, this.#id);
+      this.#settling.run(this.#on, how, this.raw, this.#id);
     }
     return Promise.resolve();
   }

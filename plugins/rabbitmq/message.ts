@@ -102,7 +102,7 @@ function text(value: unknown): string | undefined {
  * queues' `x-delivery-count` when present, else from the caller's own count. A class, not an object of
  * closures, since one is made per message.
  */
-export class AmqpIncoming implements IncomingMessage {
+export class AmqpIncoming<M extends AmqpMessage = AmqpMessage> implements IncomingMessage {
   readonly channel: string;
   readonly body: Uint8Array;
   readonly headers: Record<string, string>;
@@ -112,9 +112,9 @@ export class AmqpIncoming implements IncomingMessage {
   readonly replyTo: string | undefined;
   readonly redelivered: boolean;
   readonly deliveryCount: number | undefined;
-  readonly raw: AmqpMessage;
+  readonly raw: M;
 
-  constructor(message: AmqpMessage, deliveryCount: number | undefined) {
+  constructor(message: M, deliveryCount: number | undefined) {
     const { properties, fields } = message;
     // Wire headers as FastStream would put them, for producers that did not use native properties.
     const wire = fromWireHeaders(textHeaders(properties.headers));
