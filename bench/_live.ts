@@ -13,7 +13,7 @@
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { begin, cpuPerMessage, end, rssMiB } from "./_measure.ts";
+import { begin, end, printRun } from "./_measure.ts";
 
 /** How often the consumer reports its progress to the publisher. */
 export const REPORT_EVERY = 5000;
@@ -101,16 +101,7 @@ export async function runLive(
 ): Promise<void> {
   const { seconds, received } = await consumeLive(script, count, channel, consumer);
   if (received === 0) throw new Error(`no message of ${count} arrived`);
-  console.log(JSON.stringify({
-    arm,
-    workload: "live",
-    count: received,
-    ...(received < count ? { lost: count - received } : {}),
-    seconds,
-    rate: Math.round(received / seconds),
-    cpu_us: cpuPerMessage(received),
-    rss_mib: rssMiB(),
-  }));
+  printRun(arm, "live", received, seconds, received < count ? { lost: count - received } : {});
 }
 
 /**

@@ -50,3 +50,26 @@ export function runtimeName(): string {
   if (global.Bun) return `bun ${global.Bun.version}`;
   return `node ${process.version}`;
 }
+
+/**
+ * Prints a run's one JSON line, the form `bench/run.ts` reads: `count` messages in `seconds`, the CPU per
+ * message and the RSS samples of the timed section, and `extra` fields (percentiles, lost messages).
+ */
+export function printRun(
+  arm: string,
+  workload: string,
+  count: number,
+  seconds: number,
+  extra: Readonly<Record<string, number>> = {},
+): void {
+  console.log(JSON.stringify({
+    arm,
+    workload,
+    count,
+    ...extra,
+    seconds,
+    rate: Math.round(count / seconds),
+    cpu_us: cpuPerMessage(count),
+    rss_mib: rssMiB(),
+  }));
+}

@@ -7,7 +7,7 @@
  */
 
 import process from "node:process";
-import { begin, cpuPerMessage, end, rssMiB } from "./_measure.ts";
+import { begin, end, printRun } from "./_measure.ts";
 
 /** Untimed round trips before the timed ones (connections, JIT, reply subscriptions). */
 export const WARM_UP = 200;
@@ -55,16 +55,6 @@ export async function measureRpc(arm: string, count: number, rpc: RpcArm): Promi
   times.sort((a, b) => a - b);
   const at = (q: number): number =>
     Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 1000) / 1000;
-  console.log(JSON.stringify({
-    arm,
-    workload: "rpc",
-    count,
-    seconds,
-    rate: Math.round(count / seconds),
-    cpu_us: cpuPerMessage(count),
-    rss_mib: rssMiB(),
-    p50_ms: at(0.5),
-    p99_ms: at(0.99),
-  }));
+  printRun(arm, "rpc", count, seconds, { p50_ms: at(0.5), p99_ms: at(0.99) });
   process.exit(0);
 }

@@ -5,7 +5,7 @@
 //   <runtime> bench/memory/drain.ts sluice [count]
 import process from "node:process";
 import { memory } from "@sluice/core";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { begin, end, printRun } from "../_measure.ts";
 
 const [arm = "sluice", countArg = "1000000"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -30,13 +30,5 @@ for (let sent = 0; sent < count; sent += 1000) {
 await finished;
 const seconds = (end() - start) / 1000;
 await broker.close();
-console.log(JSON.stringify({
-  arm,
-  workload: "drain",
-  count,
-  seconds,
-  rate: Math.round(count / seconds),
-  cpu_us: cpuPerMessage(count),
-  rss_mib: rssMiB(),
-}));
+printRun(arm, "drain", count, seconds);
 process.exit(0);
