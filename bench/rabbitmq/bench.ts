@@ -5,6 +5,8 @@
 // publish: `count` confirmed publishes of the same message (JSON-encoded each time, with content type,
 //   message id, correlation id and timestamp, as Sluice sends them) with at most `window` unconfirmed.
 // Both arms: amqplib 2.x, one connection, non-persistent messages to a non-durable queue.
+// To profile the timed drain alone: `fill` leaves a filled queue named by SLUICE_BENCH_QUEUE, and a drain with
+// that variable set drains it without filling (and deletes it after).
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
@@ -16,7 +18,8 @@ const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] 
 const count = Number(countArg);
 const window = Number(windowArg);
 const url = process.env.SLUICE_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const queue = `bench_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const named = process.env.SLUICE_BENCH_QUEUE;
+const queue = named ?? `bench_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const payload = {
   id: 123456,
   item: "a cup of green tea",
@@ -56,8 +59,10 @@ function rawPublish(channel: amqp.ConfirmChannel, exchange: string, key: string)
 
 let elapsed = 0;
 try {
-  if (workload === "drain") {
+  if (workload === "fill") {
     await windowed(count, () => rawPublish(setup, "", queue));
+  } else if (workload === "drain") {
+    if (named === undefined) await windowed(count, () => rawPublish(setup, "", queue));
     if (arm === "raw") {
       const channel = await connection.createChannel();
       await channel.prefetch(window);
@@ -142,7 +147,7 @@ try {
     await broker.close();
   }
 } finally {
-  await setup.deleteQueue(queue).catch(() => undefined);
+  if (workload !== "fill") await setup.deleteQueue(queue).catch(() => undefined);
   await connection.close();
 }
 

@@ -1,7 +1,8 @@
 /**
  * One subscription on the real broker: its own channel with the subscriber's prefetch, its declarations,
  * and a consumer; all restored after a reconnection. Messages are settled with RabbitMQ's own ack, nack
- * (requeue) and reject (dead-letter); a delayed nack holds the message for the delay, then requeues it.
+ * (requeue) and reject (dead-letter) — acks of messages settled in order coalesced into one frame per turn of
+ * the event loop ({@linkcode Settlements}); a delayed nack holds the message for the delay, then requeues it.
  *
  * Messages go to the core through a {@linkcode DeliveryWindow} of the prefetch. RabbitMQ itself stops at the
  * channel's prefetch (`basic.qos`), so the window never has to hold the consumer back; it counts what the
@@ -12,9 +13,10 @@
 
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError } from "@sluice/core/kit";
-import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";
+import { type Delivery, Settlements } from "./_acks.ts";
 import { DeliveryCounter, oversized, type ReplyQueues, type SubscriptionPlan } from "./_topology.ts";
 import { AmqpIncoming, quorumDeliveryCount } from "./message.ts";
 
@@ -25,7 +27,7 @@ interface Settling {
   /** Forgets the delivery count of a message settled for good. */
   forget(id: string | undefined): void;
   /** Settles a message on the channel it came on, if that is still the consumer's channel. */
-  run(on: Channel, how: "ack" | "nack" | "reject", message: ConsumeMessage, id: string | undefined): void;
+  run(on: Settlements, how: "ack" | "nack" | "reject", message: ConsumerMessage): void;
   /** Runs `then` after `delay` ms, holding the consumer's channel open until it ran. */
   later(delay: number, then: () => void): void;
 }
@@ -36,9 +38,9 @@ interface Settling {
  * (it still counts against the prefetch) for the delay, then requeues it, and resolves at once so that the
  * handler's slot is free meanwhile.
  */
-class ConsumerMessage extends AmqpIncoming<ConsumeMessage> {
+class ConsumerMessage extends AmqpIncoming<ConsumeMessage> implements Delivery {
   readonly #id: string | undefined;
-  readonly #on: Channel;
+  readonly #on: Settlements;
   readonly #settling: Settling;
   #open = true;
 
@@ -46,7 +48,7 @@ class ConsumerMessage extends AmqpIncoming<ConsumeMessage> {
     message: ConsumeMessage,
     id: string | undefined,
     count: number,
-    on: Channel,
+    on: Settlements,
     settling: Settling,
   ) {
     super(message, count);
@@ -72,10 +74,15 @@ class ConsumerMessage extends AmqpIncoming<ConsumeMessage> {
     return Promise.resolve();
   }
 
+  /** Whether the message was acked, nacked or rejected. */
+  get settled(): boolean {
+    return !this.#open;
+  }
+
   #settle(how: "ack" | "nack" | "reject"): Promise<void> {
     if (this.#open) {
       this.#open = false;
-      this.#settling.run(this.#on, how, this.raw, this.#id);
+      this.#settling.run(this.#on, how, this);
     }
     return Promise.resolve();
   }
@@ -93,7 +100,8 @@ export class AmqpConsumer implements SubscriptionHandle {
   readonly #counter = new DeliveryCounter();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #window: DeliveryWindow;
-  #channel: Channel | undefined;
+  /** The current channel's settlements; undefined while there is none. */
+  #on: Settlements | undefined;
   #consumerTag: string | undefined;
   #stopped = false;
   #removeRestorer: (() => void) | undefined;
@@ -128,19 +136,16 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#settling = {
       limit: options.plan.queue.deliveryLimit,
       forget: (id) => this.#counter.forget(id),
-      run: (on, how, message, id) => {
-        if (on !== this.#channel) {
+      run: (on, how, message) => {
+        if (on !== this.#on) {
           // The channel died with the connection: RabbitMQ already returned the message to its queue.
-          this.#logger.debug(`Could not ${how} message ${id}: its channel is gone; it will be redelivered`);
+          this.#logger.debug(
+            `Could not ${how} message ${message.messageId}: its channel is gone; it will be redelivered`,
+          );
           return;
         }
-        try {
-          if (how === "ack") on.ack(message);
-          else if (how === "reject") on.reject(message, false);
-          else on.nack(message, false, true);
-        } catch (error) {
-          this.#logger.debug(`Could not ${how} message ${id}: ${describeError(error)}`);
-        }
+        if (how === "ack") on.ack(message);
+        else on.refuse(message, how === "nack");
       },
       later: (delay, then) => {
         const timer = setTimeout(() => {
@@ -178,28 +183,32 @@ export class AmqpConsumer implements SubscriptionHandle {
       }
       // The current channel before consume: deliveries can arrive before consume() resolves, and their
       // acks must go to this channel, not be taken for leftovers of a dead one.
-      this.#channel = channel;
+      const on = new Settlements(channel, this.#prefetch, (error) => {
+        this.#logger.debug(`Could not settle a message: ${describeError(error)}`);
+      });
+      this.#on = on;
       const { consumerTag } = await channel.consume(
         queue,
-        (message) => this.#onMessage(channel, message),
+        (message) => this.#onMessage(on, message),
         { arguments: plan.consumerArguments },
       );
       this.#consumerTag = consumerTag;
     } catch (error) {
-      if (this.#channel === channel) this.#channel = undefined;
+      if (this.#on?.channel === channel) this.#on = undefined;
       await channel.close().catch(() => undefined);
       throw error;
     }
   }
 
-  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+  #onMessage(on: Settlements, message: ConsumeMessage | null): void {
     if (message === null) {
       this.#logger.warn(`RabbitMQ cancelled the consumer of ${this.#plan.queue.name || "its queue"}`);
       return;
     }
     const id = message.properties.messageId as string | undefined;
     const count = quorumDeliveryCount(message) ?? this.#counter.next(id, message.fields.redelivered);
-    const converted = new ConsumerMessage(message, id, count, channel, this.#settling);
+    const converted = new ConsumerMessage(message, id, count, on, this.#settling);
+    on.track(converted);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
     this.#window.hand(this.#handOver, converted);
@@ -211,7 +220,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#stopped = true;
     this.#removeRestorer?.();
     this.#window.close();
-    const channel = this.#channel;
+    const channel = this.#on?.channel;
     if (channel && this.#consumerTag) await channel.cancel(this.#consumerTag).catch(() => undefined);
     // What the core still holds settles later; the channel closes after the last of it.
     void this.#window.whenDrained().then(() => this.#closeIfDone());
@@ -222,11 +231,16 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#closeChannel();
   }
 
-  /** Closes the channel through the connection, which waits for it so that the acks sent on it arrive. */
+  /**
+   * Sends the channel's pending acks and closes it through the connection, which waits for it so that the
+   * acks sent on it arrive.
+   */
   #closeChannel(): void {
-    const channel = this.#channel;
-    this.#channel = undefined;
-    if (channel) void this.#connection.closeChannel(channel);
+    const on = this.#on;
+    this.#on = undefined;
+    if (!on) return;
+    on.flush();
+    void this.#connection.closeChannel(on.channel);
   }
 
   /** Drops held messages: closing the channel returns them, and what is still unsettled, to their queues. */
