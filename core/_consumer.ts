@@ -20,8 +20,8 @@ import {
   type SubscriberOptions,
   withoutCore,
 } from "./options.ts";
-import { validate } from "./schema.ts";
-import { emitResult, type ResultTarget } from "./_emit.ts";
+import { validateNow } from "./schema.ts";
+import { emitResult, emitThenAck, type ResultTarget } from "./_emit.ts";
 import { type HandlerEntry, recordCall, selectHandler } from "./_handlers.ts";
 import { applyErrorPolicy, failBatch } from "./_failure.ts";
 import { Batcher } from "./_batcher.ts";
@@ -83,8 +83,7 @@ export class Consumer {
     this.#bare = !middlewares.some((m) => m.consume);
     // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one,
     // or the common case's pipeline without an async stage (`#consumeOne`).
-    const single = !this.#batch && this.#bare && this.#ack === "auto" && this.#retry.attempts <= 1 &&
-      !options.schema;
+    const single = !this.#batch && this.#bare && this.#ack !== "first" && this.#retry.attempts <= 1;
     this.#limiter = new Limiter<IncomingMessage | IncomingMessage[]>(
       options.concurrency ?? 1,
       single ? (item) => this.#consumeOne(item as IncomingMessage) : (items) => this.#consume(items),
@@ -154,9 +153,10 @@ export class Consumer {
   }
 
   /**
-   * The pipeline of one message without middleware, schema or retries, acked after success: no async stage,
+   * The pipeline of one message without middleware or retries, not acked before its handler: no async stage,
    * so a handler that returns a plain value is acked in the same turn and the ack's promise is the only one.
-   * Failures follow the error policy, as in `#consume`.
+   * A schema that answers synchronously (most do) is checked in the same turn; one that returns a promise
+   * adds a stage. Failures follow the error policy, as in `#consume`.
    */
   #consumeOne(incoming: IncomingMessage): Promise<void> {
     let message: ConsumedMessage;
@@ -168,10 +168,33 @@ export class Consumer {
       // As from the async pipeline: the limiter and the driver see a rejection, never a throw.
       return Promise.reject(error);
     }
+    let handler: HandlerEntry;
+    let body: unknown;
+    try {
+      message.body = this.#decode(message);
+      handler = selectHandler(this.#handlers, message, this.#setup.channel);
+      body = this.#setup.options.schema ? this.#validate(message) : message.body;
+    } catch (error) {
+      return this.#fail(message, error, context);
+    }
+    if (body instanceof Promise) {
+      return body.then((checked) => this.#call(handler, checked, message, context), (error) => {
+        return this.#fail(message, error, context);
+      });
+    }
+    return this.#call(handler, body, message, context);
+  }
+
+  /** Runs the handler on the message's decoded and checked body; then `#succeeded` or the error policy. */
+  #call(
+    handler: HandlerEntry,
+    body: unknown,
+    message: ConsumedMessage,
+    context: MessageContext,
+  ): Promise<void> {
     let result: unknown;
     try {
-      const body = message.body = this.#decode(message);
-      const handler = selectHandler(this.#handlers, message, this.#setup.channel);
+      message.body = body;
       recordCall(this.#port, handler, body, message);
       result = handler.fn(body, context as unknown as Context);
     } catch (error) {
@@ -186,13 +209,11 @@ export class Consumer {
     );
   }
 
-  /** Emits the handler's result and acks; a failure of either follows the error policy. */
+  /** Emits the handler's result and acks (unless acks are manual); a failure follows the error policy. */
   #succeeded(result: unknown, message: ConsumedMessage, context: MessageContext): Promise<void> {
     let done: Promise<void>;
     try {
-      done = result !== undefined || message.replyTo
-        ? emitResult(this.#port, this.#setup.targets, result, message, context).then(() => message.ack())
-        : message.ack();
+      done = emitThenAck(this.#port, this.#setup.targets, result, message, context, this.#ack === "auto");
     } catch (error) {
       return this.#fail(message, error, context);
     }
@@ -264,10 +285,10 @@ export class Consumer {
     return this.#codecs.decode(message.raw, message.contentType);
   }
 
-  /** The decoded body, validated by the subscriber's schema. */
-  #validate(message: ConsumedMessage): Promise<unknown> {
+  /** The decoded body, validated by the subscriber's schema: a promise only if the schema returned one. */
+  #validate(message: ConsumedMessage): unknown {
     const what = `Message ${message.messageId} on ${message.channel}`;
-    return validate(this.#setup.options.schema!, message.body, what);
+    return validateNow(this.#setup.options.schema!, message.body, what);
   }
 
   /** Applies the error policy to a message that failed for good, logging through its context's logger. */

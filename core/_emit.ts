@@ -36,3 +36,22 @@ export async function emitResult(
   }
   if (message.replyTo) await port.reply(result, message.replyTo, options, context);
 }
+
+const DONE: Promise<void> = Promise.resolve();
+
+/**
+ * A handled message's end: its result emitted (when there is one, or a reply is asked for), then the message
+ * acked when `ack`. Throws what `emitResult` or the ack throws before their promise.
+ */
+export function emitThenAck(
+  port: BrokerPort,
+  targets: readonly ResultTarget[],
+  result: unknown,
+  message: ConsumedMessage,
+  context: Context,
+  ack: boolean,
+): Promise<void> {
+  if (result === undefined && !message.replyTo) return ack ? message.ack() : DONE;
+  const emitted = emitResult(port, targets, result, message, context);
+  return ack ? emitted.then(() => message.ack()) : emitted;
+}

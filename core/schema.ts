@@ -68,8 +68,24 @@ export async function validate<S extends StandardSchemaV1>(
   value: unknown,
   what: string,
 ): Promise<StandardSchemaV1.InferOutput<S>> {
-  let result = schema["~standard"].validate(value);
-  if (result instanceof Promise) result = await result;
+  return await validateNow(schema, value, what);
+}
+
+/**
+ * As {@linkcode validate}, without a promise when the schema answers synchronously (most do): the value, or a
+ * thrown {@linkcode ValidationError}; a promise only for a schema that returned one.
+ */
+export function validateNow<S extends StandardSchemaV1>(
+  schema: S,
+  value: unknown,
+  what: string,
+): StandardSchemaV1.InferOutput<S> | Promise<StandardSchemaV1.InferOutput<S>> {
+  const result = schema["~standard"].validate(value);
+  if (result instanceof Promise) return result.then((settled) => outcome(settled, what));
+  return outcome(result, what);
+}
+
+function outcome<O>(result: StandardSchemaV1.Result<O>, what: string): O {
   if (result.issues) {
     const issues = result.issues.map((issue) => ({
       message: issue.message,
@@ -80,7 +96,7 @@ export async function validate<S extends StandardSchemaV1>(
       .join("; ");
     throw new ValidationError(`${what} failed its schema: ${detail}`, issues);
   }
-  return result.value as StandardSchemaV1.InferOutput<S>;
+  return result.value;
 }
 
 /** Whether `value` is a Standard Schema. */

@@ -1,9 +1,11 @@
 /**
  * The core's own cost on the consuming side: a driver that hands over ready-made messages as fast as the
  * subscriber's prefetch allows (no broker, no network), against the smallest raw loop doing the same work —
- * decode the JSON body, run a no-op handler, ack — with the same 256 messages in flight.
+ * decode the JSON body, run a no-op handler, ack — with the same 256 messages in flight. The `-schema` arms
+ * also check each body with the same synchronous Standard Schema (the raw loop calls it by hand, Sluice
+ * through the subscriber's `schema` option).
  *
- *   deno run -A bench/memory/consume.ts [messages] [raw|sluice]
+ *   deno run -A bench/memory/consume.ts [messages] [raw|sluice|raw-schema|sluice-schema]
  *   bun bench/memory/consume.ts [messages]
  *
  * Prints CPU and wall-clock microseconds per message for each arm (fresh arm per process run is not needed:
@@ -14,7 +16,7 @@
  */
 
 import process from "node:process";
-import { Broker, type Deliver, type Driver, type IncomingMessage } from "@sluice/core";
+import { Broker, type Deliver, type Driver, type IncomingMessage, type StandardSchemaV1 } from "@sluice/core";
 import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -22,6 +24,23 @@ const WINDOW = 256;
 const body = new TextEncoder().encode(
   JSON.stringify({ id: 1, name: "a message of about one hundred bytes", tags: ["x", "y"], ok: true }),
 );
+
+/** A body with a numeric id and a string name: the kind of check a schema library makes. */
+const schema: StandardSchemaV1<{ id: number; name: string }> = {
+  "~standard": {
+    version: 1,
+    vendor: "bench",
+    validate(value) {
+      const body = value as { id?: unknown; name?: unknown } | null;
+      if (typeof body !== "object" || body === null) return { issues: [{ message: "not an object" }] };
+      if (typeof body.id !== "number") return { issues: [{ message: "id: not a number", path: ["id"] }] };
+      if (typeof body.name !== "string") {
+        return { issues: [{ message: "name: not a string", path: ["name"] }] };
+      }
+      return { value: body as { id: number; name: string } };
+    },
+  },
+};
 
 /** Hands `count` messages to `deliver`, keeping `window` unsettled; resolves when all were acked. */
 function feed(count: number, window: number, deliver: Deliver): Promise<void> {
@@ -63,15 +82,19 @@ function feed(count: number, window: number, deliver: Deliver): Promise<void> {
   });
 }
 
-async function raw(): Promise<void> {
+async function raw(checked = false): Promise<void> {
   const decoder = new TextDecoder();
   await feed(total, WINDOW, async (message) => {
-    JSON.parse(decoder.decode(message.body));
+    const body = JSON.parse(decoder.decode(message.body));
+    if (checked) {
+      const result = await schema["~standard"].validate(body);
+      if (result.issues) throw new Error(result.issues[0]!.message);
+    }
     await message.ack();
   });
 }
 
-async function sluice(): Promise<void> {
+async function sluice(checked = false): Promise<void> {
   let run!: Promise<void>;
   const driver: Driver = {
     name: "bench",
@@ -86,7 +109,7 @@ async function sluice(): Promise<void> {
     },
   };
   const broker = new Broker(driver, { logLevel: "error" });
-  broker.subscriber("bench", { prefetch: WINDOW }).handle(() => {});
+  broker.subscriber("bench", { prefetch: WINDOW, schema: checked ? schema : undefined }).handle(() => {});
   await broker.start();
   await run;
   await broker.close();
@@ -95,7 +118,7 @@ async function sluice(): Promise<void> {
 const only = process.argv[3];
 if (only) {
   const start = begin();
-  await (only === "raw" ? raw : sluice)();
+  await (only.startsWith("raw") ? raw : sluice)(only.endsWith("-schema"));
   const seconds = (end() - start) / 1000;
   console.log(JSON.stringify({
     arm: only,
@@ -112,7 +135,7 @@ if (only) {
 for (const [name, arm] of [["raw", raw], ["sluice", sluice], ["raw", raw], ["sluice", sluice]] as const) {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await arm();
+  await arm(false);
   const used = process.cpuUsage(cpu);
   const wall = ((performance.now() - start) * 1000) / total;
   console.log(
