@@ -6,6 +6,8 @@
 // Both arms use the same ioredis settings (RESP2, auto-pipelining on the command connection), the same
 // ~100-byte JSON payload in FastStream's binary envelope, the same ack position (after the handler) and
 // the same decoding. Prints one JSON line.
+// To profile the timed drain alone: `<arm> fill <count>` leaves a filled list named by SLUICE_BENCH_LIST, and a
+// drain with that variable set drains it without filling (and deletes it after).
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
@@ -15,7 +17,8 @@ import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 const [arm, workload, countText] = process.argv.slice(2);
 const count = Number(countText ?? 100_000);
 const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
-const key = `bench-${workload}-${arm}-${Date.now()}`;
+const named = process.env.SLUICE_BENCH_LIST;
+const key = named ?? `bench-${workload}-${arm}-${Date.now()}`;
 const WINDOW = 100;
 const payload = { id: 0, item: "tea", note: "a payload of about one hundred bytes for the benchmark ok" };
 const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
@@ -32,6 +35,7 @@ function envelope(i: number): Buffer {
 }
 
 async function fill(client: Redis): Promise<void> {
+  if (named && workload !== "fill") return;
   for (let i = 0; i < count; i += 1000) {
     const chunk = [];
     for (let j = i; j < Math.min(count, i + 1000); j++) chunk.push(envelope(j));
@@ -147,6 +151,14 @@ async function sluicePublish(): Promise<number> {
   client.disconnect();
   await broker.close();
   return seconds;
+}
+
+if (workload === "fill") {
+  if (!named) throw new Error("fill needs SLUICE_BENCH_LIST, the list to leave filled");
+  const client = new Redis(url, settings);
+  await fill(client);
+  client.disconnect();
+  process.exit(0);
 }
 
 const runs: Record<string, () => Promise<number>> = {
