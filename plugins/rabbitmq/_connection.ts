@@ -9,6 +9,7 @@ import { ConnectionError, type Logger, StateError } from "@sluice/core";
 import { describeError, sleep } from "@sluice/core/kit";
 import type { Channel, ChannelModel } from "amqplib";
 import type { ReconnectOptions } from "./options.ts";
+import { coalesceWrites } from "./_writes.ts";
 
 /** What amqplib's module gives us: just `connect`. */
 export interface AmqpClient {
@@ -122,13 +123,20 @@ export class AmqpConnection {
 
   async #connectOnce(): Promise<ChannelModel> {
     try {
-      return await this.#client.connect(this.#url, this.#socketOptions);
+      return await this.#open();
     } catch (error) {
       throw new ConnectionError(
         `Cannot connect to ${this.#display}: ${this.#scrub(describeError(error))}. ${hint(error)}`,
         { cause: error },
       );
     }
+  }
+
+  /** A new amqplib connection, writing each muxer pass to the socket at once. */
+  async #open(): Promise<ChannelModel> {
+    const model = await this.#client.connect(this.#url, this.#socketOptions);
+    coalesceWrites(model);
+    return model;
   }
 
   /** amqplib's errors can quote the URL; never let the password through. */
@@ -173,7 +181,7 @@ export class AmqpConnection {
       if (this.#closing) return;
       let model: ChannelModel;
       try {
-        model = await this.#client.connect(this.#url, this.#socketOptions);
+        model = await this.#open();
       } catch (error) {
         this.#logger.warn(
           `Reconnect attempt ${attempt} to ${this.#display} failed: ${this.#scrub(describeError(error))}`,
