@@ -5,6 +5,8 @@
 //   arms; MQTT 5 Receive Maximum = `window` in both. Timed from connect to the last message handled.
 // publish: `count` QoS 1 publishes with at most `window` awaiting their PUBACK; `raw-wire` publishes raw with
 //   the properties Sluice's wire convention adds (correlation data, a message id user property).
+// To profile the timed drain alone: `fill` leaves a filled session named by SLUICE_BENCH_SESSION (any arm), and
+// a drain with that variable set drains it without filling.
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import mqttjs from "mqtt";
@@ -16,7 +18,8 @@ const [arm = "raw", workload = "drain", countArg = "20000", windowArg = "64"] = 
 const count = Number(countArg);
 const window = Number(windowArg);
 const url = process.env.SLUICE_MQTT_BENCH_URL ?? "mqtt://127.0.0.1:1885";
-const id = `bench${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const named = process.env.SLUICE_BENCH_SESSION;
+const id = named ?? `bench${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const topic = `${id}/orders`;
 const payload = {
   id: 123456,
@@ -39,22 +42,28 @@ async function windowed(n: number, send: (i: number) => Promise<unknown>): Promi
 }
 
 let elapsed = 0;
-if (workload === "drain") {
+if (workload === "drain" || workload === "fill") {
   const clientId = `${id}-consumer`;
   const session = {
     clientId,
     clean: false,
     properties: { sessionExpiryInterval: 300, receiveMaximum: window },
   };
-  const first = await mqttjs.connectAsync(url, { ...v5, ...session });
-  await first.subscribeAsync(topic, { qos: 1 });
-  await first.endAsync();
-  const filler = await mqttjs.connectAsync(url, v5);
-  await windowed(
-    count,
-    () => filler.publishAsync(topic, body, { qos: 1, properties: { contentType: "application/json" } }),
-  );
-  await filler.endAsync();
+  if (workload === "fill" || !named) {
+    const first = await mqttjs.connectAsync(url, { ...v5, ...session });
+    await first.subscribeAsync(topic, { qos: 1 });
+    await first.endAsync();
+    const filler = await mqttjs.connectAsync(url, v5);
+    await windowed(
+      count,
+      () => filler.publishAsync(topic, body, { qos: 1, properties: { contentType: "application/json" } }),
+    );
+    await filler.endAsync();
+  }
+  if (workload === "fill") {
+    console.log(JSON.stringify({ filled: count, session: id }));
+    process.exit(0);
+  }
   let got = 0;
   const start = begin();
   if (arm === "raw") {
