@@ -133,7 +133,8 @@ export function carriableOn5(channel: string, message: OutgoingMessage): Outgoin
   check("the reply topic", message.replyTo);
   check("the message id", message.messageId);
   let headers = message.headers;
-  for (const [name, value] of Object.entries(message.headers)) {
+  for (const name in message.headers) {
+    const value = message.headers[name]!;
     const nameProblem = stringProblem(name);
     if (nameProblem) fail(`the name of header "${shown(name)}"`, nameProblem);
     if (name === ERROR_HEADER) {
