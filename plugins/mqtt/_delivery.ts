@@ -30,41 +30,73 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Delivers `fields` to the core; `nack()` delivers it again after its delay, with `redelivered` set. */
 export function handOver(deliver: Deliver, fields: MessageFields, hooks: HandOver): void {
-  hooks.hand(deliver, delivery(deliver, fields, hooks, 1));
+  hooks.hand(deliver, new Delivery(deliver, fields, hooks, 1));
 }
 
-function delivery(deliver: Deliver, fields: MessageFields, hooks: HandOver, count: number): IncomingMessage {
-  let open = true;
-  const close = (): boolean => {
-    if (!open) return false;
-    open = false;
+/** One delivery of a message. A class, not an object of closures, since one is made per message. */
+class Delivery implements IncomingMessage {
+  readonly channel: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly contentType: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly messageId: string | undefined;
+  readonly replyTo: string | undefined;
+  readonly redelivered: boolean;
+  readonly deliveryCount: number;
+  readonly raw: unknown;
+  readonly #deliver: Deliver;
+  readonly #fields: MessageFields;
+  readonly #hooks: HandOver;
+  #open = true;
+
+  constructor(deliver: Deliver, fields: MessageFields, hooks: HandOver, count: number) {
+    this.channel = fields.channel;
+    this.body = fields.body;
+    this.headers = fields.headers;
+    this.contentType = fields.contentType;
+    this.correlationId = fields.correlationId;
+    this.messageId = fields.messageId;
+    this.replyTo = fields.replyTo;
+    this.redelivered = count > 1 || fields.redelivered === true;
+    this.deliveryCount = count;
+    this.raw = fields.raw;
+    this.#deliver = deliver;
+    this.#fields = fields;
+    this.#hooks = hooks;
+  }
+
+  ack(): Promise<void> {
+    if (this.#close()) this.#hooks.settle("ack");
+    return RESOLVED;
+  }
+
+  reject(): Promise<void> {
+    if (this.#close()) this.#hooks.settle("reject");
+    return RESOLVED;
+  }
+
+  nack(options?: { readonly delay?: number }): Promise<void> {
+    if (!this.#close()) return RESOLVED;
+    const delay = Math.max(0, options?.delay ?? 0);
+    const deliver = this.#deliver;
+    const hooks = this.#hooks;
+    hooks.hand(
+      () =>
+        sleep(delay).then(() => {
+          if (hooks.live()) {
+            return deliver(new Delivery(deliver, this.#fields, hooks, this.deliveryCount + 1));
+          }
+          hooks.settle("abandon");
+        }),
+      this,
+    );
+    return RESOLVED;
+  }
+
+  #close(): boolean {
+    if (!this.#open) return false;
+    this.#open = false;
     return true;
-  };
-  const incoming: IncomingMessage = {
-    ...fields,
-    redelivered: count > 1 || fields.redelivered === true,
-    deliveryCount: count,
-    ack: () => {
-      if (close()) hooks.settle("ack");
-      return RESOLVED;
-    },
-    reject: () => {
-      if (close()) hooks.settle("reject");
-      return RESOLVED;
-    },
-    nack: (options) => {
-      if (!close()) return RESOLVED;
-      const delay = Math.max(0, options?.delay ?? 0);
-      hooks.hand(
-        () =>
-          sleep(delay).then(() => {
-            if (hooks.live()) return deliver(delivery(deliver, fields, hooks, count + 1));
-            hooks.settle("abandon");
-          }),
-        incoming,
-      );
-      return RESOLVED;
-    },
-  };
-  return incoming;
+  }
 }

@@ -9,7 +9,7 @@
 
 import { Buffer } from "node:buffer";
 import { NotSupportedError, type OutgoingMessage } from "@sluice/core";
-import { fromWireHeaders, mediaType, WIRE } from "@sluice/core/kit";
+import { mediaType, WIRE, WireFields } from "@sluice/core/kit";
 import type { MqttPublishOptions } from "./options.ts";
 
 /** The MQTT 5 properties of a PUBLISH packet that Sluice reads and writes. */
@@ -94,11 +94,13 @@ export function assertCarriableOn311(
 
 /** Reads the standard fields of an MQTT 5 packet; headers are its user properties. */
 export function fromProperties(properties: PublishProperties | undefined): DecodedFields {
-  const user: Record<string, string> = {};
-  for (const [name, value] of Object.entries(properties?.userProperties ?? {})) {
-    user[name] = Array.isArray(value) ? value.join(", ") : value;
+  // One pass over the user properties, with no record in between (the consumer's profile showed it).
+  const wire = new WireFields();
+  const user = properties?.userProperties;
+  for (const name in user) {
+    const value = user[name]!;
+    wire.add(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  const wire = fromWireHeaders(user);
   const data = properties?.correlationData;
   return {
     headers: wire.headers,
