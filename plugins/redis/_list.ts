@@ -139,7 +139,7 @@ export class ListConsumer implements SubscriptionHandle {
     requeue: (data, deliveries, delay) => {
       const requeue = (): Promise<void> =>
         this.#settled(
-          data,
+          [data],
           this.#commands.eval(
             REQUEUE,
             2,
@@ -339,26 +339,18 @@ export class ListConsumer implements SubscriptionHandle {
     const work = batch.length === 1
       ? this.#commands.lrem(this.#processing, 1, buffer(batch[0]!))
       : this.#commands.eval(REMOVE_MANY, 1, this.#processing, ...batch.map(buffer));
-    return work.then(
-      () => {
-        for (const data of batch) this.#unsettled.delete(data);
-      },
-      (error) => {
-        for (const data of batch) this.#unsettled.delete(data);
-        throw error;
-      },
-    );
+    return this.#settled(batch, work);
   }
 
-  /** Ends a settlement: once Redis answered, the message is no longer unsettled, whether Redis took it or not. */
-  #settled(data: Uint8Array, work: Promise<unknown>): Promise<void> {
-    return work.then(
-      () => void this.#unsettled.delete(data),
-      (error) => {
-        this.#unsettled.delete(data);
-        throw error;
-      },
-    );
+  /** Ends settlements: once Redis answered, the messages are no longer unsettled, whether Redis took them or not. */
+  #settled(messages: readonly Uint8Array[], work: Promise<unknown>): Promise<void> {
+    const forget = (): void => {
+      for (const data of messages) this.#unsettled.delete(data);
+    };
+    return work.then(forget, (error) => {
+      forget();
+      throw error;
+    });
   }
 
   /** Stops reading; unsettled messages stay in the processing list until the core settles them. */
