@@ -3,8 +3,8 @@
  * over rounds (the order of arms rotates each round) and runtimes, with the consumer's CPU per message, the
  * throughput and the one-minute load average of every run.
  *
- *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--runtimes deno,bun,node,python]
- *     [--only TEXT]...
+ *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--python-rounds N]
+ *     [--runtimes deno,bun,node,python] [--only TEXT]...
  *
  * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
  * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
@@ -12,7 +12,9 @@
  * `SLUICE_REQUIRE_BROKERS=1`, on a missing broker. Results go to `bench/results/<time>/` (not tracked), or to
  * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set
  * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
- * too, as runtime `python`.
+ * too, as runtime `python`, in the first `--python-rounds` rounds (all of them unless given). With `--append`
+ * the rounds are numbered on from the highest round already in the folder, so the order of the arms keeps
+ * rotating across invocations.
  *
  * @module
  */
@@ -32,6 +34,7 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     record: { type: "boolean", default: false },
     rounds: { type: "string" },
+    "python-rounds": { type: "string" },
     runtimes: { type: "string" },
     only: { type: "string", multiple: true },
     append: { type: "boolean", default: false },
@@ -111,7 +114,7 @@ function run(
 }
 
 async function runArm(bench: Bench, runtime: string, arm: string, round: number): Promise<Result> {
-  const count = quick ? bench.quick : bench.full;
+  const count = quick ? bench.quick : runtime === "python" ? bench.python!.full ?? bench.full : bench.full;
   const around = bench.around?.(arm, count, round);
   const script = join(root, runtime === "python" ? bench.python!.script : bench.script);
   for (const step of around?.before ?? []) await run([...commands.deno!, script, ...step], 120_000);
@@ -184,23 +187,25 @@ const previous = join(dir, "results.jsonl");
 const results: Result[] = flags.append && existsSync(previous)
   ? readFileSync(previous, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Result)
   : [];
+const pythonRounds = Number(flags["python-rounds"] ?? rounds);
+// Each round starts the arms of a bench one further along, also across appending invocations.
+const first = results.reduce((highest, r) => Math.max(highest, r.round), 0) + 1;
 let missing = 0;
 try {
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = first; round < first + rounds; round++) {
     for (const bench of selected) {
       if (bench.needs && !process.env[bench.needs]) {
-        if (round === 1) {
+        if (round === first) {
           console.log(`SKIPPED ${bench.id}: ${bench.needs} is not set (eval "$(bash scripts/brokers env)")`);
         }
         missing++;
         continue;
       }
-      if (bench.python && !process.env.SLUICE_PYTHON && round === 1) {
+      if (bench.python && !process.env.SLUICE_PYTHON && round === first) {
         console.log(`SKIPPED the Python arms of ${bench.id}: SLUICE_PYTHON is not set (bash scripts/python)`);
       }
-      for (
-        const runtime of runtimes.filter((r) => r !== "python" || (bench.python && commands.python!.length))
-      ) {
+      const python = bench.python && commands.python!.length && round < first + pythonRounds;
+      for (const runtime of runtimes.filter((r) => r !== "python" || python)) {
         const all = runtime === "python" ? bench.python!.arms : bench.arms;
         const shift = (round - 1) % all.length;
         const arms = [...all.slice(shift), ...all.slice(0, shift)];
