@@ -21,6 +21,7 @@ import { type ConsumerHost, Subscription } from "./_consumer.ts";
 import { kafkaLogCreator } from "./_kafkajs.ts";
 import { quietRequestQueue } from "./_request_queue.ts";
 import { recordBytes, tooLarge, toRecord } from "./message.ts";
+import { ProduceQueue } from "./_produce.ts";
 import {
   brokerList,
   brokerOptions,
@@ -40,6 +41,11 @@ import { certificateError } from "./_tls_check.ts";
 export type KafkaDriver = Driver<KafkaSubscribeOptions, KafkaPublishOptions>;
 
 const COMPRESSION = { none: 0, gzip: 1 } as const;
+
+/** Whether kafkajs failed a send because the broker refused a record batch as too large. */
+function refusedAsTooLarge(error: unknown): boolean {
+  return /larger than the max message size|MESSAGE_TOO_LARGE/i.test(describeError(error));
+}
 
 /**
  * Creates the real Kafka driver. The options are checked at once: a bad or unknown one throws an
@@ -63,6 +69,14 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
   let host: ConsumerHost | undefined;
   const subscriptions = new Set<Subscription>();
   const known = new Set<string>();
+  /** Publishes of one turn, sent together (`_produce.ts`). */
+  const produce = new ProduceQueue(
+    (request) => {
+      if (!producer) return Promise.reject(new StateError(`Not connected to ${url}`));
+      return producer.send(request as never);
+    },
+    refusedAsTooLarge,
+  );
   /** The admin clean-up calls so far, chained to run one at a time. */
   let cleaning: Promise<void> = Promise.resolve();
 
@@ -204,6 +218,7 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
     },
 
     async close(): Promise<void> {
+      await produce.drain();
       await Promise.all([...subscriptions].map((s) => s.close()));
       subscriptions.clear();
       await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
@@ -256,14 +271,14 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         if (count !== undefined) assertPartition(channel, settings.partition, count);
       }
       try {
-        await producer.send({
-          topic: channel,
-          messages: messages.map((m) => toRecord(m, settings)) as never,
-          acks: settings.acks ?? options.acks ?? -1,
-          compression: COMPRESSION[settings.compression ?? options.compression ?? "none"],
-        });
+        await produce.add(
+          channel,
+          messages.map((m) => toRecord(m, settings)),
+          settings.acks ?? options.acks ?? -1,
+          COMPRESSION[settings.compression ?? options.compression ?? "none"],
+        );
       } catch (error) {
-        if (/larger than the max message size|MESSAGE_TOO_LARGE/i.test(describeError(error))) {
+        if (refusedAsTooLarge(error)) {
           const one = messages.length === 1 ? messages[0]!.messageId : undefined;
           throw tooLarge(channel, Math.max(...messages.map(recordBytes)), error, one);
         }
