@@ -84,14 +84,23 @@ function feed(count: number, window: number, deliver: Deliver): Promise<void> {
 
 async function raw(checked = false): Promise<void> {
   const decoder = new TextDecoder();
-  await feed(total, WINDOW, async (message) => {
-    const body = JSON.parse(decoder.decode(message.body));
-    if (checked) {
-      const result = await schema["~standard"].validate(body);
-      if (result.issues) throw new Error(result.issues[0]!.message);
-    }
-    await message.ack();
-  });
+  // Without a schema the handler returns the ack's promise instead of being an async function: under Node 24
+  // an async handler in this loop, which never waits for I/O, kept about 0.4 KB per message until the run
+  // ended, and 9,000,000 messages ran out of heap (Deno and Bun did not).
+  await feed(
+    total,
+    WINDOW,
+    checked
+      ? async (message) => {
+        const result = await schema["~standard"].validate(JSON.parse(decoder.decode(message.body)));
+        if (result.issues) throw new Error(result.issues[0]!.message);
+        await message.ack();
+      }
+      : (message) => {
+        JSON.parse(decoder.decode(message.body));
+        return message.ack();
+      },
+  );
 }
 
 async function sluice(checked = false): Promise<void> {
