@@ -44,22 +44,24 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** The publishes to one topic with one acks and compression setting, and whether a request is in flight. */
+/** The publishes to one topic with one acks and compression setting, and its requests while they fly. */
 interface Line {
+  readonly key: string;
   readonly topic: string;
   readonly acks: number;
   readonly compression: number;
-  waiting: Waiting[];
-  busy: boolean;
+  readonly waiting: Waiting[];
+  /** Sends the line's requests one after another until nothing waits; set while it runs. */
+  flight?: Promise<void>;
 }
 
 /** The lines of a producer; see the module doc. */
 export class ProduceQueue {
   readonly #send: (request: ProduceRequest) => Promise<unknown>;
   readonly #tooLarge: (error: unknown) => boolean;
+  /** The lines with publishes waiting or a request in flight. */
   readonly #lines = new Map<string, Line>();
   #scheduled = false;
-  readonly #flights = new Set<Promise<void>>();
 
   /**
    * @param send sends one request (kafkajs's `producer.send`)
@@ -75,13 +77,13 @@ export class ProduceQueue {
     const key = `${acks}\u0000${compression}\u0000${topic}`;
     let line = this.#lines.get(key);
     if (!line) {
-      line = { topic, acks, compression, waiting: [], busy: false };
+      line = { key, topic, acks, compression, waiting: [] };
       this.#lines.set(key, line);
     }
     const bytes = records.reduce((sum, record) => sum + roughBytes(record), 0);
     const waiting = line.waiting;
     const done = new Promise<void>((resolve, reject) => waiting.push({ records, bytes, resolve, reject }));
-    if (!line.busy && !this.#scheduled) {
+    if (!line.flight && !this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.flush());
     }
@@ -92,28 +94,25 @@ export class ProduceQueue {
   flush(): void {
     this.#scheduled = false;
     for (const line of this.#lines.values()) {
-      if (!line.busy && line.waiting.length > 0) this.#fly(line);
+      if (!line.flight && line.waiting.length > 0) this.#fly(line);
     }
   }
 
   /** Sends what is queued and waits until every line is empty and idle. */
   async drain(): Promise<void> {
-    this.flush();
-    while (this.#flights.size > 0) await Promise.allSettled([...this.#flights]);
+    // A line in the map has publishes waiting or a request in flight; lines added meanwhile are visited too.
+    for (const line of this.#lines.values()) {
+      if (!line.flight) this.#fly(line);
+      await line.flight;
+    }
   }
 
   /** Sends a line's next request; when it ended, the next one, until nothing waits. */
   #fly(line: Line): void {
-    line.busy = true;
-    const flight = (async () => {
+    line.flight = (async () => {
       while (line.waiting.length > 0) await this.#request(line, this.#next(line));
-      line.busy = false;
-      if (line.waiting.length === 0) {
-        this.#lines.delete(`${line.acks}\u0000${line.compression}\u0000${line.topic}`);
-      }
+      this.#lines.delete(line.key);
     })();
-    this.#flights.add(flight);
-    void flight.finally(() => this.#flights.delete(flight));
   }
 
   /** Takes the publishes of the next request off a line: up to the cap, at least one. */
@@ -130,7 +129,7 @@ export class ProduceQueue {
 
   async #request(line: Line, waiting: readonly Waiting[]): Promise<void> {
     const { topic, acks, compression } = line;
-    const messages = waiting.length === 1 ? [...waiting[0]!.records] : waiting.flatMap((w) => w.records);
+    const messages = waiting.flatMap((w) => w.records);
     try {
       await this.#send({ topic, messages, acks, compression });
     } catch (error) {
