@@ -25,8 +25,9 @@ export interface Bench {
   readonly needs?: string;
   /**
    * Python arms of the same workload (`raw-python`, `faststream`): `script` runs under `$SLUICE_PYTHON`
-   * (`bash scripts/python` makes that virtualenv) with the arguments of the TypeScript arms (`args`), once
-   * per round, as runtime `python`. The scripts share `bench/python/_measure.py`.
+   * (`bash scripts/python` makes that virtualenv) with the arguments of the TypeScript arms (`args`, with the
+   * Python count when one is given), as runtime `python`, in each of the runner's first `--python-rounds`
+   * rounds. The scripts share `bench/python/_measure.py`.
    */
   readonly python?: {
     readonly script: string;
