@@ -9,7 +9,7 @@
 import { pathExtractor } from "./channel.ts";
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
-import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
+import { type Deliver, type IncomingMessage, SETTLED, type SubscriptionHandle } from "./driver.ts";
 import { describeError, MessageTooLargeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage } from "./message.ts";
@@ -124,9 +124,8 @@ export class Consumer {
     this.#handle = undefined;
     await handle.stop();
     this.#batcher?.flush();
-    const limiter = this.#limiter;
-    if (!(await limiter.idleWithin(timeout))) {
-      this.#logger.warn(`Stopped with ${limiter.open} message(s) still in flight after ${timeout} ms`);
+    if (!(await this.#limiter.idleWithin(timeout))) {
+      this.#logger.warn(`Stopped with ${this.#limiter.open} message(s) still in flight after ${timeout} ms`);
     }
   }
 
@@ -217,6 +216,7 @@ export class Consumer {
     } catch (error) {
       return this.#fail(message, error, context);
     }
+    if (done === SETTLED) return SETTLED; // acked synchronously: the slot is free for the next message now
     return done.then(undefined, (error) => this.#fail(message, error, context));
   }
 

@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "./context.ts";
+import { SETTLED } from "./driver.ts";
 import type { ConsumedMessage } from "./message.ts";
 import type { BrokerPort } from "./port.ts";
 import type { PublishOptions } from "./publish_options.ts";
@@ -37,8 +38,6 @@ export async function emitResult(
   if (message.replyTo) await port.reply(result, message.replyTo, options, context);
 }
 
-const DONE: Promise<void> = Promise.resolve();
-
 /**
  * A handled message's end: its result emitted (when there is one, or a reply is asked for), then the message
  * acked when `ack`. Throws what `emitResult` or the ack throws before their promise.
@@ -51,7 +50,7 @@ export function emitThenAck(
   context: Context,
   ack: boolean,
 ): Promise<void> {
-  if (result === undefined && !message.replyTo) return ack ? message.ack() : DONE;
+  if (result === undefined && !message.replyTo) return ack ? message.ack() : SETTLED;
   const emitted = emitResult(port, targets, result, message, context);
   return ack ? emitted.then(() => message.ack()) : emitted;
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { SETTLED } from "./driver.ts";
+
 /** A task waiting for a slot, and the settling of the promise its caller holds. */
 interface Waiting<T> {
   readonly arg: T;
@@ -13,7 +15,8 @@ interface Waiting<T> {
 
 /**
  * Runs at most `limit` tasks at once; tasks sharing a key run one after another, in arrival order. A task is
- * a function and its argument (not a closure), since one runs per message.
+ * a function and its argument (not a closure), since one runs per message; a task that returns
+ * {@linkcode SETTLED} ended synchronously and frees its slot at once.
  */
 export class Limiter<T> {
   readonly #limit: number;
@@ -72,32 +75,45 @@ export class Limiter<T> {
   #slot(arg: T): Promise<void> {
     if (this.#running < this.#limit) {
       this.#running++;
-      return this.#task(arg).then(this.#done, this.#failed);
+      const done = this.#task(arg);
+      if (done !== SETTLED) return done.then(this.#done, this.#failed);
+      this.#release();
+      return SETTLED;
     }
     // One promise per waiting task, settled by the task's own reaction when it ends: no promise that waits
     // for the slot and then adopts the task's (two more promises and two more microtasks per message).
     return new Promise<void>((resolve, reject) => this.#waiting.push({ arg, resolve, reject }));
   }
 
+  /**
+   * Frees a slot: runs waiting tasks in it (it stays counted as running) while they end synchronously, until
+   * one returns a promise to wait for or none waits. A loop, not a recursion, however many end at once.
+   */
   #release(): void {
-    const next = this.#next();
-    if (next) this.#start(next);
-    else this.#running--;
+    for (;;) {
+      const next = this.#next();
+      if (!next) {
+        this.#running--;
+        break;
+      }
+      const done = this.#task(next.arg);
+      if (done === SETTLED) {
+        next.resolve();
+        continue;
+      }
+      done.then(
+        () => {
+          this.#release();
+          next.resolve();
+        },
+        (error) => {
+          this.#release();
+          next.reject(error);
+        },
+      );
+      break;
+    }
     if (this.#idle.length > 0) this.#checkIdle();
-  }
-
-  /** Runs a waiting task in the slot just freed (it stays counted as running). */
-  #start(waiting: Waiting<T>): void {
-    this.#task(waiting.arg).then(
-      () => {
-        this.#release();
-        waiting.resolve();
-      },
-      (error) => {
-        this.#release();
-        waiting.reject(error);
-      },
-    );
   }
 
   #next(): Waiting<T> | undefined {

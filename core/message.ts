@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { IncomingMessage } from "./driver.ts";
+import { type IncomingMessage, SETTLED } from "./driver.ts";
 
 /** How a message was settled, or `undefined` while it is open. */
 export type Settlement = "ack" | "nack" | "reject";
@@ -101,17 +101,17 @@ export class ConsumedMessage implements Message<unknown, Readonly<Record<string,
   }
 
   ack(): Promise<void> {
-    if (this.settlement) return Promise.resolve();
+    if (this.settlement) return SETTLED;
     this.settlement = "ack";
     return this.#incoming.ack();
   }
   nack(options?: { readonly delay?: number }): Promise<void> {
-    if (this.settlement) return Promise.resolve();
+    if (this.settlement) return SETTLED;
     this.settlement = "nack";
     return this.#incoming.nack(options);
   }
   reject(): Promise<void> {
-    if (this.settlement) return Promise.resolve();
+    if (this.settlement) return SETTLED;
     this.settlement = "reject";
     return this.#incoming.reject();
   }

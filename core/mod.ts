@@ -50,6 +50,7 @@ export type {
   SubscriptionHandle,
   SubscriptionSpec,
 } from "./driver.ts";
+export { SETTLED } from "./driver.ts";
 export {
   BatchFailure,
   ConnectionError,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { IncomingMessage } from "@sluice/core";
+import { type IncomingMessage, SETTLED } from "@sluice/core";
 import { fromRecord, type KafkaConsumedRecord } from "./message.ts";
 import type { PartitionTrack } from "./_track.ts";
 
@@ -89,7 +89,7 @@ export class KafkaIncoming implements IncomingMessage {
 
   ack(): Promise<void> {
     if (this.#open) (this.#open = false, this.#owner.settled(this));
-    return Promise.resolve();
+    return SETTLED;
   }
 
   /**
@@ -98,7 +98,7 @@ export class KafkaIncoming implements IncomingMessage {
    */
   reject(): Promise<void> {
     if (this.#open) (this.#open = false, this.#owner.settled(this));
-    return Promise.resolve();
+    return SETTLED;
   }
 
   /**
@@ -107,6 +107,6 @@ export class KafkaIncoming implements IncomingMessage {
    */
   nack(options?: { readonly delay?: number }): Promise<void> {
     if (this.#open) (this.#open = false, this.#owner.nacked(this, options?.delay));
-    return Promise.resolve();
+    return SETTLED;
   }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage } from "@sluice/core";
+import { type Deliver, type IncomingMessage, SETTLED } from "@sluice/core";
 import { sleep } from "@sluice/core/kit";
 
 /** How a message left the core: acknowledged, rejected, or abandoned (subscription stopped before a redelivery). */
@@ -25,8 +25,6 @@ export interface HandOver {
   /** Hands a delivery to the core: the driver counts it in its delivery window until the core settled it. */
   readonly hand: (deliver: Deliver, message: IncomingMessage) => void;
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Delivers `fields` to the core; `nack()` delivers it again after its delay, with `redelivered` set. */
 export function handOver(deliver: Deliver, fields: MessageFields, hooks: HandOver): void {
@@ -68,16 +66,16 @@ class Delivery implements IncomingMessage {
 
   ack(): Promise<void> {
     if (this.#close()) this.#hooks.settle("ack");
-    return RESOLVED;
+    return SETTLED;
   }
 
   reject(): Promise<void> {
     if (this.#close()) this.#hooks.settle("reject");
-    return RESOLVED;
+    return SETTLED;
   }
 
   nack(options?: { readonly delay?: number }): Promise<void> {
-    if (!this.#close()) return RESOLVED;
+    if (!this.#close()) return SETTLED;
     const delay = Math.max(0, options?.delay ?? 0);
     const deliver = this.#deliver;
     const hooks = this.#hooks;
@@ -91,7 +89,7 @@ class Delivery implements IncomingMessage {
         }),
       this,
     );
-    return RESOLVED;
+    return SETTLED;
   }
 
   #close(): boolean {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Deliver, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
+import { type Deliver, SETTLED, type SubscriptionHandle, type SubscriptionSpec } from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
@@ -35,16 +35,18 @@ export async function subscribeCore(
   // microtask hop per message, about a tenth of the consumer's CPU on a core subscription
   // (bench/nats/core.ts). At most `prefetch` messages are unsettled; the next one is handed over as soon as
   // one settles, in the same reaction (a DeliveryWindow would add a promise per message to wake a loop there
-  // is no need for). Messages beyond the bound wait here, in order, as they would in the iterator's queue:
-  // core NATS has no flow control either way (the server cuts a consumer that falls too far behind).
+  // is no need for), or at once when the core settled it before `deliver` returned (SETTLED: no reaction at
+  // all). Messages beyond the bound wait here, in order, as they would in the iterator's queue: core NATS has
+  // no flow control either way (the server cuts a consumer that falls too far behind).
   const limit = Math.max(1, Math.floor(spec.prefetch));
   let open = 0;
   let stopped = false;
   let waiting: (Msg | undefined)[] = [];
   let head = 0;
+  // A loop: a message the core settled before `deliver` returned (SETTLED) makes room at once.
   const settled = (): void => {
     open--;
-    if (!stopped && head < waiting.length) {
+    while (!stopped && open < limit && head < waiting.length) {
       const msg = waiting[head]!;
       waiting[head++] = undefined;
       if (head === waiting.length) {
@@ -66,7 +68,9 @@ export async function subscribeCore(
       return onError(error);
     }
     open++;
-    deliver(incoming).then(settled, failed);
+    const done = deliver(incoming);
+    if (done === SETTLED) open--;
+    else done.then(settled, failed);
   };
   const sub = nc.subscribe(spec.channel, {
     ...(spec.group ? { queue: spec.group } : {}),

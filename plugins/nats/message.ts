@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { IncomingMessage, Message, OutgoingMessage } from "@sluice/core";
+import { type IncomingMessage, type Message, type OutgoingMessage, SETTLED } from "@sluice/core";
 import { toWireHeaders } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -68,15 +68,15 @@ class CoreIncoming implements IncomingMessage {
 
   ack(): Promise<void> {
     this.#settle("ack");
-    return Promise.resolve();
+    return SETTLED;
   }
   nack(): Promise<void> {
     this.#settle("nack");
-    return Promise.resolve();
+    return SETTLED;
   }
   reject(): Promise<void> {
     this.#settle("reject");
-    return Promise.resolve();
+    return SETTLED;
   }
 }
 
@@ -155,21 +155,21 @@ class JetStreamIncoming implements IncomingMessage {
       queueAck(this.raw);
       this.#settled();
     }
-    return Promise.resolve();
+    return SETTLED;
   }
   nack(options?: { readonly delay?: number }): Promise<void> {
     if (this.#claim()) {
       this.raw.nak(options?.delay && options.delay > 0 ? options.delay : undefined);
       this.#settled();
     }
-    return Promise.resolve();
+    return SETTLED;
   }
   reject(): Promise<void> {
     if (this.#claim()) {
       this.raw.term();
       this.#settled();
     }
-    return Promise.resolve();
+    return SETTLED;
   }
 
   /** The first settlement wins; later ones do nothing. */

@@ -11,7 +11,13 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import {
+  type Deliver,
+  type IncomingMessage,
+  type Logger,
+  SETTLED,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
@@ -71,7 +77,7 @@ class ConsumerMessage extends AmqpIncoming<ConsumeMessage> implements Delivery {
     const delay = options?.delay ?? 0;
     if (delay <= 0) return this.#settle("nack");
     this.#settling.later(delay, () => void this.#settle("nack"));
-    return Promise.resolve();
+    return SETTLED;
   }
 
   /** Whether the message was acked, nacked or rejected. */
@@ -84,7 +90,7 @@ class ConsumerMessage extends AmqpIncoming<ConsumeMessage> implements Delivery {
       this.#open = false;
       this.#settling.run(this.#on, how, this);
     }
-    return Promise.resolve();
+    return SETTLED;
   }
 }
 

@@ -19,7 +19,7 @@
  */
 
 import { setImmediate } from "node:timers";
-import type { Deliver, Logger, SubscriptionHandle } from "@sluice/core";
+import { type Deliver, type Logger, SETTLED, type SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError, sleep } from "@sluice/core/kit";
 import { buffer, bytes, type Client, events, isCluster, scanKeys } from "./_client.ts";
 import type { ListSubscribeOptions } from "./options.ts";
@@ -87,14 +87,13 @@ class ListIncoming extends RedisIncoming {
   }
 
   ack(): Promise<void> {
-    return this.#claim()?.remove(this.raw.data) ?? Promise.resolve();
+    return this.#claim()?.remove(this.raw.data) ?? SETTLED;
   }
   reject(): Promise<void> {
-    return this.#claim()?.remove(this.raw.data) ?? Promise.resolve();
+    return this.#claim()?.remove(this.raw.data) ?? SETTLED;
   }
   nack(options?: { readonly delay?: number }): Promise<void> {
-    return this.#claim()?.requeue(this.raw.data, this.deliveryCount, options?.delay ?? 0) ??
-      Promise.resolve();
+    return this.#claim()?.requeue(this.raw.data, this.deliveryCount, options?.delay ?? 0) ?? SETTLED;
   }
 
   /** The settler, for the first settlement only. */

@@ -7,7 +7,13 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage, Logger, SubscriptionHandle } from "@sluice/core";
+import {
+  type Deliver,
+  type IncomingMessage,
+  type Logger,
+  SETTLED,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
@@ -68,14 +74,14 @@ class PubSubIncoming extends RedisIncoming {
     );
   }
   ack(): Promise<void> {
-    return Promise.resolve();
+    return SETTLED;
   }
   reject(): Promise<void> {
-    return Promise.resolve();
+    return SETTLED;
   }
   nack(options?: { readonly delay?: number }): Promise<void> {
     this.#redelivery.again(this, options?.delay ?? 0);
-    return Promise.resolve();
+    return SETTLED;
   }
 }
 
@@ -164,14 +170,15 @@ export class PubSub {
     // Pub/Sub has no flow control: messages beyond `prefetch` wait here, in order, and the next one is
     // handed over in the reaction that settled the last. Handing every message over at once would park each
     // in the core's concurrency limiter behind a promise of its own (about 8% of the consumer's profile with
-    // the default concurrency of 1, bench/redis/pubsub.ts).
+    // the default concurrency of 1, bench/redis/pubsub.ts). A message the core settled before `deliver`
+    // returned (SETTLED) makes room at once, without a reaction: hence a loop.
     const limit = Math.max(1, Math.floor(prefetch));
     let open = 0;
     let waiting: (IncomingMessage | undefined)[] = [];
     let head = 0;
     const settled = (): void => {
       open--;
-      if (head < waiting.length) {
+      while (open < limit && head < waiting.length) {
         const next = waiting[head]!;
         waiting[head++] = undefined;
         if (head === waiting.length) {
@@ -187,7 +194,9 @@ export class PubSub {
     };
     const start = (incoming: IncomingMessage): void => {
       open++;
-      deliver(incoming).then(settled, failed);
+      const done = deliver(incoming);
+      if (done === SETTLED) open--;
+      else done.then(settled, failed);
     };
     const hand = (incoming: IncomingMessage): void => {
       if (open < limit && head === waiting.length) start(incoming);
