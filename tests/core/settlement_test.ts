@@ -2,43 +2,8 @@
 // a schema, with manual acks — seen from a driver that records every settlement it is asked for.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Broker, type Deliver, type Driver, type StandardSchemaV1 } from "@sluice/core";
-import { recordingLogger } from "./_helpers.ts";
-
-/** A driver that delivers the bodies given to it and records how each message settled. */
-function recordingDriver(): {
-  driver: Driver;
-  deliver(id: string, body: unknown): Promise<void>;
-  settled: string[];
-} {
-  const settled: string[] = [];
-  let handOver: Deliver | undefined;
-  const driver: Driver = {
-    name: "recording",
-    url: "recording://",
-    rules: { separator: ".", pattern: (t) => t },
-    connect: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-    publish: () => Promise.resolve(),
-    subscribe(_spec, deliver) {
-      handOver = deliver;
-      return Promise.resolve({ stop: () => Promise.resolve() });
-    },
-  };
-  const deliver = (id: string, body: unknown) => {
-    return handOver!({
-      channel: "orders",
-      body: new TextEncoder().encode(JSON.stringify(body)),
-      headers: {},
-      contentType: "application/json",
-      messageId: id,
-      ack: () => (settled.push(`ack ${id}`), Promise.resolve()),
-      nack: () => (settled.push(`nack ${id}`), Promise.resolve()),
-      reject: () => (settled.push(`reject ${id}`), Promise.resolve()),
-    });
-  };
-  return { driver, deliver, settled };
-}
+import { Broker, type StandardSchemaV1 } from "@sluice/core";
+import { recordingDriver, recordingLogger } from "./_helpers.ts";
 
 /** `{ qty: number }`, answered with a promise, its output marked so that the handler's input shows it. */
 const asyncOrder: StandardSchemaV1<unknown, { qty: number; checked: true }> = {

@@ -3,42 +3,13 @@
 // other promise, keeps the order at concurrency 1, and applies the error policy as before.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Broker, type Deliver, type Driver, SETTLED } from "@sluice/core";
-import { recordingLogger } from "./_helpers.ts";
+import { Broker, SETTLED } from "@sluice/core";
+import { recordingDriver, recordingLogger } from "./_helpers.ts";
 
-/** A driver that delivers numbered messages and records their settlements; `ack` decides what an ack returns. */
-function syncDriver(ack: (id: number) => Promise<void> = () => SETTLED): {
-  driver: Driver;
-  deliver(id: number): Promise<void>;
-  settled: string[];
-} {
-  const settled: string[] = [];
-  let handOver: Deliver | undefined;
-  const driver: Driver = {
-    name: "sync",
-    url: "sync://",
-    rules: { separator: ".", pattern: (t) => t },
-    connect: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-    publish: () => Promise.resolve(),
-    subscribe(_spec, deliver) {
-      handOver = deliver;
-      return Promise.resolve({ stop: () => Promise.resolve() });
-    },
-  };
-  const body = (id: number) => new TextEncoder().encode(JSON.stringify({ id }));
-  const deliver = (id: number) =>
-    handOver!({
-      channel: "jobs",
-      body: body(id),
-      headers: {},
-      contentType: "application/json",
-      messageId: String(id),
-      ack: () => (settled.push(`ack ${id}`), ack(id)),
-      nack: () => (settled.push(`nack ${id}`), SETTLED),
-      reject: () => (settled.push(`reject ${id}`), SETTLED),
-    });
-  return { driver, deliver, settled };
+/** The recording driver, its messages numbered; acks return SETTLED unless `ack` says otherwise. */
+function syncDriver(ack: (id: number) => Promise<void> = () => SETTLED) {
+  const { driver, deliver, settled } = recordingDriver((id) => ack(Number(id)));
+  return { driver, deliver: (id: number) => deliver(String(id), { id }), settled };
 }
 
 const idOf = (body: unknown): number => (body as { id: number }).id;
@@ -48,7 +19,7 @@ describe("synchronous settlement (SETTLED)", () => {
     const { driver, deliver, settled } = syncDriver();
     const broker = new Broker(driver, { logLevel: "error" });
     const seen: number[] = [];
-    broker.subscriber("jobs").handle((body) => void seen.push(idOf(body)));
+    broker.subscriber("orders").handle((body) => void seen.push(idOf(body)));
     await broker.start();
     const first = deliver(1);
     const second = deliver(2);
@@ -66,7 +37,7 @@ describe("synchronous settlement (SETTLED)", () => {
     const seen: number[] = [];
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
-    broker.subscriber("jobs", { prefetch: 50_000 }).handle(async (body) => {
+    broker.subscriber("orders", { prefetch: 50_000 }).handle(async (body) => {
       if (idOf(body) === 0) await slow;
       seen.push(idOf(body));
     });
@@ -88,7 +59,7 @@ describe("synchronous settlement (SETTLED)", () => {
     const { driver, deliver } = syncDriver((id) => new Promise((resolve) => acks.set(id, resolve)));
     const broker = new Broker(driver, { logLevel: "error" });
     const seen: number[] = [];
-    broker.subscriber("jobs", { prefetch: 2 }).handle((body) => void seen.push(idOf(body)));
+    broker.subscriber("orders", { prefetch: 2 }).handle((body) => void seen.push(idOf(body)));
     await broker.start();
     const first = deliver(1);
     const second = deliver(2);
@@ -108,7 +79,7 @@ describe("synchronous settlement (SETTLED)", () => {
     const { driver, deliver, settled } = syncDriver();
     const { logger, logs } = recordingLogger();
     const broker = new Broker(driver, { logger });
-    broker.subscriber("jobs").handle((body) => {
+    broker.subscriber("orders").handle((body) => {
       if (idOf(body) === 2) throw new Error("no");
     });
     await broker.start();
