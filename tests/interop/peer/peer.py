@@ -188,9 +188,9 @@ def make_brokers(kind: str, url: str) -> dict[str, Any]:
         FACTORIES.update(RabbitQueue=RabbitQueue, RabbitExchange=exchange)
         return {"main": RabbitBroker(url, **quiet)}
     if kind == "nats":
-        from faststream.nats import JStream, NatsBroker, PullSub
+        from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 
-        FACTORIES.update(JStream=JStream, PullSub=PullSub)
+        FACTORIES.update(ConsumerConfig=ConsumerConfig, JStream=JStream, PullSub=PullSub)
         return {"main": NatsBroker(url, **quiet)}
     if kind == "redis":
         from faststream.redis import ListSub, PubSub, RedisBroker, StreamSub
