@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Deliver, IncomingMessage } from "../driver.ts";
+import { type Deliver, type IncomingMessage, SETTLED } from "../driver.ts";
 
 /**
  * Counts unsettled deliveries against a bound.
@@ -59,11 +59,16 @@ export class DeliveryWindow {
     return this.#closed;
   }
 
-  /** Hands a message to `deliver` and counts it until the core settles it. */
+  /**
+   * Hands a message to `deliver` and counts it until the core settles it: at once when `deliver` returns
+   * {@linkcode SETTLED} (the message ended in this turn), otherwise when its promise does.
+   */
   hand(deliver: Deliver, message: IncomingMessage): void {
     this.#open++;
+    const done = deliver(message);
+    if (done === SETTLED) return this.#settled();
     // One reaction per message: `.then(a, b)`, not `.catch().finally()`, which chains two more promises.
-    deliver(message).then(this.#release, (error) => {
+    done.then(this.#release, (error) => {
       this.onError(error, message);
       this.#settled();
     });
