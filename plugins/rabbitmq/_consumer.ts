@@ -112,13 +112,6 @@ export class AmqpConsumer implements SubscriptionHandle {
   #stopped = false;
   #removeRestorer: (() => void) | undefined;
 
-  /** Hands a message to the core; one the core failed to settle goes back to its queue. */
-  readonly #handOver = (message: IncomingMessage): Promise<void> =>
-    this.#deliver(message).catch((error) => {
-      this.#logger.error(`Delivering message ${message.messageId} failed: ${describeError(error)}`);
-      return message.nack();
-    });
-
   /** What this consumer's messages settle through, shared by all of them. */
   readonly #settling: Settling;
 
@@ -134,7 +127,14 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#connection = options.connection;
     this.#plan = options.plan;
     this.#prefetch = Math.max(1, options.prefetch);
-    this.#window = new DeliveryWindow(this.#prefetch);
+    // A message the core failed to settle goes back to its queue. The window reports it, so a delivery
+    // the core settled in the same turn (SETTLED) frees its slot without a promise of the consumer's own.
+    this.#window = new DeliveryWindow(this.#prefetch, (error, message) => {
+      this.#logger.error(`Delivering message ${message.messageId} failed: ${describeError(error)}`);
+      message.nack().catch((nackError) =>
+        this.#logger.error(`Message ${message.messageId} could not go back: ${describeError(nackError)}`)
+      );
+    });
     this.#deliver = options.deliver;
     this.#logger = options.logger;
     this.#replyQueues = options.replyQueues;
@@ -217,7 +217,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     on.track(converted);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
-    this.#window.hand(this.#handOver, converted);
+    this.#window.hand(this.#deliver, converted);
   }
 
   /** Stops the consumer; the channel closes once the core settled what it holds. */

@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import type { Channel, ConsumeMessage } from "amqplib";
-import { silentLogger } from "@sluice/core";
+import { createLogger, silentLogger } from "@sluice/core";
+import { captureLogs } from "@sluice/core/testing";
 import { rabbitmq } from "../mod.ts";
 import { type Delivery, Settlements } from "../_acks.ts";
 import { pause, realUrl, unique, until } from "./_targets.ts";
@@ -188,5 +189,32 @@ describe("coalesced acks (real)", { skip: realUrl ? false : "no real RabbitMQ" }
       await second.close();
     }
     assert.deepEqual(left, [], "every ack reached RabbitMQ before the first consumer closed");
+  });
+
+  it("sends a message back to its queue when its delivery to the core rejects, and logs it", {
+    timeout: 30_000,
+  }, async () => {
+    const channel = unique("acks.");
+    const logs = captureLogs();
+    const broker = rabbitmq({ url: realUrl, logger: createLogger({ level: "error", sink: logs.sink }) });
+    // The core settles every message it is handed; a delivery that rejects is a crash between the two. It is
+    // made here by wrapping the driver's subscribe: the first delivery rejects before the core sees it.
+    const subscribe = broker.driver.subscribe.bind(broker.driver);
+    let crashes = 1;
+    broker.driver.subscribe = (spec, deliver) =>
+      subscribe(spec, (message) => crashes-- > 0 ? Promise.reject(new Error("crashed")) : deliver(message));
+    const seen: { body: unknown; redelivered: boolean }[] = [];
+    broker.subscriber(channel, { queue: { expires: 60_000 } }).handle((body, ctx) =>
+      void seen.push({ body, redelivered: ctx.message.redelivered })
+    );
+    await broker.start();
+    try {
+      await broker.publish({ id: 1 }, channel);
+      await until(() => seen.length === 1, "the message, back from its queue");
+      assert.deepEqual(seen, [{ body: { id: 1 }, redelivered: true }]);
+      assert.match(logs.records.map((r) => r.message).join("\n"), /Delivering message .* failed: .*crashed/);
+    } finally {
+      await broker.close();
+    }
   });
 });
