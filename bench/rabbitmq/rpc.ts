@@ -1,11 +1,13 @@
 // Request/reply latency on RabbitMQ, one run in a fresh process; prints one JSON line with p50 and p99.
-//   <runtime> bench/rabbitmq/rpc.ts <raw|sluice> [count]
+//   <runtime> bench/rabbitmq/rpc.ts <raw|driver|sluice> [count]
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), both over direct reply-to, as
 // the plugin's `request()` is: the request goes to amq.topic with the queue's name as routing key (the
 // plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the default exchange.
 //   raw     amqplib: a channel consumes `amq.rabbitmq.reply-to` (no ack) and publishes the requests; the
 //           responder's channel consumes the queue, decodes the body, publishes the reply, then acks
+//   driver  the plugin's driver alone (no core): its request(), and a subscription whose deliver decodes the
+//           body, publishes the reply and acks — the plugin's and amqplib's share of Sluice's cost
 //   sluice  broker.request() to a subscriber whose handler returns the reply
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -55,6 +57,45 @@ async function raw(): Promise<RpcArm> {
   };
 }
 
+async function driver(): Promise<RpcArm> {
+  const broker = rabbitmq({ url, logLevel: "error" });
+  await broker.connect();
+  const d = broker.driver;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const json = (value: unknown) => encoder.encode(JSON.stringify(value));
+  await d.subscribe({
+    channel: queue,
+    template: queue,
+    prefetch: 256,
+    options: { queue: { name: queue, durable: false, autoDelete: true } },
+  }, async (m) => {
+    const body = JSON.parse(decoder.decode(m.body)) as { id: number };
+    await d.publish(m.replyTo!, {
+      body: json({ ok: true, id: body.id }),
+      headers: {},
+      contentType: "application/json",
+      correlationId: m.correlationId,
+      messageId: crypto.randomUUID(),
+    }, {});
+    await m.ack();
+  });
+  return {
+    trip: async () => {
+      const id = crypto.randomUUID();
+      const reply = await d.request!(queue, {
+        body: json(REQUEST),
+        headers: {},
+        contentType: "application/json",
+        correlationId: id,
+        messageId: id,
+      }, { timeout: 5000 });
+      return JSON.parse(decoder.decode(reply.body));
+    },
+    close: () => broker.close(),
+  };
+}
+
 async function sluice(): Promise<RpcArm> {
   const broker = rabbitmq({ url, logLevel: "error" });
   broker.subscriber(queue, { queue: { name: queue, durable: false, autoDelete: true } })
@@ -66,4 +107,4 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));
+await measureRpc(arm, count, await ({ raw, driver, sluice }[arm] ?? sluice)());
