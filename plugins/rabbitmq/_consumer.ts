@@ -11,13 +11,7 @@
  * @module
  */
 
-import {
-  type Deliver,
-  type IncomingMessage,
-  type Logger,
-  SETTLED,
-  type SubscriptionHandle,
-} from "@sluice/core";
+import { type Deliver, type Logger, SETTLED, type SubscriptionHandle } from "@sluice/core";
 import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
