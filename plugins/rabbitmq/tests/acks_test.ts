@@ -6,11 +6,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import type { Channel, ConsumeMessage } from "amqplib";
-import { createLogger, silentLogger } from "@sluice/core";
-import { captureLogs } from "@sluice/core/testing";
+import { silentLogger } from "@sluice/core";
 import { rabbitmq } from "../mod.ts";
 import { type Delivery, Settlements } from "../_acks.ts";
-import { pause, realUrl, unique, until } from "./_targets.ts";
+import { pause, realUrl, targets, unique, until } from "./_targets.ts";
 
 /** What a recording channel was asked to send: `ack 3+` is a multiple ack up to tag 3. */
 function recorder(): { channel: Channel; sent: string[] } {
@@ -195,8 +194,7 @@ describe("coalesced acks (real)", { skip: realUrl ? false : "no real RabbitMQ" }
     timeout: 30_000,
   }, async () => {
     const channel = unique("acks.");
-    const logs = captureLogs();
-    const broker = rabbitmq({ url: realUrl, logger: createLogger({ level: "error", sink: logs.sink }) });
+    const { broker, logs } = targets.find((t) => t.real)!.broker();
     // The core settles every message it is handed; a delivery that rejects is a crash between the two. It is
     // made here by wrapping the driver's subscribe: the first delivery rejects before the core sees it.
     const subscribe = broker.driver.subscribe.bind(broker.driver);
