@@ -35,7 +35,8 @@ interface Redelivery {
 
 /**
  * A Pub/Sub message. A class, not an object of closures, since one is made per message; the native message
- * (channel, pattern, bytes) is built when asked for.
+ * (channel, pattern, bytes) is built when asked for, and so is the plain `Uint8Array` view of the client's
+ * `Buffer` it holds.
  */
 class PubSubIncoming extends RedisIncoming {
   readonly #data: Uint8Array;
@@ -60,7 +61,7 @@ class PubSubIncoming extends RedisIncoming {
   }
 
   get raw(): NativeMessage {
-    return this.#raw ??= { channel: this.channel, pattern: this.#pattern, data: this.#data };
+    return this.#raw ??= { channel: this.channel, pattern: this.#pattern, data: bytes(this.#data) };
   }
   /** The same message, delivered once more. */
   again(): PubSubIncoming {
@@ -126,7 +127,7 @@ export class PubSub {
     const names = new ChannelNames(decoder);
     events(client).on("messageBuffer", (channel: Uint8Array, message: Uint8Array) => {
       const name = names.of(channel);
-      for (const listener of this.#channels.get(name) ?? []) listener(name, bytes(message));
+      for (const listener of this.#channels.get(name) ?? []) listener(name, message);
     });
     events(client).on(
       "pmessageBuffer",
@@ -136,7 +137,7 @@ export class PubSub {
         const name = decoder.decode(channel);
         // Redis's `*` crosses dots; Sluice's stays within a level.
         if (!redisRules.matches(glob, name)) return;
-        for (const listener of this.#patterns.get(glob) ?? []) listener(name, bytes(message));
+        for (const listener of this.#patterns.get(glob) ?? []) listener(name, message);
       },
     );
     // After a reconnect, the subscriptions are renewed here rather than by ioredis: its own re-subscription

@@ -48,7 +48,8 @@ export interface Decoded {
 
 /**
  * Reads any of the accepted formats; unknown bytes are a plain payload. Throws a `DecodeError` naming the
- * fault for bytes that start like a binary envelope (identity and version 1) whose extents do not fit.
+ * fault for bytes that start like a binary envelope (identity and version 1) whose extents do not fit. The
+ * body is a plain `Uint8Array` (a view of `bytes` where it can be) even when `bytes` is a Node `Buffer`.
  */
 export function decodeBytes(bytes: Uint8Array): Decoded {
   if (isBinaryEnvelope(bytes)) {
@@ -71,7 +72,14 @@ export function decodeBytes(bytes: Uint8Array): Decoded {
       // Plain JSON or text.
     }
   }
-  return { body: bytes, headers: {}, enveloped: false };
+  return { body: plain(bytes), headers: {}, enveloped: false };
+}
+
+/** The same bytes as a plain `Uint8Array`: a `Buffer`'s `slice`, `toString` and equality differ from it. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** The standard fields and user headers of a received message, ready for an IncomingMessage. */
@@ -134,7 +142,7 @@ export function readMessage(bytes: Uint8Array): Fields {
     decoded = decodeBytes(bytes);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    return { body: bytes, headers: {}, deliveries: 0, enveloped: false, error };
+    return { body: plain(bytes), headers: {}, deliveries: 0, enveloped: false, error };
   }
   // One pass, without copying the headers first: this runs once per message.
   const headers = decoded.headers;

@@ -45,6 +45,38 @@ describe("redis envelope", () => {
     const binary = decodeBytes(new Uint8Array([0, 1, 2, 255]));
     assert.deepEqual([...binary.body], [0, 1, 2, 255]);
   });
+
+  it("reads each message's own header names when they change from one message to the next", () => {
+    // Names are compared with the last message's at the same position: same length, other bytes.
+    const read = (headers: Record<string, string>) => decodeBytes(encodeEnvelope(headers, text.encode("x")));
+    assert.deepEqual(read({ "x-aa": "1", "x-bb": "2" }).headers, { "x-aa": "1", "x-bb": "2" });
+    assert.deepEqual(read({ "x-aa": "3", "x-bb": "4" }).headers, { "x-aa": "3", "x-bb": "4" });
+    assert.deepEqual(read({ "x-ab": "5", "x-bb": "6" }).headers, { "x-ab": "5", "x-bb": "6" });
+    assert.deepEqual(read({ "x-bb": "7", "x-ab": "8" }).headers, { "x-bb": "7", "x-ab": "8" });
+    assert.deepEqual(read({ "x-é": "9", "x-e": "10" }).headers, { "x-é": "9", "x-e": "10" });
+    assert.deepEqual(read({ "x-bb": "11" }).headers, { "x-bb": "11" });
+    // A name that is not UTF-8 is refused, then and after a valid one at its position.
+    const invalid = encodeEnvelope({ "x-aa": "1" }, text.encode("x"));
+    invalid[22] = 0xff; // the name's first byte, after the 18-byte prefix, the count and the name's length
+    assert.throws(() => decodeBytes(invalid), {
+      name: "DecodeError",
+      message: /header 1's key .* is not UTF-8/,
+    });
+    assert.throws(() => decodeBytes(invalid), {
+      name: "DecodeError",
+      message: /header 1's key .* is not UTF-8/,
+    });
+  });
+
+  it("gives a plain Uint8Array body for Buffers, as ioredis hands them over, enveloped or not", () => {
+    const enveloped = decodeBytes(Buffer.from(encodeEnvelope({ "x-a": "1" }, text.encode("hi"))));
+    assert.equal(Object.getPrototypeOf(enveloped.body), Uint8Array.prototype);
+    assert.equal(new TextDecoder().decode(enveloped.body), "hi");
+    assert.deepEqual(enveloped.headers, { "x-a": "1" });
+    const plain = decodeBytes(Buffer.from([0, 1, 2, 255]));
+    assert.equal(Object.getPrototypeOf(plain.body), Uint8Array.prototype);
+    assert.deepEqual([...plain.body], [0, 1, 2, 255]);
+  });
 });
 
 /**
