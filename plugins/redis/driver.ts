@@ -20,7 +20,7 @@ import { buffer, type Client, type ClientClass, createClient, loadClient, open, 
 import { ListConsumer } from "./_list.ts";
 import { PubSub } from "./_pubsub.ts";
 import { StreamConsumer } from "./_stream.ts";
-import { encodeMessage, STREAM_FIELD } from "./message.ts";
+import { encodeForClient, STREAM_FIELD } from "./message.ts";
 import {
   deadLetterOptions,
   type Endpoint,
@@ -164,7 +164,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     async publish(channel: string, message: OutgoingMessage, publish: RedisPublishOptions): Promise<void> {
       const client = ready();
       const to = resolvePublish(channel, publish, kind);
-      await send(client, to, encodeMessage(message, envelope));
+      await send(client, to, encodeForClient(message, envelope));
     },
 
     async publishBatch(
@@ -174,7 +174,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     ): Promise<void> {
       const client = ready();
       const to = resolvePublish(channel, publish, kind);
-      const encoded = messages.map((m) => buffer(encodeMessage(m, envelope)));
+      const encoded = messages.map((m) => encodeForClient(m, envelope));
       if (to.kind === "list") {
         for (let i = 0; i < encoded.length; i += 1000) {
           await client.rpush(to.key, ...(encoded.slice(i, i + 1000) as never[]));

@@ -11,9 +11,10 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { DecodeError, type IncomingMessage, type OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
-import { encodeEnvelope, isBinaryEnvelope, readEnvelope } from "./_envelope.ts";
+import { encodeEnvelope, isBinaryEnvelope, readEnvelope, writeEnvelope } from "./_envelope.ts";
 
 export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
 
@@ -32,10 +33,21 @@ const decoder = new TextDecoder();
 /** Encodes a message into FastStream's binary envelope (or its bare body with `envelope: "none"`). */
 export function encodeMessage(message: OutgoingMessage, envelope: Envelope = "binary"): Uint8Array {
   if (envelope === "none") return message.body;
+  return encodeEnvelope(wireHeaders(message), message.body);
+}
+
+/** {@linkcode encodeMessage} as the Buffer ioredis sends. */
+export function encodeForClient(message: OutgoingMessage, envelope: Envelope): Buffer {
+  const body = message.body;
+  if (envelope === "none") return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return writeEnvelope(wireHeaders(message), body, (size) => Buffer.allocUnsafe(size));
+}
+
+function wireHeaders(message: OutgoingMessage): Record<string, string> {
   const wire = toWireHeaders(message);
   // FastStream always sends a correlation id; its parser expects one.
   wire.correlation_id ??= message.messageId ?? "";
-  return encodeEnvelope(wire, message.body);
+  return wire;
 }
 
 /** A decoded message: the body and the wire headers (standard fields included). */

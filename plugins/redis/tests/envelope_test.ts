@@ -68,6 +68,17 @@ describe("redis envelope", () => {
     });
   });
 
+  it("refuses a header longer than the 65535 bytes a length holds, counting UTF-8 bytes", () => {
+    const longest = "a".repeat(0xffff);
+    assert.equal(
+      decodeBytes(encodeEnvelope({ "x-long": longest }, text.encode("x"))).headers["x-long"],
+      longest,
+    );
+    assert.throws(() => encodeEnvelope({ "x-long": "a".repeat(0x10000) }, text.encode("x")), RangeError);
+    // 40,000 characters, 80,000 bytes.
+    assert.throws(() => encodeEnvelope({ "x-long": "é".repeat(40_000) }, text.encode("x")), RangeError);
+  });
+
   it("gives a plain Uint8Array body for Buffers, as ioredis hands them over, enveloped or not", () => {
     const enveloped = decodeBytes(Buffer.from(encodeEnvelope({ "x-a": "1" }, text.encode("hi"))));
     assert.equal(Object.getPrototypeOf(enveloped.body), Uint8Array.prototype);
