@@ -16,6 +16,25 @@ describe("codecs", () => {
     assert.deepEqual(codecs.encode(null), { body: new Uint8Array(0), contentType: undefined });
   });
 
+  it("gives every encoded body bytes of its own, however many share the pool", () => {
+    // Enough bodies to fill several 8 KiB pools, of every size around the 4 KiB a pooled string may take,
+    // with ASCII, two- and three-byte characters and surrogate pairs.
+    const texts: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      texts.push(`${i}:` + ["a", "é", "€", "🙂"][i % 4]!.repeat((i * 7) % 1500));
+    }
+    const bodies = texts.map((text, i) => codecs.encode(i % 2 === 0 ? text : { text }).body);
+    texts.forEach((text, i) => {
+      const expected = i % 2 === 0 ? text : JSON.stringify({ text });
+      assert.equal(new TextDecoder().decode(bodies[i]!), expected);
+      assert.equal(bodies[i]!.byteLength, bytes(expected).byteLength);
+    });
+    // Writing into one body leaves the next one, from the same pool, as it was.
+    const [first, second] = [codecs.encode("first").body, codecs.encode("second").body];
+    first.fill(0x21);
+    assert.equal(new TextDecoder().decode(second), "second");
+  });
+
   it("decodes by media type, ignoring parameters and honouring +json and text/*", () => {
     assert.deepEqual(codecs.decode(bytes('{"a":1}'), "application/json; charset=utf-8"), { a: 1 });
     assert.deepEqual(codecs.decode(bytes('{"a":1}'), "application/cloudevents+json"), { a: 1 });
