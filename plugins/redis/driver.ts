@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Buffer } from "node:buffer";
 import {
   type Deliver,
   type Driver,
@@ -16,7 +17,7 @@ import {
   type SubscriptionHandle,
   type SubscriptionSpec,
 } from "@sluice/core";
-import { buffer, type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
+import { type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
 import { ListConsumer } from "./_list.ts";
 import { PubSub } from "./_pubsub.ts";
 import { StreamConsumer } from "./_stream.ts";
@@ -73,8 +74,9 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     return pubsub;
   };
 
-  const send = (client: Client | ReturnType<Client["pipeline"]>, to: PublishTarget, body: Uint8Array) => {
-    const data = buffer(body) as never;
+  // `body` comes from encodeForClient: already the Buffer ioredis sends as it is.
+  const send = (client: Client | ReturnType<Client["pipeline"]>, to: PublishTarget, body: Buffer) => {
+    const data = body as never;
     if (to.kind === "pubsub") return client.publish(to.key, data);
     if (to.kind === "list") return client.rpush(to.key, data);
     const trim = to.maxLen === undefined ? [] : ["MAXLEN", to.approximate ? "~" : "=", to.maxLen];

@@ -15,6 +15,7 @@ import { Buffer } from "node:buffer";
 import { DecodeError, type IncomingMessage, type OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import { encodeEnvelope, isBinaryEnvelope, readEnvelope, writeEnvelope } from "./_envelope.ts";
+import { buffer } from "./_client.ts";
 
 export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
 
@@ -38,9 +39,8 @@ export function encodeMessage(message: OutgoingMessage, envelope: Envelope = "bi
 
 /** {@linkcode encodeMessage} as the Buffer ioredis sends. */
 export function encodeForClient(message: OutgoingMessage, envelope: Envelope): Buffer {
-  const body = message.body;
-  if (envelope === "none") return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  return writeEnvelope(wireHeaders(message), body, (size) => Buffer.allocUnsafe(size));
+  if (envelope === "none") return buffer(message.body);
+  return writeEnvelope(wireHeaders(message), message.body, (size) => Buffer.allocUnsafe(size));
 }
 
 function wireHeaders(message: OutgoingMessage): Record<string, string> {
