@@ -15,7 +15,6 @@ import { Buffer } from "node:buffer";
 import { DecodeError, type IncomingMessage, type OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
 import { encodeEnvelope, isBinaryEnvelope, readEnvelope, writeEnvelope } from "./_envelope.ts";
-import { buffer } from "./_client.ts";
 
 export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
 
@@ -39,8 +38,10 @@ export function encodeMessage(message: OutgoingMessage, envelope: Envelope = "bi
 
 /** {@linkcode encodeMessage} as the Buffer ioredis sends. */
 export function encodeForClient(message: OutgoingMessage, envelope: Envelope): Buffer {
-  if (envelope === "none") return buffer(message.body);
-  return writeEnvelope(wireHeaders(message), message.body, (size) => Buffer.allocUnsafe(size));
+  const body = message.body;
+  // _client.ts's buffer() does this too, but importing it here would close an import circle (through options.ts).
+  if (envelope === "none") return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return writeEnvelope(wireHeaders(message), body, (size) => Buffer.allocUnsafe(size));
 }
 
 function wireHeaders(message: OutgoingMessage): Record<string, string> {
