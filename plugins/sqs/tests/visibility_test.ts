@@ -24,6 +24,25 @@ for (const target of targets) {
       assert.equal(calls, 1);
     });
 
+    it("keeps more than ten slow messages invisible at once (extended in batches of ten)", async () => {
+      const queue = unique("slow-many");
+      const { broker } = brokerFor(target, { queues: { [queue]: { visibilityTimeout: 1 } } });
+      const deliveries = new Map<number, number>();
+      let done = 0;
+      broker.subscriber(queue, { concurrency: 25 }).handle(async (body) => {
+        const id = (body as { id: number }).id;
+        deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+        await pause(2500);
+        done++;
+      });
+      await using _br = await testBroker(broker, { real: target.real });
+      await broker.publishBatch(Array.from({ length: 25 }, (_, id) => ({ id })), queue);
+      await until(() => done >= 25, 15_000, "the slow handlers");
+      await pause(1500);
+      assert.equal(deliveries.size, 25);
+      assert.deepEqual([...deliveries.values()].filter((n) => n !== 1), [], "a message was delivered twice");
+    });
+
     it("redelivers a message held past its visibility timeout when the heartbeat is off", async () => {
       const queue = unique("expire");
       const { broker } = brokerFor(target, { queues: { [queue]: { visibilityTimeout: 1 } } });
