@@ -75,6 +75,21 @@ export class DeliveryWindow {
   }
 
   /**
+   * Counts `count` slots as taken until the returned function is called (only the first call counts): for a
+   * loop that frees slots itself rather than when the core's delivery settles, such as a receive under way
+   * that holds the room its answer may fill, or a message whose slot frees at its first settlement.
+   */
+  take(count = 1): () => void {
+    this.#open += count;
+    let taken = true;
+    return () => {
+      if (!taken) return;
+      taken = false;
+      this.#settled(count);
+    };
+  }
+
+  /**
    * Resolves once at least `room` (1 by default) more may be handed over, or the window is closed. A loop
    * that wants fewer wake-ups under load asks for more room than one (a low-water mark).
    */
@@ -98,8 +113,8 @@ export class DeliveryWindow {
     for (const waiter of waiters) waiter.resolve();
   }
 
-  #settled(): void {
-    this.#open--;
+  #settled(count = 1): void {
+    this.#open -= count;
     if (this.#waiters.length > 0) {
       const room = this.room;
       const still = [];

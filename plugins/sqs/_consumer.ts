@@ -31,16 +31,6 @@ export function nackSeconds(delay: number | undefined): number {
   return Math.min(43_200, Math.max(0, Math.ceil((delay ?? 0) / 1000)));
 }
 
-/** What the window counts for a slot that a receive under way holds: never handed to the core. */
-const RESERVED: IncomingMessage = {
-  channel: "",
-  body: new Uint8Array(0),
-  headers: {},
-  ack: () => Promise.resolve(),
-  nack: () => Promise.resolve(),
-  reject: () => Promise.resolve(),
-};
-
 /** A receive loop's long poll: aborted by a stop, or by the watchdog when it outlived its wait by far. */
 interface Poll {
   /** Aborts the poll under way; replaced after the watchdog used it. */
@@ -298,26 +288,6 @@ export class Consumer {
     this.#heartbeat.stop();
   }
 
-  /**
-   * Counts `message` in the window until `slot` resolves. The window hands nothing over itself here: a slot
-   * frees at the first settlement of a message, which may come before the core is done with it.
-   */
-  #hold(slot: Promise<void>, message: IncomingMessage): void {
-    this.#window.hand(() => slot, message);
-  }
-
-  /**
-   * Holds `count` slots of the window while a receive is under way (SQS may return that many), so that
-   * receives running in parallel never ask together for more than the window has room for; returns the
-   * function that frees them.
-   */
-  #reserve(count: number): () => void {
-    let free!: () => void;
-    const receiving = new Promise<void>((resolve) => (free = resolve));
-    for (let i = 0; i < count; i++) this.#hold(receiving, RESERVED);
-    return free;
-  }
-
   #pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -338,7 +308,9 @@ export class Consumer {
         continue;
       }
       const want = Math.min(10, window.room);
-      const unreserve = this.#reserve(want);
+      // The room this receive may fill stays taken while it is under way, so that receives running in
+      // parallel never ask together for more than the window has.
+      const unreserve = window.take(want);
       let messages: ReceivedSqsMessage[];
       poll.since = Date.now();
       try {
@@ -402,10 +374,9 @@ export class Consumer {
     const queue = this.#queue;
     const visibility = this.#settings.visibilityTimeout ?? queue.visibilityTimeout;
     const heartbeat = this.#settings.heartbeat && visibility > 0 ? this.#heartbeat : undefined;
-    const incoming = new SqsIncoming(message, queue, this.#settling, heartbeat);
+    // The message's slot of the window frees at its first settlement, or once the core is done with it.
+    const incoming = new SqsIncoming(message, queue, this.#settling, this.#window.take(), heartbeat);
     heartbeat?.hold(incoming.receipt, incoming.messageId ?? incoming.receipt, visibility);
-    // The slot frees at the first settlement, or once the core is done with the message.
-    this.#hold(incoming.slot, incoming);
     this.#deliver(incoming).then(
       // A manual subscriber that did not settle: stop holding the slot; the message returns after its
       // visibility timeout unless settled later.
@@ -424,8 +395,8 @@ interface Settling {
 
 /**
  * A received message. A class, not an object of closures, since one is made per message. It holds its slot
- * of the consumer's window (`slot`) until the first settlement, or until the core is done with it
- * (`release`), and its visibility is extended by the heartbeat for as long.
+ * of the consumer's window (`free` gives it back) until the first settlement, or until the core is done with
+ * it (`release`), and its visibility is extended by the heartbeat for as long.
  */
 class SqsIncoming implements IncomingMessage {
   readonly channel: string;
@@ -440,12 +411,10 @@ class SqsIncoming implements IncomingMessage {
   readonly redelivered: boolean;
   readonly raw: ReceivedSqsMessage;
   readonly receipt: string;
-  /** Resolves when the message stops counting in the window. */
-  readonly slot: Promise<void>;
   readonly #queue: QueueInfo;
   readonly #settling: Settling;
   readonly #heartbeat: Heartbeat | undefined;
-  #free!: () => void;
+  readonly #free: () => void;
   #open = true;
   #holding = true;
 
@@ -453,6 +422,7 @@ class SqsIncoming implements IncomingMessage {
     message: ReceivedSqsMessage,
     queue: QueueInfo,
     settling: Settling,
+    free: () => void,
     heartbeat: Heartbeat | undefined,
   ) {
     const decoded = fromSqs(message);
@@ -468,7 +438,7 @@ class SqsIncoming implements IncomingMessage {
     this.redelivered = (decoded.deliveryCount ?? 1) > 1;
     this.raw = message;
     this.receipt = message.ReceiptHandle!;
-    this.slot = new Promise<void>((resolve) => (this.#free = resolve));
+    this.#free = free;
     this.#queue = queue;
     this.#settling = settling;
     this.#heartbeat = heartbeat;

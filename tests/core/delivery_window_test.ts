@@ -86,4 +86,26 @@ describe("DeliveryWindow", () => {
     assert.equal(window.closed, true);
     assert.equal(window.open, 1, "close leaves unsettled messages counted");
   });
+
+  it("takes slots until the function it returns is called, once", async () => {
+    const window = new DeliveryWindow(4);
+    const free = window.take(3);
+    assert.equal(window.room, 1);
+    window.hand(() => SETTLED, message(0));
+    assert.equal(window.open, 3, "a delivery settled at once does not touch the taken slots");
+    let woke = false;
+    const room = window.whenRoom(2).then(() => (woke = true));
+    const one = window.take();
+    assert.equal(window.room, 0);
+    free();
+    await room;
+    assert.equal(woke, true);
+    assert.equal(window.open, 1);
+    free();
+    assert.equal(window.open, 1, "a second call frees nothing");
+    const drained = window.whenDrained();
+    one();
+    await drained;
+    assert.equal(window.room, 4);
+  });
 });
