@@ -11,7 +11,7 @@
 
 import type { Deliver, IncomingMessage } from "@sluice/core";
 import { type Activity, type DispatchConsumer, Dispatcher } from "@sluice/core/kit";
-import { nackSeconds } from "./_consumer.ts";
+import { nackSeconds } from "./_settlement.ts";
 import { fromSqs, type SqsAttribute } from "./message.ts";
 
 /** A message as SendMessage takes it. */

@@ -1,7 +1,7 @@
 /**
  * The SQS driver on `@aws-sdk/client-sqs`: a channel is a queue; publish is SendMessage (SendMessageBatch
- * for batches), subscribe runs long-polling receive loops (see `_consumer.ts`), queues are declared or
- * created on first use (see `_queues.ts`).
+ * for batches), subscribe runs long-polling receive loops (see `_consumer.ts`; acks, nacks and the heartbeat
+ * in `_settlement.ts`), queues are declared or created on first use (see `_queues.ts`).
  *
  * @module
  */
