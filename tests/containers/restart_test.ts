@@ -117,6 +117,33 @@ async function publishUntilSeen(
 const unique = (name: string): string =>
   `restart-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
+/**
+ * Each stage of a scenario and the longest it may take: the stages fail with their names before the test's
+ * own limit ({@linkcode TEST_LIMIT}) ends it, so a hang says where it was. The publishing stages stop 10 s
+ * before theirs, with their own message, and the restart's includes waiting until the broker serves.
+ */
+const STAGES = { start: 30_000, before: 60_000, restart: 150_000, after: 90_000, close: 20_000 };
+const TEST_LIMIT = Object.values(STAGES).reduce((sum, ms) => sum + ms, 0) + 30_000;
+
+/** `work`, failing with the broker's and the stage's names when it outlasts the stage's limit. */
+async function stage<T>(name: BrokerName, what: keyof typeof STAGES, work: () => Promise<T>): Promise<T> {
+  const ms = STAGES[what];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: the "${what}" stage took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (error) {
+    if (error instanceof Error && !error.message.startsWith(`${name}: `)) {
+      error.message = `${name}, "${what}" stage: ${error.message}`;
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The scenario on one broker; resolves with the log records written during the outage. */
 async function scenario(name: BrokerName): Promise<LogRecord[]> {
   const container = await containerOf(name);
@@ -126,15 +153,30 @@ async function scenario(name: BrokerName): Promise<LogRecord[]> {
     const channel = unique(name);
     const seen: string[] = [];
     broker.subscriber(channel, apps[name].options?.(channel)).handle((body) => void seen.push(String(body)));
-    await broker.start();
+    let failed = false;
     try {
-      await publishUntilSeen(broker, channel, "before", seen, 60_000);
+      await stage(name, "start", () => broker.start());
+      await stage(
+        name,
+        "before",
+        () => publishUntilSeen(broker, channel, "before", seen, STAGES.before - 10_000),
+      );
       const before = logs.records.length;
-      await container.restart();
-      await publishUntilSeen(broker, channel, "after", seen, 120_000);
+      await stage(name, "restart", () => container.restart());
+      await stage(
+        name,
+        "after",
+        () => publishUntilSeen(broker, channel, "after", seen, STAGES.after - 10_000),
+      );
       return logs.records.slice(before);
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      await broker.close();
+      // A close that hangs fails the test too, unless an earlier stage already did (its error is the one).
+      await stage(name, "close", () => broker.close()).catch((error) => {
+        if (!failed) throw error;
+      });
     }
   } finally {
     await container.done();
@@ -155,7 +197,7 @@ if (engine) {
 for (const name of BROKER_NAMES) {
   describe(`${name} container restart`, { skip: engine ? false : "no Docker engine" }, () => {
     it("logs the outage, reconnects, and delivers what is published after the restart", {
-      timeout: 240_000,
+      timeout: TEST_LIMIT,
     }, async () => {
       const during = await outcomes.get(name)!;
       const outage = during.filter((r) => r.level === "warn" || r.level === "error");
