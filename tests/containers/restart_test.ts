@@ -130,15 +130,13 @@ async function stage<T>(name: BrokerName, what: keyof typeof STAGES, work: () =>
   const ms = STAGES[what];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name}: the "${what}" stage took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`took longer than ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([work(), deadline]);
   } catch (error) {
-    if (error instanceof Error && !error.message.startsWith(`${name}: `)) {
-      error.message = `${name}, "${what}" stage: ${error.message}`;
-    }
-    throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${name}, "${what}" stage: ${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }
