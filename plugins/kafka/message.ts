@@ -42,11 +42,19 @@ export interface DecodedRecord {
 
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
+const SHORT = 8;
 
-/** UTF-8 text of bytes; short ASCII (header values, keys) is decoded in JS, cheaper than a native call. */
+/**
+ * UTF-8 text of bytes (header values, keys): up to {@linkcode SHORT} ASCII bytes decoded in JS, longer ones by a
+ * TextDecoder. A string built a character at a time is cheap to make, but the engine flattens it when it is
+ * compared or looked up, as every header value is; then, against the decoder, 16 characters (a content type)
+ * cost 1.5–3 times as much and 36 (a correlation id) 2.5–5 times, while up to 8 the JS loop is 40–100 ns
+ * cheaper under Deno and Node 24 and 40–70 ns dearer under Bun (scratch loops of 2,000,000 decodes, each
+ * looked up in a Map).
+ */
 function text(value: Uint8Array): string {
   const length = value.length;
-  if (length > 64) return decoder.decode(value);
+  if (length > SHORT) return decoder.decode(value);
   let out = "";
   for (let i = 0; i < length; i++) {
     const byte = value[i]!;
