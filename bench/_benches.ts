@@ -188,7 +188,7 @@ export const benches: readonly Bench[] = [
     needs: "SLUICE_AMQP_URL",
   }),
   bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", [8_000, 50], {
-    arms: ["raw", "driver", "sluice"],
+    arms: ["raw", "raw-wire", "driver", "sluice"],
     needs: "SLUICE_AMQP_URL",
     python: python("rabbitmq_rpc.py", 5_000),
   }),

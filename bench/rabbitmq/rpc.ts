@@ -6,6 +6,11 @@
 // plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the default exchange.
 //   raw     amqplib: a channel consumes `amq.rabbitmq.reply-to` (no ack) and publishes the requests; the
 //           responder's channel consumes the queue, decodes the body, publishes the reply, then acks
+//   raw-wire  amqplib doing on the broker what the plugin does by default: the responder's channel consumes
+//           with a prefetch of 1 (a subscriber's default), the reply goes out on a confirm channel of its own
+//           and the request is acked once the reply is confirmed; both messages are persistent and carry a
+//           timestamp, the reply a message id of its own. What the plugin's defaults cost RabbitMQ and
+//           amqplib, apart from the plugin's and the core's code.
 //   driver  the plugin's driver alone (no core): its request(), and a subscription whose deliver decodes the
 //           body, publishes the reply and acks — the plugin's and amqplib's share of Sluice's cost
 //   sluice  broker.request() to a subscriber whose handler returns the reply
@@ -20,20 +25,30 @@ const url = process.env.SLUICE_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const queue = `bench_rpc_${process.pid}`;
 const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-async function raw(): Promise<RpcArm> {
+async function raw(wire = false): Promise<RpcArm> {
   // The plugin's socket setting: without it, Nagle's algorithm holds each small frame for ~40 ms.
   const connection = await amqp.connect(url, { noDelay: true });
   const responder = await connection.createChannel();
+  if (wire) await responder.prefetch(1);
+  const replies = wire ? await connection.createConfirmChannel() : undefined;
+  // The properties the plugin adds to every publish (publishProperties in plugins/rabbitmq/message.ts).
+  const stamped = () => wire ? { deliveryMode: 2, timestamp: Math.floor(Date.now() / 1000) } : {};
   await responder.assertQueue(queue, { durable: false, autoDelete: true });
   await responder.bindQueue(queue, "amq.topic", queue);
   await responder.consume(queue, (m) => {
     if (!m) return;
     const body = JSON.parse(m.content.toString()) as { id: number };
-    responder.publish("", m.properties.replyTo, Buffer.from(JSON.stringify({ ok: true, id: body.id })), {
-      contentType: "application/json",
-      correlationId: m.properties.correlationId,
+    const reply = Buffer.from(JSON.stringify({ ok: true, id: body.id }));
+    const properties = { contentType: "application/json", correlationId: m.properties.correlationId };
+    if (!replies) {
+      responder.publish("", m.properties.replyTo, reply, properties);
+      responder.ack(m);
+      return;
+    }
+    const own = { ...properties, ...stamped(), messageId: crypto.randomUUID() };
+    replies.publish("", m.properties.replyTo, reply, own, (error) => {
+      if (!error) responder.ack(m);
     });
-    responder.ack(m);
   });
   const requester = await connection.createChannel();
   const pending = new Map<string, (reply: unknown) => void>();
@@ -50,6 +65,7 @@ async function raw(): Promise<RpcArm> {
         correlationId: id,
         messageId: id,
         replyTo: DIRECT_REPLY_TO,
+        ...stamped(),
       });
       return reply;
     },
@@ -107,4 +123,5 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-await measureRpc(arm, count, await ({ raw, driver, sluice }[arm] ?? sluice)());
+const arms: Record<string, () => Promise<RpcArm>> = { raw, "raw-wire": () => raw(true), driver, sluice };
+await measureRpc(arm, count, await (arms[arm] ?? sluice)());
