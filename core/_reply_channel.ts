@@ -94,12 +94,14 @@ export class ReplyChannel {
     const channel = REPLY_CHANNEL_PREFIX + crypto.randomUUID();
     const handle = this.#driver.subscribe(
       { channel, template: channel, prefetch: 1024, reply: true, options: {} },
-      async (message) => {
-        await message.ack();
+      (message) => {
+        // The waiting request gets its reply first, and the reply is acked meanwhile: where an ack is a round
+        // trip of its own (an SQS deletion), awaiting it first made every request wait for it too.
         const id = message.correlationId;
         const settle = id === undefined ? undefined : this.#pending.get(id);
         if (settle) settle(message);
         else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: id });
+        return message.ack();
       },
     );
     this.#subscription = { channel, handle };

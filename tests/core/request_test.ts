@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type } from "arktype";
-import { memory, StateError, TimeoutError } from "@sluice/core";
+import { Broker, type Driver, type IncomingMessage, memory, StateError, TimeoutError } from "@sluice/core";
+import { memoryDriver } from "@sluice/core/kit";
 import { testBroker } from "@sluice/core/testing";
 
 describe("request/reply", () => {
@@ -41,6 +42,38 @@ describe("request/reply", () => {
       assert.match(error.message, /No reply from void within 50 ms \(correlation id c-9\)/);
       return true;
     });
+  });
+
+  it("hands a reply to its request without waiting for the reply's ack", async () => {
+    // A driver without request() of its own, whose acks of replies never end: the reply channel must not wait
+    // for them (an SQS deletion is a round trip of its own).
+    const inner = memoryDriver();
+    const acks: string[] = [];
+    const stalled = (message: IncomingMessage): IncomingMessage =>
+      new Proxy(message, {
+        get: (target, key) =>
+          key === "ack"
+            ? () => {
+              acks.push(target.correlationId ?? "");
+              return new Promise<void>(() => {});
+            }
+            : Reflect.get(target, key, target),
+      });
+    const driver: Driver = {
+      ...inner,
+      subscribe: (spec, deliver) =>
+        inner.subscribe(spec, (message) => deliver(spec.reply ? stalled(message) : message)),
+    };
+    const broker = new Broker(driver, { logLevel: "error" });
+    broker.subscriber("double").handle((n) => 2 * (n as number));
+    await broker.start();
+    try {
+      const reply = await broker.request(21, "double", { timeout: 2000, correlationId: "c-21" });
+      assert.equal(reply.body, 42);
+      assert.deepEqual(acks, ["c-21"]);
+    } finally {
+      await broker.close();
+    }
   });
 
   it("refuses to publish before the broker is connected, saying what to call", async () => {
