@@ -204,7 +204,10 @@ export const benches: readonly Bench[] = [
     },
   ),
   // No Python arms: FastStream 0.7.8 has no request() on Kafka outside its test client.
-  bench("kafka rpc", "bench/kafka/rpc.ts", [5_000, 50], { needs: "SLUICE_KAFKA_URL" }),
+  bench("kafka rpc", "bench/kafka/rpc.ts", [5_000, 50], {
+    arms: ["raw", "raw-wire", "driver", "sluice"],
+    needs: "SLUICE_KAFKA_URL",
+  }),
   ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [720_000, 500], publish: [370_000, 500] }, {
     publishArms: ["raw", "raw-wire", "sluice"],
     extra: ["64"],

@@ -1,14 +1,20 @@
 // Request/reply latency on Kafka, one run in a fresh process; prints one JSON line with p50 and p99.
-//   <runtime> bench/kafka/rpc.ts <raw|sluice> [count]
+//   <runtime> bench/kafka/rpc.ts <raw|raw-wire|driver|sluice> [count]
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), as the plugin's `request()`
 // works: the request carries the headers `reply_to` (a one-partition reply topic the requester consumes with
 // a group of its own) and `correlation_id`, which the reply echoes. The request topic is new, one partition,
-// made before either arm starts. Both arms: kafkajs, acks=-1, fetches waiting at most 1 s (the plugin's
+// made before any arm starts. Every arm: kafkajs, acks=-1, fetches waiting at most 1 s (the plugin's
 // defaults); a fetch returns as soon as a record arrives.
-//   raw     kafkajs: one producer, a responder consumer that decodes the request and sends the reply, a reply
-//           consumer that matches replies by correlation id
-//   sluice  broker.request() to a subscriber (from `earliest`) whose handler returns the reply
+//   raw       kafkajs: one producer, a responder consumer that decodes the request and sends the reply, a
+//             reply consumer that matches replies by correlation id
+//   raw-wire  raw, with what Sluice's wire convention adds to both records: a `message_id` header (a UUID; the
+//             plugin writes the publisher's message id, where FastStream makes one up from the offset on
+//             receipt) — what the convention costs kafkajs and the broker, apart from Sluice's code
+//   driver    the plugin's driver alone (no core): a subscription (prefetch 1, from `earliest`, as Sluice's
+//             subscriber) whose deliver decodes the request and publishes the reply, then acks; a reply
+//             subscription made as the core makes its own, matching replies by correlation id
+//   sluice    broker.request() to a subscriber (from `earliest`) whose handler returns the reply
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
@@ -24,19 +30,22 @@ const client = new Kafka({ clientId: "sluice-bench", brokers, logLevel: logLevel
 const admin = client.admin();
 await admin.connect();
 await admin.createTopics({
-  topics: [{ topic, numPartitions: 1 }, ...(arm === "raw" ? [{ topic: replies, numPartitions: 1 }] : [])],
+  topics: [{ topic, numPartitions: 1 }, ...(arm === "sluice" ? [] : [{ topic: replies, numPartitions: 1 }])],
   waitForLeaders: true,
 });
 
 async function removeTopics(): Promise<void> {
-  await admin.deleteTopics({ topics: arm === "raw" ? [topic, replies] : [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: arm === "sluice" ? [topic] : [topic, replies] }).catch(() => undefined);
   await admin.disconnect();
 }
 
-async function raw(): Promise<RpcArm> {
+async function raw(wire: boolean): Promise<RpcArm> {
   const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const headers = (id: string) => ({ "content-type": "application/json", correlation_id: id });
+  const headers = (id: string): Record<string, string> =>
+    wire
+      ? { "content-type": "application/json", correlation_id: id, message_id: crypto.randomUUID() }
+      : { "content-type": "application/json", correlation_id: id };
   const responder = client.consumer({ groupId: topic, maxWaitTimeInMs: 1000 });
   await responder.connect();
   await responder.subscribe({ topics: [topic], fromBeginning: true });
@@ -84,6 +93,56 @@ async function raw(): Promise<RpcArm> {
   };
 }
 
+async function driver(): Promise<RpcArm> {
+  const broker = kafka({ brokers, logLevel: "error" });
+  await broker.connect();
+  const d = broker.driver;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const json = (value: unknown) => encoder.encode(JSON.stringify(value));
+  await d.subscribe(
+    { channel: topic, template: topic, prefetch: 1, options: { from: "earliest" } },
+    async (m) => {
+      const body = JSON.parse(decoder.decode(m.body)) as { id: number };
+      await d.publish(m.replyTo!, {
+        body: json({ ok: true, id: body.id }),
+        headers: {},
+        contentType: "application/json",
+        correlationId: m.correlationId,
+        messageId: crypto.randomUUID(),
+      }, {});
+      await m.ack();
+    },
+  );
+  const pending = new Map<string, (reply: unknown) => void>();
+  await d.subscribe(
+    { channel: replies, template: replies, prefetch: 1024, reply: true, options: {} },
+    (m) => {
+      pending.get(m.correlationId!)?.(JSON.parse(decoder.decode(m.body)));
+      return m.ack();
+    },
+  );
+  return {
+    trip: async () => {
+      const id = crypto.randomUUID();
+      const reply = new Promise((resolve) => pending.set(id, resolve)).finally(() => pending.delete(id));
+      await d.publish(topic, {
+        body: json(REQUEST),
+        headers: {},
+        contentType: "application/json",
+        correlationId: id,
+        messageId: id,
+        replyTo: replies,
+      }, {});
+      return await reply;
+    },
+    close: async () => {
+      await broker.close();
+      await removeTopics();
+    },
+  };
+}
+
 async function sluice(): Promise<RpcArm> {
   const broker = kafka({ brokers, logLevel: "error" });
   broker.subscriber(topic, { from: "earliest" })
@@ -99,4 +158,10 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));
+const arms: Record<string, () => Promise<RpcArm>> = {
+  raw: () => raw(false),
+  "raw-wire": () => raw(true),
+  driver,
+  sluice,
+};
+await measureRpc(arm, count, await (arms[arm] ?? sluice)());
