@@ -28,6 +28,8 @@ export interface ConsumerHost {
   readonly consumer: KafkaConsumerOptions;
   readonly discoveryInterval: number;
   readonly nackDelay: number;
+  /** Milliseconds settled offsets wait to be committed together; 0 commits each settlement at once. */
+  readonly commitInterval: number;
   /** Creates the topics that do not exist yet. */
   ensureTopics(topics: readonly string[], options: KafkaTopicOptions | undefined): Promise<void>;
   /** Every topic on the cluster. */
@@ -68,6 +70,8 @@ export class Subscription {
   #consumer: Consumer | undefined;
   #tracks = new Map<string, PartitionTrack>();
   readonly #dirty = new Map<string, Commit>();
+  /** The pending commit of `commitInterval`, while one waits. */
+  #commitTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #starts = new Map<string, number>();
   #committing: Promise<void> | undefined;
   #commitAgain = false;
@@ -374,7 +378,7 @@ export class Subscription {
       if (next !== undefined) {
         const { channel: topic, partition } = message;
         this.#dirty.set(track.key ??= `${topic}\u0000${partition}`, { topic, partition, offset: next });
-        void this.#flush();
+        this.#commitSoon();
       }
     },
     nacked: (message, delay) => {
@@ -393,8 +397,31 @@ export class Subscription {
     return Promise.race([this.#window.whenDrained(), this.#forced]);
   }
 
+  /**
+   * Commits what settled within `commitInterval` ms. A commit per settlement, sent while the consumer's next
+   * fetch waits on the broker (the same connection, whose requests the broker answers in order), cost a
+   * request/reply on Kafka about 160 µs of its p50 (`bench/kafka/rpc.ts driver` under Bun, four alternated runs
+   * each: 1.25 against 1.09 ms with 100 ms); one commit per interval costs nothing measurable. The Java client
+   * and aiokafka (FastStream) commit every 5 s; 100 ms keeps what a crash redelivers small. Stopping, closing
+   * and rejoining commit at once.
+   */
+  #commitSoon(): void {
+    const interval = this.#host.commitInterval;
+    if (interval === 0) {
+      void this.#flush();
+      return;
+    }
+    if (this.#commitTimer !== undefined || !this.#consumer) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      void this.#flush();
+    }, interval);
+  }
+
   /** Commits what settled since the last commit; one commit in flight at a time, the rest coalesced. */
   #flush(): Promise<void> {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
     if (this.#committing) {
       this.#commitAgain = true;
       return this.#committing;

@@ -207,6 +207,7 @@ export function kafkaDriver(options: KafkaOptions = {}): KafkaDriver {
         consumer: options.consumer ?? {},
         discoveryInterval: options.discoveryInterval ?? 5000,
         nackDelay: options.nackDelay ?? 100,
+        commitInterval: options.commitInterval ?? 100,
         ensureTopics,
         listTopics: () => admin!.listTopics(),
         cleanUp: (task) => {

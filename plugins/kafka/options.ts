@@ -95,6 +95,12 @@ export interface KafkaOptions extends BrokerOptions {
   readonly discoveryInterval?: number;
   /** Milliseconds a `nack()` without a delay waits before the message is delivered again; 100 by default. */
   readonly nackDelay?: number;
+  /**
+   * Milliseconds settled offsets wait before they are committed, in one commit request per subscriber; 100 by
+   * default, 0 commits each settlement at once. A process that dies redelivers what settled in its last
+   * interval too; stopping or closing commits at once.
+   */
+  readonly commitInterval?: number;
 }
 
 /** Kafka options of a subscriber, beside the core's `SubscriberOptions`. */
@@ -170,6 +176,7 @@ const brokerShape = type({
   "topic?": topicShape,
   "discoveryInterval?": positive,
   "nackDelay?": "number >= 0",
+  "commitInterval?": "number >= 0",
 });
 
 const subscribeShape = type({

@@ -18,6 +18,10 @@ describe("kafka options", () => {
     );
     assert.throws(() => kafka({ compression: "zstd" as never }), OptionError);
     assert.throws(() => kafka({ brokers: ["not a host"] }), OptionError);
+    assert.throws(
+      () => kafka({ commitInterval: -1 }),
+      (e: unknown) => e instanceof OptionError && /commitInterval/.test(e.message),
+    );
   });
 
   it("rejects a bad subscriber or publish option when used", async () => {
