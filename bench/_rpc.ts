@@ -7,6 +7,7 @@
  */
 
 import process from "node:process";
+import type { Deliver, Driver, OutgoingMessage } from "@sluice/core";
 import { begin, end, printRun } from "./_measure.ts";
 
 /** Untimed round trips before the timed ones (connections, JIT, reply subscriptions). */
@@ -20,6 +21,46 @@ export const REQUEST = {
   price: 3.5,
   note: "no sugar, thanks!!",
 };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A JSON body as a driver arm sends it. */
+export function jsonMessage(
+  value: unknown,
+  correlationId: string | undefined,
+  messageId: string,
+): OutgoingMessage {
+  return {
+    body: encoder.encode(JSON.stringify(value)),
+    headers: {},
+    contentType: "application/json",
+    correlationId,
+    messageId,
+  };
+}
+
+/** A JSON body a driver arm received, decoded. */
+export function decodeJson(body: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(body));
+}
+
+/**
+ * The responder of a `driver` arm, the plugin's driver without the core: decodes the request, publishes the
+ * reply `{ ok: true, id }` to its `replyTo` with its correlation id, then acks it — as a Sluice subscriber
+ * whose handler returns the reply does.
+ */
+export function answerWith(driver: Pick<Driver, "publish">): Deliver {
+  return async (request) => {
+    const { id } = decodeJson(request.body) as { id: number };
+    await driver.publish(
+      request.replyTo!,
+      jsonMessage({ ok: true, id }, request.correlationId, crypto.randomUUID()),
+      {},
+    );
+    await request.ack();
+  };
+}
 
 /** One arm of an RPC bench: a round trip (request sent, reply received and decoded) and its clean-up. */
 export interface RpcArm {

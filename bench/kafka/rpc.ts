@@ -19,7 +19,15 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { kafka } from "@sluice/kafka";
-import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+import {
+  answerWith,
+  decodeJson,
+  jsonMessage,
+  measureRpc,
+  REQUEST,
+  rpcArguments,
+  type RpcArm,
+} from "../_rpc.ts";
 
 const { arm, count } = rpcArguments();
 const url = process.env.SLUICE_KAFKA_URL ?? "kafka://127.0.0.1:9092";
@@ -97,28 +105,15 @@ async function driver(): Promise<RpcArm> {
   const broker = kafka({ brokers, logLevel: "error" });
   await broker.connect();
   const d = broker.driver;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const json = (value: unknown) => encoder.encode(JSON.stringify(value));
   await d.subscribe(
     { channel: topic, template: topic, prefetch: 1, options: { from: "earliest" } },
-    async (m) => {
-      const body = JSON.parse(decoder.decode(m.body)) as { id: number };
-      await d.publish(m.replyTo!, {
-        body: json({ ok: true, id: body.id }),
-        headers: {},
-        contentType: "application/json",
-        correlationId: m.correlationId,
-        messageId: crypto.randomUUID(),
-      }, {});
-      await m.ack();
-    },
+    answerWith(d),
   );
   const pending = new Map<string, (reply: unknown) => void>();
   await d.subscribe(
     { channel: replies, template: replies, prefetch: 1024, reply: true, options: {} },
     (m) => {
-      pending.get(m.correlationId!)?.(JSON.parse(decoder.decode(m.body)));
+      pending.get(m.correlationId!)?.(decodeJson(m.body));
       return m.ack();
     },
   );
@@ -126,14 +121,7 @@ async function driver(): Promise<RpcArm> {
     trip: async () => {
       const id = crypto.randomUUID();
       const reply = new Promise((resolve) => pending.set(id, resolve)).finally(() => pending.delete(id));
-      await d.publish(topic, {
-        body: json(REQUEST),
-        headers: {},
-        contentType: "application/json",
-        correlationId: id,
-        messageId: id,
-        replyTo: replies,
-      }, {});
+      await d.publish(topic, { ...jsonMessage(REQUEST, id, id), replyTo: replies }, {});
       return await reply;
     },
     close: async () => {

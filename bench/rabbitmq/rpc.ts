@@ -18,7 +18,15 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { rabbitmq } from "@sluice/rabbitmq";
-import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+import {
+  answerWith,
+  decodeJson,
+  jsonMessage,
+  measureRpc,
+  REQUEST,
+  rpcArguments,
+  type RpcArm,
+} from "../_rpc.ts";
 
 const { arm, count } = rpcArguments();
 const url = process.env.SLUICE_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -77,36 +85,17 @@ async function driver(): Promise<RpcArm> {
   const broker = rabbitmq({ url, logLevel: "error" });
   await broker.connect();
   const d = broker.driver;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const json = (value: unknown) => encoder.encode(JSON.stringify(value));
   await d.subscribe({
     channel: queue,
     template: queue,
     prefetch: 256,
     options: { queue: { name: queue, durable: false, autoDelete: true } },
-  }, async (m) => {
-    const body = JSON.parse(decoder.decode(m.body)) as { id: number };
-    await d.publish(m.replyTo!, {
-      body: json({ ok: true, id: body.id }),
-      headers: {},
-      contentType: "application/json",
-      correlationId: m.correlationId,
-      messageId: crypto.randomUUID(),
-    }, {});
-    await m.ack();
-  });
+  }, answerWith(d));
   return {
     trip: async () => {
       const id = crypto.randomUUID();
-      const reply = await d.request!(queue, {
-        body: json(REQUEST),
-        headers: {},
-        contentType: "application/json",
-        correlationId: id,
-        messageId: id,
-      }, { timeout: 5000 });
-      return JSON.parse(decoder.decode(reply.body));
+      const reply = await d.request!(queue, jsonMessage(REQUEST, id, id), { timeout: 5000 });
+      return decodeJson(reply.body);
     },
     close: () => broker.close(),
   };

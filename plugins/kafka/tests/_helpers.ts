@@ -21,6 +21,9 @@ export interface Target {
 const quiet = { logger: createLogger({ level: "error" }) };
 const real = await realBroker("kafka");
 
+/** The real broker's URL, when `SLUICE_KAFKA_URL` (or Docker) gives one. */
+export const realUrl: string | undefined = real?.url;
+
 /** The emulation, and the real broker when `SLUICE_KAFKA_URL` (or Docker) gives one. */
 export const targets: readonly Target[] = [
   {
