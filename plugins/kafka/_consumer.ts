@@ -17,6 +17,7 @@ import type { KafkaConsumedRecord } from "./message.ts";
 import type { KafkaConsumerOptions, KafkaSubscribeOptions, KafkaTopicOptions } from "./options.ts";
 import { isTopicPattern, topicList, topicRegExp } from "./rules.ts";
 import { PartitionTrack } from "./_track.ts";
+import { OffsetCommits } from "./_commits.ts";
 
 /** What a subscription needs from its driver. */
 export interface ConsumerHost {
@@ -42,12 +43,6 @@ export interface ConsumerHost {
   cleanUp(task: () => Promise<void>): Promise<void>;
 }
 
-interface Commit {
-  readonly topic: string;
-  readonly partition: number;
-  offset: number;
-}
-
 /** A running subscription; see the module doc. */
 export class Subscription {
   readonly #host: ConsumerHost;
@@ -69,12 +64,8 @@ export class Subscription {
   #topics: string[] = [];
   #consumer: Consumer | undefined;
   #tracks = new Map<string, PartitionTrack>();
-  readonly #dirty = new Map<string, Commit>();
-  /** The pending commit of `commitInterval`, while one waits. */
-  #commitTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #commits: OffsetCommits;
   readonly #starts = new Map<string, number>();
-  #committing: Promise<void> | undefined;
-  #commitAgain = false;
   #slotWaiter: (() => void) | undefined;
   #heartbeatAt = 0;
   #paused = false;
@@ -100,6 +91,7 @@ export class Subscription {
     this.#pattern = options.pattern || isTopicPattern(spec.channel) ? topicRegExp(spec.channel) : undefined;
     this.#partitions = options.partitions && [...new Set(options.partitions)].sort((a, b) => a - b);
     this.#logger = host.logger.child({ channel: spec.channel, group: this.#group });
+    this.#commits = new OffsetCommits(host.commitInterval, () => this.#consumer, this.#logger);
     this.#window = new DeliveryWindow(
       spec.prefetch,
       (error) => this.#logger.error(`A record was not settled: ${describeError(error)}`),
@@ -158,7 +150,7 @@ export class Subscription {
     await this.#discovering;
     await this.#recovering;
     await this.#whenIdle();
-    await this.#flush();
+    await this.#commits.flush();
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.disconnect().catch((error) =>
@@ -377,8 +369,7 @@ export class Subscription {
       const next = track.settle(message.offset);
       if (next !== undefined) {
         const { channel: topic, partition } = message;
-        this.#dirty.set(track.key ??= `${topic}\u0000${partition}`, { topic, partition, offset: next });
-        this.#commitSoon();
+        this.#commits.note(track.key ??= `${topic}\u0000${partition}`, topic, partition, next);
       }
     },
     nacked: (message, delay) => {
@@ -395,58 +386,6 @@ export class Subscription {
   #whenIdle(): Promise<void> {
     if (this.#window.open === 0) return Promise.resolve();
     return Promise.race([this.#window.whenDrained(), this.#forced]);
-  }
-
-  /**
-   * Commits what settled within `commitInterval` ms. A commit per settlement, sent while the consumer's next
-   * fetch waits on the broker (the same connection, whose requests the broker answers in order), cost a
-   * request/reply on Kafka about 160 µs of its p50 (`bench/kafka/rpc.ts driver` under Bun, four alternated runs
-   * each: 1.25 against 1.09 ms with 100 ms); one commit per interval costs nothing measurable. The Java client
-   * and aiokafka (FastStream) commit every 5 s; 100 ms keeps what a crash redelivers small. Stopping, closing
-   * and rejoining commit at once.
-   */
-  #commitSoon(): void {
-    const interval = this.#host.commitInterval;
-    if (interval === 0) {
-      void this.#flush();
-      return;
-    }
-    if (this.#commitTimer !== undefined || !this.#consumer) return;
-    this.#commitTimer = setTimeout(() => {
-      this.#commitTimer = undefined;
-      void this.#flush();
-    }, interval);
-  }
-
-  /** Commits what settled since the last commit; one commit in flight at a time, the rest coalesced. */
-  #flush(): Promise<void> {
-    clearTimeout(this.#commitTimer);
-    this.#commitTimer = undefined;
-    if (this.#committing) {
-      this.#commitAgain = true;
-      return this.#committing;
-    }
-    this.#committing = (async () => {
-      do {
-        this.#commitAgain = false;
-        const commits = [...this.#dirty.values()];
-        this.#dirty.clear();
-        const consumer = this.#consumer;
-        if (commits.length === 0 || !consumer) break;
-        try {
-          await consumer.commitOffsets(
-            commits.map((c) => ({ topic: c.topic, partition: c.partition, offset: String(c.offset) })),
-          );
-        } catch (error) {
-          this.#logger.debug(
-            `Could not commit offsets (${
-              describeError(error)
-            }); the records after the last commit will be delivered again`,
-          );
-        }
-      } while (this.#commitAgain || this.#dirty.size > 0);
-    })().finally(() => (this.#committing = undefined));
-    return this.#committing;
   }
 
   /** Pattern subscriptions: joins topics created since the last look, from their first record. */
@@ -468,7 +407,7 @@ export class Subscription {
         // not running
       }
       await this.#whenIdle();
-      await this.#flush();
+      await this.#commits.flush();
       this.#consumer = undefined;
       await old?.disconnect();
       this.#topics = [...this.#topics, ...fresh].sort();
