@@ -92,10 +92,9 @@ if (workload === "drain" || workload === "fill") {
     // raw-wire sends what Sluice's wire convention adds to every message, as Sluice makes it: the correlation
     // id as Correlation Data and the message id as a user property (one id per process plus a counter).
     const prefix = `${crypto.randomUUID()}-`;
-    const encoder = new TextEncoder();
     const properties = arm === "raw" ? () => ({ contentType: "application/json" }) : (i: number) => ({
       contentType: "application/json",
-      correlationData: Buffer.from(encoder.encode(`${prefix}${i}`)),
+      correlationData: Buffer.from(`${prefix}${i}`, "utf8"),
       userProperties: { message_id: `${prefix}${i}` },
     });
     const start = begin();

@@ -9,8 +9,9 @@
  *
  * A multiple ack must not cover a delivery the core still holds: only a delivery that is the oldest unsettled
  * one of the channel extends the batch (with the settled ones after it); a delivery acked while an older one
- * is still held (a slow handler, a delayed nack) is acked alone at once, as before. Nacks and rejects are sent
- * at once. The batch is sent on the event loop's next check phase (`setImmediate`), or before the channel
+ * is still held (a slow handler, a delayed nack) is acked alone at once, as before. At a prefetch of 1 every
+ * ack is sent at once: RabbitMQ sends the next delivery only after it, so waiting would only delay that
+ * delivery (a request/reply responder's next request, say). Nacks and rejects are sent at once. The batch is sent on the event loop's next check phase (`setImmediate`), or before the channel
  * closes: a consumer that stops or is disposed sends its acks first, so nothing acked comes back.
  *
  * The deliveries the core holds are bounded by the prefetch (RabbitMQ sends no more), so the queue of
@@ -33,6 +34,8 @@ export class Settlements {
   /** The channel the deliveries came on. */
   readonly channel: Channel;
   readonly #limit: number;
+  /** A prefetch of 1: no delivery comes before the last one's ack, so there is never a batch to wait for. */
+  readonly #alone: boolean;
   readonly #onError: (error: unknown) => void;
   /** Deliveries in the order they came, from `#head`: the first is the oldest one not known settled. */
   #deliveries: Delivery[] = [];
@@ -49,6 +52,7 @@ export class Settlements {
   constructor(channel: Channel, prefetch: number, onError: (error: unknown) => void) {
     this.channel = channel;
     this.#limit = 2 * Math.max(1, prefetch) + 16;
+    this.#alone = prefetch <= 1;
     this.#onError = onError;
   }
 
@@ -60,8 +64,9 @@ export class Settlements {
 
   /** Acks a delivery just settled: with the batch if it was the oldest unsettled one, else at once. */
   ack(delivery: Delivery): void {
-    if (this.#deliveries[this.#head] !== delivery) return this.#send(() => this.channel.ack(delivery.raw));
-    this.#advance();
+    const oldest = this.#deliveries[this.#head] === delivery;
+    if (oldest) this.#advance();
+    if (!oldest || this.#alone) return this.#send(() => this.channel.ack(delivery.raw));
     this.#upTo = delivery.raw;
     if (!this.#scheduled) {
       this.#scheduled = true;

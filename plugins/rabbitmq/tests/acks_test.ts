@@ -60,6 +60,19 @@ describe("coalesced acks", () => {
     assert.deepEqual(sent, ["ack 3+"], "sent once");
   });
 
+  it("acks at once at a prefetch of 1, where no batch can form before the ack", async () => {
+    const { channel, sent } = recorder();
+    const on = new Settlements(channel, 1, (error) => assert.fail(String(error)));
+    const [a] = deliveries(on, 1);
+    settle(on, a!);
+    assert.deepEqual(sent, ["ack 1"], "sent in the same turn");
+    const b = new Held(2);
+    on.track(b);
+    settle(on, b);
+    await nextTurn();
+    assert.deepEqual(sent, ["ack 1", "ack 2"], "each alone, none again on the next turn");
+  });
+
   it("acks a message at once, alone, while an older one is still held", async () => {
     const { channel, sent } = recorder();
     const on = new Settlements(channel, 10, (error) => assert.fail(String(error)));
