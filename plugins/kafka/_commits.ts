@@ -3,11 +3,12 @@
  * together once `interval` ms have passed since the first one waiting (at once with 0), one commit request
  * in flight at a time and the rest coalesced into the next.
  *
- * Why an interval: a commit per settlement, sent while the consumer's next fetch waits on the broker (the same
- * connection, whose requests the broker answers in order), cost a request/reply on Kafka about 160 µs of its
- * p50 (`bench/kafka/rpc.ts driver` under Bun, four alternated runs each: 1.25 against 1.09 ms with 100 ms).
- * The Java client and aiokafka (FastStream) commit every 5 s; 100 ms, the default, keeps what a crash
- * redelivers small. Stopping, closing and rejoining call {@linkcode OffsetCommits.flush} and commit at once.
+ * Why an interval: a commit per settlement, sent while the consumer's next fetch waits on the broker (the
+ * same connection, whose requests the broker answers in order), cost a request/reply on Kafka about 160 µs
+ * of its p50 (`bench/kafka/rpc.ts driver` under Bun, four alternated runs each: 1.25 against 1.09 ms with
+ * 100 ms). The Java client and aiokafka (FastStream) commit every 5 s; 100 ms, the default, keeps what a
+ * crash redelivers small. Stopping, closing and rejoining call {@linkcode OffsetCommits.flush} and commit at
+ * once.
  *
  * @module
  */

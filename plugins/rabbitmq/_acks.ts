@@ -11,8 +11,9 @@
  * one of the channel extends the batch (with the settled ones after it); a delivery acked while an older one
  * is still held (a slow handler, a delayed nack) is acked alone at once, as before. At a prefetch of 1 every
  * ack is sent at once: RabbitMQ sends the next delivery only after it, so waiting would only delay that
- * delivery (a request/reply responder's next request, say). Nacks and rejects are sent at once. The batch is sent on the event loop's next check phase (`setImmediate`), or before the channel
- * closes: a consumer that stops or is disposed sends its acks first, so nothing acked comes back.
+ * delivery (a request/reply responder's next request, say). Nacks and rejects are sent at once. The batch is
+ * sent on the event loop's next check phase (`setImmediate`), or before the channel closes: a consumer that
+ * stops or is disposed sends its acks first, so nothing acked comes back.
  *
  * The deliveries the core holds are bounded by the prefetch (RabbitMQ sends no more), so the queue of
  * deliveries is compacted to the unsettled ones when it outgrows twice the prefetch.

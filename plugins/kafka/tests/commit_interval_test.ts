@@ -21,7 +21,10 @@ async function committed(group: string, topic: string): Promise<number> {
   }
 }
 
-/** A broker with `commitInterval` whose subscriber (a group of its own, from `earliest`) records what it handled. */
+/**
+ * A broker with `commitInterval` whose subscriber (a group of its own, from `earliest`) records what it
+ * handled.
+ */
 async function started(commitInterval: number) {
   const topic = unique("commit");
   const group = `${topic}-group`;
