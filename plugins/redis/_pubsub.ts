@@ -108,7 +108,8 @@ class ChannelNames {
       if (i === last.length) return this.#name;
     }
     this.#name = this.#decoder.decode(channel);
-    this.#bytes = channel.slice();
+    // A copy: ioredis hands a Buffer, whose slice() is a view of the socket's chunk, not a copy.
+    this.#bytes = new Uint8Array(channel);
     return this.#name;
   }
 }
