@@ -9,7 +9,8 @@
 import { pathExtractor } from "./channel.ts";
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
-import { type Deliver, type IncomingMessage, SETTLED, type SubscriptionHandle } from "./driver.ts";
+import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
+import { SETTLED, unlessSettled } from "./driver.ts";
 import { describeError, MessageTooLargeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage } from "./message.ts";
@@ -21,7 +22,7 @@ import {
   withoutCore,
 } from "./options.ts";
 import { validateNow } from "./schema.ts";
-import { emitResult, emitThenAck, type ResultTarget } from "./_emit.ts";
+import { ackAll, emitResult, emitThenAck, type ResultTarget } from "./_emit.ts";
 import { type HandlerEntry, recordCall, selectHandler } from "./_handlers.ts";
 import { applyErrorPolicy, failBatch } from "./_failure.ts";
 import { Batcher } from "./_batcher.ts";
@@ -41,11 +42,6 @@ export interface ConsumerSetup {
 }
 
 const NO_PATH: Readonly<Record<string, string>> = Object.freeze({});
-
-/** Acks the context's message, or every message of its batch. */
-function ackAll({ batch, message }: MessageContext): Promise<unknown> {
-  return batch ? Promise.all(batch.map((m) => m.ack())) : message.ack();
-}
 
 /** One subscription of one subscriber, from `start()` to `stop()`. */
 export class Consumer {
@@ -177,9 +173,10 @@ export class Consumer {
       return this.#fail(message, error, context);
     }
     if (body instanceof Promise) {
-      return body.then((checked) => this.#call(handler, checked, message, context), (error) => {
-        return this.#fail(message, error, context);
-      });
+      return body.then(
+        (checked) => unlessSettled(this.#call(handler, checked, message, context)),
+        (error) => this.#fail(message, error, context),
+      );
     }
     return this.#call(handler, body, message, context);
   }
@@ -203,7 +200,7 @@ export class Consumer {
       return this.#succeeded(result, message, context);
     }
     return Promise.resolve(result).then(
-      (value) => this.#succeeded(value, message, context),
+      (value) => unlessSettled(this.#succeeded(value, message, context)),
       (error) => this.#fail(message, error, context),
     );
   }

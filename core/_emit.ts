@@ -6,8 +6,9 @@
  */
 
 import type { Context } from "./context.ts";
-import { SETTLED } from "./driver.ts";
+import { SETTLED, unlessSettled } from "./driver.ts";
 import type { ConsumedMessage } from "./message.ts";
+import type { MessageContext } from "./_message_context.ts";
 import type { BrokerPort } from "./port.ts";
 import type { PublishOptions } from "./publish_options.ts";
 import { HandlerResponse } from "./response.ts";
@@ -52,5 +53,10 @@ export function emitThenAck(
 ): Promise<void> {
   if (result === undefined && !message.replyTo) return ack ? message.ack() : SETTLED;
   const emitted = emitResult(port, targets, result, message, context);
-  return ack ? emitted.then(() => message.ack()) : emitted;
+  return ack ? emitted.then(() => unlessSettled(message.ack())) : emitted;
+}
+
+/** Acks the context's message, or every message of its batch. */
+export function ackAll({ batch, message }: MessageContext): Promise<unknown> {
+  return batch ? Promise.all(batch.map((m) => m.ack())) : message.ack();
 }

@@ -75,6 +75,25 @@ describe("synchronous settlement (SETTLED)", () => {
     await broker.close();
   });
 
+  it("settles a message whose async handler waited for nothing three microtasks after it returned", async () => {
+    const { driver, deliver, settled } = syncDriver();
+    const broker = new Broker(driver, { logLevel: "error" });
+    broker.subscriber("orders").handle(async () => {});
+    await broker.start();
+    let done = false;
+    void deliver(1).then(() => (done = true));
+    // One turn for the handler's promise, one for the limiter's reaction, one for this test's: a step that
+    // handed SETTLED back from a reaction added two (the promise adopting it), five in all.
+    let turns = 0;
+    while (!done && turns < 10) {
+      turns++;
+      await null;
+    }
+    assert.deepEqual(settled, ["ack 1"]);
+    assert.equal(turns, 3);
+    await broker.close();
+  });
+
   it("applies the error policy (reject, by default) to a failing handler and goes on with the next message", async () => {
     const { driver, deliver, settled } = syncDriver();
     const { logger, logs } = recordingLogger();
