@@ -139,6 +139,15 @@ export const benches: readonly Bench[] = [
     quick: 2_000,
     args: (arm, count) => [String(count), arm],
   },
+  {
+    // The same with an async handler, as most are written: the core's path through the handler's promise.
+    id: "memory consume async",
+    script: "bench/memory/consume.ts",
+    arms: RAW_SLUICE,
+    full: 9_000_000,
+    quick: 2_000,
+    args: (arm, count) => [String(count), `${arm}-async`],
+  },
   bench("memory drain 1M (RSS)", "bench/memory/drain.ts", [1_000_000, 2_000], { arms: ["sluice"] }),
   bench("nats/core live", "bench/nats/core.ts", [1_200_000, 2_000], {
     arms: ["raw", "driver", "sluice"],

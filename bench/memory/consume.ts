@@ -3,9 +3,11 @@
  * subscriber's prefetch allows (no broker, no network), against the smallest raw loop doing the same work —
  * decode the JSON body, run a no-op handler, ack — with the same 256 messages in flight. The `-schema` arms
  * also check each body with the same synchronous Standard Schema (the raw loop calls it by hand, Sluice
- * through the subscriber's `schema` option).
+ * through the subscriber's `schema` option). The `-async` arms run an async handler, as most are written, that
+ * waits for nothing: the raw loop awaits it and then the ack, Sluice runs 256 of them at once, as the raw loop
+ * does.
  *
- *   deno run -A bench/memory/consume.ts [messages] [raw|sluice|raw-schema|sluice-schema]
+ *   deno run -A bench/memory/consume.ts [messages] [raw|sluice|raw-schema|sluice-schema|raw-async|sluice-async]
  *   bun bench/memory/consume.ts [messages]
  *
  * Prints CPU and wall-clock microseconds per message for each arm (fresh arm per process run is not needed:
@@ -94,8 +96,18 @@ function feed(count: number, window: number, deliver: Deliver): Promise<void> {
   });
 }
 
-async function raw(checked = false): Promise<void> {
+/** The handler of the `-async` arms: an async function, as most handlers are, that waits for nothing. */
+const handle = async (_body: unknown): Promise<void> => {};
+
+async function raw(checked = false, async = false): Promise<void> {
   const decoder = new TextDecoder();
+  if (async) {
+    await feed(total, WINDOW, async (message) => {
+      await handle(JSON.parse(decoder.decode(message.body)));
+      await message.ack();
+    });
+    return;
+  }
   // Without a schema the handler returns the ack's promise instead of being an async function: under Node 24
   // an async handler in this loop, which never waits for I/O, kept about 0.4 KB per message until the run
   // ended, and 9,000,000 messages ran out of heap (Deno and Bun did not).
@@ -115,7 +127,7 @@ async function raw(checked = false): Promise<void> {
   );
 }
 
-async function sluice(checked = false): Promise<void> {
+async function sluice(checked = false, async = false): Promise<void> {
   let run!: Promise<void>;
   const driver: Driver = {
     name: "bench",
@@ -130,7 +142,13 @@ async function sluice(checked = false): Promise<void> {
     },
   };
   const broker = new Broker(driver, { logLevel: "error" });
-  broker.subscriber("bench", { prefetch: WINDOW, schema: checked ? schema : undefined }).handle(() => {});
+  // The `-async` arm runs as many handlers at once as the raw loop does (its window); a concurrency below the
+  // prefetch would queue the messages between in the core's limiter, which the raw loop does not have.
+  broker.subscriber("bench", {
+    prefetch: WINDOW,
+    concurrency: async ? WINDOW : 1,
+    schema: checked ? schema : undefined,
+  }).handle(async ? handle : () => {});
   await broker.start();
   await run;
   await broker.close();
@@ -139,7 +157,7 @@ async function sluice(checked = false): Promise<void> {
 const only = process.argv[3];
 if (only) {
   const start = begin();
-  await (only.startsWith("raw") ? raw : sluice)(only.endsWith("-schema"));
+  await (only.startsWith("raw") ? raw : sluice)(only.endsWith("-schema"), only.endsWith("-async"));
   const seconds = (end() - start) / 1000;
   console.log(JSON.stringify({
     arm: only,
