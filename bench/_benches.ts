@@ -188,6 +188,12 @@ export const benches: readonly Bench[] = [
   }, {
     needs: "SLUICE_REDIS_URL",
   }),
+  ...drainAndPublish("redis/stream", "bench/redis/stream.ts", {
+    drain: [500_000, 1_000],
+    publish: [500_000, 1_000],
+  }, {
+    needs: "SLUICE_REDIS_URL",
+  }),
   ...drainAndPublish("rabbitmq", "bench/rabbitmq/bench.ts", {
     drain: [150_000, 1_000],
     publish: [150_000, 1_000],
