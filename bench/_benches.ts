@@ -192,6 +192,7 @@ export const benches: readonly Bench[] = [
     drain: [500_000, 1_000],
     publish: [500_000, 1_000],
   }, {
+    drainPython: python("redis_stream_drain.py", 50_000),
     needs: "SLUICE_REDIS_URL",
   }),
   ...drainAndPublish("rabbitmq", "bench/rabbitmq/bench.ts", {
