@@ -9,30 +9,16 @@
 // To profile the timed drain alone: `<arm> fill <count>` leaves a filled list named by SLUICE_BENCH_LIST, and a
 // drain with that variable set drains it without filling (and deletes it after).
 import process from "node:process";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
-import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { decodeBytes } from "../../plugins/redis/mod.ts";
+import { begin, end, printRun } from "../_measure.ts";
+import { envelope, rawPublish, settings, sluiceDrain, sluicePublish, url, WINDOW } from "./_common.ts";
 
 const [arm, workload, countText] = process.argv.slice(2);
 const count = Number(countText ?? 100_000);
-const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
 const named = process.env.SLUICE_BENCH_LIST;
 const key = named ?? `bench-${workload}-${arm}-${Date.now()}`;
-const WINDOW = 100;
-const payload = { id: 0, item: "tea", note: "a payload of about one hundred bytes for the benchmark ok" };
-const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
-
-function envelope(i: number): Buffer {
-  const bytes = encodeMessage({
-    body: new TextEncoder().encode(JSON.stringify({ ...payload, id: i })),
-    headers: {},
-    contentType: "application/json",
-    correlationId: `c${i}`,
-    messageId: `m${i}`,
-  });
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 async function fill(client: Redis): Promise<void> {
   if (named && workload !== "fill") return;
@@ -93,66 +79,6 @@ async function rawDrain(): Promise<number> {
   return seconds;
 }
 
-async function sluiceDrain(): Promise<number> {
-  const filler = new Redis(url, settings);
-  await fill(filler);
-  const broker = redis({ url, logLevel: "error", kind: "list" });
-  let done = 0;
-  let sum = 0;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((r) => (finish = r));
-  broker.subscriber(key, { list: { consumer: "sluice" }, concurrency: WINDOW, prefetch: WINDOW }).handle(
-    (body) => {
-      sum += (body as { id: number }).id;
-      if (++done === count) setTimeout(finish, 0);
-    },
-  );
-  await broker.connect(); // connecting is not part of the measurement, as in the raw arm
-  const start = begin();
-  await broker.start();
-  await finished;
-  const seconds = (end() - start) / 1000;
-  if (sum < 0) console.error(sum);
-  await broker.close();
-  await filler.del(key);
-  filler.disconnect();
-  return seconds;
-}
-
-async function windowed(send: (i: number) => Promise<unknown>): Promise<number> {
-  const start = begin();
-  const open = new Set<Promise<unknown>>();
-  for (let i = 0; i < count; i++) {
-    const p: Promise<unknown> = send(i).then(() => open.delete(p));
-    open.add(p);
-    if (open.size >= WINDOW) await Promise.race(open);
-  }
-  await Promise.all(open);
-  return (end() - start) / 1000;
-}
-
-async function rawPublish(): Promise<number> {
-  const client = new Redis(url, settings);
-  await client.ping();
-  const seconds = await windowed((i) => client.rpush(key, envelope(i)));
-  await client.del(key);
-  client.disconnect();
-  return seconds;
-}
-
-async function sluicePublish(): Promise<number> {
-  const broker = redis({ url, logLevel: "error", kind: "list" });
-  await broker.connect();
-  const seconds = await windowed((i) =>
-    broker.publish({ ...payload, id: i }, key, { correlationId: `c${i}`, messageId: `m${i}` })
-  );
-  const client = new Redis(url, settings);
-  await client.del(key);
-  client.disconnect();
-  await broker.close();
-  return seconds;
-}
-
 if (workload === "fill") {
   if (!named) throw new Error("fill needs SLUICE_BENCH_LIST, the list to leave filled");
   const client = new Redis(url, settings);
@@ -163,22 +89,9 @@ if (workload === "fill") {
 
 const runs: Record<string, () => Promise<number>> = {
   "raw drain": rawDrain,
-  "sluice drain": sluiceDrain,
-  "raw publish": rawPublish,
-  "sluice publish": sluicePublish,
+  "sluice drain": () => sluiceDrain("list", key, count, { list: { consumer: "sluice" } }, fill),
+  "raw publish": () => rawPublish(key, count, (client, i) => client.rpush(key, envelope(i))),
+  "sluice publish": () => sluicePublish("list", key, count),
 };
-const seconds = await runs[`${arm} ${workload}`]!();
-const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun";
-console.log(
-  JSON.stringify({
-    runtime,
-    arm,
-    workload,
-    count,
-    seconds,
-    rate: Math.round(count / seconds),
-    cpu_us: cpuPerMessage(count),
-    rss_mib: rssMiB(),
-  }),
-);
+printRun(arm!, workload!, count, await runs[`${arm} ${workload}`]!());
 process.exit(0);

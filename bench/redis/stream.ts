@@ -8,30 +8,16 @@
 // Both arms use the plugin's ioredis settings (RESP2; auto-pipelining on the command connection, a
 // connection of its own for the blocking reads).
 import process from "node:process";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
-import { decodeBytes, encodeMessage, redis, STREAM_FIELD } from "../../plugins/redis/mod.ts";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { decodeBytes, STREAM_FIELD } from "../../plugins/redis/mod.ts";
+import { begin, end, printRun } from "../_measure.ts";
+import { envelope, rawPublish, settings, sluiceDrain, sluicePublish, url, WINDOW } from "./_common.ts";
 
 const [arm = "raw", workload = "drain", countText] = process.argv.slice(2);
 const count = Number(countText ?? 100_000);
-const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = `bench-stream-${workload}-${arm}-${process.pid}`;
 const GROUP = "bench";
-const WINDOW = 100;
-const payload = { id: 0, item: "tea", note: "a payload of about one hundred bytes for the benchmark ok" };
-const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
-
-function envelope(i: number): Buffer {
-  const bytes = encodeMessage({
-    body: new TextEncoder().encode(JSON.stringify({ ...payload, id: i })),
-    headers: {},
-    contentType: "application/json",
-    correlationId: `c${i}`,
-    messageId: `m${i}`,
-  });
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** Fills the stream with `count` entries and creates the group at its start, before the timed section. */
 async function fill(client: Redis): Promise<void> {
@@ -97,86 +83,16 @@ async function rawDrain(): Promise<number> {
   return seconds;
 }
 
-async function sluiceDrain(): Promise<number> {
-  const filler = new Redis(url, settings);
-  await fill(filler);
-  const broker = redis({ url, logLevel: "error", kind: "stream" });
-  let done = 0;
-  let sum = 0;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((r) => (finish = r));
-  broker.subscriber(key, {
-    group: GROUP,
-    stream: { consumer: "sluice", createGroup: false, claimIdle: false },
-    concurrency: WINDOW,
-    prefetch: WINDOW,
-  }).handle((body) => {
-    sum += (body as { id: number }).id;
-    // The last ack is written by the time a timer fires: ioredis sends it in this turn's pipeline.
-    if (++done === count) setTimeout(finish, 0);
-  });
-  await broker.connect(); // connecting is not part of the measurement, as in the raw arm
-  const start = begin();
-  await broker.start();
-  await finished;
-  const seconds = (end() - start) / 1000;
-  if (sum < 0) console.error(sum);
-  await broker.close();
-  await filler.del(key);
-  filler.disconnect();
-  return seconds;
-}
-
-async function windowed(send: (i: number) => Promise<unknown>): Promise<number> {
-  const start = begin();
-  const open = new Set<Promise<unknown>>();
-  for (let i = 0; i < count; i++) {
-    const p: Promise<unknown> = send(i).then(() => open.delete(p));
-    open.add(p);
-    if (open.size >= WINDOW) await Promise.race(open);
-  }
-  await Promise.all(open);
-  return (end() - start) / 1000;
-}
-
-async function rawPublish(): Promise<number> {
-  const client = new Redis(url, settings);
-  await client.ping();
-  const seconds = await windowed((i) => client.xadd(key, "*", STREAM_FIELD, envelope(i)));
-  await client.del(key);
-  client.disconnect();
-  return seconds;
-}
-
-async function sluicePublish(): Promise<number> {
-  const broker = redis({ url, logLevel: "error", kind: "stream" });
-  await broker.connect();
-  const seconds = await windowed((i) =>
-    broker.publish({ ...payload, id: i }, key, { correlationId: `c${i}`, messageId: `m${i}` })
-  );
-  const client = new Redis(url, settings);
-  await client.del(key);
-  client.disconnect();
-  await broker.close();
-  return seconds;
-}
-
 const runs: Record<string, () => Promise<number>> = {
   "raw drain": rawDrain,
-  "sluice drain": sluiceDrain,
-  "raw publish": rawPublish,
-  "sluice publish": sluicePublish,
+  "sluice drain": () =>
+    sluiceDrain("stream", key, count, {
+      group: GROUP,
+      stream: { consumer: "sluice", createGroup: false, claimIdle: false },
+    }, fill),
+  "raw publish": () =>
+    rawPublish(key, count, (client, i) => client.xadd(key, "*", STREAM_FIELD, envelope(i))),
+  "sluice publish": () => sluicePublish("stream", key, count),
 };
-const seconds = await runs[`${arm} ${workload}`]!();
-console.log(
-  JSON.stringify({
-    arm,
-    workload,
-    count,
-    seconds,
-    rate: Math.round(count / seconds),
-    cpu_us: cpuPerMessage(count),
-    rss_mib: rssMiB(),
-  }),
-);
+printRun(arm, workload, count, await runs[`${arm} ${workload}`]!());
 process.exit(0);
