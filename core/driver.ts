@@ -83,10 +83,10 @@ export const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * What a promise reaction returns for a step that ended in `done`: nothing when it is {@linkcode SETTLED}. A
- * promise returned from a reaction is unlessSettled two microtasks later (a job that calls its `then`, then that
- * reaction), so a reaction returning `SETTLED` cost each message an async handler's result settled those two
- * extra turns (`bench/memory/consume.ts` with an async handler and prefetch above concurrency: about 5% of
- * Sluice's CPU a message under Deno and Node 24).
+ * promise returned from a reaction is adopted two microtasks later (a job that calls its `then`, then that
+ * reaction), so a reaction returning `SETTLED` cost every message whose async handler settled it two more turns
+ * (`bench/memory/consume.ts`'s `sluice-async` arm at a concurrency of 1: 6–7 % of Sluice's CPU a message under
+ * Deno and Node 24).
  */
 export function unlessSettled(done: Promise<void>): Promise<void> | undefined {
   return done === SETTLED ? undefined : done;
