@@ -1,7 +1,7 @@
 /**
- * What the Redis benches share: the payload and its envelope, the plugin's ioredis settings, and the arms the
- * list and stream benches (`bench.ts`, `stream.ts`) run alike — a windowed publish, and a Sluice drain of a
- * filled key with 100 in flight.
+ * What the Redis benches share: the broker's URL, the payload and its envelope, the plugin's ioredis settings,
+ * and the arms the list and stream benches (`bench.ts`, `stream.ts`) run alike — a windowed publish, and a
+ * Sluice drain of a filled key with 100 in flight.
  *
  * @module
  */

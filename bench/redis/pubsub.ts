@@ -8,31 +8,20 @@
 //   sluice  a subscriber with a handler
 // Both sides use the plugin's ioredis settings (RESP2). The consumer's CPU per message is the primary figure.
 import process from "node:process";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
-import { decodeBytes, encodeMessage, redis } from "../../plugins/redis/mod.ts";
+import { decodeBytes, redis } from "../../plugins/redis/mod.ts";
 import { type LiveConsumer, publishLive, runLive } from "../_live.ts";
+import { envelope, settings, url } from "./_common.ts";
 
 const [arm = "raw", countArg = "100000", channelArg] = process.argv.slice(2);
 const count = Number(countArg);
-const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
 const channel = channelArg ?? `bench-pubsub-${process.pid}`;
-const payload = { id: 0, item: "tea", note: "a payload of about one hundred bytes for the benchmark ok" };
-const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
 
 if (arm === "publish") {
   const client = new Redis(url, settings);
   await client.ping();
-  await publishLive(count, (i) => {
-    const bytes = encodeMessage({
-      body: new TextEncoder().encode(JSON.stringify({ ...payload, id: i })),
-      headers: {},
-      contentType: "application/json",
-      correlationId: `c${i}`,
-      messageId: `m${i}`,
-    });
-    void client.publish(channel, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }, () => client.ping());
+  await publishLive(count, (i) => void client.publish(channel, envelope(i)), () => client.ping());
   client.disconnect();
   process.exit(0);
 }

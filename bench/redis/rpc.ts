@@ -13,11 +13,10 @@ import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "@sluice/redis";
 import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+import { settings, url } from "./_common.ts";
 
 const { arm, count } = rpcArguments();
-const url = process.env.SLUICE_REDIS_URL ?? "redis://127.0.0.1:6379";
 const channel = `bench-rpc-${process.pid}`;
-const settings = { protocol: 2 as const, enableAutoPipelining: true, maxRetriesPerRequest: 20 };
 
 function envelope(body: unknown, correlationId: string, replyTo?: string): Buffer {
   const bytes = encodeMessage({
