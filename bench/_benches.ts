@@ -232,3 +232,24 @@ export const benches: readonly Bench[] = [
   sqsBench("drain", [33_000, 200]),
   sqsBench("publish", [12_500, 200], ["64"]),
 ];
+
+/** A script outside the runner's tables, and the tiny arguments `--quick` runs it with. */
+export interface Diagnostic {
+  readonly script: string;
+  readonly args: readonly string[];
+  /** Environment variable that names the broker it needs; skipped (loudly) without it. */
+  readonly needs?: string;
+}
+
+/**
+ * Micro benches and diagnostics that the READMEs cite with commands of their own (their figures are not in
+ * the runner's tables). A full run leaves them alone; `--quick` runs each once with tiny arguments under
+ * Deno, so CI proves they still run.
+ */
+export const diagnostics: readonly Diagnostic[] = [
+  { script: "bench/memory/bench.ts", args: ["2000", "1"] },
+  { script: "bench/middlewares/bench.ts", args: ["2000", "1"] },
+  { script: "bench/middlewares/alone.ts", args: ["2000"] },
+  { script: "bench/redis/pubsub_alone.ts", args: ["sluice", "2000"] },
+  { script: "bench/rabbitmq/cold.ts", args: ["driver", "20"], needs: "SLUICE_AMQP_URL" },
+];

@@ -8,8 +8,9 @@
  *
  * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
  * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
- * under Deno (CI's proof that every bench works: no figure is asserted) and fails on any failed run or, with
- * `SLUICE_REQUIRE_BROKERS=1`, on a missing broker. Results go to `bench/results/<time>/` (not tracked), or to
+ * under Deno, and the scripts of `diagnostics` in `_benches.ts` once (CI's proof that every bench works: no
+ * figure is asserted), and fails on any failed run or, with `SLUICE_REQUIRE_BROKERS=1`, on a missing
+ * broker. Results go to `bench/results/<time>/` (not tracked), or to
  * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set
  * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
  * too, as runtime `python`, in the first `--python-rounds` rounds (all of them unless given). With `--append`
@@ -26,7 +27,7 @@ import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Bench, benches } from "./_benches.ts";
+import { type Bench, benches, diagnostics } from "./_benches.ts";
 import { chart, type Result, table } from "./_report.ts";
 
 const { values: flags } = parseArgs({
@@ -232,6 +233,28 @@ try {
 } finally {
   stopMosquitto();
 }
+// The scripts outside the tables, once each: their output is not a result, only their exit code counts.
+let brokenDiagnostics = 0;
+const chosen = diagnostics.filter((d) =>
+  !flags.only?.length || flags.only.some((text) => d.script.includes(text))
+);
+for (const diagnostic of quick ? chosen : []) {
+  if (diagnostic.needs && !process.env[diagnostic.needs]) {
+    console.log(`SKIPPED ${diagnostic.script}: ${diagnostic.needs} is not set`);
+    missing++;
+    continue;
+  }
+  const out = await run([...commands.deno!, join(root, diagnostic.script), ...diagnostic.args], 120_000);
+  if (out.code === 0) console.log(`${diagnostic.script} ${diagnostic.args.join(" ")}: ran`);
+  else {
+    brokenDiagnostics++;
+    console.log(
+      `${diagnostic.script} ${diagnostic.args.join(" ")}: FAILED, exit code ${out.code}: ${
+        out.stderr.trim().slice(-400)
+      }`,
+    );
+  }
+}
 const summary = `${header}\n\n${table(results)}`;
 writeFileSync(join(dir, "summary.md"), summary);
 writeFileSync(join(dir, "chart.svg"), chart(results, `Sluice vs raw clients, median msg/s (${stamp})`));
@@ -240,7 +263,7 @@ if (flags.record) {
   spawnSync(join(root, "node_modules/.bin/deno"), ["fmt", "--quiet", dir], { stdio: "inherit" });
 }
 console.log(`\n${summary}\nwritten to ${dir}`);
-const failures = results.filter((r) => r.failed).length;
+const failures = results.filter((r) => r.failed).length + brokenDiagnostics;
 if (quick && (failures > 0 || (missing > 0 && process.env.SLUICE_REQUIRE_BROKERS === "1"))) {
   console.error(`${failures} run(s) failed, ${missing} bench(es) skipped`);
   process.exit(1);
