@@ -35,7 +35,7 @@ import {
 import { isMissingQueue, QueueDirectory } from "./_queues.ts";
 import { sqsRules } from "./rules.ts";
 import { sqsDocs } from "./bindings.ts";
-import { loadSdk, type SqsSdk } from "./_sdk.ts";
+import { loadSdk, runtimeSettings, type SqsSdk } from "./_sdk.ts";
 
 /** The SQS driver. */
 export interface SqsDriver extends Driver<SqsSubscribeOptions, SqsPublishOptions> {
@@ -137,11 +137,7 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
       logger = context.logger;
       const commands = await loadSdk();
       const client = new commands.SQSClient({
-        // The SDK resolves a command's middleware stack on every call unless told to keep it per command
-        // class: about 20 µs of CPU a request under Deno (bench/sqs/bench.ts publish-sluice, 4 alternated
-        // runs: 467 → 445 µs a message), for what never changes here. Calls made with options (a receive's
-        // abort signal) still resolve theirs; `client: { cacheMiddleware: false }` turns it off.
-        cacheMiddleware: true,
+        ...(await runtimeSettings()),
         region: settings.region,
         ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
         ...(settings.credentials ? { credentials: settings.credentials } : {}),
