@@ -17,11 +17,19 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { sqs } from "../../plugins/sqs/mod.ts";
+import { runtimeSettings } from "../../plugins/sqs/_sdk.ts";
 import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
 
 const URL_ = process.env.SLUICE_SQS_URL ?? "sqs://127.0.0.1:9324";
 const endpoint = URL_.replace(/^sqs:/, "http:");
-const config = { endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } };
+// The plugin's own client settings for this runtime (its middleware cache, Bun's fetch handler), as every raw
+// arm uses its plugin's client settings.
+const config = {
+  ...(await runtimeSettings()),
+  endpoint,
+  region: "us-east-1",
+  credentials: { accessKeyId: "x", secretAccessKey: "x" },
+};
 const [mode, queue, count, windowArg] = process.argv.slice(2);
 const n = Number(count ?? 0);
 const RECEIVERS = 4; // parallel receive calls of up to 10 messages: Sluice's default for prefetch 40
