@@ -62,7 +62,10 @@ for (const runtime of runtimes) {
     throw new Error(`Unknown runtime ${runtime}: use deno, bun, node, or python with SLUICE_PYTHON set`);
   }
 }
-const selected = benches.filter((b) => !flags.only?.length || flags.only.some((text) => b.id.includes(text)));
+/** Whether `--only` picks a bench (by its id) or a diagnostic (by its script's path); all without it. */
+const picked = (name: string): boolean =>
+  !flags.only?.length || flags.only.some((text) => name.includes(text));
+const selected = benches.filter((b) => picked(b.id));
 
 /** A free TCP port on loopback. */
 function freePort(): Promise<number> {
@@ -235,25 +238,17 @@ try {
 }
 // The scripts outside the tables, once each: their output is not a result, only their exit code counts.
 let brokenDiagnostics = 0;
-const chosen = diagnostics.filter((d) =>
-  !flags.only?.length || flags.only.some((text) => d.script.includes(text))
-);
-for (const diagnostic of quick ? chosen : []) {
-  if (diagnostic.needs && !process.env[diagnostic.needs]) {
-    console.log(`SKIPPED ${diagnostic.script}: ${diagnostic.needs} is not set`);
+for (const { script, args, needs } of quick ? diagnostics.filter((d) => picked(d.script)) : []) {
+  if (needs && !process.env[needs]) {
+    console.log(`SKIPPED ${script}: ${needs} is not set`);
     missing++;
     continue;
   }
-  const out = await run([...commands.deno!, join(root, diagnostic.script), ...diagnostic.args], 120_000);
-  if (out.code === 0) console.log(`${diagnostic.script} ${diagnostic.args.join(" ")}: ran`);
-  else {
-    brokenDiagnostics++;
-    console.log(
-      `${diagnostic.script} ${diagnostic.args.join(" ")}: FAILED, exit code ${out.code}: ${
-        out.stderr.trim().slice(-400)
-      }`,
-    );
-  }
+  const out = await run([...commands.deno!, join(root, script), ...args], 120_000);
+  const ran = out.code === 0;
+  if (!ran) brokenDiagnostics++;
+  const outcome = ran ? "ran" : `FAILED, exit code ${out.code}: ${out.stderr.trim().slice(-400)}`;
+  console.log(`${script} ${args.join(" ")}: ${outcome}`);
 }
 const summary = `${header}\n\n${table(results)}`;
 writeFileSync(join(dir, "summary.md"), summary);

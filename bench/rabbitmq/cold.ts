@@ -40,13 +40,16 @@ function decode(body: Uint8Array): number {
 const broker = rabbitmq({ url, logLevel: "error" });
 await broker.connect();
 const driver = broker.driver;
-const connection = await amqp.connect(url, { noDelay: true });
-const queueOptions = { queue: { name: queue, durable: false, autoDelete: true } };
+const declared = { durable: false, autoDelete: true };
+// The raw responder's own connection; the driver arm answers on the broker's.
+let closeResponder = (): Promise<void> => Promise.resolve();
 if (arm === "raw") {
+  const connection = await amqp.connect(url, { noDelay: true });
+  closeResponder = () => connection.close();
   const responder = await connection.createChannel();
   await responder.prefetch(1);
   const replies = await connection.createConfirmChannel();
-  await responder.assertQueue(queue, { durable: false, autoDelete: true });
+  await responder.assertQueue(queue, declared);
   await responder.bindQueue(queue, "amq.topic", queue);
   await responder.consume(queue, (m) => {
     if (!m) return;
@@ -63,7 +66,7 @@ if (arm === "raw") {
   });
 } else {
   await driver.subscribe(
-    { channel: queue, template: queue, prefetch: 1, options: queueOptions },
+    { channel: queue, template: queue, prefetch: 1, options: { queue: { name: queue, ...declared } } },
     async (m) => {
       const reply = jsonMessage({ ok: true, id: decode(m.body) }, m.correlationId, crypto.randomUUID());
       await driver.publish(m.replyTo!, reply, {});
@@ -82,6 +85,6 @@ console.log(
   `${arm}: decoding in the responder ${(cold / count * 1000).toFixed(2)} µs, ` +
     `in a loop ${(hot * 1000).toFixed(2)} µs`,
 );
-await connection.close();
+await closeResponder();
 await broker.close();
 process.exit(0);
