@@ -12,7 +12,7 @@ import type { Deliver, Logger } from "@sluice/core";
 import { DeliveryWindow, describeError } from "@sluice/core/kit";
 import type { ReceivedSqsMessage } from "./message.ts";
 import { isMissingQueue, type QueueDirectory, type QueueInfo } from "./_queues.ts";
-import type { SqsSdk } from "./_sdk.ts";
+import { abortable, type SqsSdk } from "./_sdk.ts";
 import { Deleter, Heartbeat, type Settling, SqsIncoming } from "./_settlement.ts";
 
 /** How a consumer receives. */
@@ -128,17 +128,15 @@ export class Consumer {
       let messages: ReceivedSqsMessage[];
       poll.since = Date.now();
       try {
-        const result = await client.send(
-          new commands.ReceiveMessageCommand({
-            QueueUrl: this.#queue.url,
-            MaxNumberOfMessages: want,
-            WaitTimeSeconds: this.#settings.waitTimeSeconds,
-            VisibilityTimeout: this.#settings.visibilityTimeout,
-            MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
-          }),
-          { abortSignal: poll.call.signal },
-        );
+        const receive = new commands.ReceiveMessageCommand({
+          QueueUrl: this.#queue.url,
+          MaxNumberOfMessages: want,
+          WaitTimeSeconds: this.#settings.waitTimeSeconds,
+          VisibilityTimeout: this.#settings.visibilityTimeout,
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["ApproximateReceiveCount", "MessageGroupId"],
+        });
+        const result = await client.send(abortable(receive, poll.call.signal));
         messages = result.Messages ?? [];
       } catch (error) {
         poll.since = undefined;

@@ -35,7 +35,7 @@ import {
 import { isMissingQueue, QueueDirectory } from "./_queues.ts";
 import { sqsRules } from "./rules.ts";
 import { sqsDocs } from "./bindings.ts";
-import { loadSdk, runtimeSettings, type SqsSdk } from "./_sdk.ts";
+import { loadSdk, runtimeSettings, signalling, type SqsSdk } from "./_sdk.ts";
 
 /** The SQS driver. */
 export interface SqsDriver extends Driver<SqsSubscribeOptions, SqsPublishOptions> {
@@ -143,6 +143,7 @@ export function sqsDriver(options: SqsOptions = {}): SqsDriver {
         ...(settings.credentials ? { credentials: settings.credentials } : {}),
         ...options.client,
       });
+      signalling(client);
       sdk = { client, commands };
       directory = new QueueDirectory(sdk, options.queues ?? {}, options.createQueues ?? true, logger);
       try {
