@@ -99,14 +99,13 @@ export function signalling(client: SQSClient): void {
  * fields that a proxy as `this` would not have.
  */
 function withSignals(handler: Handler): Handler {
+  const handle = (request: object, options: { abortSignal?: AbortSignal } = {}) => {
+    const abortSignal = byRequest.get(request);
+    return handler.handle(request, abortSignal ? { ...options, abortSignal } : options);
+  };
   return new Proxy(handler, {
     get(target, key) {
-      if (key === "handle") {
-        return (request: object, options: { abortSignal?: AbortSignal } = {}) => {
-          const abortSignal = byRequest.get(request);
-          return target.handle(request, abortSignal ? { ...options, abortSignal } : options);
-        };
-      }
+      if (key === "handle") return handle;
       const value = Reflect.get(target, key);
       return typeof value === "function" && key !== "constructor" ? value.bind(target) : value;
     },
