@@ -26,6 +26,8 @@ export interface Result {
   readonly lost?: number;
   /** The one-minute load average when the run ended. */
   readonly load: number;
+  /** The share of the machine's CPU busy in the half-second before the run started (full runs only). */
+  readonly busy?: number;
   readonly failed?: string;
 }
 

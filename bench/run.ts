@@ -1,7 +1,8 @@
 /**
  * The benchmark runner: every benchmark of `bench/_benches.ts`, each arm in a fresh process, interleaved
  * over rounds (the order of arms rotates each round) and runtimes, with the consumer's CPU per message, the
- * throughput and the one-minute load average of every run.
+ * throughput and the one-minute load average of every run. In a full run each arm starts once the machine is
+ * quiet (`quiet()`), and its result says how busy the machine was just before.
  *
  *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--python-rounds N]
  *     [--runtimes deno,bun,node,python] [--only TEXT]...
@@ -117,11 +118,48 @@ function run(
   });
 }
 
+/** The machine's CPU time so far, busy and in all, in clock ticks (`/proc/stat`) or ms (`os.cpus()`). */
+function cpuTimes(): { busy: number; total: number } {
+  if (existsSync("/proc/stat")) {
+    // user nice system idle iowait irq softirq steal: stolen time is time this machine could not have.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return { busy, total: busy + idle! + iowait! };
+  }
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    busy += times.user + times.nice + times.sys + times.irq;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { busy, total };
+}
+
+/**
+ * Waits until the machine is quiet — less than a tenth of its CPU busy over half a second — or `limitMs`
+ * passed, and says how busy the last half-second was. A broker is still at work for seconds after a run
+ * (deleting a queue, filling one, collecting garbage), and a run started meanwhile shares the machine with
+ * it: in the record of 146b374 the same raw memory arm ran at 0.65 and 1.08 µs a message, the slow run right
+ * after a bench that left the load average at 4. Full runs only: `--quick` proves the benches work.
+ */
+async function quiet(limitMs = 30_000): Promise<number> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const before = cpuTimes();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = cpuTimes();
+    const busy = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    if (busy < 0.1 || Date.now() >= deadline) return busy;
+  }
+}
+
 async function runArm(bench: Bench, runtime: string, arm: string, round: number): Promise<Result> {
   const count = quick ? bench.quick : runtime === "python" ? bench.python!.full ?? bench.full : bench.full;
   const around = bench.around?.(arm, count, round);
   const script = join(root, runtime === "python" ? bench.python!.script : bench.script);
   for (const step of around?.before ?? []) await run([...commands.deno!, script, ...step], 120_000);
+  const busy = quick ? undefined : await quiet();
   const out = await run(
     [...commands[runtime]!, script, ...(around?.args ?? bench.args(arm, count))],
     quick ? 60_000 : 300_000,
@@ -138,6 +176,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
       round,
       count,
       load,
+      busy,
       failed: `${why}: ${out.stderr.trim().slice(-400)}`,
     };
   }
@@ -166,6 +205,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     cpu_us: parsed.cpu_us,
     ...(parsed.lost ? { lost: parsed.lost } : {}),
     load,
+    busy,
   };
 }
 
@@ -228,7 +268,10 @@ try {
               `RSS ${result.rss_mib?.length ? Math.max(...result.rss_mib) : "–"} MiB max` +
               (result.p50_ms !== undefined ? `, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms` : "") +
               (!quick && result.seconds! < 5 ? " (shorter than 5 s)" : "");
-          console.log(`${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}`);
+          const before = result.busy === undefined ? "" : `, ${Math.round(result.busy * 100)} % busy before`;
+          console.log(
+            `${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}${before}`,
+          );
         }
       }
     }
