@@ -8,11 +8,12 @@
  * does.
  *
  *   deno run -A bench/memory/consume.ts [messages] [raw|sluice|raw-schema|sluice-schema|raw-async|sluice-async]
- *   bun bench/memory/consume.ts [messages]
+ *   SLUICE_CONSUME_PAIRS=10 SLUICE_CONSUME_VARIANT=-async bun bench/memory/consume.ts [messages]
  *
- * Prints CPU and wall-clock microseconds per message for each arm (fresh arm per process run is not needed:
- * nothing is shared between them but the JIT). With an arm named, runs that arm once and prints one JSON line
- * (the form `bench/run.ts` reads).
+ * With an arm named, runs that arm once and prints one JSON line (the form `bench/run.ts` reads). Without,
+ * runs the two arms in pairs in this process (below) and prints each pair's CPU microseconds per message and a
+ * JSON line with the medians and the median of the pairs' ratios; the variant (`-schema`, `-async`) and the
+ * number of pairs come from the environment.
  *
  * @module
  */
@@ -27,7 +28,8 @@ import {
   SETTLED,
   type StandardSchemaV1,
 } from "@sluice/core";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { begin, cpuPerMessage, end, rssMiB, runtimeName } from "../_measure.ts";
+import { median } from "../_stats.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const WINDOW = 256;
@@ -171,15 +173,47 @@ if (only) {
   process.exit(0);
 }
 
-for (const [name, arm] of [["raw", raw], ["sluice", sluice], ["raw", raw], ["sluice", sluice]] as const) {
+// Paired: raw and Sluice back to back in this process, `pairs` times (the order alternating), after one untimed
+// pair. On the 2-vCPU machine the speed of one arm moves by up to 2× between runs minutes apart, with the
+// machine otherwise idle, and two arms run in separate processes a round apart compare runs of different
+// speeds; a pair's two runs share the conditions of the same few seconds, so the median of the pairs' ratios
+// says what the core costs over the raw loop.
+const variant = process.env.SLUICE_CONSUME_VARIANT ?? ""; // "", "-schema" or "-async"
+const pairs = Number(process.env.SLUICE_CONSUME_PAIRS ?? 10);
+/** CPU and wall-clock µs a message of one run. */
+const timed = async (arm: typeof raw): Promise<{ cpu: number; wall: number }> => {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  await arm(false);
-  const used = process.cpuUsage(cpu);
+  await arm(variant === "-schema", variant === "-async");
   const wall = ((performance.now() - start) * 1000) / total;
+  const used = process.cpuUsage(cpu);
+  return { cpu: (used.user + used.system) / total, wall };
+};
+await timed(raw);
+await timed(sluice);
+const runs: { raw: { cpu: number; wall: number }; sluice: { cpu: number; wall: number } }[] = [];
+for (let pair = 0; pair < pairs; pair++) {
+  const rawFirst = pair % 2 === 0;
+  const a = await timed(rawFirst ? raw : sluice);
+  const b = await timed(rawFirst ? sluice : raw);
+  const run = rawFirst ? { raw: a, sluice: b } : { raw: b, sluice: a };
+  runs.push(run);
   console.log(
-    `${name.padEnd(6)} ${((used.user + used.system) / total).toFixed(2)} µs CPU/msg, ${
-      wall.toFixed(2)
-    } µs/msg`,
+    `pair ${pair + 1}: CPU µs/msg raw ${run.raw.cpu.toFixed(3)}, sluice ${run.sluice.cpu.toFixed(3)}; ` +
+      `wall µs/msg raw ${run.raw.wall.toFixed(3)}, sluice ${run.sluice.wall.toFixed(3)}`,
   );
 }
+const cpuRatios = runs.map((r) => r.sluice.cpu / r.raw.cpu);
+const rateRatios = runs.map((r) => r.raw.wall / r.sluice.wall);
+console.log(JSON.stringify({
+  workload: `consume${variant}`,
+  runtime: runtimeName(),
+  count: total,
+  pairs,
+  raw_cpu_us: +median(runs.map((r) => r.raw.cpu)).toFixed(3),
+  sluice_cpu_us: +median(runs.map((r) => r.sluice.cpu)).toFixed(3),
+  // Sluice ÷ raw, each the median of the pairs' own ratios: CPU a message, and msg/s.
+  cpu_ratio: +median(cpuRatios).toFixed(3),
+  rate_ratio: +median(rateRatios).toFixed(3),
+  cpu_ratios: cpuRatios.map((r) => +r.toFixed(2)),
+}));
