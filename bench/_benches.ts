@@ -2,7 +2,8 @@
  * Every benchmark the runner (`bench/run.ts`) knows: which script, which arms, and how many messages in the
  * full and the quick mode. Full counts make every arm last 5 s or more on the 2-vCPU machine (set from the
  * shortest run of each bench in the recorded run on 146b374, for about 6 s; the Python arms' counts from their
- * faster arm); the runner warns when one did not. The two RSS benches keep the 1,000,000 messages their bound is stated for.
+ * faster arm); the runner warns when one did not. The two RSS benches keep the 1,000,000 messages their bound
+ * is stated for.
  *
  * Arms: `raw` is the client library alone doing the same work, `driver` the plugin's driver without the
  * core, `sluice` a subscriber or `broker.publish`; `raw-wire` publishes raw with Sluice's extra headers.

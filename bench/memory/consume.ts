@@ -181,7 +181,11 @@ if (only) {
 const variant = process.env.SLUICE_CONSUME_VARIANT ?? ""; // "", "-schema" or "-async"
 const pairs = Number(process.env.SLUICE_CONSUME_PAIRS ?? 10);
 /** CPU and wall-clock µs a message of one run. */
-const timed = async (arm: typeof raw): Promise<{ cpu: number; wall: number }> => {
+interface Timing {
+  readonly cpu: number;
+  readonly wall: number;
+}
+const timed = async (arm: typeof raw): Promise<Timing> => {
   const cpu = process.cpuUsage();
   const start = performance.now();
   await arm(variant === "-schema", variant === "-async");
@@ -191,7 +195,7 @@ const timed = async (arm: typeof raw): Promise<{ cpu: number; wall: number }> =>
 };
 await timed(raw);
 await timed(sluice);
-const runs: { raw: { cpu: number; wall: number }; sluice: { cpu: number; wall: number } }[] = [];
+const runs: { raw: Timing; sluice: Timing }[] = [];
 for (let pair = 0; pair < pairs; pair++) {
   const rawFirst = pair % 2 === 0;
   const a = await timed(rawFirst ? raw : sluice);
