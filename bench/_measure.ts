@@ -7,6 +7,42 @@
  */
 
 import process from "node:process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Profiling (`bench/run.ts --profile`): with `SLUICE_BENCH_PROFILE` naming a folder, the timed section runs
+ * under V8's sampling profiler through `node:inspector` (Deno, Node), written there as `timed.cpuprofile`.
+ * Bun's `node:inspector` has no profiler: the runner starts Bun with `--cpu-prof` instead, and `window.json`
+ * bounds the timed section (epoch µs, as Bun's profile stamps its samples) so only its samples count.
+ */
+const profileDir = process.env.SLUICE_BENCH_PROFILE;
+const profiler = profileDir && !("Bun" in globalThis) ? await startProfiler() : undefined;
+let profileWritten: Promise<void> = Promise.resolve();
+
+interface Profiler {
+  post(method: string, callback?: (error: Error | null, result: { profile?: unknown }) => void): void;
+}
+
+async function startProfiler(): Promise<Profiler> {
+  const { Session } = await import("node:inspector");
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable");
+  return session as unknown as Profiler;
+}
+
+/**
+ * Resolves once the timed section's profile is written (at once when not profiling). Deno's inspector answers
+ * on a later turn of the event loop: a script that calls `process.exit` right after `end()`, with nothing
+ * awaited in between, awaits this first or leaves no profile (the runner says so).
+ */
+export function profiled(): Promise<void> {
+  return profileWritten;
+}
+
+const epochMicros = (): number => (performance.timeOrigin + performance.now()) * 1000;
+let windowFrom = 0;
 
 let cpuAtBegin: NodeJS.CpuUsage | undefined;
 let cpuMicros = 0;
@@ -18,6 +54,8 @@ export function begin(): number {
   rssSamples.length = 0;
   rssSamples.push(process.memoryUsage.rss());
   sampler = setInterval(() => rssSamples.push(process.memoryUsage.rss()), 1000);
+  profiler?.post("Profiler.start");
+  windowFrom = epochMicros();
   cpuAtBegin = process.cpuUsage();
   return performance.now();
 }
@@ -29,6 +67,17 @@ export function end(): number {
   if (cpuAtBegin) {
     const used = process.cpuUsage(cpuAtBegin);
     cpuMicros = used.user + used.system;
+  }
+  if (profileDir) {
+    writeFileSync(join(profileDir, "window.json"), JSON.stringify({ from: windowFrom, to: epochMicros() }));
+  }
+  if (profiler) {
+    profileWritten = new Promise((resolve) =>
+      profiler.post("Profiler.stop", (error, result) => {
+        if (!error) writeFileSync(join(profileDir!, "timed.cpuprofile"), JSON.stringify(result.profile));
+        resolve();
+      })
+    );
   }
   return now;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Breakdown } from "./_profile.ts";
 import { median } from "./_stats.ts";
 
 /** One run of one arm, as the runner records it. */
@@ -29,6 +30,8 @@ export interface Result {
   /** The share of the machine's CPU busy in the half-second before the run started (full runs only). */
   readonly busy?: number;
   readonly failed?: string;
+  /** With `--profile`: the timed section's CPU µs a message by owner (`_profile.ts`). */
+  readonly profile?: Breakdown;
 }
 
 interface Group {
@@ -184,4 +187,71 @@ export function chart(results: readonly Result[], title: string): string {
     `<text x="8" y="20" font-size="14" font-weight="bold">${escape(title)}</text>\n${
       rows.join("\n")
     }\n</svg>\n`;
+}
+
+/** The share of a run's CPU its libraries (`npm:*`) took, all together. */
+const libraryShare = (profile: Breakdown): number => {
+  let all = 0;
+  let libraries = 0;
+  for (const [who, us] of Object.entries(profile)) {
+    all += us;
+    if (who.startsWith("npm:")) libraries += us;
+  }
+  return all > 0 ? libraries / all : 0;
+};
+
+/**
+ * The table of `--profile` runs: where each arm's CPU goes (Sluice's code, the bench script, the client
+ * libraries, the runtime; medians of the runs, in µs a message), and two ratios to the raw arm that the
+ * host's swings in speed move less than the plain one:
+ * - **paired**: the median over rounds of the arm's CPU ÷ the raw arm's in the same round. The arms of a round
+ *   run next to each other, so a slow stretch of the host weighs on both.
+ * - **library-scaled**: the raw arm's library share of CPU ÷ this arm's. Where both arms make the client
+ *   library do the same work (the same requests, the same messages), the library's time is a yardstick that
+ *   slows down and speeds up with the host, and this is the CPU ratio with the host's speed taken out. Where
+ *   Sluice asks more of the library (headers it sends, say), it understates Sluice's cost; the libraries
+ *   column shows by how much.
+ */
+export function profileTable(results: readonly Result[]): string {
+  const profiled = results.filter((r) => r.profile && !r.failed);
+  const keys = [...new Set(profiled.map((r) => `${r.bench}|${r.runtime}|${r.arm}`))];
+  const lines = [
+    "| bench | runtime | arm | runs | CPU µs/msg | Sluice | bench script | libraries (largest) | runtime | CPU ÷ raw, paired | CPU ÷ raw, library-scaled |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const key of keys) {
+    const [bench, runtime, arm] = key.split("|") as [string, string, string];
+    const mine = profiled.filter((r) => r.bench === bench && r.runtime === runtime && r.arm === arm);
+    const raws = profiled.filter((r) => r.bench === bench && r.runtime === runtime && r.arm === "raw");
+    const of = (pick: (p: Breakdown) => number) => median(mine.map((r) => pick(r.profile!))).toFixed(2);
+    const libraries = new Map<string, number[]>();
+    for (const r of mine) {
+      for (const [who, us] of Object.entries(r.profile!)) {
+        if (who.startsWith("npm:")) libraries.set(who.slice(4), [...libraries.get(who.slice(4)) ?? [], us]);
+      }
+    }
+    const largest = [...libraries].map(([name, values]) => [name, median(values)] as const)
+      .sort((a, b) => b[1] - a[1])[0];
+    const pairs = mine.flatMap((r) => {
+      const raw = raws.find((o) => o.round === r.round);
+      return raw?.cpu_us && r.cpu_us ? [r.cpu_us / raw.cpu_us] : [];
+    });
+    const shares = mine.map((r) => libraryShare(r.profile!));
+    const rawShares = raws.map((r) => libraryShare(r.profile!));
+    const scaled = arm !== "raw" && rawShares.length && [...shares, ...rawShares].every((share) => share > 0)
+      ? (median(rawShares) / median(shares)).toFixed(2)
+      : "";
+    const sum = (p: Breakdown) =>
+      Object.entries(p).reduce((all, [who, us]) => who.startsWith("npm:") ? all + us : all, 0);
+    lines.push(
+      `| ${bench} | ${runtime} | ${arm} | ${mine.length} | ${
+        of((p) => Object.values(p).reduce((a, b) => a + b, 0))
+      } | ${of((p) => p.sluice ?? 0)} | ${of((p) => p.bench ?? 0)} | ${of(sum)}${
+        largest ? ` (${largest[0]} ${largest[1].toFixed(2)})` : ""
+      } | ${of((p) => p.runtime ?? 0)} | ${
+        arm === "raw" || !pairs.length ? "" : median(pairs).toFixed(2)
+      } | ${scaled} |`,
+    );
+  }
+  return lines.join("\n") + "\n";
 }

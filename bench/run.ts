@@ -5,7 +5,7 @@
  * quiet (`quiet()`), and its result says how busy the machine was just before.
  *
  *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--python-rounds N]
- *     [--runtimes deno,bun,node,python] [--only TEXT]...
+ *     [--runtimes deno,bun,node,python] [--only TEXT]... [--profile]
  *
  * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
  * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
@@ -16,7 +16,8 @@
  * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
  * too, as runtime `python`, in the first `--python-rounds` rounds (all of them unless given). With `--append`
  * the rounds are numbered on from the highest round already in the folder, so the order of the arms keeps
- * rotating across invocations.
+ * rotating across invocations. With `--profile` every run's timed section is also sampled by the runtime's
+ * CPU profiler, and the summary adds where the CPU went (`_profile.ts`, `profileTable` in `_report.ts`).
  *
  * @module
  */
@@ -29,7 +30,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Bench, benches, diagnostics } from "./_benches.ts";
-import { chart, type Result, table } from "./_report.ts";
+import { breakdown } from "./_profile.ts";
+import { chart, profileTable, type Result, table } from "./_report.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     runtimes: { type: "string" },
     only: { type: "string", multiple: true },
     append: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
   },
 });
 const quick = flags.quick!;
@@ -99,12 +102,13 @@ async function privateMosquitto(): Promise<() => void> {
 function run(
   argv: string[],
   timeoutMs: number,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -160,14 +164,27 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
   const script = join(root, runtime === "python" ? bench.python!.script : bench.script);
   for (const step of around?.before ?? []) await run([...commands.deno!, script, ...step], 120_000);
   const busy = quick ? undefined : await quiet();
+  // --profile: the timed section under the runtime's sampling profiler (`_measure.ts`; Bun's `--cpu-prof`).
+  const profiled = flags.profile && runtime !== "python"
+    ? mkdtempSync(join(tmpdir(), "sluice-bench-profile-"))
+    : undefined;
+  const [binary, ...options] = commands[runtime]!;
   const out = await run(
-    [...commands[runtime]!, script, ...(around?.args ?? bench.args(arm, count))],
+    [
+      binary!,
+      ...options,
+      ...(profiled && runtime === "bun" ? ["--cpu-prof", `--cpu-prof-dir=${profiled}`] : []),
+      script,
+      ...(around?.args ?? bench.args(arm, count)),
+    ],
     quick ? 60_000 : 300_000,
+    profiled ? { SLUICE_BENCH_PROFILE: profiled } : {},
   );
   for (const step of around?.after ?? []) await run([...commands.deno!, script, ...step], 120_000);
   const load = loadavg()[0]!;
   const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
   if (out.code !== 0 || !line) {
+    if (profiled) rmSync(profiled, { recursive: true, force: true });
     const why = out.code === null ? "timed out" : `exit code ${out.code}`;
     return {
       bench: bench.id,
@@ -191,6 +208,10 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     lost?: number;
   };
   const seconds = parsed.seconds ?? (parsed.ms !== undefined ? parsed.ms / 1000 : count / parsed.rate);
+  const profile = profiled && parsed.cpu_us !== undefined
+    ? breakdown(profiled, root, parsed.cpu_us)
+    : undefined;
+  if (profiled) rmSync(profiled, { recursive: true, force: true });
   return {
     bench: bench.id,
     runtime,
@@ -206,6 +227,7 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
     ...(parsed.lost ? { lost: parsed.lost } : {}),
     load,
     busy,
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -269,8 +291,18 @@ try {
               (result.p50_ms !== undefined ? `, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms` : "") +
               (!quick && result.seconds! < 5 ? " (shorter than 5 s)" : "");
           const before = result.busy === undefined ? "" : `, ${Math.round(result.busy * 100)} % busy before`;
+          const where = result.profile
+            ? `, profile µs/msg ${
+              Object.entries(result.profile).sort((a, b) => b[1] - a[1]).map(([who, us]) => `${who} ${us}`)
+                .join(" · ")
+            }`
+            : flags.profile && runtime !== "python" && !result.failed
+            ? ", no profile written"
+            : "";
           console.log(
-            `${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${result.load.toFixed(2)}${before}`,
+            `${round} ${bench.id} ${runtime} ${arm}: ${figures}, load ${
+              result.load.toFixed(2)
+            }${before}${where}`,
           );
         }
       }
@@ -293,7 +325,9 @@ for (const { script, args, needs } of quick ? diagnostics.filter((d) => picked(d
   const outcome = ran ? "ran" : `FAILED, exit code ${out.code}: ${out.stderr.trim().slice(-400)}`;
   console.log(`${script} ${args.join(" ")}: ${outcome}`);
 }
-const summary = `${header}\n\n${table(results)}`;
+const summary = `${header}\n\n${table(results)}${
+  results.some((r) => r.profile) ? `\nWhere the CPU goes (\`--profile\`):\n\n${profileTable(results)}` : ""
+}`;
 writeFileSync(join(dir, "summary.md"), summary);
 writeFileSync(join(dir, "chart.svg"), chart(results, `Sluice vs raw clients, median msg/s (${stamp})`));
 // Recorded files are tracked: formatted as `deno fmt --check` (part of `deno task ok`) wants them.

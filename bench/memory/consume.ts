@@ -28,7 +28,7 @@ import {
   SETTLED,
   type StandardSchemaV1,
 } from "@sluice/core";
-import { begin, cpuPerMessage, end, rssMiB, runtimeName } from "../_measure.ts";
+import { begin, cpuPerMessage, end, profiled, rssMiB, runtimeName } from "../_measure.ts";
 import { median } from "../_stats.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -170,6 +170,7 @@ if (only) {
     cpu_us: cpuPerMessage(total),
     rss_mib: rssMiB(),
   }));
+  await profiled();
   process.exit(0);
 }
 

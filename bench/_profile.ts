@@ -1,0 +1,95 @@
+/**
+ * Where a run's CPU goes, from the V8/JSC sampling profile of its timed section (`bench/run.ts --profile`):
+ * each sample's time goes to the code it ran in — Sluice (`core/`, `plugins/`), the bench script itself
+ * (`bench/`), a client library (its npm package), or the runtime. Time in the runtime's own functions (a
+ * `JSON.parse`, a `TextDecoder`, a socket write) goes to the nearest caller that is not the runtime's, so
+ * "sluice" holds what Sluice's code costs including the built-ins it calls; only what no code of ours or of a
+ * library called (the event loop, garbage collection, timers) stays with the runtime.
+ *
+ * Shares, unlike timings, survive the host's swings in speed: a run on a slow minute is slow in every part
+ * alike. The client library doing the same work in both arms of a bench is therefore a yardstick that travels
+ * with the run: see `clientScaled` in `_report.ts`.
+ *
+ * @module
+ */
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The part of a Chrome `.cpuprofile` read here (V8's and Bun's both have this form). */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** CPU µs a message by owner: `sluice`, `bench`, `runtime`, and `npm:<package>` for each library. */
+export type Breakdown = Record<string, number>;
+
+/** The owner of code at `url`, or undefined for the runtime's own (built-ins, `node:`, `ext:`, natives). */
+function owner(url: string, root: string): string | undefined {
+  if (!url.startsWith("file://")) return undefined;
+  const path = decodeURIComponent(new URL(url).pathname);
+  const modules = path.lastIndexOf("/node_modules/");
+  if (modules !== -1) {
+    const parts = path.slice(modules + "/node_modules/".length).split("/");
+    const name = parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!;
+    return name.startsWith("@sluice/") ? "sluice" : `npm:${name}`;
+  }
+  if (!path.startsWith(root)) return "bench";
+  const top = path.slice(root.length).split("/")[0];
+  return top === "core" || top === "plugins" ? "sluice" : "bench";
+}
+
+/**
+ * The breakdown of the profile a run left in `dir` (`timed.cpuprofile` from `node:inspector`, or the one
+ * `.cpuprofile` Bun's `--cpu-prof` wrote, cut to `window.json`): the run's measured CPU µs a message,
+ * `cpuMicros`, shared out by the profile's samples; undefined when the run left none. Samples are taken on
+ * the wall clock (Bun's also while the process waits for a core), so only their shares are used, and the
+ * CPU of the runtime's other threads (a parallel garbage collector) is shared out with the rest. Idle
+ * samples do not count.
+ */
+export function breakdown(dir: string, root: string, cpuMicros: number): Breakdown | undefined {
+  const file = existsSync(join(dir, "timed.cpuprofile"))
+    ? join(dir, "timed.cpuprofile")
+    : readdirSync(dir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(dir, name))[0];
+  if (!file) return undefined;
+  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+  // Bun's profile covers the whole process and stamps samples in epoch µs; V8's covers the timed section.
+  const window = existsSync(join(dir, "window.json")) && profile.startTime > 1e15
+    ? JSON.parse(readFileSync(join(dir, "window.json"), "utf8")) as { from: number; to: number }
+    : undefined;
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const owners = new Map<number, string>();
+  const ownerOf = (id: number): string => {
+    const known = owners.get(id);
+    if (known) return known;
+    const node = byId.get(id)!;
+    const mine = owner(node.callFrame.url, root);
+    const up = parent.get(id);
+    const result = mine ?? (up === undefined ? "runtime" : ownerOf(up));
+    owners.set(id, result);
+    return result;
+  };
+  const spent: Record<string, number> = {};
+  let sampled = 0;
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    time += profile.timeDeltas[i] ?? 0;
+    if (window && (time < window.from || time > window.to)) continue;
+    const id = profile.samples[i]!;
+    if (byId.get(id)!.callFrame.functionName === "(idle)") continue;
+    // A sample's time is the gap to the next one: the delta that follows it.
+    const gap = profile.timeDeltas[i + 1] ?? 0;
+    const who = ownerOf(id);
+    spent[who] = (spent[who] ?? 0) + gap;
+    sampled += gap;
+  }
+  if (sampled === 0) return undefined;
+  return Object.fromEntries(
+    Object.entries(spent).map(([who, us]) => [who, Math.round((us / sampled) * cpuMicros * 100) / 100]),
+  );
+}
