@@ -8,7 +8,7 @@
 
 import process from "node:process";
 import type { Deliver, Driver, OutgoingMessage } from "@sluice/core";
-import { begin, end, printRun } from "./_measure.ts";
+import { begin, end, printRun, profiled } from "./_measure.ts";
 
 /** Untimed round trips before the timed ones (connections, JIT, reply subscriptions). */
 export const WARM_UP = 200;
@@ -97,5 +97,6 @@ export async function measureRpc(arm: string, count: number, rpc: RpcArm): Promi
   const at = (q: number): number =>
     Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 1000) / 1000;
   printRun(arm, "rpc", count, seconds, { p50_ms: at(0.5), p99_ms: at(0.99) });
+  await profiled();
   process.exit(0);
 }

@@ -5,7 +5,7 @@
 //   <runtime> bench/memory/drain.ts sluice [count]
 import process from "node:process";
 import { memory } from "@sluice/core";
-import { begin, end, printRun } from "../_measure.ts";
+import { begin, end, printRun, profiled } from "../_measure.ts";
 
 const [arm = "sluice", countArg = "1000000"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -31,4 +31,5 @@ await finished;
 const seconds = (end() - start) / 1000;
 await broker.close();
 printRun(arm, "drain", count, seconds);
+await profiled();
 process.exit(0);

@@ -12,7 +12,7 @@ import process from "node:process";
 import mqttjs from "mqtt";
 import { silentLogger } from "@sluice/core";
 import { mqtt } from "@sluice/mqtt";
-import { begin, cpuPerMessage, end, rssMiB } from "../_measure.ts";
+import { begin, cpuPerMessage, end, profiled, rssMiB } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "20000", windowArg = "64"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -132,4 +132,5 @@ console.log(
     rss_mib: rssMiB(),
   }),
 );
+await profiled();
 process.exit(0);

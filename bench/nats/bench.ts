@@ -7,7 +7,7 @@ import process from "node:process";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nats } from "@sluice/nats";
-import { begin, cpuPerMessage, end, rssMiB, runtimeName } from "../_measure.ts";
+import { begin, cpuPerMessage, end, profiled, rssMiB, runtimeName } from "../_measure.ts";
 
 const [arm = "raw", workload = "drain", countArg = "100000", windowArg = "256"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -125,4 +125,5 @@ console.log(
     rss_mib: rssMiB(),
   }),
 );
+await profiled();
 process.exit(0);

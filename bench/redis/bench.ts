@@ -12,7 +12,7 @@ import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes } from "../../plugins/redis/mod.ts";
-import { begin, end, printRun } from "../_measure.ts";
+import { begin, end, printRun, profiled } from "../_measure.ts";
 import { envelope, rawPublish, settings, sluiceDrain, sluicePublish, url, WINDOW } from "./_common.ts";
 
 const [arm, workload, countText] = process.argv.slice(2);
@@ -94,4 +94,5 @@ const runs: Record<string, () => Promise<number>> = {
   "sluice publish": () => sluicePublish("list", key, count),
 };
 printRun(arm!, workload!, count, await runs[`${arm} ${workload}`]!());
+await profiled();
 process.exit(0);

@@ -11,7 +11,7 @@ import process from "node:process";
 import type { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, STREAM_FIELD } from "../../plugins/redis/mod.ts";
-import { begin, end, printRun } from "../_measure.ts";
+import { begin, end, printRun, profiled } from "../_measure.ts";
 import { envelope, rawPublish, settings, sluiceDrain, sluicePublish, url, WINDOW } from "./_common.ts";
 
 const [arm = "raw", workload = "drain", countText] = process.argv.slice(2);
@@ -95,4 +95,5 @@ const runs: Record<string, () => Promise<number>> = {
   "sluice publish": () => sluicePublish("stream", key, count),
 };
 printRun(arm, workload, count, await runs[`${arm} ${workload}`]!());
+await profiled();
 process.exit(0);
