@@ -8,7 +8,7 @@
  *
  * Shares, unlike timings, survive the host's swings in speed: a run on a slow minute is slow in every part
  * alike. The client library doing the same work in both arms of a bench is therefore a yardstick that travels
- * with the run: see `clientScaled` in `_report.ts`.
+ * with the run: the library-scaled ratio of `profileTable` in `_report.ts`.
  *
  * @module
  */
@@ -46,9 +46,9 @@ function owner(url: string, root: string): string | undefined {
  * The breakdown of the profile a run left in `dir` (`timed.cpuprofile` from `node:inspector`, or the one
  * `.cpuprofile` Bun's `--cpu-prof` wrote, cut to `window.json`): the run's measured CPU µs a message,
  * `cpuMicros`, shared out by the profile's samples; undefined when the run left none. Samples are taken on
- * the wall clock (Bun's also while the process waits for a core), so only their shares are used, and the
+ * the wall clock, so they also land where the process waited for a core: only their shares are used, and the
  * CPU of the runtime's other threads (a parallel garbage collector) is shared out with the rest. Idle
- * samples do not count.
+ * samples do not count. A script outside the repository counts as the bench's.
  */
 export function breakdown(dir: string, root: string, cpuMicros: number): Breakdown | undefined {
   const file = existsSync(join(dir, "timed.cpuprofile"))

@@ -189,14 +189,20 @@ export function chart(results: readonly Result[], title: string): string {
     }\n</svg>\n`;
 }
 
-/** The share of a run's CPU its libraries (`npm:*`) took, all together. */
-const libraryShare = (profile: Breakdown): number => {
+/** A breakdown's CPU µs a message in all, and in its libraries (`npm:*`). */
+function totals(profile: Breakdown): { all: number; libraries: number } {
   let all = 0;
   let libraries = 0;
   for (const [who, us] of Object.entries(profile)) {
     all += us;
     if (who.startsWith("npm:")) libraries += us;
   }
+  return { all, libraries };
+}
+
+/** The share of a run's CPU its libraries took, all together. */
+const libraryShare = (profile: Breakdown): number => {
+  const { all, libraries } = totals(profile);
   return all > 0 ? libraries / all : 0;
 };
 
@@ -241,12 +247,10 @@ export function profileTable(results: readonly Result[]): string {
     const scaled = arm !== "raw" && rawShares.length && [...shares, ...rawShares].every((share) => share > 0)
       ? (median(rawShares) / median(shares)).toFixed(2)
       : "";
-    const sum = (p: Breakdown) =>
-      Object.entries(p).reduce((all, [who, us]) => who.startsWith("npm:") ? all + us : all, 0);
     lines.push(
-      `| ${bench} | ${runtime} | ${arm} | ${mine.length} | ${
-        of((p) => Object.values(p).reduce((a, b) => a + b, 0))
-      } | ${of((p) => p.sluice ?? 0)} | ${of((p) => p.bench ?? 0)} | ${of(sum)}${
+      `| ${bench} | ${runtime} | ${arm} | ${mine.length} | ${of((p) => totals(p).all)} | ${
+        of((p) => p.sluice ?? 0)
+      } | ${of((p) => p.bench ?? 0)} | ${of((p) => totals(p).libraries)}${
         largest ? ` (${largest[0]} ${largest[1].toFixed(2)})` : ""
       } | ${of((p) => p.runtime ?? 0)} | ${
         arm === "raw" || !pairs.length ? "" : median(pairs).toFixed(2)
