@@ -6,9 +6,10 @@
 //
 //   <runtime> bench/mqtt/ack_backlog.ts <raw|sluice> [count] [url]
 //
-// Under Node 24 the Sluice arm's socket stops flushing after the first few thousand PUBACKs while the broker
-// keeps delivering, and the acknowledgements pile up in Node's write buffer until the inflow stops
-// (bench/README.md, "Where the CPU goes"); the raw arm's buffer stays empty.
+// Under Node 24 the Sluice arm's socket fell behind after the first few thousand PUBACKs while the broker kept
+// delivering, and the acknowledgements piled up in Node's write buffer until the inflow stopped, while the raw
+// arm's buffer stayed empty (bench/README.md, "Where the CPU goes"). The subscription now writes each
+// acknowledgement as one chunk (plugins/mqtt/_subscription.ts), and its buffer stays empty too.
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import mqttjs from "mqtt";

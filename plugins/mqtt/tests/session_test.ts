@@ -86,6 +86,34 @@ for (const target of targets()) {
       },
     );
 
+    it(
+      "acknowledges every message handled before a close, so the next session gets none of them again",
+      { timeout: 30_000 },
+      async () => {
+        const topic = `${unique()}/burst`;
+        const clientId = `burst-${unique()}`;
+        const received: number[] = [];
+        let last!: () => void;
+        const handledAll = new Promise<void>((resolve) => (last = resolve));
+        const app = target.broker();
+        app.subscriber(topic, { qos: 1, clientId, clean: false, sessionExpiry: 60, prefetch: 64 })
+          .handle((body) => {
+            received.push((body as { n: number }).n);
+            if (received.length === 300) last();
+          });
+        await using publisher = await testBroker(target.broker(), { real: target.real });
+        const first = await testBroker(app, { real: target.real });
+        await Promise.all(Array.from({ length: 300 }, (_, n) => publisher.publish({ n }, topic, { qos: 1 })));
+        await handledAll;
+        await first.close(); // at once: the last acknowledgements are still on their way out
+        await using _again = await testBroker(app, { real: target.real });
+        await publisher.publish({ n: 300 }, topic, { qos: 1 });
+        await until(() => received.includes(300), "the message after the reconnection");
+        await pause(target);
+        assert.equal(received.length, 301, "no message handled before the close came back");
+      },
+    );
+
     it("refuses clean: false without a client id", async () => {
       const app = target.broker();
       app.subscriber(`${unique()}/x`, { clean: false }).handle(() => {});
