@@ -6,8 +6,8 @@
  *
  * At-least-once: MQTT.js acknowledges (PUBACK, or PUBCOMP for QoS 2) as soon as a message is handled; here
  * that acknowledgement is held back until the core settles the message, and released in the order the
- * messages arrived, as MQTT requires. If the connection drops first, held acknowledgements are dropped: the
- * broker sends the message again to a persistent session.
+ * messages arrived, as MQTT requires, written as bytes of their own (`flush`). If the connection drops first,
+ * held acknowledgements are dropped: the broker sends the message again to a persistent session.
  *
  * @module
  */
