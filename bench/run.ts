@@ -95,6 +95,8 @@ async function privateMosquitto(): Promise<() => void> {
   return () => {
     child.kill();
     rmSync(dir, { recursive: true, force: true });
+    // The diagnostics run after it is gone: none of them may be pointed at it.
+    delete process.env.SLUICE_MQTT_BENCH_URL;
   };
 }
 
