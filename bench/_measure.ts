@@ -68,7 +68,7 @@ export function end(): number {
     const used = process.cpuUsage(cpuAtBegin);
     cpuMicros = used.user + used.system;
   }
-  if (profileDir) {
+  if (profileDir && !profiler) {
     writeFileSync(join(profileDir, "window.json"), JSON.stringify({ from: windowFrom, to: epochMicros() }));
   }
   if (profiler) {

@@ -56,8 +56,8 @@ export function breakdown(dir: string, root: string, cpuMicros: number): Breakdo
     : readdirSync(dir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(dir, name))[0];
   if (!file) return undefined;
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  // Bun's profile covers the whole process and stamps samples in epoch µs; V8's covers the timed section.
-  const window = existsSync(join(dir, "window.json")) && profile.startTime > 1e15
+  // Only Bun's run leaves a window: its profile covers the whole process and stamps samples in epoch µs.
+  const window = existsSync(join(dir, "window.json"))
     ? JSON.parse(readFileSync(join(dir, "window.json"), "utf8")) as { from: number; to: number }
     : undefined;
   const parent = new Map<number, number>();
