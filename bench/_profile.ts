@@ -18,7 +18,11 @@ import { join } from "node:path";
 
 /** The part of a Chrome `.cpuprofile` read here (V8's and Bun's both have this form). */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
@@ -42,15 +46,18 @@ function owner(url: string, root: string): string | undefined {
   return top === "core" || top === "plugins" ? "sluice" : "bench";
 }
 
+/** A profile's samples in the timed section: each sample's node and the time it stands for (µs). */
+interface Samples {
+  readonly profile: CpuProfile;
+  readonly taken: { readonly id: number; readonly us: number }[];
+}
+
 /**
- * The breakdown of the profile a run left in `dir` (`timed.cpuprofile` from `node:inspector`, or the one
- * `.cpuprofile` Bun's `--cpu-prof` wrote, cut to `window.json`): the run's measured CPU µs a message,
- * `cpuMicros`, shared out by the profile's samples; undefined when the run left none. Samples are taken on
- * the wall clock, so they also land where the process waited for a core: only their shares are used, and the
- * CPU of the runtime's other threads (a parallel garbage collector) is shared out with the rest. Idle
- * samples do not count. A script outside the repository counts as the bench's.
+ * The samples of the profile a run left in `dir` (`timed.cpuprofile` from `node:inspector`, or the one
+ * `.cpuprofile` Bun's `--cpu-prof` wrote, cut to `window.json`), idle ones left out; undefined when the run
+ * left none.
  */
-export function breakdown(dir: string, root: string, cpuMicros: number): Breakdown | undefined {
+function samples(dir: string): Samples | undefined {
   const file = existsSync(join(dir, "timed.cpuprofile"))
     ? join(dir, "timed.cpuprofile")
     : readdirSync(dir).filter((name) => name.endsWith(".cpuprofile")).map((name) => join(dir, name))[0];
@@ -60,6 +67,31 @@ export function breakdown(dir: string, root: string, cpuMicros: number): Breakdo
   const window = existsSync(join(dir, "window.json"))
     ? JSON.parse(readFileSync(join(dir, "window.json"), "utf8")) as { from: number; to: number }
     : undefined;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const taken: { id: number; us: number }[] = [];
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    time += profile.timeDeltas[i] ?? 0;
+    if (window && (time < window.from || time > window.to)) continue;
+    const id = profile.samples[i]!;
+    if (byId.get(id)!.callFrame.functionName === "(idle)") continue;
+    // A sample's time is the gap to the next one: the delta that follows it.
+    taken.push({ id, us: profile.timeDeltas[i + 1] ?? 0 });
+  }
+  return { profile, taken };
+}
+
+/**
+ * The breakdown of the profile a run left in `dir` (see `samples`): the run's measured CPU µs a message,
+ * `cpuMicros`, shared out by the profile's samples; undefined when the run left none. Samples are taken on
+ * the wall clock, so they also land where the process waited for a core: only their shares are used, and the
+ * CPU of the runtime's other threads (a parallel garbage collector) is shared out with the rest. Idle
+ * samples do not count. A script outside the repository counts as the bench's.
+ */
+export function breakdown(dir: string, root: string, cpuMicros: number): Breakdown | undefined {
+  const found = samples(dir);
+  if (!found) return undefined;
+  const { profile, taken } = found;
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -76,20 +108,43 @@ export function breakdown(dir: string, root: string, cpuMicros: number): Breakdo
   };
   const spent: Record<string, number> = {};
   let sampled = 0;
-  let time = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    time += profile.timeDeltas[i] ?? 0;
-    if (window && (time < window.from || time > window.to)) continue;
-    const id = profile.samples[i]!;
-    if (byId.get(id)!.callFrame.functionName === "(idle)") continue;
-    // A sample's time is the gap to the next one: the delta that follows it.
-    const gap = profile.timeDeltas[i + 1] ?? 0;
+  for (const { id, us } of taken) {
     const who = ownerOf(id);
-    spent[who] = (spent[who] ?? 0) + gap;
-    sampled += gap;
+    spent[who] = (spent[who] ?? 0) + us;
+    sampled += us;
   }
   if (sampled === 0) return undefined;
   return Object.fromEntries(
     Object.entries(spent).map(([who, us]) => [who, Math.round((us / sampled) * cpuMicros * 100) / 100]),
   );
+}
+
+/** A function's own share of a profile's samples (its callees' time not included). */
+export interface Hot {
+  /** The function's name, file and line (`decode core/codec.ts:58`). */
+  readonly where: string;
+  /** Its share of the samples, 0–1. */
+  readonly share: number;
+}
+
+/**
+ * The functions the samples of the profile in `dir` fell in most, by their own time, largest first: where a
+ * bench's time goes below the owners of `breakdown`. Built-ins are named as the runtime names them (`parse`
+ * is `JSON.parse` under Bun); under Deno and Node a built-in the optimiser inlined counts for its caller.
+ */
+export function hottest(dir: string, root: string, count = 30): Hot[] {
+  const found = samples(dir);
+  if (!found) return [];
+  const byId = new Map(found.profile.nodes.map((node) => [node.id, node]));
+  const spent = new Map<string, number>();
+  let sampled = 0;
+  for (const { id, us } of found.taken) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const file = url.startsWith(`file://${root}`) ? url.slice(`file://${root}`.length) : url.split("/").pop();
+    const where = `${functionName || "(anonymous)"} ${file || "(native)"}${url ? `:${lineNumber + 1}` : ""}`;
+    spent.set(where, (spent.get(where) ?? 0) + us);
+    sampled += us;
+  }
+  return [...spent].sort((a, b) => b[1] - a[1]).slice(0, count)
+    .map(([where, us]) => ({ where, share: sampled === 0 ? 0 : us / sampled }));
 }
