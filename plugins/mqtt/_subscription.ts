@@ -14,6 +14,7 @@
 
 import type { MqttClient } from "mqtt";
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import type { Deliver, IncomingMessage, Logger, SubscriptionHandle, SubscriptionSpec } from "@sluice/core";
 import { ConnectionError } from "@sluice/core";
 import { DeliveryWindow, describeError } from "@sluice/core/kit";
@@ -75,22 +76,38 @@ export async function subscribeOwnConnection(
   let client: MqttClient | undefined;
   let ended: Promise<void> | undefined;
 
-  const end = (): Promise<void> => (ended ??= client ? closeClient(client) : Promise.resolve());
+  /** Acknowledgements' bytes released in this turn and not written yet (see `flush`). */
+  let pending: number[] = [];
+  let scheduled = false;
 
-  /** Writes acknowledgements' bytes to the socket as one chunk. */
-  const writeAcks = (bytes: number[]): void => {
-    if (bytes.length === 0 || !client?.connected) return;
-    (client.stream as unknown as { write(chunk: Uint8Array): boolean }).write(Buffer.from(bytes));
+  /** Writes the acknowledgements released so far to the socket as one chunk. */
+  const writePending = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const bytes = pending;
+    pending = [];
+    if (client?.connected) {
+      (client.stream as unknown as { write(chunk: Uint8Array): boolean }).write(Buffer.from(bytes));
+    }
   };
 
-  // The acknowledgements a flush releases go out as one chunk of their bytes. MQTT.js writes each PUBACK as
-  // several small chunks, and during a fast drain under Node 24 the socket wrote those chunks more slowly than
-  // the subscription released them: the acknowledgements fell further behind, the broker went on delivering,
-  // and the waiting chunks held the heap (`bench/mqtt/ack_backlog.ts`: 596 KB waiting at 153,000 messages;
-  // none with one chunk per acknowledgement). Plain ones only (no reason code, no properties): others go
-  // through MQTT.js, after the bytes released before them.
+  const end = (): Promise<void> => {
+    // What was released before the close goes out before it, not a tick later on a closed socket.
+    writePending();
+    return (ended ??= client ? closeClient(client) : Promise.resolve());
+  };
+
+  // The acknowledgements released in one turn go out as one chunk of their bytes, written on the next tick
+  // (as MQTT.js's own writes are: `mqtt-packet` corks the socket until then), or at once before anything
+  // else is sent and before the connection ends. MQTT.js writes each PUBACK as several small chunks, and
+  // during a fast drain under Node 24 the socket wrote those chunks more slowly than the subscription released
+  // them: the acknowledgements fell further behind, the broker went on delivering, and the waiting chunks held
+  // the heap (`bench/mqtt/ack_backlog.ts`: 596 KB waiting at 153,000 messages; none with one chunk per
+  // acknowledgement). One chunk per settlement instead, uncorked, was a socket write per message at a
+  // concurrency of 1 — under Bun a system call each, 2 µs a message of the drain (`bench/README.md`). Plain
+  // acknowledgements only (no reason code, no properties): others go through MQTT.js, after the bytes
+  // released before them.
   const flush = (): void => {
-    const acks: number[] = [];
     while (order.length > 0) {
       const head = order[0]!;
       if (head.generation !== generation) {
@@ -109,13 +126,21 @@ export async function subscribeOwnConnection(
         properties?: unknown;
       };
       if (packet.messageId === undefined || packet.reasonCode || packet.properties !== undefined) {
-        writeAcks(acks.splice(0));
+        writePending();
         send(packet);
       } else {
-        acks.push(packet.cmd === "pubcomp" ? 0x70 : 0x40, 2, packet.messageId >> 8, packet.messageId & 0xff);
+        pending.push(
+          packet.cmd === "pubcomp" ? 0x70 : 0x40,
+          2,
+          packet.messageId >> 8,
+          packet.messageId & 0xff,
+        );
       }
     }
-    writeAcks(acks);
+    if (pending.length > 0 && !scheduled) {
+      scheduled = true;
+      process.nextTick(writePending);
+    }
   };
 
   const resume = (): void => {
@@ -150,6 +175,8 @@ export async function subscribeOwnConnection(
         flush();
         return;
       }
+      // Anything else MQTT.js sends goes after the acknowledgements released before it.
+      writePending();
       original(packet, cb, ...rest);
     };
     // Back-pressure: the next packet is read only while the window has room.
@@ -160,10 +187,17 @@ export async function subscribeOwnConnection(
         wait();
       }
     };
-    c.on("connect", () => {
-      // A new connection: acknowledgements held for the old one are void (a persistent session resends).
+    // A lost connection voids the acknowledgements held for it, and those released and not yet written: a
+    // persistent session gets those messages again on the next. Counted when the connection closes, not when
+    // the next one reports itself: MQTT.js emits "connect" only after replaying its outgoing store, a tick or
+    // more after the CONNACK, and a resumed session's stored messages arrive in between — their
+    // acknowledgements belong to the new connection.
+    c.on("close", () => {
+      pending = [];
       generation++;
       flush();
+    });
+    c.on("connect", () => {
       const old = waiting;
       waiting = [];
       for (const cb of old) cb();

@@ -41,6 +41,35 @@ for (const target of targets()) {
     );
 
     it(
+      "drains what a persistent session stored through a handler that takes its time",
+      { timeout: 30_000 },
+      async () => {
+        // The broker sends a resumed session's stored messages right after the CONNACK, before MQTT.js
+        // reports the connection: each must still be acknowledged when its handler ends after that report,
+        // or the broker, one message in flight at a time, sends nothing more.
+        const topic = `${unique()}/jobs`;
+        const clientId = `worker-${unique()}`;
+        const handled: number[] = [];
+        const app = target.broker();
+        app.subscriber(topic, { qos: 1, clientId, clean: false, sessionExpiry: 60 }).handle(
+          async (body: { n: number }) => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            handled.push(body.n);
+          },
+        );
+        await using publisher = await testBroker(target.broker(), { real: target.real });
+        const first = await testBroker(app, { real: target.real });
+        await first.close();
+        for (let n = 1; n <= 5; n++) await publisher.publish({ n }, topic, { qos: 1 });
+
+        await using _again = await testBroker(app, { real: target.real });
+        await until(() => handled.length >= 5, "the five stored jobs");
+        await pause(target);
+        assert.deepEqual(handled, [1, 2, 3, 4, 5]);
+      },
+    );
+
+    it(
       "forgets a clean session: a subscriber that was away misses what was published",
       { timeout: 30_000 },
       async () => {
