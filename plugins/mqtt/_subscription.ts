@@ -103,10 +103,9 @@ export async function subscribeOwnConnection(
   // during a fast drain under Node 24 the socket wrote those chunks more slowly than the subscription released
   // them: the acknowledgements fell further behind, the broker went on delivering, and the waiting chunks held
   // the heap (`bench/mqtt/ack_backlog.ts`: 596 KB waiting at 153,000 messages; none with one chunk per
-  // acknowledgement). One chunk per settlement instead, uncorked, was a socket write per message at a
-  // concurrency of 1 — under Bun a system call each, 2 µs a message of the drain (`bench/README.md`). Plain
-  // acknowledgements only (no reason code, no properties): others go through MQTT.js, after the bytes
-  // released before them.
+  // acknowledgement). Writing each settlement's chunk at once instead made a socket write per message even
+  // when one turn settled several. Plain acknowledgements only (no reason code, no properties): others go
+  // through MQTT.js, after the bytes released before them.
   const flush = (): void => {
     while (order.length > 0) {
       const head = order[0]!;
