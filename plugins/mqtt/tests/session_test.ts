@@ -52,9 +52,9 @@ for (const target of targets()) {
         const handled: number[] = [];
         const app = target.broker();
         app.subscriber(topic, { qos: 1, clientId, clean: false, sessionExpiry: 60 }).handle(
-          async (body: { n: number }) => {
+          async (body) => {
             await new Promise((resolve) => setTimeout(resolve, 20));
-            handled.push(body.n);
+            handled.push((body as { n: number }).n);
           },
         );
         await using publisher = await testBroker(target.broker(), { real: target.real });
