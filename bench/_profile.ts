@@ -46,9 +46,10 @@ function owner(url: string, root: string): string | undefined {
   return top === "core" || top === "plugins" ? "sluice" : "bench";
 }
 
-/** A profile's samples in the timed section: each sample's node and the time it stands for (µs). */
+/** A profile's nodes by id, and its samples in the timed section: each one's node and the µs it stands for. */
 interface Samples {
   readonly profile: CpuProfile;
+  readonly byId: ReadonlyMap<number, CpuProfile["nodes"][number]>;
   readonly taken: { readonly id: number; readonly us: number }[];
 }
 
@@ -78,7 +79,7 @@ function samples(dir: string): Samples | undefined {
     // A sample's time is the gap to the next one: the delta that follows it.
     taken.push({ id, us: profile.timeDeltas[i + 1] ?? 0 });
   }
-  return { profile, taken };
+  return { profile, byId, taken };
 }
 
 /**
@@ -91,10 +92,9 @@ function samples(dir: string): Samples | undefined {
 export function breakdown(dir: string, root: string, cpuMicros: number): Breakdown | undefined {
   const found = samples(dir);
   if (!found) return undefined;
-  const { profile, taken } = found;
+  const { profile, byId, taken } = found;
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const owners = new Map<number, string>();
   const ownerOf = (id: number): string => {
     const known = owners.get(id);
@@ -135,11 +135,10 @@ export interface Hot {
 export function hottest(dir: string, root: string, count = 30): Hot[] {
   const found = samples(dir);
   if (!found) return [];
-  const byId = new Map(found.profile.nodes.map((node) => [node.id, node]));
   const spent = new Map<string, number>();
   let sampled = 0;
   for (const { id, us } of found.taken) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const { functionName, url, lineNumber } = found.byId.get(id)!.callFrame;
     const file = url.startsWith(`file://${root}`) ? url.slice(`file://${root}`.length) : url.split("/").pop();
     const where = `${functionName || "(anonymous)"} ${file || "(native)"}${url ? `:${lineNumber + 1}` : ""}`;
     spent.set(where, (spent.get(where) ?? 0) + us);

@@ -17,8 +17,7 @@ import { mqtt } from "@sluice/mqtt";
 
 const [arm = "sluice", countArg = "600000", urlArg] = process.argv.slice(2);
 const count = Number(countArg);
-const url = urlArg ?? process.env.SLUICE_MQTT_URL ??
-  "mqtt://127.0.0.1:1883";
+const url = urlArg ?? process.env.SLUICE_MQTT_URL ?? "mqtt://127.0.0.1:1883";
 const id = `backlog${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const topic = `${id}/orders`;
 const clientId = `${id}-consumer`;
