@@ -203,14 +203,23 @@ function readHeaders(
       return `${part(n)} (${size} bytes from byte ${from}) runs past byte ${end}, where the body starts`;
     }
     const slot = n >> 1;
-    if (n % 2 === 0 && slot < KEYS && isLastKey(slot, bytes, from, at)) {
+    if (n % 2 === 0 && slot < KEYS && sameBytes(keyBytes[slot], bytes, from, at)) {
       key = keyStrings[slot]!;
+      continue;
+    }
+    if (n % 2 === 1 && key === CONTENT_TYPE && sameBytes(lastType, bytes, from, at)) {
+      headers[key] = lastTypeText;
       continue;
     }
     const text = utf8(bytes, from, at);
     if (text === undefined) return `${part(n)} (bytes ${from} to ${at}) is not UTF-8`;
-    if (n % 2 === 1) headers[key] = text;
-    else {
+    if (n % 2 === 1) {
+      headers[key] = text;
+      if (key === CONTENT_TYPE) {
+        lastType = new Uint8Array(bytes.subarray(from, at));
+        lastTypeText = text;
+      }
+    } else {
       key = text;
       if (slot < KEYS) {
         keyBytes[slot] = new Uint8Array(bytes.subarray(from, at));
@@ -233,8 +242,18 @@ const KEYS = 8;
 const keyBytes: (Uint8Array | undefined)[] = [];
 const keyStrings: string[] = [];
 
-function isLastKey(slot: number, bytes: Uint8Array, from: number, to: number): boolean {
-  const last = keyBytes[slot];
+/**
+ * The content type last read, as bytes and as the string. Unlike the ids beside it, a producer's content type
+ * repeats in every message: comparing its bytes costs a third of decoding them under Bun and a quarter under
+ * Node 24 (30 against 90 ns, 35 against 150, for `application/json`), and every message of a run then carries
+ * the same string, which the codec lookup compares by identity.
+ */
+const CONTENT_TYPE = "content-type";
+let lastType: Uint8Array | undefined;
+let lastTypeText = "";
+
+/** Whether bytes `from` to `to` are those of `last`. */
+function sameBytes(last: Uint8Array | undefined, bytes: Uint8Array, from: number, to: number): boolean {
   if (last === undefined || last.length !== to - from) return false;
   for (let i = 0; i < last.length; i++) if (bytes[from + i] !== last[i]) return false;
   return true;

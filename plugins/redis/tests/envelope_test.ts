@@ -68,6 +68,30 @@ describe("redis envelope", () => {
     });
   });
 
+  it("reads each message's own content type when it changes from one message to the next", () => {
+    // The content type is compared with the last one read: same length, other bytes; another case; none.
+    const type = (contentType: string | undefined) =>
+      decodeBytes(encodeMessage({ body: text.encode("x"), headers: {}, contentType }))
+        .headers["content-type"];
+    assert.equal(type("application/json"), "application/json");
+    assert.equal(type("application/json"), "application/json");
+    assert.equal(type("application/jsom"), "application/jsom");
+    assert.equal(type("Application/JSON"), "Application/JSON");
+    assert.equal(type(undefined), undefined);
+    assert.equal(type("text/plain; charset=utf-8"), "text/plain; charset=utf-8");
+    assert.equal(type("application/json"), "application/json");
+    // A content type that is not UTF-8 is refused, then and right after the same bytes were read as UTF-8.
+    const valid = encodeEnvelope({ "content-type": "aé" }, text.encode("x"));
+    const invalid = valid.slice();
+    invalid[invalid.length - 2] = 0xff; // the é's second byte, before the 1-byte body
+    assert.equal(decodeBytes(valid).headers["content-type"], "aé");
+    assert.throws(() => decodeBytes(invalid), {
+      name: "DecodeError",
+      message: /header 1's value .* is not UTF-8/,
+    });
+    assert.equal(decodeBytes(valid).headers["content-type"], "aé");
+  });
+
   it("refuses a header longer than the 65535 bytes a length holds, counting UTF-8 bytes", () => {
     const longest = "a".repeat(0xffff);
     assert.equal(
