@@ -203,29 +203,21 @@ function readHeaders(
       return `${part(n)} (${size} bytes from byte ${from}) runs past byte ${end}, where the body starts`;
     }
     const slot = n >> 1;
-    if (n % 2 === 0 && slot < KEYS && sameBytes(keyBytes[slot], bytes, from, at)) {
-      key = keyStrings[slot]!;
-      continue;
-    }
-    if (n % 2 === 1 && key === CONTENT_TYPE && sameBytes(lastType, bytes, from, at)) {
-      headers[key] = lastTypeText;
-      continue;
-    }
-    const text = utf8(bytes, from, at);
-    if (text === undefined) return `${part(n)} (bytes ${from} to ${at}) is not UTF-8`;
-    if (n % 2 === 1) {
-      headers[key] = text;
-      if (key === CONTENT_TYPE) {
-        lastType = new Uint8Array(bytes.subarray(from, at));
-        lastTypeText = text;
-      }
-    } else {
-      key = text;
-      if (slot < KEYS) {
-        keyBytes[slot] = new Uint8Array(bytes.subarray(from, at));
-        keyStrings[slot] = text;
+    const isValue = n % 2 === 1;
+    // Strings that repeat from message to message are compared with the last ones read, not decoded again.
+    const repeats = isValue ? key === CONTENT_TYPE : slot < KEYS;
+    let text = repeats ? sameText(isValue ? lastType : lastKeys[slot], bytes, from, at) : undefined;
+    if (text === undefined) {
+      text = utf8(bytes, from, at);
+      if (text === undefined) return `${part(n)} (bytes ${from} to ${at}) is not UTF-8`;
+      if (repeats) {
+        const read = { bytes: new Uint8Array(bytes.subarray(from, at)), text };
+        if (isValue) lastType = read;
+        else lastKeys[slot] = read;
       }
     }
+    if (isValue) headers[key] = text;
+    else key = text;
   }
   if (at !== end) return `the headers (${count}) end at byte ${at}, but the body starts at byte ${end}`;
   return headers;
@@ -239,8 +231,7 @@ function readHeaders(
  * kept, and a name is copied when it changes.
  */
 const KEYS = 8;
-const keyBytes: (Uint8Array | undefined)[] = [];
-const keyStrings: string[] = [];
+const lastKeys: (Read | undefined)[] = [];
 
 /**
  * The content type last read, as bytes and as the string. Unlike the ids beside it, a producer's content type
@@ -249,14 +240,20 @@ const keyStrings: string[] = [];
  * the same string, which the codec lookup compares by identity.
  */
 const CONTENT_TYPE = "content-type";
-let lastType: Uint8Array | undefined;
-let lastTypeText = "";
+let lastType: Read | undefined;
 
-/** Whether bytes `from` to `to` are those of `last`. */
-function sameBytes(last: Uint8Array | undefined, bytes: Uint8Array, from: number, to: number): boolean {
-  if (last === undefined || last.length !== to - from) return false;
-  for (let i = 0; i < last.length; i++) if (bytes[from + i] !== last[i]) return false;
-  return true;
+/** A string read from a header block: a copy of its bytes (the client's buffer is not ours to keep), and it. */
+interface Read {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+}
+
+/** The text of `last` when bytes `from` to `to` are its bytes. */
+function sameText(last: Read | undefined, bytes: Uint8Array, from: number, to: number): string | undefined {
+  if (last === undefined || last.bytes.length !== to - from) return undefined;
+  const known = last.bytes;
+  for (let i = 0; i < known.length; i++) if (bytes[from + i] !== known[i]) return undefined;
+  return last.text;
 }
 
 /** "header 2's value" for the string at index 3 of the header block. */
