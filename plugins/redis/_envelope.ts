@@ -107,14 +107,14 @@ export function isBinaryEnvelope(bytes: Uint8Array): boolean {
 }
 
 /**
- * Reads a binary envelope (check {@linkcode isBinaryEnvelope} first). Throws a {@linkcode DecodeError}
- * naming the fault when an extent does not fit.
+ * Reads a binary envelope (check {@linkcode isBinaryEnvelope} first) into a target made by `target`, and
+ * returns that. Throws a {@linkcode DecodeError} naming the fault when an extent does not fit.
  *
  * Header lengths are UTF-8 bytes, as the format's reader (FastStream's too) takes them and Sluice writes
  * them. FastStream's writer (0.7.8) counts characters instead (Python's `len(str)`: code points), so each
  * of its non-ASCII keys or values says fewer bytes than it has, and FastStream itself cannot read such an
  * envelope back. When the header block does not fit read in bytes, it is read again counting code points,
- * and accepted only if that fits exactly: every key and value valid UTF-8 inside the block, the last one
+ * into a second target, and accepted only if that fits exactly: every key and value valid UTF-8 inside the block, the last one
  * ending where the body starts. Bytes come first because they are the format's definition; the two
  * readings agree wherever the headers are ASCII. The exact fit is what keeps one kind from passing for the
  * other: read with the wrong unit, an envelope strays off its length fields after its first non-ASCII
@@ -127,7 +127,7 @@ export function isBinaryEnvelope(bytes: Uint8Array): boolean {
  * them over); headers are read with Buffer's own UTF-8 slicing, which costs half of a `TextDecoder` over a
  * subarray for strings this short under Deno, Bun and Node 24 (0.3–0.5 µs a message of three headers).
  */
-export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Record<string, string> } {
+export function readEnvelope<T extends EnvelopeTarget>(bytes: Uint8Array, target: () => T): T {
   const length = bytes.length;
   const headersAt = uint32(bytes, 10);
   const bodyAt = uint32(bytes, 14);
@@ -143,12 +143,27 @@ export function readEnvelope(bytes: Uint8Array): { body: Uint8Array; headers: Re
   }
   const count = uint16(bytes, headersAt);
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, length);
-  const body = new Uint8Array(bytes.buffer, bytes.byteOffset + bodyAt, length - bodyAt);
-  const inBytes = readHeaders(buffer, headersAt + 2, bodyAt, count, byteExtent);
-  if (typeof inBytes !== "string") return { body, headers: inBytes };
-  const inCodePoints = readHeaders(buffer, headersAt + 2, bodyAt, count, codePointExtent);
-  if (typeof inCodePoints !== "string") return { body, headers: inCodePoints };
-  return malformed(inBytes);
+  let read = target();
+  const inBytes = readHeaders(buffer, headersAt + 2, bodyAt, count, byteExtent, read);
+  if (inBytes !== undefined) {
+    // The byte reading may have added headers before it failed: the code-point reading starts afresh.
+    read = target();
+    if (readHeaders(buffer, headersAt + 2, bodyAt, count, codePointExtent, read) !== undefined) {
+      malformed(inBytes);
+    }
+  }
+  read.body = new Uint8Array(bytes.buffer, bytes.byteOffset + bodyAt, length - bodyAt);
+  return read;
+}
+
+/**
+ * What an envelope is read into: its headers one at a time, in the order they were written, then its body.
+ * The reader's own object (the driver's message fields) rather than a record and a pair made for each
+ * message and copied out of again.
+ */
+export interface EnvelopeTarget {
+  add(name: string, value: string): void;
+  body: Uint8Array;
 }
 
 function malformed(fault: string): never {
@@ -182,15 +197,15 @@ const codePointExtent: Extent = (bytes, at, length, end) => {
   return p <= end ? p : -1;
 };
 
-/** The headers of the block from `start` to `end`, or the fault that stopped reading them. */
+/** Adds the headers of the block from `start` to `end` to `target`; the fault that stopped it, if one did. */
 function readHeaders(
   bytes: Buffer,
   start: number,
   end: number,
   count: number,
   extent: Extent,
-): Record<string, string> | string {
-  const headers: Record<string, string> = {};
+  target: EnvelopeTarget,
+): string | undefined {
   let at = start;
   let key = "";
   // Keys and values alternate: string 2i is header i's key, 2i + 1 its value.
@@ -216,11 +231,11 @@ function readHeaders(
         else lastKeys[slot] = read;
       }
     }
-    if (isValue) headers[key] = text;
+    if (isValue) target.add(key, text);
     else key = text;
   }
   if (at !== end) return `the headers (${count}) end at byte ${at}, but the body starts at byte ${end}`;
-  return headers;
+  return undefined;
 }
 
 /**

@@ -14,7 +14,13 @@
 import { Buffer } from "node:buffer";
 import { DecodeError, type IncomingMessage, type OutgoingMessage } from "@sluice/core";
 import { toWireHeaders, WireFields } from "@sluice/core/kit";
-import { encodeEnvelope, isBinaryEnvelope, readEnvelope, writeEnvelope } from "./_envelope.ts";
+import {
+  encodeEnvelope,
+  type EnvelopeTarget,
+  isBinaryEnvelope,
+  readEnvelope,
+  writeEnvelope,
+} from "./_envelope.ts";
 
 export { encodeEnvelope, IDENTITY } from "./_envelope.ts";
 
@@ -60,14 +66,45 @@ export interface Decoded {
 }
 
 /**
+ * What {@linkcode decodeInto} reads a message into: the envelope's headers one at a time, then the body,
+ * and whether there was an envelope.
+ */
+interface Target extends EnvelopeTarget {
+  enveloped: boolean;
+}
+
+/** The headers of a message as they were written, standard fields among them. */
+class WireRecord implements Target, Decoded {
+  readonly headers: Record<string, string> = {};
+  body: Uint8Array = EMPTY;
+  enveloped = false;
+
+  add(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const wireRecord = (): WireRecord => new WireRecord();
+
+/**
  * Reads any of the accepted formats; unknown bytes are a plain payload. Throws a `DecodeError` naming the
  * fault for bytes that start like a binary envelope (identity and version 1) whose extents do not fit. The
  * body is a plain `Uint8Array` (a view of `bytes` where it can be) even when `bytes` is a Node `Buffer`.
  */
 export function decodeBytes(bytes: Uint8Array): Decoded {
+  return decodeInto(bytes, wireRecord);
+}
+
+/**
+ * {@linkcode decodeBytes} into a target made by `target`: the driver reads straight into a message's fields,
+ * without a record of the headers and a decoded pair made for each message and copied out of again.
+ */
+function decodeInto<T extends Target>(bytes: Uint8Array, target: () => T): T {
   if (isBinaryEnvelope(bytes)) {
-    const { body, headers } = readEnvelope(bytes);
-    return { body, headers, enveloped: true };
+    const read = readEnvelope(bytes, target);
+    read.enveloped = true;
+    return read;
   }
   // FastStream's legacy JSON envelope: exactly {"data": string, "headers": object}.
   if (bytes.length > 1 && bytes[0] === 0x7b) {
@@ -77,15 +114,19 @@ export function decodeBytes(bytes: Uint8Array): Decoded {
         parsed && typeof parsed === "object" && typeof parsed.data === "string" &&
         parsed.headers && typeof parsed.headers === "object" && Object.keys(parsed).length === 2
       ) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(parsed.headers)) headers[k] = String(v);
-        return { body: encoder.encode(parsed.data), headers, enveloped: true };
+        const read = target();
+        for (const [k, v] of Object.entries(parsed.headers)) read.add(k, String(v));
+        read.body = encoder.encode(parsed.data);
+        read.enveloped = true;
+        return read;
       }
     } catch {
       // Plain JSON or text.
     }
   }
-  return { body: plain(bytes), headers: {}, enveloped: false };
+  const read = target();
+  read.body = plain(bytes);
+  return read;
 }
 
 /** The same bytes as a plain `Uint8Array`: a `Buffer`'s `slice`, `toString` and equality differ from it. */
@@ -95,20 +136,25 @@ function plain(bytes: Uint8Array): Uint8Array {
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-/** The standard fields and user headers of a received message, ready for an IncomingMessage. */
-export interface Fields {
-  readonly body: Uint8Array;
-  readonly headers: Record<string, string>;
-  readonly contentType?: string;
-  readonly correlationId?: string;
-  readonly messageId?: string;
-  readonly replyTo?: string;
+/**
+ * The standard fields and user headers of a received message, ready for an IncomingMessage: the headers
+ * are sorted into them as the envelope is read.
+ */
+export class Fields extends WireFields implements Target {
+  body: Uint8Array = EMPTY;
   /** Deliveries counted in the envelope by earlier `nack()`s (lists). */
-  readonly deliveries: number;
-  readonly enveloped: boolean;
+  deliveries = 0;
+  enveloped = false;
   /** Why the bytes could not be read; `body` then holds them as they arrived, and there are no headers. */
-  readonly error?: DecodeError;
+  error: DecodeError | undefined = undefined;
+
+  override add(name: string, value: string): void {
+    if (name === DELIVERY_HEADER) this.deliveries = Number(value) || 0;
+    else super.add(name, value);
+  }
 }
+
+const fields = (): Fields => new Fields();
 
 /**
  * The fields every incoming Redis message takes from its decoded bytes; Pub/Sub and list messages extend it
@@ -150,31 +196,15 @@ export abstract class RedisIncoming implements IncomingMessage {
 
 /** Decodes bytes into the fields of an IncomingMessage; a malformed envelope gives `error`, never throws. */
 export function readMessage(bytes: Uint8Array): Fields {
-  let decoded: Decoded;
   try {
-    decoded = decodeBytes(bytes);
+    return decodeInto(bytes, fields);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
-    return { body: plain(bytes), headers: {}, deliveries: 0, enveloped: false, error };
+    const unread = new Fields();
+    unread.body = plain(bytes);
+    unread.error = error;
+    return unread;
   }
-  // One pass, without copying the headers first: this runs once per message.
-  const headers = decoded.headers;
-  const wire = new WireFields();
-  let count: string | undefined;
-  for (const name in headers) {
-    if (name === DELIVERY_HEADER) count = headers[name];
-    else wire.add(name, headers[name]!);
-  }
-  return {
-    body: decoded.body,
-    headers: wire.headers,
-    contentType: wire.contentType,
-    correlationId: wire.correlationId,
-    messageId: wire.messageId,
-    replyTo: wire.replyTo,
-    deliveries: count === undefined ? 0 : Number(count) || 0,
-    enveloped: decoded.enveloped,
-  };
 }
 
 /** Re-encodes received bytes with a delivery count, for a list message returned with `nack()`. */

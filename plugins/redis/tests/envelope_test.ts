@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { createLogger, DecodeError } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
 import { decodeBytes, encodeEnvelope, encodeMessage, IDENTITY } from "../mod.ts";
+import { readEnvelope } from "../_envelope.ts";
 import { raw, server, targets, unique, until } from "./_support.ts";
 import { faststreamPython } from "../../../tests/_support/python.ts";
 
@@ -235,6 +236,22 @@ describe("redis envelope: FastStream's header lengths in characters", () => {
     const bytes = decodeBytes(fixture("bytes"));
     assert.deepEqual(bytes.headers, { correlation_id: "corr-bytes", "x-city": "Zürich" });
     assert.deepEqual([...bytes.body], [0, 1, 0x72, 0x61, 0x77]);
+  });
+
+  it("hands over the headers of the reading that fits only, not those the byte reading took before failing", () => {
+    // Read in bytes, the fixture's correlation id comes out right and `Zürich` does not fit; counting code
+    // points, both do. Each header reaches the target once, in order.
+    const target = () => {
+      const added: [string, string][] = [];
+      return {
+        added,
+        body: new Uint8Array(0),
+        add: (name: string, value: string) => void added.push([name, value]),
+      };
+    };
+    const read = readEnvelope(fixture("bytes"), target);
+    assert.deepEqual(read.added, [["correlation_id", "corr-bytes"], ["x-city", "Zürich"]]);
+    assert.deepEqual([...read.body], [0, 1, 0x72, 0x61, 0x77]);
   });
 
   it("keeps reading Sluice's byte lengths, and refuses an envelope neither reading fits", () => {
