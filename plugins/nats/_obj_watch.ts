@@ -30,6 +30,20 @@ async function openStore(
   return await objm.create(bucket, storage ? { storage: storage as never } : {});
 }
 
+/**
+ * Whether a nats-server of this version moves a consumer past messages it has not delivered yet when a subject
+ * its filter covers is rolled up. Every object put and delete rolls up the object's metadata subject, and
+ * before 2.10 the server then moved each consumer whose filter matched that subject to the rolled-up message
+ * (2.10 checks a wider filter's own messages first): a watch that fell behind a burst of changes misses some.
+ * An unknown version is taken for a current one.
+ */
+export function skipsOnRollup(version: string | undefined): boolean {
+  const release = /^v?(\d+)\.(\d+)\./.exec(version ?? "");
+  if (!release) return false;
+  const major = Number(release[1]);
+  return major < 2 || (major === 2 && Number(release[2]) < 10);
+}
+
 /** Watches a bucket's objects; resolves once the watch is live. */
 export async function subscribeObjects(
   connection: Connection,
@@ -38,6 +52,14 @@ export async function subscribeObjects(
 ): Promise<SubscriptionHandle> {
   const options = objectWatchOptions(spec);
   const store = await openStore(connection, options.bucket, options.storage);
+  const version = connection.nc.info?.version;
+  if (skipsOnRollup(version)) {
+    connection.logger.warn(
+      `nats-server ${version} can skip changes to object store ${options.bucket} that this watch has not ` +
+        `received yet, each time an object is put or deleted (fixed in nats-server 2.10): upgrade the server ` +
+        `for a watch that sees every change`,
+    );
+  }
   const watch = await store.watch({
     ignoreDeletes: options.ignoreDeletes ?? false,
     includeHistory: options.include === "last",

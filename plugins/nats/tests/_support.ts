@@ -15,6 +15,16 @@ export async function removeTestStreams(url: string, names: RegExp): Promise<voi
   }
 }
 
+/** The version a server reports, for behaviour that depends on it. */
+export async function serverVersion(url: string): Promise<string | undefined> {
+  const nc = await connect({ servers: url, reconnect: false });
+  try {
+    return nc.info?.version;
+  } finally {
+    await nc.close();
+  }
+}
+
 /** Waits until `condition` holds, or fails after `timeout` ms. */
 export async function until(condition: () => boolean, timeout = 5000, what = "the condition"): Promise<void> {
   const end = Date.now() + timeout;
