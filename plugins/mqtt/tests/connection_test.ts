@@ -5,10 +5,30 @@ import assert from "node:assert/strict";
 import { connect, ConnectionError, OptionError, silentLogger } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
 import { type PrivateBroker, privateBroker, privateSkip } from "../../../tests/_support/private/mod.ts";
+import process from "node:process";
 import { mqtt } from "../mod.ts";
+import { clientOptions, mqttLog } from "../_client.ts";
+import { resolveOptions } from "../options.ts";
 import { capture, realUrl, targets, unique, until } from "./_targets.ts";
 
 describe("options", () => {
+  it("gives MQTT.js a log that does nothing, and leaves it its own when DEBUG is set", () => {
+    const before = process.env.DEBUG;
+    try {
+      delete process.env.DEBUG;
+      const spec = { clientId: "c", clean: true, label: "test" };
+      const quiet = clientOptions(resolveOptions({}), spec).log;
+      assert.equal(typeof quiet, "function");
+      assert.equal(quiet, mqttLog());
+      assert.equal(quiet!("publish :: message `%s` to topic `%s`", "x", "a/b"), undefined);
+      process.env.DEBUG = "mqttjs*";
+      assert.equal(clientOptions(resolveOptions({}), spec).log, undefined);
+    } finally {
+      if (before === undefined) delete process.env.DEBUG;
+      else process.env.DEBUG = before;
+    }
+  });
+
   it("rejects a bad option at once, naming it", () => {
     assert.throws(
       () => mqtt({ qos: 3 as 0 }),
