@@ -30,8 +30,8 @@ const payload = {
   note: "no sugar, thanks!!",
 };
 const body = Buffer.from(JSON.stringify(payload));
-// The raw arms run MQTT.js with the plugin's log, which does nothing unless DEBUG is set (plugins/mqtt/_client.ts):
-// the same client settings, so the gap stays the framework's.
+// The raw arms run MQTT.js with the plugin's log, which does nothing unless DEBUG is set
+// (plugins/mqtt/_client.ts): the same client settings, so the gap stays the framework's.
 const v5 = { protocolVersion: 5 as const, log: mqttLog() };
 
 async function windowed(n: number, send: (i: number) => Promise<unknown>): Promise<void> {

@@ -56,10 +56,10 @@ export interface ConnectionSpec {
 /**
  * The log MQTT.js writes through: its own, `debug`'s `mqttjs:client`, only when `DEBUG` is set in the
  * environment (`DEBUG=mqttjs*` shows its lines as MQTT.js's users know them), else one that does nothing.
- * MQTT.js logs some thirty times a QoS 1 publish, and with nothing enabled each call still pays for `debug`'s
- * check and an array of its arguments: `debug` took 3.0 µs of a 31 µs publish under Node 24 (`bench/hot.ts` on
- * `bench/mqtt/bench.ts sluice publish`), half as much with this log (the rest is mqtt-packet's own, which no
- * option reaches). An environment the runtime does not show counts as unset.
+ * MQTT.js logs some thirty times a QoS 1 publish, and with nothing enabled each call still pays for
+ * `debug`'s check and an array of its arguments: `debug` took 3.0 µs of a 31 µs publish under Node 24
+ * (`bench/hot.ts` on `bench/mqtt/bench.ts sluice publish`), half as much with this log (the rest is
+ * mqtt-packet's own, which no option reaches). An environment the runtime does not show counts as unset.
  */
 export function mqttLog(): IClientOptions["log"] {
   let debug: string | undefined;

@@ -31,8 +31,8 @@ async function openStore(
 }
 
 /**
- * Whether a nats-server of this version moves a consumer past messages it has not delivered yet when a subject
- * its filter covers is rolled up. Every object put and delete rolls up the object's metadata subject, and
+ * Whether a nats-server of this version moves a consumer past messages it has not delivered yet when a
+ * subject its filter covers is rolled up. Every object put and delete rolls up the object's metadata subject, and
  * before 2.10 the server then moved each consumer whose filter matched that subject to the rolled-up message
  * (2.10 checks a wider filter's own messages first): a watch that fell behind a burst of changes misses some.
  * An unknown version is taken for a current one.
@@ -55,9 +55,9 @@ export async function subscribeObjects(
   const version = connection.nc.info?.version;
   if (skipsOnRollup(version)) {
     connection.logger.warn(
-      `nats-server ${version} can skip changes to object store ${options.bucket} that this watch has not ` +
-        `received yet, each time an object is put or deleted (fixed in nats-server 2.10): upgrade the server ` +
-        `for a watch that sees every change`,
+      `nats-server ${version} can skip changes to object store ${options.bucket} that this watch has ` +
+        `not received yet, each time an object is put or deleted (fixed in nats-server 2.10): upgrade ` +
+        `the server for a watch that sees every change`,
     );
   }
   const watch = await store.watch({

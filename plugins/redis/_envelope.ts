@@ -111,17 +111,17 @@ export function isBinaryEnvelope(bytes: Uint8Array): boolean {
  * returns that. Throws a {@linkcode DecodeError} naming the fault when an extent does not fit.
  *
  * Header lengths are UTF-8 bytes, as the format's reader (FastStream's too) takes them and Sluice writes
- * them. FastStream's writer (0.7.8) counts characters instead (Python's `len(str)`: code points), so each
- * of its non-ASCII keys or values says fewer bytes than it has, and FastStream itself cannot read such an
+ * them. FastStream's writer (0.7.8) counts characters instead (Python's `len(str)`: code points), so each of
+ * its non-ASCII keys or values says fewer bytes than it has, and FastStream itself cannot read such an
  * envelope back. When the header block does not fit read in bytes, it is read again counting code points,
  * into a second target, and accepted only if that fits exactly: every key and value valid UTF-8 inside the
  * block, the last one ending where the body starts. Bytes come first because they are the format's
- * definition; the two readings agree wherever the headers are ASCII. The exact fit is what keeps one kind from passing for the
- * other: read with the wrong unit, an envelope strays off its length fields after its first non-ASCII
- * string and takes text for lengths (two text bytes make a length of thousands), so it runs past the body
- * offset or stops short of it instead of landing on it. An envelope that fits neither reading is refused
- * with the fault of the byte reading. (One that mixes the units, as FastStream's writer does for a `bytes`
- * header value next to a non-ASCII `str` one, fits neither.)
+ * definition; the two readings agree wherever the headers are ASCII. The exact fit is what keeps one kind
+ * from passing for the other: read with the wrong unit, an envelope strays off its length fields after its
+ * first non-ASCII string and takes text for lengths (two text bytes make a length of thousands), so it runs
+ * past the body offset or stops short of it instead of landing on it. An envelope that fits neither reading
+ * is refused with the fault of the byte reading. (One that mixes the units, as FastStream's writer does for a
+ * `bytes` header value next to a non-ASCII `str` one, fits neither.)
  *
  * The body is a view of `bytes` (a plain `Uint8Array` even when `bytes` is a Node `Buffer`, as ioredis hands
  * them over); headers are read with Buffer's own UTF-8 slicing, which costs half of a `TextDecoder` over a

@@ -45,8 +45,9 @@ for (const target of targets(server?.url)) {
       // The handler reads the object: it must still be there when it does.
       await until(() => contents.length === 1, 5000, "the handler to read the first object");
       await store.put("logo.png", new Uint8Array([137, 80, 78, 71]));
-      // Each change waits for the watch to receive the last: every put and delete rolls up a metadata subject,
-      // and nats-server 2.9 (Debian's) then moves the watch past what it had not received yet (`skipsOnRollup`).
+      // Each change waits for the watch to receive the last: every put and delete rolls up a metadata
+      // subject, and nats-server 2.9 (Debian's) then moves the watch past what it had not received yet
+      // (`skipsOnRollup`).
       await until(() => events.length === 2, 5000, "the second object's event");
       await store.delete("report.csv");
       await until(() => events.length === 3, 5000, "three object events").catch((e) => {
@@ -56,7 +57,7 @@ for (const target of targets(server?.url)) {
       assert.equal(contents[0], "a,b\n1,2\n");
       assert.deepEqual(await store.list(), ["logo.png"]);
       assert.equal(await store.get("report.csv"), undefined);
-      // On a server that skips, the subscriber said so when it started; on the emulation and newer servers not.
+      // On a server that skips, the subscriber said so when it started; on the emulation and newer ones not.
       const skips = target.real && skipsOnRollup(await serverVersion(target.servers!));
       assert.equal(logs.find("warn", "can skip changes to object store").length, skips ? 1 : 0);
     });

@@ -238,7 +238,7 @@ describe("redis envelope: FastStream's header lengths in characters", () => {
     assert.deepEqual([...bytes.body], [0, 1, 0x72, 0x61, 0x77]);
   });
 
-  it("hands over the headers of the reading that fits only, not those the byte reading took before failing", () => {
+  it("hands over the headers of the reading that fits, not those the byte reading took before it failed", () => {
     // Read in bytes, the fixture's correlation id comes out right and `Zürich` does not fit; counting code
     // points, both do. Each header reaches the target once, in order.
     const target = () => {
