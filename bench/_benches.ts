@@ -6,7 +6,8 @@
  * is stated for.
  *
  * Arms: `raw` is the client library alone doing the same work, `driver` the plugin's driver without the
- * core, `sluice` a subscriber or `broker.publish`; `raw-wire` publishes raw with Sluice's extra headers.
+ * core, `sluice` a subscriber or `broker.publish`; `raw-wire` publishes raw with Sluice's extra headers;
+ * `raw-resp` consumes Redis Pub/Sub on a plain socket read by `redis-parser` instead of ioredis's decoder.
  *
  * @module
  */
@@ -175,7 +176,7 @@ export const benches: readonly Bench[] = [
   }),
   // 800,000: Bun's arms take 120,000–135,000 a second since 4670631 (the envelope read by Buffer's decoders).
   bench("redis/pubsub live", "bench/redis/pubsub.ts", [800_000, 2_000], {
-    arms: ["raw", "driver", "sluice"],
+    arms: ["raw", "raw-resp", "driver", "sluice"],
     python: python("redis_pubsub.py", 200_000),
     needs: "SLUICE_REDIS_URL",
   }),

@@ -136,6 +136,7 @@ export function table(results: readonly Result[]): string {
 const COLORS: Record<string, string> = {
   raw: "#7f8c8d",
   "raw-wire": "#95a5a6",
+  "raw-resp": "#b2babb",
   driver: "#5dade2",
   sluice: "#1f618d",
   faststream: "#d35400",

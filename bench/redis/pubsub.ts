@@ -1,14 +1,19 @@
 // Redis Pub/Sub, live publish-and-consume, one run in a fresh process; prints one JSON line.
-//   <runtime> bench/redis/pubsub.ts <raw|driver|sluice> [count]
+//   <runtime> bench/redis/pubsub.ts <raw|raw-resp|driver|sluice> [count]
 // A child process publishes `count` messages (~100 bytes of JSON in FastStream's binary envelope, with
 // content-type, correlation_id and message_id), staying at most 20,000 ahead of the consumer
 // (bench/_live.ts). Every arm decodes the envelope and the JSON body:
-//   raw     ioredis `messageBuffer`, decodeBytes, JSON.parse
-//   driver  the plugin's driver alone (no core): JSON.parse, ack
-//   sluice  a subscriber with a handler
+//   raw       ioredis `messageBuffer`, decodeBytes, JSON.parse
+//   raw-resp  the same work on a plain socket read by redis-parser (ioredis 5's decoder,
+//             bench/redis/parsers.ts): what a lean decoder would leave of a consumer's CPU (the bench's
+//             Redis has no password)
+//   driver    the plugin's driver alone (no core): JSON.parse, ack
+//   sluice    a subscriber with a handler
 // Both sides use the plugin's ioredis settings (RESP2). The consumer's CPU per message is the primary figure.
 import process from "node:process";
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
+import { createRequire } from "node:module";
+import { connect, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { decodeBytes, redis } from "../../plugins/redis/mod.ts";
 import { type LiveConsumer, publishLive, runLive } from "../_live.ts";
@@ -42,6 +47,37 @@ const consumers: Record<string, () => LiveConsumer> = {
         await client.subscribe(channel);
       },
       stop: () => Promise.resolve(client.disconnect()),
+    };
+  },
+  "raw-resp"() {
+    const RedisParser = createRequire(import.meta.url)("redis-parser");
+    const at = new URL(url);
+    const decoder = new TextDecoder();
+    let socket: Socket | undefined;
+    return {
+      start: (seen) =>
+        new Promise<void>((resolve, reject) => {
+          const parser = new RedisParser({
+            returnBuffers: true,
+            // A push is [kind, channel, payload]: `message` (7 bytes) for a message, else the confirmation.
+            returnReply(reply: [Buffer, Buffer, Buffer]) {
+              if (reply[0].length !== 7) return resolve();
+              const decoded = decodeBytes(reply[2]);
+              if (decoded.headers["content-type"] === "application/json") {
+                JSON.parse(decoder.decode(decoded.body));
+              }
+              seen();
+            },
+            returnError: reject,
+            returnFatalError: reject,
+          });
+          socket = connect(Number(at.port || 6379), at.hostname, () => {
+            socket!.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${Buffer.byteLength(channel)}\r\n${channel}\r\n`);
+          });
+          socket.on("data", (data: Buffer) => parser.execute(data));
+          socket.on("error", reject);
+        }),
+      stop: () => Promise.resolve(void socket?.destroy()),
     };
   },
   driver() {
