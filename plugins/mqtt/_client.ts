@@ -62,13 +62,12 @@ export interface ConnectionSpec {
  * mqtt-packet's own, which no option reaches). An environment the runtime does not show counts as unset.
  */
 export function mqttLog(): IClientOptions["log"] {
-  let debug: string | undefined;
   try {
-    debug = process.env.DEBUG;
+    if (process.env.DEBUG) return undefined;
   } catch {
-    debug = undefined;
+    // Not shown: unset.
   }
-  return debug ? undefined : quiet;
+  return quiet;
 }
 
 const quiet = (): void => {};

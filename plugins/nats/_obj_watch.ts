@@ -32,10 +32,10 @@ async function openStore(
 
 /**
  * Whether a nats-server of this version moves a consumer past messages it has not delivered yet when a
- * subject its filter covers is rolled up. Every object put and delete rolls up the object's metadata subject, and
- * before 2.10 the server then moved each consumer whose filter matched that subject to the rolled-up message
- * (2.10 checks a wider filter's own messages first): a watch that fell behind a burst of changes misses some.
- * An unknown version is taken for a current one.
+ * subject its filter covers is rolled up. Every object put and delete rolls up the object's metadata
+ * subject, and before 2.10 the server then moved each consumer whose filter matched that subject to the
+ * rolled-up message (2.10 checks a wider filter's own messages first): a watch that fell behind a burst of
+ * changes misses some. An unknown version is taken for a current one.
  */
 export function skipsOnRollup(version: string | undefined): boolean {
   const release = /^v?(\d+)\.(\d+)\./.exec(version ?? "");

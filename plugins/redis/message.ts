@@ -73,6 +73,8 @@ interface Target extends EnvelopeTarget {
   enveloped: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** The headers of a message as they were written, standard fields among them. */
 class WireRecord implements Target, Decoded {
   readonly headers: Record<string, string> = {};
@@ -84,7 +86,6 @@ class WireRecord implements Target, Decoded {
   }
 }
 
-const EMPTY = new Uint8Array(0);
 const wireRecord = (): WireRecord => new WireRecord();
 
 /**
