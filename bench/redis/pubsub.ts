@@ -5,11 +5,11 @@
 // (bench/_live.ts). Every arm decodes the envelope and the JSON body:
 //   raw       ioredis `messageBuffer`, decodeBytes, JSON.parse
 //   raw-resp  the same work on a plain socket read by redis-parser (ioredis 5's decoder,
-//             bench/redis/parsers.ts): what a lean decoder would leave of a consumer's CPU (the bench's
-//             Redis has no password)
-//   driver    the plugin's driver alone (no core): JSON.parse, ack
+//             bench/redis/parsers.ts): the floor of a lean reader, such as the plugin's own Pub/Sub
+//             connection (plugins/redis/_subscriber.ts) is (the bench's Redis has no password)
+//   driver    the plugin's driver alone (no core), on that connection: JSON.parse, ack
 //   sluice    a subscriber with a handler
-// Both sides use the plugin's ioredis settings (RESP2). The consumer's CPU per message is the primary figure.
+// The publisher and the raw arm use the plugin's ioredis settings (RESP2). The consumer's CPU per message is the primary figure.
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";

@@ -22,7 +22,7 @@ import { Broker, type Driver, silentLogger } from "@sluice/core";
 import { decodeBytes, redisRules } from "../../plugins/redis/mod.ts";
 import { readMessage } from "../../plugins/redis/message.ts";
 import type { Client } from "../../plugins/redis/_client.ts";
-import { PubSub } from "../../plugins/redis/_pubsub.ts";
+import { clientConnection, PubSub } from "../../plugins/redis/_pubsub.ts";
 import { envelope } from "./_common.ts";
 
 const [arm = "raw", countText = "2000000"] = process.argv.slice(2);
@@ -49,7 +49,7 @@ if (arm === "raw") {
     seen++;
   });
 } else {
-  const pubsub = new PubSub(client as unknown as Client, silentLogger);
+  const pubsub = new PubSub(clientConnection(client as unknown as Client), silentLogger);
   if (arm === "driver") {
     await pubsub.subscribe(CHANNEL, (message) => {
       if (message.contentType === "application/json") JSON.parse(decoder.decode(message.body));

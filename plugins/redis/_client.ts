@@ -65,6 +65,11 @@ export async function scanKeys(client: Client, pattern: string): Promise<string[
 /** What a client is for: the name shows in `CLIENT LIST` and in logs. */
 export type Role = "commands" | "pubsub" | "consumer";
 
+/** Milliseconds before reconnection attempt `times` (from 1): doubling from 200 ms up to 5 s. */
+export function retryDelay(times: number): number {
+  return Math.min(100 * 2 ** Math.min(times, 6), 5000);
+}
+
 /** Creates a client (not yet connected) that logs its outages. */
 export function createClient(
   library: ClientClass,
@@ -73,7 +78,6 @@ export function createClient(
   logger: Logger,
   extra: Record<string, unknown> = {},
 ): Client {
-  const retry = (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5000);
   const server = {
     username: at.username,
     password: at.password,
@@ -82,7 +86,7 @@ export function createClient(
     connectionName: `sluice-${role}`,
     // Commands wait for a reconnection rather than fail after a few tries; blocking reads must never fail.
     maxRetriesPerRequest: role === "commands" ? 20 : null,
-    retryStrategy: retry,
+    retryStrategy: retryDelay,
   };
   const { topology } = at;
   const client: Client = topology.kind === "cluster"
@@ -90,7 +94,7 @@ export function createClient(
       redisOptions: server,
       lazyConnect: true,
       enableAutoPipelining: role === "commands",
-      clusterRetryStrategy: retry,
+      clusterRetryStrategy: retryDelay,
       ...extra,
     })
     : new library.Redis({
@@ -157,17 +161,21 @@ export async function open(client: Client, at: Endpoint): Promise<Client> {
     return client;
   } catch (error) {
     client.disconnect();
-    const cause = scrub(reason ?? error, secretsIn(client, at));
-    const text = describeError(cause).replace(/\.+$/, "");
-    const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)
-      ? "Check the username and password"
-      : /certificate|SSL|TLS|EPROTO/i.test(text)
-      ? "Check the TLS settings (rediss:// and tls options)"
-      : "Is Redis running and reachable there?";
-    throw new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, { cause });
+    throw connectionFailure(at, scrub(reason ?? error, secretsIn(client, at)));
   } finally {
     events(client).off("error", remember);
   }
+}
+
+/** The error of a first connection that failed, naming the likely cause; `cause` is free of credentials. */
+export function connectionFailure(at: Endpoint, cause: unknown): ConnectionError {
+  const text = describeError(cause).replace(/\.+$/, "");
+  const hint = /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(text)
+    ? "Check the username and password"
+    : /certificate|SSL|TLS|EPROTO/i.test(text)
+    ? "Check the TLS settings (rediss:// and tls options)"
+    : "Is Redis running and reachable there?";
+  return new ConnectionError(`Cannot connect to ${at.safeUrl}: ${text}. ${hint}`, { cause });
 }
 
 /** Closes a client without waiting for a server that may be gone. */

@@ -4,6 +4,9 @@
  * `ack()` and `reject()` do nothing, and `nack()` hands the message to the handler again, in this process,
  * after its delay — a best effort the broker knows nothing of.
  *
+ * The connection is Sluice's own to a single server (`_subscriber.ts`), or an ioredis client through
+ * Sentinel or a Cluster (`clientConnection`).
+ *
  * @module
  */
 
@@ -15,11 +18,63 @@ import {
   type SubscriptionHandle,
 } from "@sluice/core";
 import { describeError } from "@sluice/core/kit";
-import { bytes, type Client, events, isCluster } from "./_client.ts";
+import { bytes, type Client, events, isCluster, shut } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
+
+/** Who a Pub/Sub connection hands its messages to. */
+export interface Receiver {
+  /** A message of a channel subscribed to by name. */
+  message(channel: Uint8Array, body: Uint8Array): void;
+  /** A message of a channel matching a subscribed pattern. */
+  pmessage(pattern: string | Uint8Array, channel: Uint8Array, body: Uint8Array): void;
+  /** The connection is back after a loss: subscribe again to what it was subscribed to. */
+  renew(): void;
+}
+
+/** What Pub/Sub consumption needs of its connection. */
+export interface PubSubConnection {
+  /** Whether the connection is up; (un)subscribing while it is down waits for it. */
+  readonly ready: boolean;
+  listen(receiver: Receiver): void;
+  /** Resolves once Redis confirmed each name. */
+  subscribe(names: readonly string[], pattern: boolean): Promise<void>;
+  unsubscribe(names: readonly string[], pattern: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An ioredis client as the Pub/Sub connection: for Sentinel and Cluster, and a broker given ioredis options. */
+export function clientConnection(client: Client): PubSubConnection {
+  return {
+    get ready() {
+      return client.status === "ready";
+    },
+    listen(receiver) {
+      events(client).on("messageBuffer", (channel, body) => receiver.message(channel, body));
+      events(client).on(
+        "pmessageBuffer",
+        (pattern, channel, body) => receiver.pmessage(pattern, channel, body),
+      );
+      // After a reconnect, the subscriptions are renewed by the receiver rather than by ioredis: its own
+      // re-subscription leaves the SUBSCRIBE's promise without a handler, so a close racing it (an app
+      // stopping just as Redis came back) ended in an unhandled rejection, "Connection is closed." — the end
+      // of a Node process. The connection was opened before this, so each "ready" is a reconnect. A cluster
+      // client renews its own.
+      if (!isCluster(client)) events(client).on("ready", () => receiver.renew());
+    },
+    async subscribe(names, pattern) {
+      if (pattern) await client.psubscribe(...names);
+      else await client.subscribe(...names);
+    },
+    async unsubscribe(names, pattern) {
+      if (pattern) await client.punsubscribe(...names);
+      else await client.unsubscribe(...names);
+    },
+    close: () => shut(client),
+  };
+}
 
 /** The native message of a Pub/Sub delivery: the channel, the subscribed pattern if any, the bytes. */
 interface NativeMessage {
@@ -108,7 +163,7 @@ class ChannelNames {
       if (i === last.length) return this.#name;
     }
     this.#name = this.#decoder.decode(channel);
-    // A copy: ioredis hands a Buffer, whose slice() is a view of the socket's chunk, not a copy.
+    // A copy: the connection hands a view of the socket's chunk.
     this.#bytes = new Uint8Array(channel);
     return this.#name;
   }
@@ -116,36 +171,38 @@ class ChannelNames {
 
 /** The shared Pub/Sub connection and its listeners. */
 export class PubSub {
-  readonly #client: Client;
+  readonly #connection: PubSubConnection;
   readonly #channels = new Map<string, Set<Listener>>();
   readonly #patterns = new Map<string, Set<Listener>>();
   readonly #logger: Logger;
 
-  constructor(client: Client, logger: Logger) {
-    this.#client = client;
+  constructor(connection: PubSubConnection, logger: Logger) {
+    this.#connection = connection;
     this.#logger = logger;
     const decoder = new TextDecoder();
     const names = new ChannelNames(decoder);
-    events(client).on("messageBuffer", (channel: Uint8Array, message: Uint8Array) => {
-      const name = names.of(channel);
-      for (const listener of this.#channels.get(name) ?? []) listener(name, message);
-    });
-    events(client).on(
-      "pmessageBuffer",
-      (pattern: string | Uint8Array, channel: Uint8Array, message: Uint8Array) => {
+    const channels = this.#channels;
+    const patterns = this.#patterns;
+    connection.listen({
+      message(channel, body) {
+        const name = names.of(channel);
+        for (const listener of channels.get(name) ?? []) listener(name, body);
+      },
+      pmessage(pattern, channel, body) {
         // ioredis hands the pattern over as a string already.
         const glob = typeof pattern === "string" ? pattern : decoder.decode(pattern);
         const name = decoder.decode(channel);
         // Redis's `*` crosses dots; Sluice's stays within a level.
         if (!redisRules.matches(glob, name)) return;
-        for (const listener of this.#patterns.get(glob) ?? []) listener(name, message);
+        for (const listener of patterns.get(glob) ?? []) listener(name, body);
       },
-    );
-    // After a reconnect, the subscriptions are renewed here rather than by ioredis: its own re-subscription
-    // leaves the SUBSCRIBE's promise without a handler, so a close racing it (an app stopping just as Redis
-    // came back) ended in an unhandled rejection, "Connection is closed." — the end of a Node process. The
-    // connection was opened before this, so each "ready" is a reconnect. A cluster client renews its own.
-    if (!isCluster(client)) events(client).on("ready", () => this.#renew());
+      renew: () => this.#renew(),
+    });
+  }
+
+  /** Closes the connection. */
+  close(): Promise<void> {
+    return this.#connection.close();
   }
 
   /** Subscribes the connection again to every channel and pattern that has listeners. */
@@ -156,8 +213,8 @@ export class PubSub {
       );
     const channels = [...this.#channels.keys()];
     const patterns = [...this.#patterns.keys()];
-    if (channels.length > 0) this.#client.subscribe(...channels).catch(failed);
-    if (patterns.length > 0) this.#client.psubscribe(...patterns).catch(failed);
+    if (channels.length > 0) this.#connection.subscribe(channels, false).catch(failed);
+    if (patterns.length > 0) this.#connection.subscribe(patterns, true).catch(failed);
   }
 
   /**
@@ -227,10 +284,7 @@ export class PubSub {
     let set = table.get(channel);
     if (!set) table.set(channel, set = new Set());
     set.add(listener);
-    if (set.size === 1) {
-      if (pattern) await this.#client.psubscribe(channel);
-      else await this.#client.subscribe(channel);
-    }
+    if (set.size === 1) await this.#connection.subscribe([channel], pattern);
     return {
       stop: async () => {
         if (stopped) return;
@@ -244,9 +298,8 @@ export class PubSub {
         set.delete(listener);
         if (set.size > 0) return;
         table.delete(channel);
-        if (this.#client.status !== "ready") return;
-        if (pattern) await this.#client.punsubscribe(channel).catch(() => undefined);
-        else await this.#client.unsubscribe(channel).catch(() => undefined);
+        if (!this.#connection.ready) return;
+        await this.#connection.unsubscribe([channel], pattern).catch(() => undefined);
       },
     };
   }

@@ -2,6 +2,8 @@
  * The Redis driver on ioredis: one connection for commands (auto-pipelined), one shared connection for
  * Pub/Sub, and one blocking connection per list or stream consumer — to one server, to the master that
  * Sentinels name, or to a Redis Cluster (then each "connection" is a cluster client with a connection per node).
+ * The Pub/Sub connection to a single server is Sluice's own (`_subscriber.ts`), which reads messages for less
+ * CPU than ioredis does.
  *
  * @module
  */
@@ -19,7 +21,8 @@ import {
 } from "@sluice/core";
 import { type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
 import { ListConsumer } from "./_list.ts";
-import { PubSub } from "./_pubsub.ts";
+import { clientConnection, PubSub, type PubSubConnection } from "./_pubsub.ts";
+import { Subscriber } from "./_subscriber.ts";
 import { StreamConsumer } from "./_stream.ts";
 import { encodeForClient, STREAM_FIELD } from "./message.ts";
 import {
@@ -46,12 +49,12 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const at: Endpoint = endpoint(options);
   const kind = options.kind ?? "pubsub";
   const envelope = options.envelope ?? "binary";
-  const extra = { connectTimeout: options.connectTimeout ?? 10_000, ...options.client };
+  const connectTimeout = options.connectTimeout ?? 10_000;
+  const extra = { connectTimeout, ...options.client };
   let library: ClientClass | undefined;
   let logger: Logger | undefined;
   let commands: Client | undefined;
   let pubsub: Promise<PubSub> | undefined;
-  const subscriber: { client?: Client } = {};
   const consumers = new Set<{ stop(): Promise<void>; close?(): Promise<void> }>();
   const privateGroups: { key: string; group: string }[] = [];
 
@@ -63,13 +66,16 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const blockingClient = async (): Promise<Client> =>
     await open(createClient(library!, at, "consumer", logger!, extra), at);
 
+  // Sluice's own connection serves a single server unless the broker was given ioredis options, which it
+  // would not honour; Sentinel and Cluster need ioredis's discovery.
+  const ownSubscriber = at.topology.kind === "single" && options.client === undefined;
+  const pubSubConnection = async (): Promise<PubSubConnection> =>
+    ownSubscriber
+      ? await Subscriber.open(at, logger!, connectTimeout)
+      : clientConnection(await open(createClient(library!, at, "pubsub", logger!, extra), at));
+
   const sharedPubSub = (): Promise<PubSub> => {
-    pubsub ??= (async () => {
-      const client = createClient(library!, at, "pubsub", logger!, extra);
-      subscriber.client = client;
-      await open(client, at);
-      return new PubSub(client, logger!);
-    })();
+    pubsub ??= pubSubConnection().then((connection) => new PubSub(connection, logger!));
     pubsub.catch(() => (pubsub = undefined));
     return pubsub;
   };
@@ -102,9 +108,9 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
       for (const { key, group } of privateGroups.splice(0)) {
         await commands?.xgroup("DESTROY", key, group).catch(() => undefined);
       }
+      const shared = pubsub;
       pubsub = undefined;
-      await shut(subscriber.client);
-      subscriber.client = undefined;
+      await shared?.then((consumer) => consumer.close(), () => undefined);
       await shut(commands);
       commands = undefined;
     },

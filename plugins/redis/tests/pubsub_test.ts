@@ -3,12 +3,9 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { testBroker } from "@sluice/core/testing";
-import { Buffer } from "node:buffer";
-import { EventEmitter } from "node:events";
 import { type IncomingMessage, SETTLED, silentLogger } from "@sluice/core";
 import { encodeMessage, redisRules } from "../mod.ts";
-import type { Client } from "../_client.ts";
-import { PubSub } from "../_pubsub.ts";
+import { PubSub, type PubSubConnection, type Receiver } from "../_pubsub.ts";
 import { server, targets, unique, until } from "./_support.ts";
 
 if (server) after(() => server!.stop());
@@ -29,17 +26,24 @@ describe("redis pub/sub channel names", () => {
   it("reads a channel's name again when the client reuses the bytes it named one with", async () => {
     // The shared connection compares each channel's bytes with the last one's instead of decoding them; the
     // last ones must be a copy, or a client that fills the same memory with another name is not noticed.
-    const client = Object.assign(new EventEmitter(), { status: "ready", subscribe: () => Promise.resolve() });
-    const pubsub = new PubSub(client as unknown as Client, silentLogger);
+    let receiver: Receiver | undefined;
+    const connection: PubSubConnection = {
+      ready: true,
+      listen: (r) => void (receiver = r),
+      subscribe: () => Promise.resolve(),
+      unsubscribe: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const pubsub = new PubSub(connection, silentLogger);
     const seen: string[] = [];
     const deliver = (message: IncomingMessage) => (seen.push(message.channel), SETTLED);
     await pubsub.subscribe("aaa", deliver);
     await pubsub.subscribe("bbb", deliver);
-    const body = Buffer.from(encodeMessage({ body: new Uint8Array([1]), headers: {} }));
-    const channel = Buffer.from("aaa");
-    client.emit("messageBuffer", channel, body);
-    channel.write("bbb");
-    client.emit("messageBuffer", channel, body);
+    const body = encodeMessage({ body: new Uint8Array([1]), headers: {} });
+    const channel = new TextEncoder().encode("aaa");
+    receiver!.message(channel, body);
+    channel.set(new TextEncoder().encode("bbb"));
+    receiver!.message(channel, body);
     assert.deepEqual(seen, ["aaa", "bbb"]);
   });
 });
