@@ -66,13 +66,7 @@ export class ReplyReader {
     this.#offset = 0;
     while (this.#offset < chunk.length) {
       const start = this.#offset;
-      let reply: Reply | typeof INCOMPLETE;
-      try {
-        reply = this.#read();
-      } catch (error) {
-        this.#buffer = EMPTY;
-        throw error;
-      }
+      const reply = this.#read();
       if (reply === INCOMPLETE) {
         const rest = chunk.subarray(start);
         this.#parts = [rest];
@@ -85,7 +79,7 @@ export class ReplyReader {
     this.#buffer = EMPTY;
   }
 
-  /** Drops what waits for more: the connection it came from is gone. */
+  /** Drops what waits for more, and what a refused byte left: the connection it came from is gone. */
   reset(): void {
     this.#parts = [];
     this.#held = 0;

@@ -96,7 +96,7 @@ export class Subscriber implements PubSubConnection {
     this.#closed = true;
     this.#ready = false;
     clearTimeout(this.#retry);
-    const error = new ConnectionError(`The Pub/Sub connection to ${this.#at.safeUrl} is closed`);
+    const error = this.#closedError();
     for (const command of this.#sent.splice(0).concat(this.#waiting.splice(0))) command.reject(error);
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
@@ -106,14 +106,16 @@ export class Subscriber implements PubSubConnection {
   }
 
   #command(args: readonly string[], replies: number): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(new ConnectionError(`The Pub/Sub connection to ${this.#at.safeUrl} is closed`));
-    }
+    if (this.#closed) return Promise.reject(this.#closedError());
     return new Promise((resolve, reject) => {
       const command: Command = { args, remaining: replies, resolve, reject };
       if (this.#ready) this.#write(command);
       else this.#waiting.push(command);
     });
+  }
+
+  #closedError(): ConnectionError {
+    return new ConnectionError(`The Pub/Sub connection to ${this.#at.safeUrl} is closed`);
   }
 
   #write(command: Command): void {
@@ -179,15 +181,11 @@ export class Subscriber implements PubSubConnection {
 
   /** Writes a login command at once, ahead of anything waiting for the connection. */
   #login(args: readonly string[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.#write({ args, remaining: 1, resolve, reject })).then(
-      () => undefined,
+    return new Promise<void>((resolve, reject) => this.#write({ args, remaining: 1, resolve, reject })).catch(
       (error: Error) => {
         // A password given to a server that has none: Redis refuses AUTH, and ioredis warns and goes on.
-        if (/without any password configured|no password is set/i.test(error.message)) {
-          this.#logger.warn(`Redis at ${this.#at.safeUrl} has no password, but one was given`);
-          return;
-        }
-        throw error;
+        if (!/without any password configured|no password is set/i.test(error.message)) throw error;
+        this.#logger.warn(`Redis at ${this.#at.safeUrl} has no password, but one was given`);
       },
     );
   }
