@@ -20,6 +20,8 @@ import {
 import { describeError } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster, shut } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
+import { Drops, overLimit } from "./_drops.ts";
+import type { PendingLimits } from "./options.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
@@ -218,12 +220,18 @@ export class PubSub {
   }
 
   /**
-   * Subscribes `deliver` to a channel or pattern, with at most `prefetch` messages unsettled; resolves once
-   * Redis confirmed the subscription.
+   * Subscribes `deliver` to a channel or pattern, with at most `prefetch` messages unsettled and at most
+   * `pending` waiting beyond them; resolves once Redis confirmed the subscription.
    */
-  async subscribe(channel: string, deliver: Deliver, prefetch = Infinity): Promise<SubscriptionHandle> {
+  async subscribe(
+    channel: string,
+    deliver: Deliver,
+    prefetch = Infinity,
+    pending: PendingLimits = { messages: Infinity, bytes: Infinity },
+  ): Promise<SubscriptionHandle> {
     const pattern = isPattern(channel);
     const table = pattern ? this.#patterns : this.#channels;
+    const logger = this.#logger;
     let stopped = false;
     const timers = new Set<ReturnType<typeof setTimeout>>();
     // Pub/Sub has no flow control: messages beyond `prefetch` wait here, in order, and the next one is
@@ -235,11 +243,16 @@ export class PubSub {
     let open = 0;
     let waiting: (IncomingMessage | undefined)[] = [];
     let head = 0;
+    // What waits is bounded by `pending` (`_drops.ts`).
+    let waitingBytes = 0;
+    const drops = new Drops(channel, logger);
+    const source = pattern ? channel : undefined;
     const settled = (): void => {
       open--;
       while (open < limit && head < waiting.length) {
         const next = waiting[head]!;
         waiting[head++] = undefined;
+        waitingBytes -= next.body.length;
         if (head === waiting.length) {
           waiting = [];
           head = 0;
@@ -248,7 +261,7 @@ export class PubSub {
       }
     };
     const failed = (error: unknown): void => {
-      this.#logger.error(`Delivery failed on ${channel}`, { error: String(error) });
+      logger.error(`Delivery failed on ${channel}`, { error: String(error) });
       settled();
     };
     const start = (incoming: IncomingMessage): void => {
@@ -259,13 +272,29 @@ export class PubSub {
     };
     const hand = (incoming: IncomingMessage): void => {
       if (open < limit && head === waiting.length) start(incoming);
-      else waiting.push(incoming);
+      else {
+        waiting.push(incoming);
+        waitingBytes += incoming.body.length;
+      }
+    };
+    /** A new message: handed over, left waiting, or dropped when what waits is at its bounds. */
+    const arrive = (incoming: IncomingMessage): void => {
+      if (open < limit && head === waiting.length) {
+        if (drops.any) drops.caughtUp();
+        return start(incoming);
+      }
+      const count = waiting.length - head;
+      if (overLimit(pending, count, waitingBytes, incoming.body.length)) {
+        return drops.drop(count, waitingBytes);
+      }
+      waiting.push(incoming);
+      waitingBytes += incoming.body.length;
     };
     const listener: Listener = (name, body) => {
       try {
-        receive(name, body);
+        arrive(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
       } catch (error) {
-        this.#logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
+        logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
       }
     };
     const redelivery: Redelivery = {
@@ -278,9 +307,6 @@ export class PubSub {
         timers.add(timer);
       },
     };
-    const source = pattern ? channel : undefined;
-    const receive: Listener = (name, body) =>
-      hand(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
     let set = table.get(channel);
     if (!set) table.set(channel, set = new Set());
     set.add(listener);
@@ -294,6 +320,7 @@ export class PubSub {
         const rest = waiting.slice(head) as IncomingMessage[];
         waiting = [];
         head = 0;
+        waitingBytes = 0;
         for (const incoming of rest) start(incoming);
         set.delete(listener);
         if (set.size > 0) return;

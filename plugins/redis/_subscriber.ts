@@ -136,7 +136,6 @@ export class Subscriber implements PubSubConnection {
       this.#socket = socket;
       this.#reader.reset();
       socket.setNoDelay(true);
-      socket.setKeepAlive(true);
       let up = false;
       let failure: Error | undefined;
       const fail = (error: Error): void => {
@@ -148,6 +147,10 @@ export class Subscriber implements PubSubConnection {
         this.#timeout,
       );
       socket.once(at.tls ? "secureConnect" : "connect", () => {
+        // TCP keep-alive probes after 30 s of silence, as ioredis sets them: a subscriber that only listens
+        // otherwise never learns of a peer that vanished without closing. Set once connected, where every
+        // runtime honours it.
+        socket.setKeepAlive(true, 30_000);
         const login = at.password === undefined ? [] : [
           this.#login(at.username === undefined ? ["AUTH", at.password] : ["AUTH", at.username, at.password]),
         ];

@@ -128,7 +128,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
               `and every subscriber gets every message; use { list: true } or { stream: true } to compete`,
           );
         }
-        return (await sharedPubSub()).subscribe(spec.channel, deliver, spec.prefetch);
+        return (await sharedPubSub()).subscribe(spec.channel, deliver, spec.prefetch, resolved.pending);
       }
       const blocking = await blockingClient();
       try {

@@ -7,13 +7,22 @@
  * @module
  */
 
-import { type Emulation, type OutgoingMessage, StateError, type SubscriptionHandle } from "@sluice/core";
+import {
+  type Emulation,
+  type Logger,
+  type OutgoingMessage,
+  silentLogger,
+  StateError,
+  type SubscriptionHandle,
+} from "@sluice/core";
 import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
+import { Drops, overLimit } from "./_drops.ts";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {
   deadLetterOptions,
   parseBrokerOptions,
+  type PendingLimits,
   type RedisOptions,
   type RedisPublishOptions,
   type RedisSubscribeOptions,
@@ -30,17 +39,78 @@ export interface RedisEmulation extends Emulation<RedisSubscribeOptions, RedisPu
   streamInfo(key: string): { length: number; pending: Record<string, number> } | undefined;
 }
 
+/**
+ * A Pub/Sub subscription's queue. What waits beyond the prefetch is bounded as the driver bounds it
+ * (`_drops.ts`). The queue hands messages over a turn after they arrive, so a message the prefetch had room
+ * for when it arrived counts as handed over, as the driver would have handed it, and only the others' bytes
+ * count as waiting.
+ */
+class Channel {
+  readonly pattern: string;
+  readonly queue: MemoryQueue;
+  readonly #prefetch: number;
+  readonly #pending: PendingLimits;
+  readonly #drops: Drops;
+  /** The bytes counted as waiting. */
+  #bytes = 0;
+  /** Per message not handed over yet, in order: the bytes it counts as waiting (0 if it had room). */
+  #counted: number[] = [];
+  #head = 0;
+
+  constructor(
+    pattern: string,
+    id: number,
+    prefetch: number,
+    pending: PendingLimits,
+    activity: Activity,
+    logger: Logger,
+  ) {
+    this.pattern = pattern;
+    this.queue = new MemoryQueue(`channel:${pattern}#${id}`, { activity });
+    this.#prefetch = prefetch;
+    this.#pending = pending;
+    this.#drops = new Drops(pattern, logger);
+  }
+
+  /** A published message: queued, or dropped when what waits is at its bounds. */
+  offer(message: StoredMessage): void {
+    const size = message.body.length;
+    const count = this.queue.size - Math.max(0, this.#prefetch - this.queue.unsettled);
+    if (count < 0) {
+      if (this.#drops.any) this.#drops.caughtUp();
+      this.#counted.push(0);
+    } else if (overLimit(this.#pending, count, this.#bytes, size)) {
+      return this.#drops.drop(count, this.#bytes);
+    } else {
+      this.#counted.push(size);
+      this.#bytes += size;
+    }
+    this.queue.push(message);
+  }
+
+  /** A message is handed over (a first delivery: those the handler returned were counted already). */
+  handed(deliveryCount: number | undefined): void {
+    if (deliveryCount !== 1) return;
+    this.#bytes -= this.#counted[this.#head++]!;
+    if (this.#head === this.#counted.length) {
+      this.#counted = [];
+      this.#head = 0;
+    }
+  }
+}
+
 /** Creates a fresh emulation of a Redis broker with these options. */
 export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
   parseBrokerOptions(options);
   const kind = options.kind ?? "pubsub";
   const envelope = options.envelope ?? "binary";
   const activity = new Activity();
-  const channels = new Map<number, { pattern: string; queue: MemoryQueue }>();
+  const channels = new Map<number, Channel>();
   const lists = new Map<string, MemoryQueue>();
   const streams = new Map<string, EmulatedStream>();
   let connected = false;
   let ids = 0;
+  let logger: Logger = silentLogger;
 
   const list = (key: string): MemoryQueue => {
     let queue = lists.get(key);
@@ -71,7 +141,7 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     }
     const copy = stored(channel, message);
     for (const binding of channels.values()) {
-      if (redisRules.matches(binding.pattern, channel)) binding.queue.push(copy);
+      if (redisRules.matches(binding.pattern, channel)) binding.offer(copy);
     }
   };
 
@@ -80,7 +150,8 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     url: "memory://redis",
     rules: redisRules,
     matches: (pattern, channel) => redisRules.matches(pattern, channel),
-    connect() {
+    connect(context) {
+      logger = context.logger;
       connected = true;
       return Promise.resolve();
     },
@@ -95,9 +166,13 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
       const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
       if (resolved.kind === "pubsub") {
         const id = ++ids;
-        const queue = new MemoryQueue(`channel:${spec.channel}#${id}`, { activity });
-        channels.set(id, { pattern: spec.channel, queue });
-        const cancel = queue.consume(spec.prefetch, deliver);
+        const binding = new Channel(spec.channel, id, spec.prefetch, resolved.pending, activity, logger);
+        channels.set(id, binding);
+        const queue = binding.queue;
+        const cancel = queue.consume(spec.prefetch, (incoming) => {
+          binding.handed(incoming.deliveryCount);
+          return deliver(incoming);
+        });
         return Promise.resolve({
           stop() {
             cancel();

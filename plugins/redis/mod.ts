@@ -40,6 +40,7 @@ export {
   type ListSubscribeOptions,
   optionsFromUrl,
   publishOptions,
+  type PubSubSubscribeOptions,
   type RedisKind,
   type RedisOptions,
   type RedisPublishOptions,

@@ -94,10 +94,26 @@ export interface StreamSubscribeOptions {
   readonly claimInterval?: number;
 }
 
+/**
+ * Options of a Pub/Sub consumer. Redis keeps nothing for a subscriber that falls behind, so the messages
+ * beyond the subscriber's `prefetch` wait in this process; past these bounds new ones are dropped, with a
+ * warning that says how many, until the handler catches up — as NATS clients treat a slow consumer. The
+ * defaults are theirs: 65 536 messages, 64 MiB.
+ */
+export interface PubSubSubscribeOptions {
+  /** Messages that may wait for the handler beyond the prefetch; 65 536 by default. */
+  readonly maxPending?: number;
+  /** Bytes of bodies that may wait for the handler beyond the prefetch; 64 MiB by default. */
+  readonly maxPendingBytes?: number;
+}
+
 /** Redis-specific subscriber options, beside the core's. */
 export interface RedisSubscribeOptions {
-  /** Consume a Pub/Sub channel (the default kind unless the broker's `kind` says otherwise). */
-  readonly pubsub?: true;
+  /**
+   * Consume a Pub/Sub channel (the default kind unless the broker's `kind` says otherwise): `true`, or
+   * options bounding what waits for a slow handler.
+   */
+  readonly pubsub?: true | PubSubSubscribeOptions;
   /** Consume a list as a queue: `true`, the list's name, or options. */
   readonly list?: true | string | ListSubscribeOptions;
   /** Consume a stream with a consumer group: `true`, the stream's key, or options. */
@@ -200,8 +216,13 @@ const StreamSubscribeShape = closed(type({
   "claimInterval?": positive,
 }));
 
+const PubSubShape = closed(type({
+  "maxPending?": positive,
+  "maxPendingBytes?": positive,
+}));
+
 const SubscribeShape = type({
-  "pubsub?": "true",
+  "pubsub?": ["true", "|", PubSubShape],
   "list?": ["true | string > 0", "|", ListShape],
   "stream?": ["true | string > 0", "|", StreamSubscribeShape],
 });
@@ -260,9 +281,19 @@ export function optionsFromUrl(url: URL | string): RedisOptions {
 
 /** A subscription, resolved to one kind. */
 export type Resolved =
-  | { readonly kind: "pubsub"; readonly channel: string }
+  | { readonly kind: "pubsub"; readonly channel: string; readonly pending: PendingLimits }
   | { readonly kind: "list"; readonly key: string; readonly options: ListSubscribeOptions }
   | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
+
+/** How much may wait for a Pub/Sub handler beyond its prefetch (see {@linkcode PubSubSubscribeOptions}). */
+export interface PendingLimits {
+  readonly messages: number;
+  readonly bytes: number;
+}
+
+function pendingLimits(options: PubSubSubscribeOptions): PendingLimits {
+  return { messages: options.maxPending ?? 65_536, bytes: options.maxPendingBytes ?? 64 * 1024 * 1024 };
+}
 
 /**
  * Decides what a subscription consumes from its options and the broker's default kind; the core's reply
@@ -283,9 +314,11 @@ export function resolveSubscription(
       }`,
     );
   }
-  if (reply) return { kind: "pubsub", channel };
+  if (reply) return { kind: "pubsub", channel, pending: pendingLimits({}) };
   const kind = (chosen[0] as RedisKind | undefined) ?? fallback;
-  if (kind === "pubsub") return { kind, channel };
+  if (kind === "pubsub") {
+    return { kind, channel, pending: pendingLimits(typeof o.pubsub === "object" ? o.pubsub : {}) };
+  }
   const raw = kind === "list" ? o.list : o.stream;
   const named = typeof raw === "string" ? { name: raw } : typeof raw === "object" ? raw : {};
   const key = named.name ?? channel;

@@ -78,6 +78,7 @@ describe("redis options", () => {
       for (
         const [options, pattern] of [
           [{ stream: { claimIdle: -5 } }, /claimIdle/],
+          [{ pubsub: { maxPending: 0 } }, /maxPending/],
           [{ list: true, stream: true }, /choose one of pubsub, list and stream/],
         ] as const
       ) {
@@ -96,6 +97,7 @@ describe("redis options", () => {
           [{ lsit: true }, /unknown option "lsit": did you mean "list"\?/],
           [{ concurency: 4 }, /unknown option "concurency": did you mean "concurrency"\?/],
           [{ stream: { claimIdel: 500 } }, /unknown option "claimIdel": did you mean "claimIdle"\?/],
+          [{ pubsub: { maxPendnig: 5 } }, /unknown option "maxPendnig": did you mean "maxPending"\?/],
         ] as const
       ) {
         const broker = target.broker();

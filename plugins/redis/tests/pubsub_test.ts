@@ -3,7 +3,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { testBroker } from "@sluice/core/testing";
-import { type IncomingMessage, SETTLED, silentLogger } from "@sluice/core";
+import { createLogger, type IncomingMessage, SETTLED, silentLogger } from "@sluice/core";
 import { encodeMessage, redisRules } from "../mod.ts";
 import { PubSub, type PubSubConnection, type Receiver } from "../_pubsub.ts";
 import { server, targets, unique, until } from "./_support.ts";
@@ -81,6 +81,64 @@ for (const target of targets) {
       for (const [i, name] of order.entries()) await br.publish(i, `${root}.${name}`);
       await until(() => seen.length === order.length, "every message");
       assert.deepEqual(seen, order.map((name, i) => [`${root}.${name}`, i]));
+    });
+
+    it("drops new messages past pubsub.maxPending while the handler is behind, and says how many", async () => {
+      const channel = unique("flood");
+      const warnings: string[] = [];
+      const broker = target.broker({
+        logger: createLogger({ level: "warn", sink: (record) => void warnings.push(record.message) }),
+      });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: number[] = [];
+      broker.subscriber(channel, { pubsub: { maxPending: 5 } }).handle(async (n) => {
+        handled.push(n as number);
+        await gate;
+      });
+      // A second subscriber of the channel, unbounded, on the same connection: once it has seen all 20, so has
+      // the bounded one.
+      let seen = 0;
+      broker.subscriber(channel, { concurrency: 100 }).handle(() => void seen++);
+      await using br = await testBroker(broker, { real: target.real });
+      await broker.publishBatch(Array.from({ length: 20 }, (_, i) => i), channel);
+      await until(() => seen === 20, "all 20 messages on the connection");
+      // One in the handler, five waiting, fourteen dropped.
+      assert.deepEqual(handled, [0]);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, new RegExp(`subscriber ${channel} is 5 messages .* behind its handler`));
+      release();
+      await until(() => handled.length === 6, "the five that waited");
+      await br.publish(20, channel);
+      await until(() => handled.length === 7, "a message after the handler caught up");
+      assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 20]);
+      assert.equal(
+        warnings.at(-1),
+        `Redis Pub/Sub subscriber ${channel} caught up after dropping 14 messages`,
+      );
+    });
+
+    it("bounds the bytes that wait with pubsub.maxPendingBytes", async () => {
+      const channel = unique("flood");
+      const broker = target.broker();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: number[] = [];
+      const body = (n: number): Uint8Array => new Uint8Array(1000).fill(n);
+      // Room for two bodies of 1,000 bytes beyond the one in the handler, not three.
+      broker.subscriber(channel, { pubsub: { maxPendingBytes: 2500 } }).handle(async (bytes) => {
+        handled.push((bytes as Uint8Array)[0]!);
+        await gate;
+      });
+      let seen = 0;
+      broker.subscriber(channel, { concurrency: 100 }).handle(() => void seen++);
+      await using _br = await testBroker(broker, { real: target.real });
+      await broker.publishBatch(Array.from({ length: 6 }, (_, i) => body(i)), channel);
+      await until(() => seen === 6, "all 6 messages on the connection");
+      release();
+      await until(() => handled.length === 3, "the two that waited");
+      await new Promise((resolve) => setTimeout(resolve, target.real ? 100 : 20));
+      assert.deepEqual(handled, [0, 1, 2]);
     });
 
     it("nack hands a Pub/Sub message to the handler again, in the process", async () => {
