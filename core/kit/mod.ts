@@ -29,4 +29,12 @@ export {
   type OptionsShape,
   parseOptions,
 } from "./options.ts";
+export {
+  DEFAULT_PENDING,
+  overLimit,
+  PendingBound,
+  type PendingLimits,
+  pendingLimits,
+  SlowConsumer,
+} from "./pending.ts";
 export { DeliveryWindow } from "./window.ts";

@@ -6,12 +6,27 @@
  * @module
  */
 
-import { type Deliver, SETTLED, type SubscriptionHandle, type SubscriptionSpec } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import {
+  type Deliver,
+  type Logger,
+  SETTLED,
+  type SubscriptionHandle,
+  type SubscriptionSpec,
+} from "@sluice/core";
+import { describeError, overLimit, pendingLimits, SlowConsumer } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming } from "./message.ts";
 import type { NatsSubscribeOptions } from "./options.ts";
+
+/** What warns of a core subscriber that falls behind and drops messages; the emulation's as well. */
+export function slowConsumer(subject: string, logger: Logger): SlowConsumer {
+  return new SlowConsumer(
+    `NATS subscriber ${subject}`,
+    "core NATS keeps none for a slow subscriber; raise maxPending or maxPendingBytes, or consume with JetStream",
+    logger,
+  );
+}
 
 /** Subscribes on core NATS; resolves once the server registered the subscription. */
 export async function subscribeCore(
@@ -37,18 +52,24 @@ export async function subscribeCore(
   // one settles, in the same reaction (a DeliveryWindow would add a promise per message to wake a loop there
   // is no need for), or at once when the core settled it before `deliver` returned (SETTLED: no reaction at
   // all). Messages beyond the bound wait here, in order, as they would in the iterator's queue: core NATS has
-  // no flow control either way (the server cuts a consumer that falls too far behind).
+  // no flow control either way. What waits is bounded by maxPending and maxPendingBytes (core/kit/pending.ts):
+  // past them a new message is dropped, as other NATS clients drop a slow consumer's; nats.js has no such
+  // bound, and reading the socket into an unbounded queue kept the server from seeing the consumer was slow.
   const limit = Math.max(1, Math.floor(spec.prefetch));
+  const pending = pendingLimits(spec.options);
+  const slow = slowConsumer(spec.channel, logger);
   let open = 0;
   let stopped = false;
   let waiting: (Msg | undefined)[] = [];
   let head = 0;
+  let waitingBytes = 0;
   // A loop: a message the core settled before `deliver` returned (SETTLED) makes room at once.
   const settled = (): void => {
     open--;
     while (!stopped && open < limit && head < waiting.length) {
       const msg = waiting[head]!;
       waiting[head++] = undefined;
+      waitingBytes -= msg.data.length;
       if (head === waiting.length) {
         waiting = [];
         head = 0;
@@ -77,8 +98,14 @@ export async function subscribeCore(
     callback: (error, msg) => {
       if (error) return onError(error);
       if (stopped) return;
-      if (open < limit && head === waiting.length) hand(msg);
-      else waiting.push(msg);
+      if (open < limit && head === waiting.length) {
+        if (slow.dropping) slow.caughtUp();
+        return hand(msg);
+      }
+      const count = waiting.length - head;
+      if (overLimit(pending, count, waitingBytes, msg.data.length)) return slow.drop(count, waitingBytes);
+      waiting.push(msg);
+      waitingBytes += msg.data.length;
     },
   });
   // The flush round trip proves the server processed the SUB: later publishes from anywhere reach it.

@@ -7,9 +7,18 @@
  * @module
  */
 
-import { ConnectionError, OptionError, TimeoutError } from "@sluice/core";
+import { ConnectionError, OptionError, silentLogger, TimeoutError } from "@sluice/core";
 import type { Emulation, IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
-import { Activity, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
+import {
+  Activity,
+  MemoryQueue,
+  parseOptions,
+  PendingBound,
+  type PendingLimits,
+  pendingLimits,
+  type StoredMessage,
+} from "@sluice/core/kit";
+import { slowConsumer } from "./_core.ts";
 import { EmulatedJetStream } from "./_emulated_streams.ts";
 import { EmulatedBuckets } from "./_emulated_kv.ts";
 import { EmulatedObjectStores } from "./_emulated_objects.ts";
@@ -40,6 +49,26 @@ interface Binding {
   /** The queue group; members of one group on different subjects still share each message. */
   readonly group?: string;
   readonly queue: MemoryQueue;
+  /** What may wait beyond the prefetch, as the driver bounds it (core/kit/pending.ts). */
+  readonly bound: PendingBound;
+  /**
+   * The subscribers consuming the queue, each with its prefetch and bounds: the members of a queue group in
+   * this process share one queue, where each has its own subscription on the server, so theirs add up.
+   */
+  readonly members: Set<{ readonly prefetch: number; readonly pending: PendingLimits }>;
+}
+
+/** Queues `message` for `binding`, or drops it where the driver would. */
+function offer(binding: Binding, message: StoredMessage): void {
+  let prefetch = 0;
+  let messages = 0;
+  let bytes = 0;
+  for (const member of binding.members) {
+    prefetch += member.prefetch;
+    messages += member.pending.messages;
+    bytes += member.pending.bytes;
+  }
+  binding.bound.offer(message, prefetch, { messages, bytes });
 }
 
 const INBOX = "_INBOX.emulated.";
@@ -112,10 +141,10 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
     const groups = new Map<string, Binding[]>();
     for (const binding of bindings.values()) {
       if (!natsRules.matches(binding.pattern, channel)) continue;
-      if (binding.group === undefined) binding.queue.push(copy);
+      if (binding.group === undefined) offer(binding, copy);
       else groups.set(binding.group, [...groups.get(binding.group) ?? [], binding]);
     }
-    for (const members of groups.values()) pickMember(members).queue.push(copy);
+    for (const members of groups.values()) offer(pickMember(members), copy);
   };
 
   const hasResponder = (channel: string): boolean => {
@@ -174,14 +203,18 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
             );
           },
         });
-        binding = { pattern: spec.channel, group: spec.group, queue };
+        const bound = new PendingBound(queue, slowConsumer(spec.channel, logger ?? silentLogger));
+        binding = { pattern: spec.channel, group: spec.group, queue, bound, members: new Set() };
         bindings.set(key, binding);
       }
-      const { queue } = binding;
-      const cancel = queue.consume(spec.prefetch, deliver);
+      const { queue, bound, members } = binding;
+      const member = { prefetch: spec.prefetch, pending: pendingLimits(spec.options) };
+      members.add(member);
+      const cancel = queue.consume(spec.prefetch, bound.delivering(deliver));
       return Promise.resolve({
         stop() {
           cancel();
+          members.delete(member);
           if (queue.consumers === 0) {
             bindings.delete(key);
             queue.dispose();

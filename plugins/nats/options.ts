@@ -12,6 +12,7 @@ import {
   CORE_BROKER_OPTIONS,
   CORE_PUBLISH_OPTIONS,
   CORE_SUBSCRIBER_OPTIONS,
+  OptionError,
   type SubscriptionSpec,
 } from "@sluice/core";
 import {
@@ -170,6 +171,14 @@ export interface NatsSubscribeOptions {
    * name or options. The channel is a pattern of object names, `>` for all; the body is the object's name.
    */
   readonly objects?: string | ObjectWatchOptions;
+  /**
+   * Core NATS only: messages that may wait for a slow handler beyond the prefetch; 65 536 by default. The
+   * server keeps nothing for a subscriber that falls behind, so past this bound (or `maxPendingBytes`) new
+   * messages are dropped, with a warning, as the NATS clients of Go, Java and Python drop a slow consumer's.
+   */
+  readonly maxPending?: number;
+  /** Core NATS only: bytes of bodies that may wait for a slow handler beyond the prefetch; 64 MiB by default. */
+  readonly maxPendingBytes?: number;
 }
 
 /** NATS options of a publish. */
@@ -262,11 +271,17 @@ const BROKER = {
   "connectTimeout?": "number.integer >= 1",
 } as const satisfies OptionsShape<Omit<NatsOptions, keyof BrokerOptions>>;
 
+const CORE_ONLY =
+  '"maxPending" and "maxPendingBytes" bound core NATS subscriptions; JetStream has flow control ' +
+  "(the prefetch bounds a consumer), so give stream: false or drop them";
+
 const SUBSCRIBE = {
   "stream?": type("boolean | string").or(StreamSchema),
   "consumer?": ConsumerSchema,
   "kv?": type("string").or(KvSchema),
   "objects?": type(/^[-\w]+$/).or(ObjectsSchema),
+  "maxPending?": "number.integer > 0",
+  "maxPendingBytes?": "number.integer > 0",
 } as const satisfies OptionsShape<NatsSubscribeOptions>;
 
 const PUBLISH = {
@@ -308,6 +323,10 @@ export const subscribeOptions: OptionsSchema<NatsSubscribeOptions> = optionsSche
         message: '"objects" watches an object store and cannot be combined with "kv" or "stream"',
       });
     }
+    const bounded = options.maxPending !== undefined || options.maxPendingBytes !== undefined;
+    if (bounded && (options.kv !== undefined || options.objects !== undefined || (options.stream ?? false))) {
+      return ctx.reject({ message: CORE_ONLY });
+    }
     return true;
   }),
   core: CORE_SUBSCRIBER_OPTIONS,
@@ -336,7 +355,11 @@ export function checkPublishOptions(options: NatsPublishOptions, channel: string
 export function usesJetStream(spec: SubscriptionSpec<NatsSubscribeOptions>, brokerDefault: boolean): boolean {
   if (spec.reply) return false;
   const stream = spec.options.stream;
-  return stream === undefined ? brokerDefault : stream !== false;
+  const jetstream = stream === undefined ? brokerDefault : stream !== false;
+  if (jetstream && (spec.options.maxPending !== undefined || spec.options.maxPendingBytes !== undefined)) {
+    throw new OptionError(`Invalid NATS subscriber option of ${spec.template}: ${CORE_ONLY}`);
+  }
+  return jetstream;
 }
 
 /** The servers and credentials a `nats://user:pass@host:port,host2:port` URL carries. */

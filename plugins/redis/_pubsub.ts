@@ -17,14 +17,22 @@ import {
   SETTLED,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import { describeError, overLimit, type PendingLimits, SlowConsumer } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster, shut } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
-import { Drops, overLimit } from "./_drops.ts";
-import type { PendingLimits } from "./options.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
+
+/** What warns of a subscriber that falls behind and drops messages; the emulation's as well. */
+export function slowConsumer(channel: string, logger: Logger): SlowConsumer {
+  return new SlowConsumer(
+    `Redis Pub/Sub subscriber ${channel}`,
+    "Redis keeps none for a slow subscriber; raise pubsub.maxPending or pubsub.maxPendingBytes, or consume a " +
+      "list or stream",
+    logger,
+  );
+}
 
 /** Who a Pub/Sub connection hands its messages to. */
 export interface Receiver {
@@ -243,9 +251,9 @@ export class PubSub {
     let open = 0;
     let waiting: (IncomingMessage | undefined)[] = [];
     let head = 0;
-    // What waits is bounded by `pending` (`_drops.ts`).
+    // What waits is bounded by `pending` (core/kit/pending.ts).
     let waitingBytes = 0;
-    const drops = new Drops(channel, logger);
+    const drops = slowConsumer(channel, logger);
     const source = pattern ? channel : undefined;
     const settled = (): void => {
       open--;
@@ -280,7 +288,7 @@ export class PubSub {
     /** A new message: handed over, left waiting, or dropped when what waits is at its bounds. */
     const arrive = (incoming: IncomingMessage): void => {
       if (open < limit && head === waiting.length) {
-        if (drops.any) drops.caughtUp();
+        if (drops.dropping) drops.caughtUp();
         return start(incoming);
       }
       const count = waiting.length - head;

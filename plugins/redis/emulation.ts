@@ -15,14 +15,19 @@ import {
   StateError,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { Activity, MemoryQueue, type StoredMessage } from "@sluice/core/kit";
-import { Drops, overLimit } from "./_drops.ts";
+import {
+  Activity,
+  MemoryQueue,
+  PendingBound,
+  type PendingLimits,
+  type StoredMessage,
+} from "@sluice/core/kit";
+import { slowConsumer } from "./_pubsub.ts";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {
   deadLetterOptions,
   parseBrokerOptions,
-  type PendingLimits,
   type RedisOptions,
   type RedisPublishOptions,
   type RedisSubscribeOptions,
@@ -39,64 +44,13 @@ export interface RedisEmulation extends Emulation<RedisSubscribeOptions, RedisPu
   streamInfo(key: string): { length: number; pending: Record<string, number> } | undefined;
 }
 
-/**
- * A Pub/Sub subscription's queue. What waits beyond the prefetch is bounded as the driver bounds it
- * (`_drops.ts`). The queue hands messages over a turn after they arrive, so a message the prefetch had room
- * for when it arrived counts as handed over, as the driver would have handed it, and only the others' bytes
- * count as waiting.
- */
-class Channel {
+/** A Pub/Sub subscription's queue, bounded as the driver bounds what waits (core/kit/pending.ts). */
+interface Channel {
   readonly pattern: string;
   readonly queue: MemoryQueue;
-  readonly #prefetch: number;
-  readonly #pending: PendingLimits;
-  readonly #drops: Drops;
-  /** The bytes counted as waiting. */
-  #bytes = 0;
-  /** Per message not handed over yet, in order: the bytes it counts as waiting (0 if it had room). */
-  #counted: number[] = [];
-  #head = 0;
-
-  constructor(
-    pattern: string,
-    id: number,
-    prefetch: number,
-    pending: PendingLimits,
-    activity: Activity,
-    logger: Logger,
-  ) {
-    this.pattern = pattern;
-    this.queue = new MemoryQueue(`channel:${pattern}#${id}`, { activity });
-    this.#prefetch = prefetch;
-    this.#pending = pending;
-    this.#drops = new Drops(pattern, logger);
-  }
-
-  /** A published message: queued, or dropped when what waits is at its bounds. */
-  offer(message: StoredMessage): void {
-    const size = message.body.length;
-    const count = this.queue.size - Math.max(0, this.#prefetch - this.queue.unsettled);
-    if (count < 0) {
-      if (this.#drops.any) this.#drops.caughtUp();
-      this.#counted.push(0);
-    } else if (overLimit(this.#pending, count, this.#bytes, size)) {
-      return this.#drops.drop(count, this.#bytes);
-    } else {
-      this.#counted.push(size);
-      this.#bytes += size;
-    }
-    this.queue.push(message);
-  }
-
-  /** A message is handed over (a first delivery: those the handler returned were counted already). */
-  handed(deliveryCount: number | undefined): void {
-    if (deliveryCount !== 1) return;
-    this.#bytes -= this.#counted[this.#head++]!;
-    if (this.#head === this.#counted.length) {
-      this.#counted = [];
-      this.#head = 0;
-    }
-  }
+  readonly bound: PendingBound;
+  readonly prefetch: number;
+  readonly pending: PendingLimits;
 }
 
 /** Creates a fresh emulation of a Redis broker with these options. */
@@ -141,7 +95,9 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
     }
     const copy = stored(channel, message);
     for (const binding of channels.values()) {
-      if (redisRules.matches(binding.pattern, channel)) binding.offer(copy);
+      if (redisRules.matches(binding.pattern, channel)) {
+        binding.bound.offer(copy, binding.prefetch, binding.pending);
+      }
     }
   };
 
@@ -166,13 +122,16 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
       const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
       if (resolved.kind === "pubsub") {
         const id = ++ids;
-        const binding = new Channel(spec.channel, id, spec.prefetch, resolved.pending, activity, logger);
-        channels.set(id, binding);
-        const queue = binding.queue;
-        const cancel = queue.consume(spec.prefetch, (incoming) => {
-          binding.handed(incoming.deliveryCount);
-          return deliver(incoming);
+        const queue = new MemoryQueue(`channel:${spec.channel}#${id}`, { activity });
+        const bound = new PendingBound(queue, slowConsumer(spec.channel, logger));
+        channels.set(id, {
+          pattern: spec.channel,
+          queue,
+          bound,
+          prefetch: spec.prefetch,
+          pending: resolved.pending,
         });
+        const cancel = queue.consume(spec.prefetch, bound.delivering(deliver));
         return Promise.resolve({
           stop() {
             cancel();

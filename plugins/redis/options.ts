@@ -19,6 +19,8 @@ import {
   type OptionsSchema,
   optionsSchema,
   parseOptions,
+  type PendingLimits,
+  pendingLimits,
   REPLY_CHANNEL_PREFIX,
 } from "@sluice/core/kit";
 import { type } from "arktype";
@@ -284,16 +286,6 @@ export type Resolved =
   | { readonly kind: "pubsub"; readonly channel: string; readonly pending: PendingLimits }
   | { readonly kind: "list"; readonly key: string; readonly options: ListSubscribeOptions }
   | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
-
-/** How much may wait for a Pub/Sub handler beyond its prefetch (see {@linkcode PubSubSubscribeOptions}). */
-export interface PendingLimits {
-  readonly messages: number;
-  readonly bytes: number;
-}
-
-function pendingLimits(options: PubSubSubscribeOptions): PendingLimits {
-  return { messages: options.maxPending ?? 65_536, bytes: options.maxPendingBytes ?? 64 * 1024 * 1024 };
-}
 
 /**
  * Decides what a subscription consumes from its options and the broker's default kind; the core's reply

@@ -74,6 +74,49 @@ for (const target of targets(server?.url)) {
       assert.equal(calls, 1);
     });
 
+    it("drops new messages past maxPending while the handler is behind, and says how many", async () => {
+      const subject = `${unique()}.flood`;
+      const logs = captureLogs();
+      const broker = nats({
+        servers: target.servers,
+        logger: createLogger({ level: "warn", sink: logs.sink }),
+      });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: number[] = [];
+      broker.subscriber(subject, { maxPending: 5 }).handle(async (n) => {
+        handled.push(n as number);
+        await gate;
+      });
+      // An unbounded subscriber of the subject on the same connection: once it has seen all 20, so has the
+      // bounded one.
+      let seen = 0;
+      broker.subscriber(subject, { concurrency: 100 }).handle(() => void seen++);
+      await using br = await testBroker(broker, { real: target.real });
+      await br.broker.publishBatch(Array.from({ length: 20 }, (_, i) => i), subject);
+      await until(() => seen === 20, 5000, "all 20 messages on the connection");
+      // One in the handler, five waiting, fourteen dropped.
+      assert.deepEqual(handled, [0]);
+      const [warning, ...more] = logs.find("warn", "behind its handler");
+      assert.equal(more.length, 0);
+      assert.match(warning!.message, new RegExp(`NATS subscriber ${subject} is 5 messages`));
+      release();
+      await until(() => handled.length === 6, 5000, "the five that waited");
+      await br.publish(20, subject);
+      await until(() => handled.length === 7, 5000, "a message after the handler caught up");
+      assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 20]);
+      assert.equal(logs.find("warn", "caught up after dropping 14 messages").length, 1);
+    });
+
+    it("refuses maxPending on a JetStream subscriber, which has flow control", async () => {
+      const broker = make();
+      broker.subscriber(`${unique()}.js`, { stream: true, maxPending: 5 }).handle(() => {});
+      await assert.rejects(testBroker(broker, { real: target.real }), /bound core NATS subscriptions/);
+      const defaulted = nats({ servers: target.servers, logLevel: "error", jetstream: true });
+      defaulted.subscriber(`${unique()}.js`, { maxPendingBytes: 1000 }).handle(() => {});
+      await assert.rejects(testBroker(defaulted, { real: target.real }), /give stream: false/);
+    });
+
     it("answers a request natively and fails at once without a responder", async () => {
       const subject = `${unique()}.add`;
       const broker = make();

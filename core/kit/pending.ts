@@ -1,0 +1,136 @@
+/**
+ * Bounds on what waits for a slow handler on a transport without flow control (Redis Pub/Sub, core NATS):
+ * the broker keeps nothing for a subscriber that falls behind, so what arrives beyond the prefetch waits in
+ * the process, and past these bounds a new message is dropped — as the NATS clients of Go, Java and Python
+ * drop a slow consumer's — rather than held until the process runs out of memory. Pausing the socket instead
+ * would stall every subscription sharing the connection, and the server would then close it (Redis at its
+ * `client-output-buffer-limit pubsub`, NATS at its `max_pending`), losing what it held for all of them.
+ *
+ * @module
+ */
+
+import type { Deliver } from "../driver.ts";
+import type { Logger } from "../logger.ts";
+import type { MemoryQueue, StoredMessage } from "../memory/queue.ts";
+
+/** How much may wait for a handler beyond its prefetch. */
+export interface PendingLimits {
+  /** Messages. */
+  readonly messages: number;
+  /** Bytes of bodies. */
+  readonly bytes: number;
+}
+
+/** The NATS clients' defaults: 65,536 messages, 64 MiB. */
+export const DEFAULT_PENDING: PendingLimits = { messages: 65_536, bytes: 64 * 1024 * 1024 };
+
+/** The limits of a subscriber's options, the defaults where they name none. */
+export function pendingLimits(
+  options: { readonly maxPending?: number; readonly maxPendingBytes?: number },
+): PendingLimits {
+  return {
+    messages: options.maxPending ?? DEFAULT_PENDING.messages,
+    bytes: options.maxPendingBytes ?? DEFAULT_PENDING.bytes,
+  };
+}
+
+/** Whether a new message of `size` bytes finds no room beside `count` messages of `bytes` bytes waiting. */
+export function overLimit(limits: PendingLimits, count: number, bytes: number, size: number): boolean {
+  return count >= limits.messages || bytes + size > limits.bytes;
+}
+
+/**
+ * Counts one subscriber's dropped messages and warns when dropping starts, every 10 s while it goes on, and
+ * when the handler catches up, with the count.
+ */
+export class SlowConsumer {
+  readonly #subscriber: string;
+  readonly #advice: string;
+  readonly #logger: Logger;
+  #count = 0;
+  #warned = 0;
+
+  /**
+   * `subscriber` names it in the warnings ("Redis Pub/Sub subscriber orders"); `advice` says what to change
+   * ("raise pubsub.maxPending …").
+   */
+  constructor(subscriber: string, advice: string, logger: Logger) {
+    this.#subscriber = subscriber;
+    this.#advice = advice;
+    this.#logger = logger;
+  }
+
+  /** Whether messages were dropped since the subscriber last caught up. */
+  get dropping(): boolean {
+    return this.#count > 0;
+  }
+
+  /** One message dropped while `count` messages of `bytes` bytes were waiting. */
+  drop(count: number, bytes: number): void {
+    const now = Date.now();
+    if (this.#count++ > 0 && now - this.#warned < 10_000) return;
+    this.#warned = now;
+    this.#logger.warn(
+      `${this.#subscriber} is ${count} messages (${bytes} bytes) behind its handler: dropping new messages ` +
+        `until it catches up, ${this.#count} so far (${this.#advice})`,
+    );
+  }
+
+  /** Nothing waits any more. */
+  caughtUp(): void {
+    this.#logger.warn(`${this.#subscriber} caught up after dropping ${this.#count} messages`);
+    this.#count = 0;
+  }
+}
+
+/**
+ * An emulation's copy of a driver's bounds: a new message for `queue` is dropped when the driver would drop
+ * it. The queue hands messages over a turn after they arrive, where a driver hands them at once while the
+ * prefetch has room; so a message that found room when it arrived counts as handed over, and only the others
+ * count as waiting.
+ */
+export class PendingBound {
+  readonly #queue: MemoryQueue;
+  readonly #slow: SlowConsumer;
+  /** The bytes counted as waiting. */
+  #bytes = 0;
+  /** Per message not handed over yet, in order: the bytes it counts as waiting (0 if it found room). */
+  #counted: number[] = [];
+  #head = 0;
+
+  constructor(queue: MemoryQueue, slow: SlowConsumer) {
+    this.#queue = queue;
+    this.#slow = slow;
+  }
+
+  /** A new message: queued, or dropped when what waits beyond `prefetch` is at `limits`. */
+  offer(message: StoredMessage, prefetch: number, limits: PendingLimits): void {
+    const size = message.body.length;
+    const queue = this.#queue;
+    const count = queue.size - Math.max(0, prefetch - queue.unsettled);
+    if (count < 0) {
+      if (this.#slow.dropping) this.#slow.caughtUp();
+      this.#counted.push(0);
+    } else if (overLimit(limits, count, this.#bytes, size)) {
+      return this.#slow.drop(count, this.#bytes);
+    } else {
+      this.#counted.push(size);
+      this.#bytes += size;
+    }
+    queue.push(message);
+  }
+
+  /** `deliver`, telling this bound of each message handed over (a redelivery was counted already). */
+  delivering(deliver: Deliver): Deliver {
+    return (incoming) => {
+      if (incoming.deliveryCount === 1) {
+        this.#bytes -= this.#counted[this.#head++]!;
+        if (this.#head === this.#counted.length) {
+          this.#counted = [];
+          this.#head = 0;
+        }
+      }
+      return deliver(incoming);
+    };
+  }
+}

@@ -1,0 +1,36 @@
+// The bounds of what waits for a slow handler where the broker has no flow control (core/kit/pending.ts).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "@sluice/core";
+import { DEFAULT_PENDING, overLimit, pendingLimits, SlowConsumer } from "@sluice/core/kit";
+
+describe("pending limits", () => {
+  it("takes the NATS clients' defaults where a subscriber names none", () => {
+    assert.deepEqual(DEFAULT_PENDING, { messages: 65_536, bytes: 67_108_864 });
+    assert.deepEqual(pendingLimits({ maxPending: 10 }), { messages: 10, bytes: 67_108_864 });
+    assert.deepEqual(pendingLimits({ maxPendingBytes: 100 }), { messages: 65_536, bytes: 100 });
+  });
+
+  it("has no room for a message past either bound", () => {
+    const limits = { messages: 3, bytes: 100 };
+    assert.equal(overLimit(limits, 2, 50, 50), false);
+    assert.equal(overLimit(limits, 3, 0, 1), true);
+    assert.equal(overLimit(limits, 0, 50, 51), true);
+  });
+
+  it("warns when dropping starts, not for every message dropped, and gives the count on catching up", () => {
+    const warnings: string[] = [];
+    const logger = createLogger({ level: "warn", sink: (record) => void warnings.push(record.message) });
+    const slow = new SlowConsumer("Subscriber orders", "raise maxPending", logger);
+    assert.equal(slow.dropping, false);
+    for (let i = 0; i < 1000; i++) slow.drop(5, 500);
+    assert.equal(slow.dropping, true);
+    assert.deepEqual(warnings, [
+      "Subscriber orders is 5 messages (500 bytes) behind its handler: dropping new messages until it catches " +
+      "up, 1 so far (raise maxPending)",
+    ]);
+    slow.caughtUp();
+    assert.equal(slow.dropping, false);
+    assert.equal(warnings[1], "Subscriber orders caught up after dropping 1000 messages");
+  });
+});
