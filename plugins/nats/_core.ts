@@ -16,7 +16,7 @@ import {
 import { describeError, overLimit, pendingLimits, SlowConsumer } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
-import { coreIncoming } from "./message.ts";
+import { coreIncoming, detach } from "./message.ts";
 import type { NatsSubscribeOptions } from "./options.ts";
 
 /** What warns of a core subscriber that falls behind and drops messages; the emulation's as well. */
@@ -104,6 +104,7 @@ export async function subscribeCore(
       }
       const count = waiting.length - head;
       if (overLimit(pending, count, waitingBytes, msg.data.length)) return slow.drop(count, waitingBytes);
+      detach(msg);
       waiting.push(msg);
       waitingBytes += msg.data.length;
     },

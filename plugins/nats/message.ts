@@ -35,6 +35,29 @@ function nativeReply(msg: Msg): string {
 }
 
 /**
+ * Gives a core message that waits for its handler bytes of its own. nats.js hands over views of the socket's
+ * chunk (the payload with its headers, the subject, the reply subject), which a message that waits would keep
+ * alive whole — and while a subscriber drops, the one message of a chunk let in as a slot frees would hold
+ * its chunk, making the byte bound a bound on chunks. Its fields are nats.js's `MsgImpl`'s (`_rdata`, `_msg`).
+ */
+export function detach(msg: Msg): void {
+  const m = msg as unknown as {
+    _rdata?: Uint8Array;
+    _msg?: { readonly subject?: Uint8Array; readonly reply?: Uint8Array };
+  };
+  // Copies made by the Uint8Array constructor: the views are Node Buffers, whose `slice` copies nothing.
+  if (m._rdata) m._rdata = new Uint8Array(m._rdata);
+  const parsed = m._msg;
+  if (parsed) {
+    m._msg = {
+      ...parsed,
+      subject: parsed.subject && new Uint8Array(parsed.subject),
+      reply: parsed.reply && new Uint8Array(parsed.reply),
+    };
+  }
+}
+
+/**
  * A core NATS message: no acknowledgement exists, so settling only tells the subscription. A class, not an
  * object of closures, since one is made per message.
  */

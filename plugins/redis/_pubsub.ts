@@ -249,7 +249,7 @@ export class PubSub {
     // returned (SETTLED) makes room at once, without a reaction: hence a loop.
     const limit = Math.max(1, Math.floor(prefetch));
     let open = 0;
-    let waiting: (IncomingMessage | undefined)[] = [];
+    let waiting: (PubSubIncoming | undefined)[] = [];
     let head = 0;
     // What waits is bounded by `pending` (core/kit/pending.ts).
     let waitingBytes = 0;
@@ -278,29 +278,27 @@ export class PubSub {
       if (done === SETTLED) open--;
       else done.then(settled, failed);
     };
-    const hand = (incoming: IncomingMessage): void => {
+    const hand = (incoming: PubSubIncoming): void => {
       if (open < limit && head === waiting.length) start(incoming);
       else {
         waiting.push(incoming);
         waitingBytes += incoming.body.length;
       }
     };
-    /** A new message: handed over, left waiting, or dropped when what waits is at its bounds. */
-    const arrive = (incoming: IncomingMessage): void => {
-      if (open < limit && head === waiting.length) {
-        if (drops.dropping) drops.caughtUp();
-        return start(incoming);
-      }
-      const count = waiting.length - head;
-      if (overLimit(pending, count, waitingBytes, incoming.body.length)) {
-        return drops.drop(count, waitingBytes);
-      }
-      waiting.push(incoming);
-      waitingBytes += incoming.body.length;
-    };
     const listener: Listener = (name, body) => {
       try {
-        arrive(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
+        if (open < limit && head === waiting.length) {
+          if (drops.dropping) drops.caughtUp();
+          return start(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
+        }
+        // Checked before decoding, with the envelope's bytes: a few bytes stricter than a bound on bodies.
+        const count = waiting.length - head;
+        if (overLimit(pending, count, waitingBytes, body.length)) return drops.drop(count, waitingBytes);
+        // A message that waits gets bytes of its own: the connection's are a view of the socket's chunk (up
+        // to 64 KiB), which it would keep alive whole — and while a subscriber drops, the one message of a
+        // chunk let in as a slot frees would hold its chunk, making the byte bound a bound on chunks.
+        const own = new Uint8Array(body);
+        hand(new PubSubIncoming(name, own, source, readMessage(own), 1, redelivery));
       } catch (error) {
         logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
       }
