@@ -6,27 +6,12 @@
  * @module
  */
 
-import {
-  type Deliver,
-  type Logger,
-  SETTLED,
-  type SubscriptionHandle,
-  type SubscriptionSpec,
-} from "@sluice/core";
-import { describeError, overLimit, pendingLimits, SlowConsumer } from "@sluice/core/kit";
+import { type Deliver, SETTLED, type SubscriptionHandle, type SubscriptionSpec } from "@sluice/core";
+import { describeError, overLimit, pendingLimits } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming, detach } from "./message.ts";
-import type { NatsSubscribeOptions } from "./options.ts";
-
-/** What warns of a core subscriber that falls behind and drops messages; the emulation's as well. */
-export function slowConsumer(subject: string, logger: Logger): SlowConsumer {
-  return new SlowConsumer(
-    `NATS subscriber ${subject}`,
-    "core NATS keeps none for a slow subscriber; raise maxPending or maxPendingBytes, or consume with JetStream",
-    logger,
-  );
-}
+import { type NatsSubscribeOptions, slowConsumer } from "./options.ts";
 
 /** Subscribes on core NATS; resolves once the server registered the subscription. */
 export async function subscribeCore(

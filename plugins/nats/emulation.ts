@@ -18,7 +18,6 @@ import {
   pendingLimits,
   type StoredMessage,
 } from "@sluice/core/kit";
-import { slowConsumer } from "./_core.ts";
 import { EmulatedJetStream } from "./_emulated_streams.ts";
 import { EmulatedBuckets } from "./_emulated_kv.ts";
 import { EmulatedObjectStores } from "./_emulated_objects.ts";
@@ -31,6 +30,7 @@ import {
   type NatsOptions,
   type NatsPublishOptions,
   type NatsSubscribeOptions,
+  slowConsumer,
   subscribeOptions,
   usesJetStream,
 } from "./options.ts";

@@ -12,6 +12,7 @@ import {
   CORE_BROKER_OPTIONS,
   CORE_PUBLISH_OPTIONS,
   CORE_SUBSCRIBER_OPTIONS,
+  type Logger,
   OptionError,
   type SubscriptionSpec,
 } from "@sluice/core";
@@ -21,6 +22,7 @@ import {
   optionsSchema,
   type OptionsShape,
   parseOptions,
+  SlowConsumer,
 } from "@sluice/core/kit";
 
 /** A JetStream stream to declare (created, or updated when it exists). Durations are milliseconds. */
@@ -360,6 +362,15 @@ export function usesJetStream(spec: SubscriptionSpec<NatsSubscribeOptions>, brok
     throw new OptionError(`Invalid NATS subscriber option of ${spec.template}: ${CORE_ONLY}`);
   }
   return jetstream;
+}
+
+/** What warns of a core subscriber that falls behind its `maxPending` bounds and drops messages. */
+export function slowConsumer(subject: string, logger: Logger): SlowConsumer {
+  return new SlowConsumer(
+    `NATS subscriber ${subject}`,
+    "core NATS keeps none for a slow subscriber; raise maxPending or maxPendingBytes, or consume with JetStream",
+    logger,
+  );
 }
 
 /** The servers and credentials a `nats://user:pass@host:port,host2:port` URL carries. */

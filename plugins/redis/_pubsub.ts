@@ -17,22 +17,13 @@ import {
   SETTLED,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError, overLimit, type PendingLimits, SlowConsumer } from "@sluice/core/kit";
+import { describeError, overLimit, type PendingLimits } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster, shut } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
+import { slowConsumer } from "./options.ts";
 import { isPattern, redisRules } from "./rules.ts";
 
 type Listener = (channel: string, body: Uint8Array) => void;
-
-/** What warns of a subscriber that falls behind and drops messages; the emulation's as well. */
-export function slowConsumer(channel: string, logger: Logger): SlowConsumer {
-  return new SlowConsumer(
-    `Redis Pub/Sub subscriber ${channel}`,
-    "Redis keeps none for a slow subscriber; raise pubsub.maxPending or pubsub.maxPendingBytes, or consume a " +
-      "list or stream",
-    logger,
-  );
-}
 
 /** Who a Pub/Sub connection hands its messages to. */
 export interface Receiver {

@@ -22,7 +22,6 @@ import {
   type PendingLimits,
   type StoredMessage,
 } from "@sluice/core/kit";
-import { slowConsumer } from "./_pubsub.ts";
 import { EmulatedStream } from "./_emulated_stream.ts";
 import { encodeMessage, readMessage } from "./message.ts";
 import {
@@ -33,6 +32,7 @@ import {
   type RedisSubscribeOptions,
   resolvePublish,
   resolveSubscription,
+  slowConsumer,
 } from "./options.ts";
 import { redisRules } from "./rules.ts";
 

@@ -12,6 +12,7 @@ import {
   CORE_BROKER_OPTIONS,
   CORE_PUBLISH_OPTIONS,
   CORE_SUBSCRIBER_OPTIONS,
+  type Logger,
   OptionError,
 } from "@sluice/core";
 import {
@@ -22,6 +23,7 @@ import {
   type PendingLimits,
   pendingLimits,
   REPLY_CHANNEL_PREFIX,
+  SlowConsumer,
 } from "@sluice/core/kit";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
@@ -286,6 +288,16 @@ export type Resolved =
   | { readonly kind: "pubsub"; readonly channel: string; readonly pending: PendingLimits }
   | { readonly kind: "list"; readonly key: string; readonly options: ListSubscribeOptions }
   | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
+
+/** What warns of a Pub/Sub subscriber that falls behind its `maxPending` bounds and drops messages. */
+export function slowConsumer(channel: string, logger: Logger): SlowConsumer {
+  return new SlowConsumer(
+    `Redis Pub/Sub subscriber ${channel}`,
+    "Redis keeps none for a slow subscriber; raise pubsub.maxPending or pubsub.maxPendingBytes, or consume a " +
+      "list or stream",
+    logger,
+  );
+}
 
 /**
  * Decides what a subscription consumes from its options and the broker's default kind; the core's reply
