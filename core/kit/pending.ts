@@ -76,7 +76,7 @@ export class SlowConsumer {
     );
   }
 
-  /** Nothing waits any more. */
+  /** Nothing waits any more: the last message that waited was handed over, or a new one needed no wait. */
   caughtUp(): void {
     this.#logger.warn(`${this.#subscriber} caught up after dropping ${this.#count} messages`);
     this.#count = 0;
@@ -128,6 +128,7 @@ export class PendingBound {
         if (this.#head === this.#counted.length) {
           this.#counted = [];
           this.#head = 0;
+          if (this.#slow.dropping) this.#slow.caughtUp();
         }
       }
       return deliver(incoming);

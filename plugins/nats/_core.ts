@@ -58,6 +58,7 @@ export async function subscribeCore(
       if (head === waiting.length) {
         waiting = [];
         head = 0;
+        if (slow.dropping) slow.caughtUp();
       }
       hand(msg);
     }

@@ -255,6 +255,7 @@ export class PubSub {
         if (head === waiting.length) {
           waiting = [];
           head = 0;
+          if (drops.dropping) drops.caughtUp();
         }
         start(next);
       }

@@ -111,13 +111,15 @@ for (const target of targets) {
       assert.match(warnings[0]!, new RegExp(`subscriber ${channel} is 5 messages .* behind its handler`));
       release();
       await until(() => handled.length === 6, "the five that waited");
-      await br.publish(20, channel);
-      await until(() => handled.length === 7, "a message after the handler caught up");
-      assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 20]);
+      // Caught up as the last one that waited was handed over.
       assert.equal(
         warnings.at(-1),
         `Redis Pub/Sub subscriber ${channel} caught up after dropping 14 messages`,
       );
+      await br.publish(20, channel);
+      await until(() => handled.length === 7, "a message after the handler caught up");
+      assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 20]);
+      assert.equal(warnings.length, 2);
       // Those that waited hold bytes of their own, not views of the chunk they came in with the dropped ones.
       assert.equal(new Set(buffers.slice(1, 6)).size, 5);
     });
