@@ -35,6 +35,7 @@ export {
   PendingBound,
   type PendingLimits,
   pendingLimits,
+  PendingQueue,
   SlowConsumer,
 } from "./pending.ts";
 export { DeliveryWindow } from "./window.ts";

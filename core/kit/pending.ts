@@ -84,6 +84,78 @@ export class SlowConsumer {
 }
 
 /**
+ * The messages waiting for a handler on a transport without flow control, in order, within `limits`. A
+ * driver hands a new message over at once while its prefetch has room and nothing waits (and says so with
+ * `bypassed()`); otherwise it asks `admits(size)`, which counts and reports a message that finds no room, and
+ * pushes the one admitted. The queue reports the subscriber caught up when it empties.
+ */
+export class PendingQueue<T> {
+  readonly #limits: PendingLimits;
+  readonly #slow: SlowConsumer;
+  readonly #size: (item: T) => number;
+  #items: (T | undefined)[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  /** `size` gives the bytes an item counts for while it waits. */
+  constructor(limits: PendingLimits, slow: SlowConsumer, size: (item: T) => number) {
+    this.#limits = limits;
+    this.#slow = slow;
+    this.#size = size;
+  }
+
+  /** Messages waiting. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** A new message went to the handler without waiting. */
+  bypassed(): void {
+    this.#caughtUp();
+  }
+
+  /** Whether a new message of `size` bytes may wait; one that may not is counted as dropped. */
+  admits(size: number): boolean {
+    const count = this.length;
+    if (!overLimit(this.#limits, count, this.#bytes, size)) return true;
+    this.#slow.drop(count, this.#bytes);
+    return false;
+  }
+
+  /** Adds a message at the back: one admitted, or one returned for redelivery, which is never dropped. */
+  push(item: T): void {
+    this.#items.push(item);
+    this.#bytes += this.#size(item);
+  }
+
+  /** Takes the message at the front; call it only while `length` is above 0. */
+  shift(): T {
+    const item = this.#items[this.#head]!;
+    this.#items[this.#head++] = undefined;
+    this.#bytes -= this.#size(item);
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+      this.#caughtUp();
+    }
+    return item;
+  }
+
+  /** Takes every message waiting. */
+  clear(): T[] {
+    const rest = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+    return rest;
+  }
+
+  #caughtUp(): void {
+    if (this.#slow.dropping) this.#slow.caughtUp();
+  }
+}
+
+/**
  * An emulation's copy of a driver's bounds: a new message for `queue` is dropped when the driver would drop
  * it. The queue hands messages over a turn after they arrive, where a driver hands them at once while the
  * prefetch has room; so a message that found room when it arrived counts as handed over, and only the others

@@ -7,7 +7,7 @@
  */
 
 import { type Deliver, SETTLED, type SubscriptionHandle, type SubscriptionSpec } from "@sluice/core";
-import { describeError, overLimit, pendingLimits } from "@sluice/core/kit";
+import { describeError, pendingLimits, PendingQueue } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
 import { coreIncoming, detach } from "./message.ts";
@@ -41,27 +41,17 @@ export async function subscribeCore(
   // past them a new message is dropped, as other NATS clients drop a slow consumer's; nats.js has no such
   // bound, and reading the socket into an unbounded queue kept the server from seeing the consumer was slow.
   const limit = Math.max(1, Math.floor(spec.prefetch));
-  const pending = pendingLimits(spec.options);
-  const slow = slowConsumer(spec.channel, logger);
   let open = 0;
   let stopped = false;
-  let waiting: (Msg | undefined)[] = [];
-  let head = 0;
-  let waitingBytes = 0;
+  const waiting = new PendingQueue<Msg>(
+    pendingLimits(spec.options),
+    slowConsumer(spec.channel, logger),
+    (msg) => msg.data.length,
+  );
   // A loop: a message the core settled before `deliver` returned (SETTLED) makes room at once.
   const settled = (): void => {
     open--;
-    while (!stopped && open < limit && head < waiting.length) {
-      const msg = waiting[head]!;
-      waiting[head++] = undefined;
-      waitingBytes -= msg.data.length;
-      if (head === waiting.length) {
-        waiting = [];
-        head = 0;
-        if (slow.dropping) slow.caughtUp();
-      }
-      hand(msg);
-    }
+    while (!stopped && open < limit && waiting.length > 0) hand(waiting.shift());
   };
   const failed = (error: unknown): void => {
     onError(error);
@@ -84,15 +74,13 @@ export async function subscribeCore(
     callback: (error, msg) => {
       if (error) return onError(error);
       if (stopped) return;
-      if (open < limit && head === waiting.length) {
-        if (slow.dropping) slow.caughtUp();
+      if (open < limit && waiting.length === 0) {
+        waiting.bypassed();
         return hand(msg);
       }
-      const count = waiting.length - head;
-      if (overLimit(pending, count, waitingBytes, msg.data.length)) return slow.drop(count, waitingBytes);
+      if (!waiting.admits(msg.data.length)) return;
       detach(msg);
       waiting.push(msg);
-      waitingBytes += msg.data.length;
     },
   });
   // The flush round trip proves the server processed the SUB: later publishes from anywhere reach it.
@@ -100,8 +88,7 @@ export async function subscribeCore(
   return {
     stop() {
       stopped = true;
-      waiting = [];
-      head = 0;
+      waiting.clear();
       sub.unsubscribe();
       return Promise.resolve();
     },

@@ -17,7 +17,7 @@ import {
   SETTLED,
   type SubscriptionHandle,
 } from "@sluice/core";
-import { describeError, overLimit, type PendingLimits } from "@sluice/core/kit";
+import { DEFAULT_PENDING, describeError, type PendingLimits, PendingQueue } from "@sluice/core/kit";
 import { bytes, type Client, events, isCluster, shut } from "./_client.ts";
 import { type Fields, readMessage, RedisIncoming } from "./message.ts";
 import { slowConsumer } from "./options.ts";
@@ -226,7 +226,7 @@ export class PubSub {
     channel: string,
     deliver: Deliver,
     prefetch = Infinity,
-    pending: PendingLimits = { messages: Infinity, bytes: Infinity },
+    pending: PendingLimits = DEFAULT_PENDING,
   ): Promise<SubscriptionHandle> {
     const pattern = isPattern(channel);
     const table = pattern ? this.#patterns : this.#channels;
@@ -240,25 +240,15 @@ export class PubSub {
     // returned (SETTLED) makes room at once, without a reaction: hence a loop.
     const limit = Math.max(1, Math.floor(prefetch));
     let open = 0;
-    let waiting: (PubSubIncoming | undefined)[] = [];
-    let head = 0;
-    // What waits is bounded by `pending` (core/kit/pending.ts).
-    let waitingBytes = 0;
-    const drops = slowConsumer(channel, logger);
+    const waiting = new PendingQueue<PubSubIncoming>(
+      pending,
+      slowConsumer(channel, logger),
+      (incoming) => incoming.body.length,
+    );
     const source = pattern ? channel : undefined;
     const settled = (): void => {
       open--;
-      while (open < limit && head < waiting.length) {
-        const next = waiting[head]!;
-        waiting[head++] = undefined;
-        waitingBytes -= next.body.length;
-        if (head === waiting.length) {
-          waiting = [];
-          head = 0;
-          if (drops.dropping) drops.caughtUp();
-        }
-        start(next);
-      }
+      while (open < limit && waiting.length > 0) start(waiting.shift());
     };
     const failed = (error: unknown): void => {
       logger.error(`Delivery failed on ${channel}`, { error: String(error) });
@@ -271,26 +261,22 @@ export class PubSub {
       else done.then(settled, failed);
     };
     const hand = (incoming: PubSubIncoming): void => {
-      if (open < limit && head === waiting.length) start(incoming);
-      else {
-        waiting.push(incoming);
-        waitingBytes += incoming.body.length;
-      }
+      if (open < limit && waiting.length === 0) start(incoming);
+      else waiting.push(incoming);
     };
     const listener: Listener = (name, body) => {
       try {
-        if (open < limit && head === waiting.length) {
-          if (drops.dropping) drops.caughtUp();
+        if (open < limit && waiting.length === 0) {
+          waiting.bypassed();
           return start(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
         }
         // Checked before decoding, with the envelope's bytes: a few bytes stricter than a bound on bodies.
-        const count = waiting.length - head;
-        if (overLimit(pending, count, waitingBytes, body.length)) return drops.drop(count, waitingBytes);
+        if (!waiting.admits(body.length)) return;
         // A message that waits gets bytes of its own: the connection's are a view of the socket's chunk (up
         // to 64 KiB), which it would keep alive whole — and while a subscriber drops, the one message of a
         // chunk let in as a slot frees would hold its chunk, making the byte bound a bound on chunks.
         const own = new Uint8Array(body);
-        hand(new PubSubIncoming(name, own, source, readMessage(own), 1, redelivery));
+        waiting.push(new PubSubIncoming(name, own, source, readMessage(own), 1, redelivery));
       } catch (error) {
         logger.error(`Pub/Sub message on ${name} could not be handed over: ${String(error)}`);
       }
@@ -315,11 +301,7 @@ export class PubSub {
         stopped = true;
         for (const timer of timers) clearTimeout(timer);
         // What arrived before the stop is handed over now, so the core's graceful stop waits for it.
-        const rest = waiting.slice(head) as IncomingMessage[];
-        waiting = [];
-        head = 0;
-        waitingBytes = 0;
-        for (const incoming of rest) start(incoming);
+        for (const incoming of waiting.clear()) start(incoming);
         set.delete(listener);
         if (set.size > 0) return;
         table.delete(channel);

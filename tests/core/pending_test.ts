@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createLogger } from "@sluice/core";
-import { DEFAULT_PENDING, overLimit, pendingLimits, SlowConsumer } from "@sluice/core/kit";
+import { DEFAULT_PENDING, overLimit, pendingLimits, PendingQueue, SlowConsumer } from "@sluice/core/kit";
 
 describe("pending limits", () => {
   it("takes the NATS clients' defaults where a subscriber names none", () => {
@@ -32,5 +32,26 @@ describe("pending limits", () => {
     slow.caughtUp();
     assert.equal(slow.dropping, false);
     assert.equal(warnings[1], "Subscriber orders caught up after dropping 1000 messages");
+  });
+
+  it("queues in order within its bounds, and reports the subscriber caught up when it empties", () => {
+    const warnings: string[] = [];
+    const logger = createLogger({ level: "warn", sink: (record) => void warnings.push(record.message) });
+    const queue = new PendingQueue<string>(
+      { messages: 2, bytes: 100 },
+      new SlowConsumer("Subscriber orders", "raise maxPending", logger),
+      (item) => item.length,
+    );
+    for (const item of ["a", "bb", "ccc"]) if (queue.admits(item.length)) queue.push(item);
+    assert.equal(queue.length, 2);
+    assert.equal(warnings.length, 1);
+    assert.equal(queue.shift(), "a");
+    assert.equal(queue.shift(), "bb");
+    assert.equal(queue.length, 0);
+    assert.equal(warnings[1], "Subscriber orders caught up after dropping 1 messages");
+    queue.push("x".repeat(60));
+    assert.equal(queue.admits(41), false);
+    assert.deepEqual(queue.clear(), ["x".repeat(60)]);
+    assert.equal(queue.admits(100), true);
   });
 });

@@ -68,17 +68,8 @@ describe("redis sentinel failover (real, private servers)", { skip }, () => {
     // Replication over the socket alone, at once: a sync through the disk waited on a CI machine busy writing
     // images until the test's 20 s ran out (once, under Bun); and 45 s now, which a passing run never waits.
     const diskless = "--repl-diskless-sync yes --repl-diskless-sync-delay 0 --repl-diskless-load on-empty-db";
-    const common = [
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-      ...diskless.split(" "),
-    ];
+    const storage = ["--save", "", "--appendonly", "no", "--dir", dir, ...diskless.split(" ")];
+    const common = ["--bind", "127.0.0.1", ...storage];
     const master = start(["--port", String(masterPort), ...common]);
     start(["--port", String(replicaPort), "--replicaof", "127.0.0.1", String(masterPort), ...common]);
     const conf = join(dir, "sentinel.conf");
