@@ -14,7 +14,7 @@ import { SETTLED, unlessSettled } from "./driver.ts";
 import { describeError, MessageTooLargeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage } from "./message.ts";
-import { composeConsume, type Middleware } from "./middleware.ts";
+import { composeConsume, type Middleware, subscriptionEvents } from "./middleware.ts";
 import {
   type BatchOptions,
   CORE_SUBSCRIBER_OPTIONS,
@@ -58,6 +58,7 @@ export class Consumer {
   readonly #limiter: Limiter<IncomingMessage | IncomingMessage[]>;
   readonly #orderBy: SubscriberOptions["orderBy"];
   readonly #process: (context: Context) => Promise<unknown>;
+  readonly #middlewares: readonly Middleware[];
   readonly #bare: boolean;
   readonly #batcher: Batcher | undefined;
   #handle: SubscriptionHandle | undefined;
@@ -75,7 +76,7 @@ export class Consumer {
     this.#batch = typeof options.batch === "number" ? { size: options.batch } : options.batch;
     this.#extract = pathExtractor(setup.channel, port.driver.rules.separator);
     this.#orderBy = options.orderBy;
-    const middlewares: readonly Middleware[] = [...mount.middlewares, ...(options.middlewares ?? [])];
+    const middlewares = this.#middlewares = [...mount.middlewares, ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
     // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one,
     // or the common case's pipeline without an async stage (`#consumeOne`).
@@ -103,13 +104,15 @@ export class Consumer {
     const deliver: Deliver = batcher
       ? (incoming) => batcher.add(incoming)
       : (incoming) => this.#limiter.run(incoming, this.#key(incoming));
-    this.#handle = await driver.subscribe({
+    const spec = {
       channel: driver.rules.pattern(channel),
       template: channel,
       group: options.group,
       prefetch: options.prefetch ?? (batch ? batch.size * concurrency : concurrency),
       options: withoutCore(options, CORE_SUBSCRIBER_OPTIONS),
-    }, deliver);
+    };
+    const events = subscriptionEvents(this.#middlewares, driver.name, channel, this.#logger);
+    this.#handle = await driver.subscribe(spec, deliver, events);
     this.#logger.debug("subscribed");
   }
 

@@ -187,7 +187,7 @@ export class Outbox implements BrokerPort {
         throw new SluiceError(`Request to ${channel} failed: ${describeError(error)}`, { cause: error });
       }
     } else {
-      this.#replies ??= new ReplyChannel(driver, this.logger);
+      this.#replies ??= new ReplyChannel(driver, this.logger, this.#settings.middlewares);
       incoming = await this.#replies.request(
         channel,
         publication.correlationId,

@@ -8,6 +8,7 @@
 import type { Driver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
 import { StateError, TimeoutError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { type Middleware, subscriptionEvents } from "./middleware.ts";
 
 /**
  * The start of every reply channel's name. Drivers that must treat replies apart (Redis sends them over
@@ -19,12 +20,15 @@ export const REPLY_CHANNEL_PREFIX = "sluice-reply-";
 export class ReplyChannel {
   readonly #driver: Driver;
   readonly #logger: Logger;
+  readonly #middlewares: () => readonly Middleware[];
   readonly #pending = new Map<string, (message: IncomingMessage | undefined) => void>();
   #subscription: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
 
-  constructor(driver: Driver, logger: Logger) {
+  /** `middlewares` are the broker's own, told of replies the driver drops. */
+  constructor(driver: Driver, logger: Logger, middlewares: () => readonly Middleware[]) {
     this.#driver = driver;
     this.#logger = logger;
+    this.#middlewares = middlewares;
   }
 
   /**
@@ -103,6 +107,7 @@ export class ReplyChannel {
         else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: id });
         return message.ack();
       },
+      subscriptionEvents(this.#middlewares(), this.#driver.name, channel, this.#logger),
     );
     this.#subscription = { channel, handle };
     handle.catch(() => (this.#subscription = undefined));

@@ -127,6 +127,16 @@ export interface SubscriptionHandle {
  */
 export type Deliver = (message: IncomingMessage) => Promise<void>;
 
+/** What a driver tells the core of a subscription besides its messages. */
+export interface SubscriptionEvents {
+  /**
+   * A message that arrived on `channel` was dropped before it was handed over: the subscription fell behind
+   * the bounds of a transport without flow control (Redis Pub/Sub, core NATS; `@sluice/core/kit`'s
+   * `PendingQueue`). The core tells the middlewares (a Prometheus counter); the driver logs it.
+   */
+  dropped(channel: string): void;
+}
+
 /** How a broker names channels: the core turns templates into subscriptions and extracts path parameters. */
 export interface ChannelRules {
   /** The separator of levels in a channel name: `.` for NATS, RabbitMQ, Redis; `/` for MQTT. */
@@ -222,9 +232,14 @@ export interface Driver<Sub = NoOptions, Pub = NoOptions> {
   /**
    * Starts consuming; every message goes to `deliver`. Resolves only once the subscription is live: a
    * message published after it resolves must reach it (join the consumer group, bind the queue, wait for
-   * the SUBACK first).
+   * the SUBACK first). A driver that can drop messages tells `events` of each; the core always passes them,
+   * a caller using the driver alone (a benchmark's driver arm) may not.
    */
-  subscribe(spec: SubscriptionSpec<Sub>, deliver: Deliver): Promise<SubscriptionHandle>;
+  subscribe(
+    spec: SubscriptionSpec<Sub>,
+    deliver: Deliver,
+    events?: SubscriptionEvents,
+  ): Promise<SubscriptionHandle>;
   /** Publishes one message; resolves once the broker has it (as far as the broker confirms). */
   publish(channel: string, message: OutgoingMessage, options: Pub): Promise<void>;
   /** Publishes many messages to one channel at once. Without it the core publishes one by one. */

@@ -6,6 +6,9 @@
  */
 
 import type { Context } from "./context.ts";
+import type { SubscriptionEvents } from "./driver.ts";
+import { describeError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
 
 /** Why a message is sent: a plain publish, a request waiting for its reply, or a handler's reply. */
 export type PublicationKind = "publish" | "request" | "reply";
@@ -52,7 +55,29 @@ export type PublishMiddleware = (
 ) => Promise<void>;
 
 /**
- * A middleware: either or both halves.
+ * A message a driver dropped before it was consumed: a subscriber on a transport without flow control (Redis
+ * Pub/Sub, core NATS) fell behind its `maxPending` bounds. Nothing of it was decoded, and no handler ran.
+ */
+export interface DroppedMessage {
+  /** The kind of broker: its driver's name. */
+  readonly broker: string;
+  /**
+   * The subscriber's channel as declared, router prefixes included (`logs.{level}`); for the reply channel
+   * of requests on a broker without a native request, that channel's name.
+   */
+  readonly subscriber: string;
+  /** The channel the message arrived on (`logs.error`). */
+  readonly channel: string;
+}
+
+/**
+ * Told of each dropped message, in the driver's turn: it has no context and nothing to wrap, and what it
+ * throws is logged, never passed to the driver.
+ */
+export type DroppedMiddleware = (message: DroppedMessage) => void;
+
+/**
+ * A middleware: any of its parts.
  *
  * @example
  * ```ts
@@ -77,6 +102,34 @@ export interface Middleware {
   readonly consume?: ConsumeMiddleware;
   /** Wraps each publish. */
   readonly publish?: PublishMiddleware;
+  /** Counts messages dropped before they were consumed. */
+  readonly dropped?: DroppedMiddleware;
+}
+
+/** The events of one subscription that tell `middlewares` of every message dropped. */
+export function subscriptionEvents(
+  middlewares: readonly Middleware[],
+  broker: string,
+  subscriber: string,
+  logger: Logger,
+): SubscriptionEvents {
+  const hooks = middlewares.flatMap((m) => (m.dropped ? [m] : []));
+  return {
+    dropped(channel) {
+      const message: DroppedMessage = { broker, subscriber, channel };
+      for (const middleware of hooks) {
+        try {
+          middleware.dropped!(message);
+        } catch (error) {
+          logger.error(
+            `Middleware ${middleware.name ?? "(unnamed)"} failed on a dropped message: ${
+              describeError(error)
+            }`,
+          );
+        }
+      }
+    },
+  };
 }
 
 /** Composes consume middlewares around `inner`; returns `inner` itself when there are none. */

@@ -47,6 +47,7 @@ export type {
   RequestOptions,
   RoutingRules,
   SubscribeOptionsOf,
+  SubscriptionEvents,
   SubscriptionHandle,
   SubscriptionSpec,
 } from "./driver.ts";
@@ -80,7 +81,14 @@ export {
   silentLogger,
 } from "./logger.ts";
 export type { Message, Settlement } from "./message.ts";
-export type { ConsumeMiddleware, Middleware, Publication, PublishMiddleware } from "./middleware.ts";
+export type {
+  ConsumeMiddleware,
+  DroppedMessage,
+  DroppedMiddleware,
+  Middleware,
+  Publication,
+  PublishMiddleware,
+} from "./middleware.ts";
 export { Mock, type MockCall } from "./mock.ts";
 export {
   type BatchOptions,

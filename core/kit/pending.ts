@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Deliver } from "../driver.ts";
+import type { Deliver, SubscriptionEvents } from "../driver.ts";
 import type { Logger } from "../logger.ts";
 import type { MemoryQueue, StoredMessage } from "../memory/queue.ts";
 
@@ -40,24 +40,26 @@ export function overLimit(limits: PendingLimits, count: number, bytes: number, s
 }
 
 /**
- * Counts one subscriber's dropped messages and warns when dropping starts, every 10 s while it goes on, and
- * when the handler catches up, with the count.
+ * Counts one subscriber's dropped messages, tells the core of each (its middlewares count them), and warns
+ * when dropping starts, every 10 s while it goes on, and when the handler catches up, with the count.
  */
 export class SlowConsumer {
   readonly #subscriber: string;
   readonly #advice: string;
   readonly #logger: Logger;
+  readonly #events: SubscriptionEvents | undefined;
   #count = 0;
   #warned = 0;
 
   /**
    * `subscriber` names it in the warnings ("Redis Pub/Sub subscriber orders"); `advice` says what to change
-   * ("raise pubsub.maxPending …").
+   * ("raise pubsub.maxPending …"); `events` are the subscription's, where the driver was given them.
    */
-  constructor(subscriber: string, advice: string, logger: Logger) {
+  constructor(subscriber: string, advice: string, logger: Logger, events?: SubscriptionEvents) {
     this.#subscriber = subscriber;
     this.#advice = advice;
     this.#logger = logger;
+    this.#events = events;
   }
 
   /** Whether messages were dropped since the subscriber last caught up. */
@@ -65,8 +67,9 @@ export class SlowConsumer {
     return this.#count > 0;
   }
 
-  /** One message dropped while `count` messages of `bytes` bytes were waiting. */
-  drop(count: number, bytes: number): void {
+  /** One message of `channel` dropped while `count` messages of `bytes` bytes were waiting. */
+  drop(channel: string, count: number, bytes: number): void {
+    this.#events?.dropped(channel);
     const now = Date.now();
     if (this.#count++ > 0 && now - this.#warned < 10_000) return;
     this.#warned = now;
@@ -114,11 +117,11 @@ export class PendingQueue<T> {
     this.#caughtUp();
   }
 
-  /** Whether a new message of `size` bytes may wait; one that may not is counted as dropped. */
-  admits(size: number): boolean {
+  /** Whether a new message of `size` bytes on `channel` may wait; one that may not is counted as dropped. */
+  admits(size: number, channel: string): boolean {
     const count = this.length;
     if (!overLimit(this.#limits, count, this.#bytes, size)) return true;
-    this.#slow.drop(count, this.#bytes);
+    this.#slow.drop(channel, count, this.#bytes);
     return false;
   }
 
@@ -184,7 +187,7 @@ export class PendingBound {
       if (this.#slow.dropping) this.#slow.caughtUp();
       this.#counted.push(0);
     } else if (overLimit(limits, count, this.#bytes, size)) {
-      return this.#slow.drop(count, this.#bytes);
+      return this.#slow.drop(message.channel, count, this.#bytes);
     } else {
       this.#counted.push(size);
       this.#bytes += size;

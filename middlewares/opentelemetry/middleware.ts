@@ -23,7 +23,7 @@ import {
   trace,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { Context, Message, Middleware, Publication } from "@sluice/core";
+import type { Context, DroppedMessage, Message, Middleware, Publication } from "@sluice/core";
 import {
   ERROR_TYPE,
   errorType,
@@ -96,6 +96,7 @@ class Instruments {
   readonly #processDuration: Histogram;
   readonly #publishCount: Counter | undefined;
   readonly #processCount: Counter | undefined;
+  readonly #dropped: Counter;
   readonly #publishAttributes = new AttributeSets(false);
   readonly #processAttributes = new AttributeSets(true);
 
@@ -119,6 +120,22 @@ class Instruments {
         description: "Messages processed",
       });
     }
+    // Not one of FastStream's, whose subscribers never drop; so not under `messagingCounters` either.
+    this.#dropped = meter.createCounter("sluice.messaging.dropped.messages", {
+      unit: "{message}",
+      description: "Messages dropped on arrival because the subscriber fell behind its bounds",
+    });
+  }
+
+  /** A message a driver dropped: rare, so its attributes are made each time. */
+  dropped(message: DroppedMessage): void {
+    this.#dropped.add(1, {
+      [MESSAGING_SYSTEM]: messagingSystem(message.broker),
+      [MESSAGING_DESTINATION_NAME]: message.channel,
+      ...(message.subscriber !== message.channel
+        ? { [MESSAGING_DESTINATION_TEMPLATE]: message.subscriber }
+        : {}),
+    });
   }
 
   publish(system: string, destination: string, seconds: number, error: string | undefined): void {
@@ -281,7 +298,8 @@ function batchBaggage(parent: TraceContext, batch: readonly Message[]): TraceCon
  *   returned) continue the trace of the message it handles, across services, brokers and languages;
  * - errors recorded on the span, with its status and `error.type`;
  * - histograms `messaging.publish.duration` and `messaging.process.duration` in seconds and counters
- *   `messaging.publish.messages` and `messaging.process.messages`, with FastStream's names and attributes;
+ *   `messaging.publish.messages` and `messaging.process.messages`, with FastStream's names and attributes,
+ *   and `sluice.messaging.dropped.messages`, the messages a subscriber dropped past its `maxPending` bounds;
  * - `traceId` and `spanId` on every log line about the message (through `ctx.logger`).
  *
  * With no tracer provider registered the spans are no-ops, and what arrives in `traceparent` is passed on.
@@ -426,5 +444,5 @@ export function telemetryMiddleware(options: TelemetryOptions = {}): Middleware 
     return sent;
   }
 
-  return { name: "opentelemetry", consume, publish };
+  return { name: "opentelemetry", consume, publish, dropped: (message) => instruments.dropped(message) };
 }

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { BatchFailure, type Context, type Middleware, OptionError, type Publication } from "@sluice/core";
+import {
+  BatchFailure,
+  type Context,
+  type DroppedMessage,
+  type Middleware,
+  OptionError,
+  type Publication,
+} from "@sluice/core";
 import { type CounterSeries, type GaugeSeries, type HistogramSeries, Registry } from "./registry.ts";
 
 /** How a consumed message ended, as the `status` label of `…_received_processed_messages_total` says. */
@@ -71,7 +78,8 @@ function exceptionType(error: unknown): string {
  * Counts what a broker receives and publishes, with FastStream's metrics: received messages, their sizes and
  * how many are in process; processed messages by status, their durations and exceptions by type; published
  * messages by status, their durations and exceptions. Replies to requests are not counted as published, as
- * in FastStream.
+ * in FastStream. Beyond FastStream's metrics, `…_received_dropped_messages_total` counts the messages a
+ * subscriber dropped on arrival, past its `maxPending` bounds (Redis Pub/Sub, core NATS).
  *
  * `status` says how the handler ended, as FastStream's does: `error` when it threw; otherwise the settlement
  * it made itself (`nacked`, `rejected`, or `acked` by hand or by `ack: "first"`); otherwise `acked`, the ack
@@ -133,6 +141,13 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
     name: metric("received_processed_messages_exceptions_total"),
     help: "Exceptions raised processing received messages, by broker, handler and exception type",
     labelNames: names("handler", "exception_type"),
+  });
+  // Not one of FastStream's: its subscribers never drop. Sluice's Redis Pub/Sub and core NATS subscribers
+  // drop what arrives past their `maxPending` bounds (core/kit/pending.ts), and a dashboard must see it.
+  const dropped = registry.counter({
+    name: metric("received_dropped_messages_total"),
+    help: "Messages dropped on arrival because the subscriber fell behind its bounds, by broker and handler",
+    labelNames: names("handler"),
   });
   const published = registry.counter({
     name: metric("published_messages_total"),
@@ -307,7 +322,12 @@ export function prometheusMiddleware(options: PrometheusOptions = {}): Prometheu
     return sent;
   }
 
-  return { name: "prometheus", registry, consume, publish };
+  function countDropped(message: DroppedMessage): void {
+    const handler = bySubscriber ? message.subscriber : message.channel;
+    dropped.labels(appName, message.broker, handler, ...customValues).inc();
+  }
+
+  return { name: "prometheus", registry, consume, publish, dropped: countDropped };
 }
 
 /**

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { type Deliver, SETTLED, type SubscriptionHandle, type SubscriptionSpec } from "@sluice/core";
+import {
+  type Deliver,
+  SETTLED,
+  type SubscriptionEvents,
+  type SubscriptionHandle,
+  type SubscriptionSpec,
+} from "@sluice/core";
 import { describeError, pendingLimits, PendingQueue } from "@sluice/core/kit";
 import type { Msg } from "@nats-io/transport-node";
 import type { Connection } from "./_connection.ts";
@@ -18,6 +24,7 @@ export async function subscribeCore(
   connection: Connection,
   spec: SubscriptionSpec<NatsSubscribeOptions>,
   deliver: Deliver,
+  events: SubscriptionEvents | undefined,
 ): Promise<SubscriptionHandle> {
   const { nc, logger } = connection;
   let warned = false;
@@ -45,7 +52,7 @@ export async function subscribeCore(
   let stopped = false;
   const waiting = new PendingQueue<Msg>(
     pendingLimits(spec.options),
-    slowConsumer(spec.channel, logger),
+    slowConsumer(spec.channel, logger, events),
     (msg) => msg.data.length,
   );
   // A loop: a message the core settled before `deliver` returned (SETTLED) makes room at once.
@@ -78,7 +85,7 @@ export async function subscribeCore(
         waiting.bypassed();
         return hand(msg);
       }
-      if (!waiting.admits(msg.data.length)) return;
+      if (!waiting.admits(msg.data.length, msg.subject)) return;
       detach(msg);
       waiting.push(msg);
     },

@@ -14,6 +14,7 @@ import type {
   IncomingMessage,
   Logger,
   OutgoingMessage,
+  SubscriptionEvents,
   SubscriptionHandle,
   SubscriptionSpec,
 } from "@sluice/core";
@@ -261,14 +262,18 @@ export function natsDriver(options: NatsOptions = {}): NatsDriver {
       if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
     },
 
-    subscribe(spec: SubscriptionSpec<NatsSubscribeOptions>, deliver: Deliver): Promise<SubscriptionHandle> {
+    subscribe(
+      spec: SubscriptionSpec<NatsSubscribeOptions>,
+      deliver: Deliver,
+      events?: SubscriptionEvents,
+    ): Promise<SubscriptionHandle> {
       parseOptions(subscribeOptions, spec.options, spec.template);
       const conn = live();
       if (spec.options.kv !== undefined) return subscribeKv(conn, spec, deliver);
       if (spec.options.objects !== undefined) return subscribeObjects(conn, spec, deliver);
       assertSubscribeSubject(spec.channel);
       if (usesJetStream(spec, brokerJetStream)) return subscribeJetStream(conn, spec, deliver);
-      return subscribeCore(conn, spec, deliver);
+      return subscribeCore(conn, spec, deliver, events);
     },
 
     async publish(channel, message, publish) {

@@ -8,7 +8,14 @@
  */
 
 import { ConnectionError, OptionError, silentLogger, TimeoutError } from "@sluice/core";
-import type { Emulation, IncomingMessage, Logger, OutgoingMessage, SubscriptionHandle } from "@sluice/core";
+import type {
+  Emulation,
+  IncomingMessage,
+  Logger,
+  OutgoingMessage,
+  SubscriptionEvents,
+  SubscriptionHandle,
+} from "@sluice/core";
 import {
   Activity,
   MemoryQueue,
@@ -55,7 +62,14 @@ interface Binding {
    * The subscribers consuming the queue, each with its prefetch and bounds: the members of a queue group in
    * this process share one queue, where each has its own subscription on the server, so theirs add up.
    */
-  readonly members: Set<{ readonly prefetch: number; readonly pending: PendingLimits }>;
+  readonly members: Set<Member>;
+}
+
+/** A subscriber of a binding. */
+interface Member {
+  readonly prefetch: number;
+  readonly pending: PendingLimits;
+  readonly events: SubscriptionEvents | undefined;
 }
 
 /** Queues `message` for `binding`, or drops it where the driver would. */
@@ -175,7 +189,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       return Promise.resolve();
     },
 
-    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+    subscribe(spec, deliver, events): Promise<SubscriptionHandle> {
       try {
         parseOptions(subscribeOptions, spec.options, spec.template);
         live();
@@ -203,12 +217,18 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
             );
           },
         });
-        const bound = new PendingBound(queue, slowConsumer(spec.channel, logger ?? silentLogger));
-        binding = { pattern: spec.channel, group: spec.group, queue, bound, members: new Set() };
+        const members = new Set<Member>();
+        // The queue drops for the group as a whole, and tells the member it would have gone to: the first.
+        const dropped: SubscriptionEvents = {
+          dropped: (channel) => members.values().next().value?.events?.dropped(channel),
+        };
+        const slow = slowConsumer(spec.channel, logger ?? silentLogger, dropped);
+        const bound = new PendingBound(queue, slow);
+        binding = { pattern: spec.channel, group: spec.group, queue, bound, members };
         bindings.set(key, binding);
       }
       const { queue, bound, members } = binding;
-      const member = { prefetch: spec.prefetch, pending: pendingLimits(spec.options) };
+      const member: Member = { prefetch: spec.prefetch, pending: pendingLimits(spec.options), events };
       members.add(member);
       const cancel = queue.consume(spec.prefetch, bound.delivering(deliver));
       return Promise.resolve({

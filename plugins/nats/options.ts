@@ -14,6 +14,7 @@ import {
   CORE_SUBSCRIBER_OPTIONS,
   type Logger,
   OptionError,
+  type SubscriptionEvents,
   type SubscriptionSpec,
 } from "@sluice/core";
 import {
@@ -365,11 +366,12 @@ export function usesJetStream(spec: SubscriptionSpec<NatsSubscribeOptions>, brok
 }
 
 /** What warns of a core subscriber that falls behind its `maxPending` bounds and drops messages. */
-export function slowConsumer(subject: string, logger: Logger): SlowConsumer {
+export function slowConsumer(subject: string, logger: Logger, events?: SubscriptionEvents): SlowConsumer {
   return new SlowConsumer(
     `NATS subscriber ${subject}`,
     "core NATS keeps none for a slow subscriber; raise maxPending or maxPendingBytes, or consume with JetStream",
     logger,
+    events,
   );
 }
 

@@ -15,6 +15,7 @@ import {
   type IncomingMessage,
   type Logger,
   SETTLED,
+  type SubscriptionEvents,
   type SubscriptionHandle,
 } from "@sluice/core";
 import { DEFAULT_PENDING, describeError, type PendingLimits, PendingQueue } from "@sluice/core/kit";
@@ -220,13 +221,15 @@ export class PubSub {
 
   /**
    * Subscribes `deliver` to a channel or pattern, with at most `prefetch` messages unsettled and at most
-   * `pending` waiting beyond them; resolves once Redis confirmed the subscription.
+   * `pending` waiting beyond them, telling `events` of each message dropped past them; resolves once Redis
+   * confirmed the subscription.
    */
   async subscribe(
     channel: string,
     deliver: Deliver,
     prefetch = Infinity,
     pending: PendingLimits = DEFAULT_PENDING,
+    events?: SubscriptionEvents,
   ): Promise<SubscriptionHandle> {
     const pattern = isPattern(channel);
     const table = pattern ? this.#patterns : this.#channels;
@@ -242,7 +245,7 @@ export class PubSub {
     let open = 0;
     const waiting = new PendingQueue<PubSubIncoming>(
       pending,
-      slowConsumer(channel, logger),
+      slowConsumer(channel, logger, events),
       (incoming) => incoming.body.length,
     );
     const source = pattern ? channel : undefined;
@@ -271,7 +274,7 @@ export class PubSub {
           return start(new PubSubIncoming(name, body, source, readMessage(body), 1, redelivery));
         }
         // Checked before decoding, with the envelope's bytes: a few bytes stricter than a bound on bodies.
-        if (!waiting.admits(body.length)) return;
+        if (!waiting.admits(body.length, name)) return;
         // A message that waits gets bytes of its own: the connection's are a view of the socket's chunk (up
         // to 64 KiB), which it would keep alive whole — and while a subscriber drops, the one message of a
         // chunk let in as a slot frees would hold its chunk, making the byte bound a bound on chunks.

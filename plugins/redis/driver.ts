@@ -16,6 +16,7 @@ import {
   type Logger,
   type OutgoingMessage,
   StateError,
+  type SubscriptionEvents,
   type SubscriptionHandle,
   type SubscriptionSpec,
 } from "@sluice/core";
@@ -118,6 +119,7 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
     async subscribe(
       spec: SubscriptionSpec<RedisSubscribeOptions>,
       deliver: Deliver,
+      events?: SubscriptionEvents,
     ): Promise<SubscriptionHandle> {
       const client = ready();
       const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
@@ -128,7 +130,13 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
               `and every subscriber gets every message; use { list: true } or { stream: true } to compete`,
           );
         }
-        return (await sharedPubSub()).subscribe(spec.channel, deliver, spec.prefetch, resolved.pending);
+        return (await sharedPubSub()).subscribe(
+          spec.channel,
+          deliver,
+          spec.prefetch,
+          resolved.pending,
+          events,
+        );
       }
       const blocking = await blockingClient();
       try {

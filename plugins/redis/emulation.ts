@@ -117,13 +117,13 @@ export function redisEmulation(options: RedisOptions = {}): RedisEmulation {
       channels.clear();
       return Promise.resolve();
     },
-    subscribe(spec, deliver): Promise<SubscriptionHandle> {
+    subscribe(spec, deliver, events): Promise<SubscriptionHandle> {
       assertConnected();
       const resolved = resolveSubscription(spec.channel, spec.options, kind, spec.reply === true);
       if (resolved.kind === "pubsub") {
         const id = ++ids;
         const queue = new MemoryQueue(`channel:${spec.channel}#${id}`, { activity });
-        const bound = new PendingBound(queue, slowConsumer(spec.channel, logger));
+        const bound = new PendingBound(queue, slowConsumer(spec.channel, logger, events));
         channels.set(id, {
           pattern: spec.channel,
           queue,

@@ -14,6 +14,7 @@ import {
   CORE_SUBSCRIBER_OPTIONS,
   type Logger,
   OptionError,
+  type SubscriptionEvents,
 } from "@sluice/core";
 import {
   didYouMean,
@@ -290,12 +291,13 @@ export type Resolved =
   | { readonly kind: "stream"; readonly key: string; readonly options: StreamSubscribeOptions };
 
 /** What warns of a Pub/Sub subscriber that falls behind its `maxPending` bounds and drops messages. */
-export function slowConsumer(channel: string, logger: Logger): SlowConsumer {
+export function slowConsumer(channel: string, logger: Logger, events?: SubscriptionEvents): SlowConsumer {
   return new SlowConsumer(
     `Redis Pub/Sub subscriber ${channel}`,
     "Redis keeps none for a slow subscriber; raise pubsub.maxPending or pubsub.maxPendingBytes, or consume a " +
       "list or stream",
     logger,
+    events,
   );
 }
 

@@ -18,13 +18,18 @@ describe("pending limits", () => {
     assert.equal(overLimit(limits, 0, 50, 51), true);
   });
 
-  it("warns when dropping starts, not for every message dropped, and gives the count on catching up", () => {
+  it("tells of every message dropped, warns when dropping starts and gives the count on catching up", () => {
     const warnings: string[] = [];
     const logger = createLogger({ level: "warn", sink: (record) => void warnings.push(record.message) });
-    const slow = new SlowConsumer("Subscriber orders", "raise maxPending", logger);
+    const dropped: string[] = [];
+    const slow = new SlowConsumer("Subscriber orders", "raise maxPending", logger, {
+      dropped: (channel) => void dropped.push(channel),
+    });
     assert.equal(slow.dropping, false);
-    for (let i = 0; i < 1000; i++) slow.drop(5, 500);
+    for (let i = 0; i < 1000; i++) slow.drop(`orders.${i % 2}`, 5, 500);
     assert.equal(slow.dropping, true);
+    assert.equal(dropped.length, 1000);
+    assert.deepEqual(dropped.slice(0, 3), ["orders.0", "orders.1", "orders.0"]);
     assert.deepEqual(warnings, [
       "Subscriber orders is 5 messages (500 bytes) behind its handler: dropping new messages until it catches " +
       "up, 1 so far (raise maxPending)",
@@ -42,7 +47,7 @@ describe("pending limits", () => {
       new SlowConsumer("Subscriber orders", "raise maxPending", logger),
       (item) => item.length,
     );
-    for (const item of ["a", "bb", "ccc"]) if (queue.admits(item.length)) queue.push(item);
+    for (const item of ["a", "bb", "ccc"]) if (queue.admits(item.length, "orders")) queue.push(item);
     assert.equal(queue.length, 2);
     assert.equal(warnings.length, 1);
     assert.equal(queue.shift(), "a");
@@ -50,8 +55,8 @@ describe("pending limits", () => {
     assert.equal(queue.length, 0);
     assert.equal(warnings[1], "Subscriber orders caught up after dropping 1 messages");
     queue.push("x".repeat(60));
-    assert.equal(queue.admits(41), false);
+    assert.equal(queue.admits(41, "orders"), false);
     assert.deepEqual(queue.clear(), ["x".repeat(60)]);
-    assert.equal(queue.admits(100), true);
+    assert.equal(queue.admits(100, "orders"), true);
   });
 });

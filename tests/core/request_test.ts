@@ -61,8 +61,8 @@ describe("request/reply", () => {
       });
     const driver: Driver = {
       ...inner,
-      subscribe: (spec, deliver) =>
-        inner.subscribe(spec, (message) => deliver(spec.reply ? stalled(message) : message)),
+      subscribe: (spec, deliver, events) =>
+        inner.subscribe(spec, (message) => deliver(spec.reply ? stalled(message) : message), events),
     };
     const broker = new Broker(driver, { logLevel: "error" });
     broker.subscriber("double").handle((n) => 2 * (n as number));

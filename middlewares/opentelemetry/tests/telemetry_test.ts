@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { createLogger, memory, silentLogger } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
+import { nats } from "@sluice/nats";
 import { baggageOf, setBaggage, telemetryMiddleware } from "@sluice/opentelemetry";
 import { only, parentOf, telemetry } from "./_telemetry.ts";
 
@@ -290,5 +291,30 @@ describe("opentelemetry headers, as FastStream writes them", () => {
     await br.publish({ id: 3 }, "orders", { headers: { baggage: "tenant=acme" } });
     await br.settled();
     assert.deepEqual(seen, [`${fromPython.traceparent} -`, "- -", "- tenant=acme"], "no trace made up");
+  });
+
+  it("counts the messages a subscriber dropped past its bounds, with or without the message counters", async () => {
+    const otel = telemetry();
+    const broker = nats({
+      logLevel: "error",
+      middlewares: [telemetryMiddleware({ ...otel, messageCounters: false })],
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // One message in the handler and two waiting: three of six dropped.
+    broker.subscriber("flood.{n}", { maxPending: 2 }).handle(() => gate);
+    await using br = await testBroker(broker);
+    for (let i = 0; i < 6; i++) await br.publish(i, "flood.a");
+    assert.deepEqual(await otel.metric("sluice.messaging.dropped.messages"), [{
+      attributes: {
+        "messaging.system": "nats",
+        "messaging.destination.name": "flood.a",
+        "messaging.destination.template": "flood.{n}",
+      },
+      value: 3,
+    }]);
+    release();
+    await br.settled();
+    assert.deepEqual(await otel.metric("messaging.process.messages"), []);
   });
 });

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { memory } from "@sluice/core";
 import { testBroker } from "@sluice/core/testing";
 import { prometheusMiddleware, Registry } from "@sluice/prometheus";
+import { nats } from "@sluice/nats";
 import { rabbitmq } from "@sluice/rabbitmq";
+import { redis } from "@sluice/redis";
 import { exerciseEveryStatus, samples } from "./_app.ts";
 
 const labels = (handler: string) => `app_name="shop",broker="memory",handler="${handler}"`;
@@ -157,6 +159,41 @@ describe("prometheus middleware on RabbitMQ", () => {
         `faststream_published_messages_total{${rabbit("destination", "default.refunds")},status="success"}`,
       ),
       1,
+    );
+  });
+
+  it("counts the messages a subscriber dropped past its bounds, by channel or by subscriber", async () => {
+    // Two handlers of the same flood, each blocked on its first message with room for two more to wait:
+    // three of six dropped, on Redis labelled by the channel, on NATS by the subscriber's template.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const byChannel = prometheusMiddleware({ appName: "shop" });
+    const onRedis = redis({ logLevel: "error", middlewares: [byChannel] });
+    onRedis.subscriber("flood.{n}", { pubsub: { maxPending: 2 } }).handle(() => gate);
+    const bySubscriber = prometheusMiddleware({ appName: "shop", handlerLabel: "subscriber" });
+    const onNats = nats({ logLevel: "error", middlewares: [bySubscriber] });
+    onNats.subscriber("flood.{n}", { maxPending: 2 }).handle(() => gate);
+    await using redisBroker = await testBroker(onRedis);
+    await using natsBroker = await testBroker(onNats);
+    for (let i = 0; i < 6; i++) {
+      await redisBroker.publish(i, "flood.a");
+      await natsBroker.publish(i, "flood.a");
+    }
+    const dropped = (middleware: typeof byChannel, broker: string, handler: string) =>
+      samples(middleware.registry.metrics()).get(
+        `faststream_received_dropped_messages_total{app_name="shop",broker="${broker}",handler="${handler}"}`,
+      );
+    assert.equal(dropped(byChannel, "redis", "flood.a"), 3);
+    assert.equal(dropped(bySubscriber, "nats", "flood.{n}"), 3);
+    // Dropped messages were never received: only the three a handler took or that waited count as such.
+    release();
+    await redisBroker.settled();
+    await natsBroker.settled();
+    assert.equal(
+      samples(byChannel.registry.metrics()).get(
+        `faststream_received_messages_total{app_name="shop",broker="redis",handler="flood.a"}`,
+      ),
+      3,
     );
   });
 });

@@ -3,7 +3,7 @@
 // real server only, the wire format a raw nats.js (or FastStream) client sees.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createLogger } from "@sluice/core";
+import { createLogger, type DroppedMessage, type Middleware } from "@sluice/core";
 import { captureLogs, testBroker } from "@sluice/core/testing";
 import { connect, headers } from "@nats-io/transport-node";
 import { realBroker } from "../../../tests/_support/brokers.ts";
@@ -85,7 +85,9 @@ for (const target of targets(server?.url)) {
       const gate = new Promise<void>((resolve) => (release = resolve));
       const handled: number[] = [];
       const buffers: ArrayBufferLike[] = [];
-      broker.subscriber(subject, { maxPending: 5 }).handle(async (n, ctx) => {
+      const dropped: DroppedMessage[] = [];
+      const counting: Middleware = { dropped: (message) => void dropped.push(message) };
+      broker.subscriber(subject, { maxPending: 5, middlewares: [counting] }).handle(async (n, ctx) => {
         handled.push(n as number);
         buffers.push(ctx.message.raw.buffer);
         await gate;
@@ -97,8 +99,10 @@ for (const target of targets(server?.url)) {
       await using br = await testBroker(broker, { real: target.real });
       await br.broker.publishBatch(Array.from({ length: 20 }, (_, i) => i), subject);
       await until(() => seen === 20, 5000, "all 20 messages on the connection");
-      // One in the handler, five waiting, fourteen dropped.
+      // One in the handler, five waiting, fourteen dropped, each told to the subscriber's middlewares.
       assert.deepEqual(handled, [0]);
+      assert.equal(dropped.length, 14);
+      assert.deepEqual(dropped[0], { broker: "nats", subscriber: subject, channel: subject });
       const [warning, ...more] = logs.find("warn", "behind its handler");
       assert.equal(more.length, 0);
       assert.match(warning!.message, new RegExp(`NATS subscriber ${subject} is 5 messages`));

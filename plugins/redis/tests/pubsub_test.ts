@@ -3,7 +3,14 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { testBroker } from "@sluice/core/testing";
-import { createLogger, type IncomingMessage, SETTLED, silentLogger } from "@sluice/core";
+import {
+  createLogger,
+  type DroppedMessage,
+  type IncomingMessage,
+  type Middleware,
+  SETTLED,
+  silentLogger,
+} from "@sluice/core";
 import { encodeMessage, redisRules } from "../mod.ts";
 import { PubSub, type PubSubConnection, type Receiver } from "../_pubsub.ts";
 import { server, targets, unique, until } from "./_support.ts";
@@ -93,11 +100,15 @@ for (const target of targets) {
       const gate = new Promise<void>((resolve) => (release = resolve));
       const handled: number[] = [];
       const buffers: ArrayBufferLike[] = [];
-      broker.subscriber(channel, { pubsub: { maxPending: 5 } }).handle(async (n, ctx) => {
-        handled.push(n as number);
-        buffers.push(ctx.message.raw.buffer);
-        await gate;
-      });
+      const dropped: DroppedMessage[] = [];
+      const counting: Middleware = { dropped: (message) => void dropped.push(message) };
+      broker.subscriber(channel, { pubsub: { maxPending: 5 }, middlewares: [counting] }).handle(
+        async (n, ctx) => {
+          handled.push(n as number);
+          buffers.push(ctx.message.raw.buffer);
+          await gate;
+        },
+      );
       // A second subscriber of the channel, unbounded, on the same connection: once it has seen all 20, so has
       // the bounded one.
       let seen = 0;
@@ -105,8 +116,10 @@ for (const target of targets) {
       await using br = await testBroker(broker, { real: target.real });
       await broker.publishBatch(Array.from({ length: 20 }, (_, i) => i), channel);
       await until(() => seen === 20, "all 20 messages on the connection");
-      // One in the handler, five waiting, fourteen dropped.
+      // One in the handler, five waiting, fourteen dropped, each told to the subscriber's middlewares.
       assert.deepEqual(handled, [0]);
+      assert.equal(dropped.length, 14);
+      assert.deepEqual(dropped[0], { broker: "redis", subscriber: channel, channel });
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]!, new RegExp(`subscriber ${channel} is 5 messages .* behind its handler`));
       release();
