@@ -11,6 +11,14 @@
  * command given while the connection is down is written once it is back; one the server had not answered
  * when it went down is written again: (un)subscribing twice is harmless.
  *
+ * A subscriber only listens, so a server that vanished without closing (a host gone, a NAT or firewall that
+ * forgot the connection) would leave it waiting on a silent channel for good: TCP keep-alive gives up only
+ * after minutes of probes, and not on every runtime alike. So after `pingAfter` ms (30 s) in which nothing
+ * arrived it sends a `PING`, which Redis answers in subscribed mode too, and if nothing arrives in the next
+ * `pingAfter` ms it drops the connection and reconnects as after any loss: a dead connection is noticed
+ * within three times `pingAfter`. ioredis checks nothing on its subscriber connections; the NATS, MQTT,
+ * RabbitMQ and Kafka clients all have a heartbeat of their own.
+ *
  * @module
  */
 
@@ -37,11 +45,15 @@ interface Command {
 const MESSAGE = 0x6d; // "message"
 const PMESSAGE = 0x70; // "pmessage"
 
+/** Ms of silence after which the connection asks for a reply, and waits as long again for one. */
+export const PING_AFTER = 30_000;
+
 /** Sluice's Pub/Sub connection to a single server (not Sentinel, not a Cluster). */
 export class Subscriber implements PubSubConnection {
   readonly #at: Endpoint;
   readonly #logger: Logger;
   readonly #timeout: number;
+  readonly #pingAfter: number;
   readonly #secrets: string[];
   readonly #reader = new ReplyReader((reply) => this.#dispatch(reply));
   #socket: Socket | undefined;
@@ -54,17 +66,29 @@ export class Subscriber implements PubSubConnection {
   #receiver: Receiver | undefined;
   #attempts = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  /** Chunks read on the connection: the liveness check sees whether any came since its last look. */
+  #heard = 0;
+  #watch: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(at: Endpoint, logger: Logger, timeout: number) {
+  private constructor(at: Endpoint, logger: Logger, timeout: number, pingAfter: number) {
     this.#at = at;
     this.#logger = logger;
     this.#timeout = timeout;
+    this.#pingAfter = pingAfter;
     this.#secrets = secretsOf(at.password);
   }
 
-  /** Connects and logs in; throws a ConnectionError naming the likely cause. */
-  static async open(at: Endpoint, logger: Logger, timeout: number): Promise<Subscriber> {
-    const subscriber = new Subscriber(at, logger, timeout);
+  /**
+   * Connects and logs in; throws a ConnectionError naming the likely cause. `timeout` bounds each attempt to
+   * connect; `pingAfter` is the silence after which the connection checks that the server is still there.
+   */
+  static async open(
+    at: Endpoint,
+    logger: Logger,
+    timeout: number,
+    pingAfter = PING_AFTER,
+  ): Promise<Subscriber> {
+    const subscriber = new Subscriber(at, logger, timeout, pingAfter);
     try {
       await subscriber.#attempt();
     } catch (error) {
@@ -96,6 +120,7 @@ export class Subscriber implements PubSubConnection {
     this.#closed = true;
     this.#ready = false;
     clearTimeout(this.#retry);
+    clearInterval(this.#watch);
     const error = this.#closedError();
     for (const command of this.#sent.splice(0).concat(this.#waiting.splice(0))) command.reject(error);
     const socket = this.#socket;
@@ -156,12 +181,17 @@ export class Subscriber implements PubSubConnection {
         ];
         const name = this.#login(["CLIENT", "SETNAME", "sluice-pubsub"]).catch(() => undefined);
         Promise.all([...login, name]).then(() => {
+          // The close of a connection that timed out fails the name it was waiting for, which is then taken
+          // as given: nothing is up.
+          if (socket.destroyed) return;
           clearTimeout(timer);
           up = true;
+          this.#listen(socket);
           resolve();
         }, fail);
       });
       socket.on("data", (chunk: Uint8Array) => {
+        this.#heard++;
         try {
           this.#reader.feed(chunk);
         } catch (error) {
@@ -172,6 +202,7 @@ export class Subscriber implements PubSubConnection {
       socket.on("error", (error: Error) => void (failure ??= error));
       socket.once("close", () => {
         clearTimeout(timer);
+        clearInterval(this.#watch);
         if (up) return this.#lost(failure);
         // Commands of this attempt's login that had no reply.
         for (const command of this.#sent.splice(0)) {
@@ -180,6 +211,27 @@ export class Subscriber implements PubSubConnection {
         reject(failure ?? new Error("Connection closed before the login finished"));
       });
     });
+  }
+
+  /**
+   * Checks every `pingAfter` ms that something arrived on `socket` since the last look; after a silent
+   * period it sends a PING, and after a second one it drops the connection, which then reconnects.
+   */
+  #listen(socket: Socket): void {
+    let heard = this.#heard;
+    let pinged = false;
+    this.#watch = setInterval(() => {
+      if (this.#heard !== heard) {
+        heard = this.#heard;
+        pinged = false;
+      } else if (!pinged) {
+        pinged = true;
+        // Its reply is a command's, whatever it holds; rejected only when the connection closes.
+        this.#command(["PING"], 1).catch(() => undefined);
+      } else {
+        socket.destroy(new Error(`no reply to a PING within ${this.#pingAfter} ms`));
+      }
+    }, this.#pingAfter);
   }
 
   /** Writes a login command at once, ahead of anything waiting for the connection. */

@@ -205,6 +205,32 @@ describe("redis Pub/Sub connection (real)", { skip: server ? false : "no real re
     }
   });
 
+  it("keeps a quiet connection whose server answers its PINGs", async () => {
+    const logs = captureLogs();
+    // A PING after every 50 ms of silence: with no answer, the connection would be dropped within 150 ms.
+    const subscriber = await Subscriber.open(
+      endpoint({ url: server!.url }),
+      createLogger({ sink: logs.sink }),
+      2000,
+      50,
+    );
+    const receiver = collector();
+    subscriber.listen(receiver);
+    const channel = unique("quiet");
+    try {
+      await subscriber.subscribe([channel], false);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const publisher = raw();
+      await publisher.publish(channel, "still here");
+      await until(() => receiver.got.length === 1, "the message after the PINGs");
+      publisher.disconnect();
+      assert.deepEqual(receiver.got, [`${channel}=still here`]);
+      assert.equal(logs.find("warn", "Lost the pubsub connection").length, 0);
+    } finally {
+      await subscriber.close();
+    }
+  });
+
   it("goes on with a warning when given a password the server does not need", async () => {
     const logs = captureLogs();
     const subscriber = await opened(
@@ -291,6 +317,58 @@ describe("redis Pub/Sub connection (a server that misbehaves)", () => {
       assert.equal(logs.find("error", "out of step").length, 1);
       assert.equal(logs.find("warn", "Lost the pubsub connection").length, 1);
       assert.equal(logs.find("info", "Reconnected").length, 1);
+    } finally {
+      await subscriber.close();
+      for (const socket of sockets) socket.destroy();
+      await stop(fake);
+    }
+  });
+});
+
+describe("redis Pub/Sub connection (a server that goes silent)", () => {
+  it("pings after a silence, and drops and renews a connection whose server does not answer", async () => {
+    const sockets: Socket[] = [];
+    // What each connection's server read: commands written in one turn may come in one chunk.
+    const read = ["", ""];
+    const count = (connection: number, command: string) => read[connection]!.split(command).length - 1;
+    const fake = await fakeServer((socket, data) => {
+      if (!sockets.includes(socket)) sockets.push(socket);
+      const connection = sockets.indexOf(socket);
+      read[connection] += data;
+      if (data.includes("SETNAME")) socket.write("+OK\r\n");
+      if (data.includes("SUBSCRIBE")) socket.write("*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+      // The first connection's server reads the PING and never answers, as one gone without closing; the
+      // second one answers, as Redis does in subscribed mode.
+      if (data.includes("PING") && connection > 0) socket.write("*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    });
+    const logs = captureLogs();
+    const subscriber = await Subscriber.open(
+      endpoint({ url: `redis://127.0.0.1:${fake.port}` }),
+      createLogger({ sink: logs.sink }),
+      2000,
+      100,
+    );
+    const receiver = collector();
+    receiver.renew = () => void subscriber.subscribe(["news"], false);
+    subscriber.listen(receiver);
+    try {
+      await within(subscriber.subscribe(["news"], false), "the subscription");
+      await until(() => count(1, "SUBSCRIBE") === 1, "the subscription renewed on a second connection");
+      assert.deepEqual(
+        [count(0, "SETNAME"), count(0, "SUBSCRIBE"), count(0, "PING")],
+        [1, 1, 1],
+        "one PING on the first connection, then nothing more before it was dropped",
+      );
+      const [lost, ...more] = logs.find("warn", "Lost the pubsub connection");
+      assert.equal(more.length, 0);
+      assert.match(lost!.message, /\(Error: no reply to a PING within 100 ms\); reconnecting/);
+      // The second server answers: past several silent periods, the connection stays. (The first
+      // connection's PING, unanswered, is written again on it too.)
+      const before = count(1, "PING");
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.equal(sockets.length, 2);
+      assert.ok(count(1, "PING") >= before + 2, "a PING after each silence");
+      assert.equal(logs.find("warn", "Lost the pubsub connection").length, 1);
     } finally {
       await subscriber.close();
       for (const socket of sockets) socket.destroy();
