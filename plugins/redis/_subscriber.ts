@@ -68,7 +68,7 @@ export class Subscriber implements PubSubConnection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   /** Chunks read on the connection: the liveness check sees whether any came since its last look. */
   #heard = 0;
-  #watch: ReturnType<typeof setInterval> | undefined;
+  #liveness: ReturnType<typeof setInterval> | undefined;
 
   private constructor(at: Endpoint, logger: Logger, timeout: number, pingAfter: number) {
     this.#at = at;
@@ -120,7 +120,7 @@ export class Subscriber implements PubSubConnection {
     this.#closed = true;
     this.#ready = false;
     clearTimeout(this.#retry);
-    clearInterval(this.#watch);
+    clearInterval(this.#liveness);
     const error = this.#closedError();
     for (const command of this.#sent.splice(0).concat(this.#waiting.splice(0))) command.reject(error);
     const socket = this.#socket;
@@ -186,7 +186,7 @@ export class Subscriber implements PubSubConnection {
           if (socket.destroyed) return;
           clearTimeout(timer);
           up = true;
-          this.#listen(socket);
+          this.#checkLiveness(socket);
           resolve();
         }, fail);
       });
@@ -202,7 +202,7 @@ export class Subscriber implements PubSubConnection {
       socket.on("error", (error: Error) => void (failure ??= error));
       socket.once("close", () => {
         clearTimeout(timer);
-        clearInterval(this.#watch);
+        clearInterval(this.#liveness);
         if (up) return this.#lost(failure);
         // Commands of this attempt's login that had no reply.
         for (const command of this.#sent.splice(0)) {
@@ -217,10 +217,10 @@ export class Subscriber implements PubSubConnection {
    * Checks every `pingAfter` ms that something arrived on `socket` since the last look; after a silent
    * period it sends a PING, and after a second one it drops the connection, which then reconnects.
    */
-  #listen(socket: Socket): void {
+  #checkLiveness(socket: Socket): void {
     let heard = this.#heard;
     let pinged = false;
-    this.#watch = setInterval(() => {
+    this.#liveness = setInterval(() => {
       if (this.#heard !== heard) {
         heard = this.#heard;
         pinged = false;
