@@ -9,6 +9,7 @@ import type { Driver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
 import { StateError, TimeoutError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Middleware, subscriptionEvents } from "./middleware.ts";
+import { AwaitedReplies } from "./kit/replies.ts";
 
 /**
  * The start of every reply channel's name. Drivers that must treat replies apart (Redis sends them over
@@ -21,7 +22,7 @@ export class ReplyChannel {
   readonly #driver: Driver;
   readonly #logger: Logger;
   readonly #middlewares: () => readonly Middleware[];
-  readonly #pending = new Map<string, (message: IncomingMessage | undefined) => void>();
+  readonly #pending = new AwaitedReplies<IncomingMessage>();
   #subscription: { channel: string; handle: Promise<SubscriptionHandle> } | undefined;
 
   /** `middlewares` are the broker's own, told of replies the driver drops. */
@@ -44,42 +45,22 @@ export class ReplyChannel {
   ): Promise<IncomingMessage> {
     const subscription = this.#subscribe();
     await subscription.handle;
-    if (this.#pending.has(correlationId)) {
-      throw new StateError(
-        `A request with correlation id ${correlationId} is already waiting: give each request its own`,
-      );
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const reply = new Promise<IncomingMessage>((resolve, reject) => {
-      this.#pending.set(
-        correlationId,
-        (message) =>
-          message ? resolve(message) : reject(new StateError(`The broker closed before ${target} replied`)),
-      );
-      timer = setTimeout(
-        () =>
-          reject(
-            new TimeoutError(
-              `No reply from ${target} within ${timeout} ms (correlation id ${correlationId})`,
-            ),
-          ),
-        timeout,
-      );
-      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-    // The timeout may fire while the publish is still under way (a slow first publish to a new Kafka
-    // topic): the rejection is awaited below, so it must not count as unhandled meanwhile.
-    reply.catch(() => undefined);
+    const reply = this.#pending.wait(
+      correlationId,
+      timeout,
+      signal,
+      () =>
+        new TimeoutError(`No reply from ${target} within ${timeout} ms (correlation id ${correlationId})`),
+    );
     try {
+      // The timeout may fire while the publish is still under way (a slow first publish to a new Kafka
+      // topic): its rejection waits for the await below without counting as unhandled.
       await send(subscription.channel);
-      return await reply;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
-      this.#pending.delete(correlationId);
+    } catch (error) {
+      this.#pending.reject(correlationId, error as Error);
+      throw error;
     }
+    return await reply;
   }
 
   /** Stops the subscription and fails the requests still waiting. */
@@ -87,10 +68,7 @@ export class ReplyChannel {
     const subscription = this.#subscription;
     this.#subscription = undefined;
     if (subscription) await (await subscription.handle).stop();
-    for (const [id, settle] of this.#pending) {
-      this.#pending.delete(id);
-      settle(undefined);
-    }
+    this.#pending.close(new StateError("The broker closed before the reply came"));
   }
 
   #subscribe(): { channel: string; handle: Promise<SubscriptionHandle> } {
@@ -102,9 +80,9 @@ export class ReplyChannel {
         // The waiting request gets its reply first, and the reply is acked meanwhile: where an ack is a round
         // trip of its own (an SQS deletion), awaiting it first made every request wait for it too.
         const id = message.correlationId;
-        const settle = id === undefined ? undefined : this.#pending.get(id);
-        if (settle) settle(message);
-        else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: id });
+        if (id === undefined || !this.#pending.resolve(id, message)) {
+          this.#logger.debug("Dropped a reply nobody waits for", { correlationId: id });
+        }
         return message.ack();
       },
       subscriptionEvents(this.#middlewares(), this.#driver.name, channel, this.#logger),

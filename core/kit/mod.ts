@@ -20,6 +20,7 @@ export { REPLY_CHANNEL_PREFIX } from "../_reply_channel.ts";
 export { importClient } from "../_import.ts";
 export { Limiter, sleep } from "../_limiter.ts";
 export { ERROR_HEADER, fromWireHeaders, toWireHeaders, WIRE, WireFields } from "../wire.ts";
+export { type Deadline, Deadlines } from "./deadlines.ts";
 export {
   didYouMean,
   optionNames,
@@ -38,4 +39,5 @@ export {
   PendingQueue,
   SlowConsumer,
 } from "./pending.ts";
+export { AwaitedReplies } from "./replies.ts";
 export { DeliveryWindow } from "./window.ts";

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { TimeoutError } from "@sluice/core";
+import { StateError, TimeoutError } from "@sluice/core";
+import { AwaitedReplies } from "@sluice/core/kit";
 import type { IncomingMessage } from "@sluice/core";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { coreIncoming } from "./message.ts";
@@ -15,7 +16,7 @@ import { NoRespondersError } from "./_errors.ts";
 /** Waits for replies addressed to `<prefix>.<token>`. */
 export class ReplyInbox {
   readonly #prefix: string;
-  readonly #pending = new Map<string, (msg: Msg) => void>();
+  readonly #pending = new AwaitedReplies<Msg>();
   readonly #sub: Subscription;
   #next = 0;
 
@@ -26,7 +27,7 @@ export class ReplyInbox {
       callback: (error, msg) => {
         if (error) return;
         const token = msg.subject.slice(this.#prefix.length + 1);
-        this.#pending.get(token)?.(msg);
+        this.#pending.resolve(token, msg);
       },
     });
   }
@@ -43,33 +44,28 @@ export class ReplyInbox {
   ): Promise<IncomingMessage> {
     const token = (++this.#next).toString(36);
     const reply = `${this.#prefix}.${token}`;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const answer = new Promise<Msg>((resolve, reject) => {
-      this.#pending.set(token, (msg) => {
-        if (msg.headers?.code === 503) {
-          reject(new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`));
-        } else resolve(msg);
-      });
-      timer = setTimeout(
-        () => reject(new TimeoutError(`No reply from ${channel} within ${timeout} ms`)),
-        timeout,
-      );
-      onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    const answer = this.#pending.wait(
+      token,
+      timeout,
+      signal,
+      () => new TimeoutError(`No reply from ${channel} within ${timeout} ms`),
+    );
     try {
       await send(reply);
-      return coreIncoming(await answer, () => undefined);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
-      this.#pending.delete(token);
+    } catch (error) {
+      this.#pending.reject(token, error as Error);
+      throw error;
     }
+    const msg = await answer;
+    if (msg.headers?.code === 503) {
+      throw new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`);
+    }
+    return coreIncoming(msg, () => undefined);
   }
 
-  /** Unsubscribes. */
+  /** Unsubscribes, failing the requests still waiting. */
   close(): void {
+    this.#pending.close(new StateError("The connection closed before the reply came"));
     this.#sub.unsubscribe();
   }
 }

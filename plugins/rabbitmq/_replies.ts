@@ -7,7 +7,7 @@
  */
 
 import { ConnectionError, type IncomingMessage, type Logger, StateError, TimeoutError } from "@sluice/core";
-import { describeError } from "@sluice/core/kit";
+import { AwaitedReplies, describeError } from "@sluice/core/kit";
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { AmqpConnection } from "./_connection.ts";
 import { toBuffer } from "./_publisher.ts";
@@ -15,16 +15,11 @@ import { DIRECT_REPLY_TO } from "./_topology.ts";
 import { AmqpIncoming, type AmqpPublishProperties } from "./message.ts";
 import { DrainGate } from "./_drain.ts";
 
-interface Pending {
-  readonly resolve: (message: IncomingMessage) => void;
-  readonly reject: (error: Error) => void;
-}
-
 /** Requests over direct reply-to. */
 export class DirectReplies {
   readonly #connection: AmqpConnection;
   readonly #logger: Logger;
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new AwaitedReplies<IncomingMessage>();
   #channel: Promise<Channel> | undefined;
   readonly #drain = new DrainGate();
 
@@ -45,22 +40,13 @@ export class DirectReplies {
     if (id === undefined) throw new StateError("A request needs a correlation id");
     this.#channel ??= this.#connection.ready().then((model) => this.#open(model));
     const channel = await this.#channel;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const reply = new Promise<IncomingMessage>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      timer = setTimeout(
-        () =>
-          reject(
-            new TimeoutError(
-              `No reply from ${routingKey} within ${options.timeout} ms (correlation id ${id})`,
-            ),
-          ),
-        options.timeout,
-      );
-      onAbort = () => reject(options.signal?.reason ?? new TimeoutError("The request was aborted"));
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    const reply = this.#pending.wait(
+      id,
+      options.timeout,
+      options.signal,
+      () =>
+        new TimeoutError(`No reply from ${routingKey} within ${options.timeout} ms (correlation id ${id})`),
+    );
     try {
       await this.#drain.pass();
       const written = channel.publish(exchange, routingKey, toBuffer(body), {
@@ -68,12 +54,16 @@ export class DirectReplies {
         replyTo: DIRECT_REPLY_TO,
       });
       if (!written) this.#drain.block(channel);
-      return await reply;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
-      this.#pending.delete(id);
+    } catch (error) {
+      this.#pending.reject(id, error as Error);
+      throw error;
     }
+    return await reply;
+  }
+
+  /** Fails the requests still waiting and stops their timer. */
+  close(): void {
+    this.#pending.close(new ConnectionError("The broker closed before the reply came"));
   }
 
   #open(model: ChannelModel): Promise<Channel> {
@@ -89,7 +79,7 @@ export class DirectReplies {
         const lost = new ConnectionError(
           "The connection dropped before the reply arrived; send the request again",
         );
-        for (const pending of this.#pending.values()) pending.reject(lost);
+        this.#pending.rejectAll(lost);
         this.#channel = undefined; // the next request opens a channel on the next connection
       });
       await channel.consume(DIRECT_REPLY_TO, (message) => this.#onReply(message), { noAck: true });
@@ -105,8 +95,9 @@ export class DirectReplies {
   #onReply(message: ConsumeMessage | null): void {
     if (!message) return;
     const reply = new AmqpIncoming(message, 1);
-    const pending = reply.correlationId === undefined ? undefined : this.#pending.get(reply.correlationId);
-    if (pending) pending.resolve(reply);
-    else this.#logger.debug("Dropped a reply nobody waits for", { correlationId: reply.correlationId });
+    const id = reply.correlationId;
+    if (id === undefined || !this.#pending.resolve(id, reply)) {
+      this.#logger.debug("Dropped a reply nobody waits for", { correlationId: reply.correlationId });
+    }
   }
 }

@@ -128,6 +128,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
       live = undefined;
       for (const consumer of consumers) consumer.dispose();
       consumers.clear();
+      current?.replies.close();
       await current?.connection.close();
     },
 
