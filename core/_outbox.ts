@@ -163,6 +163,7 @@ export class Outbox implements BrokerPort {
     origin?: Context,
   ): Promise<Reply<ReplyBody<S>>> {
     this.#settings.assertConnected();
+    options.signal?.throwIfAborted(); // as fetch(): an aborted request is not sent
     const timeout = options.timeout ?? this.#settings.requestTimeout;
     const publication = this.#publication(body, channel, options, true, "request", origin);
     publication.correlationId ??= crypto.randomUUID();

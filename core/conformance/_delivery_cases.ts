@@ -5,7 +5,9 @@
  * @module
  */
 
-import { RemoteError, TimeoutError } from "../errors.ts";
+import { RemoteError, SluiceError, TimeoutError } from "../errors.ts";
+import { createLogger } from "../logger.ts";
+import { testBroker } from "../testing/mod.ts";
 import { assert, pause, unique, until } from "./_assert.ts";
 import { caseSetup, Doubled, needs } from "./_cases.ts";
 import type { ConformanceTarget, Scenario, TestFunctions } from "./types.ts";
@@ -138,6 +140,48 @@ export function deliveryCases(target: ConformanceTarget, { describe, it }: TestF
           br.broker.request(1, channel("nobody"), { ...pub(), timeout: 300 }),
           TimeoutError,
         );
+      },
+    );
+
+    it(
+      "fails a request still waiting when the broker closes, and an aborted one before sending",
+      {},
+      async () => {
+        const { logs, channel, sub, pub } = setup("request");
+        // A broker whose close waits 50 ms for a handler in flight, so a responder that never answers cannot
+        // hold it: what is asked here is what becomes of the request on the requester's side.
+        const broker = target.createBroker({
+          logger: createLogger({ level: "debug", sink: logs.sink }),
+          drainTimeout: 50,
+        });
+        const ch = channel("silent");
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let asked = 0;
+        broker.subscriber(ch, sub()).handle(async () => {
+          asked++;
+          await released;
+        });
+        const br = await testBroker(broker, { real: target.real });
+        try {
+          await assert.rejects(
+            br.broker.request(1, ch, { ...pub(), timeout, signal: AbortSignal.abort(new Error("gave up")) }),
+            (error: unknown) => String(error).includes("gave up"),
+          );
+          const waiting = br.broker.request(2, ch, { ...pub(), timeout: timeout * 10 });
+          waiting.catch(() => undefined);
+          await until(() => asked > 0, timeout, "the request at the responder");
+          await br.broker.close();
+          await assert.rejects(waiting, (error: unknown) => {
+            assert.ok(error instanceof SluiceError, `a SluiceError, not ${error}`);
+            assert.ok(!(error instanceof TimeoutError), `failed by the close, not its timeout: ${error}`);
+            return true;
+          });
+          assert.equal(asked, 1, "the aborted request was never sent");
+        } finally {
+          release();
+          await br.close();
+        }
       },
     );
 

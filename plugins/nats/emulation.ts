@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ConnectionError, OptionError, silentLogger, TimeoutError } from "@sluice/core";
+import { ConnectionError, OptionError, silentLogger, StateError, TimeoutError } from "@sluice/core";
 import type {
   Emulation,
   IncomingMessage,
@@ -18,6 +18,7 @@ import type {
 } from "@sluice/core";
 import {
   Activity,
+  AwaitedReplies,
   MemoryQueue,
   parseOptions,
   PendingBound,
@@ -107,7 +108,8 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
   const buckets = new EmulatedBuckets(activity);
   const objectStores = new EmulatedObjectStores(activity);
   const bindings = new Map<string, Binding>();
-  const pending = new Map<string, (message: IncomingMessage) => void>();
+  /** Requests waiting for their reply, by their inbox subject. */
+  const pending = new AwaitedReplies<IncomingMessage>();
   const brokerJetStream = options.jetstream ?? false;
   let logger: Logger | undefined;
   let connected = false;
@@ -139,10 +141,15 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
         `The message to ${channel} exceeds the server's max payload of ${MAX_PAYLOAD} bytes`,
       );
     }
-    const reply = pending.get(channel);
-    if (reply) {
+    if (pending.has(channel)) {
       const done = (): Promise<void> => Promise.resolve();
-      reply({ ...stored(channel, message), replyTo: undefined, ack: done, nack: done, reject: done });
+      pending.resolve(channel, {
+        ...stored(channel, message),
+        replyTo: undefined,
+        ack: done,
+        nack: done,
+        reject: done,
+      });
       return;
     }
     if (jetstreamWanted(channel, publish) && !jetstream.captures(channel)) {
@@ -186,6 +193,7 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       // the server, for the next session on the same broker object.
       for (const binding of bindings.values()) binding.queue.dispose();
       bindings.clear();
+      pending.close(new StateError("The connection closed before the reply came"));
       return Promise.resolve();
     },
 
@@ -269,27 +277,24 @@ export function natsEmulation(options: NatsOptions = {}): NatsEmulation {
       } catch (error) {
         return Promise.reject(error);
       }
-      const replyTo = `${INBOX}${++ids}`;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let onAbort: (() => void) | undefined;
-      return new Promise<IncomingMessage>((resolve, reject) => {
-        if (!hasResponder(channel)) {
-          reject(new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`));
-          return;
-        }
-        pending.set(replyTo, resolve);
-        timer = setTimeout(
-          () => reject(new TimeoutError(`No reply from ${channel} within ${timeout} ms`)),
-          timeout,
+      if (!hasResponder(channel)) {
+        return Promise.reject(
+          new NoRespondersError(`No responder listens on ${channel}: start a subscriber for it`),
         );
-        onAbort = () => reject(signal!.reason ?? new TimeoutError("The request was aborted"));
-        signal?.addEventListener("abort", onAbort, { once: true });
+      }
+      const replyTo = `${INBOX}${++ids}`;
+      const reply = pending.wait(
+        replyTo,
+        timeout,
+        signal,
+        () => new TimeoutError(`No reply from ${channel} within ${timeout} ms`),
+      );
+      try {
         route(channel, { ...message, replyTo }, publish);
-      }).finally(() => {
-        clearTimeout(timer);
-        if (onAbort) signal?.removeEventListener("abort", onAbort);
-        pending.delete(replyTo);
-      });
+      } catch (error) {
+        pending.reject(replyTo, error as Error);
+      }
+      return reply;
     },
 
     ping() {

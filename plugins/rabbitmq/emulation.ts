@@ -9,6 +9,7 @@
  */
 
 import {
+  ConnectionError,
   type Emulation,
   EmulationLimitError,
   type IncomingMessage,
@@ -19,7 +20,7 @@ import {
   type SubscriptionHandle,
   TimeoutError,
 } from "@sluice/core";
-import { Activity, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
+import { Activity, AwaitedReplies, MemoryQueue, parseOptions, type StoredMessage } from "@sluice/core/kit";
 import { type EmulatedQueue, Exchanges } from "./_exchanges.ts";
 import {
   checkSize,
@@ -68,7 +69,8 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
   let connected = false;
   let ids = 0;
   let logger: Logger = silentLogger;
-  const replies = new Map<string, (message: IncomingMessage) => void>();
+  /** Requests waiting for their reply, by correlation id, as the driver matches them (`_replies.ts`). */
+  const replies = new AwaitedReplies<IncomingMessage>();
 
   const assertConnected = (): void => {
     if (!connected) throw new StateError("The RabbitMQ emulation is not connected");
@@ -93,9 +95,8 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
   /** Routes a message; returns how many queues got it. */
   const route = (exchangeName: string, message: StoredMessage): number => {
     if (exchangeName === "" && message.channel.startsWith(DIRECT_REPLY_TO)) {
-      const deliver = replies.get(message.channel);
-      deliver?.(replyMessage(message));
-      return deliver ? 1 : 0;
+      const reply = replyMessage(message);
+      return reply.correlationId !== undefined && replies.resolve(reply.correlationId, reply) ? 1 : 0;
     }
     const queues = exchanges.route(exchangeName, message.channel, { ...message.headers });
     for (const queue of queues) queue.queue.push(message);
@@ -221,7 +222,7 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
       for (const queue of exchanges.queues()) {
         if (queue.declaration.exclusive) exchanges.deleteQueue(queue);
       }
-      replies.clear();
+      replies.close(new ConnectionError("The broker closed before the reply came"));
       return Promise.resolve();
     },
 
@@ -282,33 +283,21 @@ export function rabbitmqEmulation(options: RabbitmqOptions = {}): RabbitmqEmulat
     async request(channel, message, requestOptions): Promise<IncomingMessage> {
       assertConnected();
       const { timeout, signal, ...publishOptions } = requestOptions;
-      const address = `${DIRECT_REPLY_TO}.${++ids}.${crypto.randomUUID()}`;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let onAbort: (() => void) | undefined;
-      const reply = new Promise<IncomingMessage>((resolve, reject) => {
-        replies.set(address, (incoming) => {
-          if (incoming.correlationId === message.correlationId) resolve(incoming);
-        });
-        timer = setTimeout(
-          () =>
-            reject(
-              new TimeoutError(
-                `No reply from ${channel} within ${timeout} ms (correlation id ${message.correlationId})`,
-              ),
-            ),
-          timeout,
-        );
-        onAbort = () => reject(signal?.reason ?? new TimeoutError("The request was aborted"));
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
+      const id = message.correlationId;
+      if (id === undefined) throw new StateError("A request needs a correlation id");
+      const reply = replies.wait(
+        id,
+        timeout,
+        signal,
+        () => new TimeoutError(`No reply from ${channel} within ${timeout} ms (correlation id ${id})`),
+      );
       try {
-        publishOne(channel, { ...message, replyTo: address }, publishOptions);
-        return await reply;
-      } finally {
-        clearTimeout(timer);
-        if (onAbort) signal?.removeEventListener("abort", onAbort);
-        replies.delete(address);
+        publishOne(channel, { ...message, replyTo: `${DIRECT_REPLY_TO}.${++ids}` }, publishOptions);
+      } catch (error) {
+        replies.reject(id, error as Error);
+        throw error;
       }
+      return await reply;
     },
 
     ping() {
