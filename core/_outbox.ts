@@ -9,7 +9,7 @@
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
 import type { Driver, IncomingMessage, OutgoingMessage } from "./driver.ts";
-import { describeError, RemoteError, SluiceError, StateError } from "./errors.ts";
+import { describeError, SluiceError, StateError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { composePublish, type Middleware, type Publication, type PublicationKind } from "./middleware.ts";
 import type { Mock } from "./mock.ts";
@@ -23,11 +23,10 @@ import {
 } from "./publish_options.ts";
 import type { BrokerPort, Observer } from "./port.ts";
 import { withoutCore } from "./options.ts";
-import { ReplyChannel } from "./_reply_channel.ts";
+import { readReply, ReplyChannel } from "./_reply_channel.ts";
 import { publishBatchThrough } from "./_batch_publish.ts";
 import { publishFailed } from "./_publish_errors.ts";
-import { type StandardSchemaV1, validate } from "./schema.ts";
-import { ERROR_HEADER } from "./wire.ts";
+import type { StandardSchemaV1 } from "./schema.ts";
 
 // Message ids: one random UUID per process plus a counter — unique across processes, and far cheaper per
 // message than a UUID each (the publish path runs a million times a second).
@@ -201,18 +200,7 @@ export class Outbox implements BrokerPort {
       );
     }
     if (!incoming) throw new StateError(`A publish middleware of ${channel} did not send the request`);
-    const error = incoming.headers[ERROR_HEADER];
-    if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
-    if (incoming.decodeError) throw incoming.decodeError;
-    let value = this.codecs.decode(incoming.body, incoming.contentType);
-    if (options.schema) value = await validate(options.schema, value, `The reply from ${channel}`);
-    return {
-      body: value as ReplyBody<S>,
-      headers: incoming.headers,
-      correlationId: incoming.correlationId,
-      contentType: incoming.contentType,
-      raw: incoming.body,
-    };
+    return await readReply<S>(incoming, channel, this.codecs, options.schema);
   }
 
   /** Stops the reply subscription, failing requests still waiting. */

@@ -5,11 +5,15 @@
  * @module
  */
 
+import type { Codecs } from "./codec.ts";
 import type { Driver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import { StateError, TimeoutError } from "./errors.ts";
+import { RemoteError, StateError, TimeoutError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { type Middleware, subscriptionEvents } from "./middleware.ts";
 import { AwaitedReplies } from "./kit/replies.ts";
+import type { Reply, ReplyBody } from "./publish_options.ts";
+import { type StandardSchemaV1, validate } from "./schema.ts";
+import { ERROR_HEADER } from "./wire.ts";
 
 /**
  * The start of every reply channel's name. Drivers that must treat replies apart (Redis sends them over
@@ -91,4 +95,28 @@ export class ReplyChannel {
     handle.catch(() => (this.#subscription = undefined));
     return this.#subscription;
   }
+}
+
+/**
+ * The reply a request resolves with, whichever way it came: a responder's failure (its error header) becomes
+ * a {@linkcode RemoteError}, the body is decoded and, given a schema, validated.
+ */
+export async function readReply<S extends StandardSchemaV1 | undefined>(
+  incoming: IncomingMessage,
+  channel: string,
+  codecs: Codecs,
+  schema: S | undefined,
+): Promise<Reply<ReplyBody<S>>> {
+  const error = incoming.headers[ERROR_HEADER];
+  if (error !== undefined) throw new RemoteError(`The handler of ${channel} failed: ${error}`);
+  if (incoming.decodeError) throw incoming.decodeError;
+  let value = codecs.decode(incoming.body, incoming.contentType);
+  if (schema) value = await validate(schema, value, `The reply from ${channel}`);
+  return {
+    body: value as ReplyBody<S>,
+    headers: incoming.headers,
+    correlationId: incoming.correlationId,
+    contentType: incoming.contentType,
+    raw: incoming.body,
+  };
 }
