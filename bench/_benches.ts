@@ -256,4 +256,8 @@ export const diagnostics: readonly Diagnostic[] = [
   { script: "bench/redis/parsers.ts", args: ["2000", "1"] },
   { script: "bench/rabbitmq/cold.ts", args: ["driver", "20"], needs: "SLUICE_AMQP_URL" },
   { script: "bench/mqtt/ack_backlog.ts", args: ["sluice", "500"], needs: "SLUICE_MQTT_URL" },
+  // The RPC benches' paired mode (bench/_rpc.ts): the arms side by side in one process.
+  { script: "bench/rabbitmq/rpc.ts", args: ["raw,raw-wire,driver,sluice", "300"], needs: "SLUICE_AMQP_URL" },
+  { script: "bench/nats/rpc.ts", args: ["raw,sluice", "300"], needs: "SLUICE_NATS_URL" },
+  { script: "bench/redis/rpc.ts", args: ["raw,sluice", "300"], needs: "SLUICE_REDIS_URL" },
 ];

@@ -8,7 +8,8 @@
 
 import process from "node:process";
 import type { Deliver, Driver, OutgoingMessage } from "@sluice/core";
-import { begin, end, printRun, profiled } from "./_measure.ts";
+import { begin, end, printRun, profiled, runtimeName } from "./_measure.ts";
+import { median } from "./_stats.ts";
 
 /** Untimed round trips before the timed ones (connections, JIT, reply subscriptions). */
 export const WARM_UP = 200;
@@ -68,10 +69,27 @@ export interface RpcArm {
   close(): Promise<void>;
 }
 
-/** The arm and count from `<runtime> <script> <arm> [count]`. */
+/** The arm and count from `<runtime> <script> <arm> [count]`; `<arm>` may name several: `raw,sluice`. */
 export function rpcArguments(): { arm: string; count: number } {
   const [arm = "raw", count = "2000"] = process.argv.slice(2);
   return { arm, count: Number(count) };
+}
+
+/** Builds the arm named `arm` on its own queue or subject, named after `tag`. */
+export type RpcArms = (arm: string, tag: string) => Promise<RpcArm>;
+
+/**
+ * Runs `arm` alone ({@linkcode measureRpc}) or, given several (`raw,sluice`), the paired comparison
+ * ({@linkcode measureRpcPaired}). Each arm gets a queue or subject of its own, so two arms in one process do
+ * not answer each other's requests.
+ */
+export async function runRpc(arm: string, count: number, build: RpcArms): Promise<never> {
+  const tag = String(process.pid);
+  const names = arm.split(",");
+  if (names.length === 1) return measureRpc(arm, count, await build(arm, tag));
+  const arms = [];
+  for (const name of names) arms.push({ name, rpc: await build(name, `${tag}_${name.replace(/\W/g, "")}`) });
+  return measureRpcPaired(arms, count);
 }
 
 /**
@@ -99,4 +117,82 @@ export async function measureRpc(arm: string, count: number, rpc: RpcArm): Promi
   printRun(arm, "rpc", count, seconds, { p50_ms: at(0.5), p99_ms: at(0.99) });
   await profiled();
   process.exit(0);
+}
+
+/** Round trips an arm makes in one turn of a paired run. */
+const CHUNK = 250;
+
+/**
+ * The arms side by side in this process: after the warm-up of each, rounds of {@linkcode CHUNK} round trips
+ * of each arm in turn (the order rotating), `count` in all per arm. On the 2-vCPU machine a round trip's
+ * time moves by half between runs minutes apart with the machine otherwise idle; a round's arms share its
+ * few seconds, so the median over the rounds of each arm's p50 less the first arm's says what the arm adds
+ * to a round trip, which separate processes a round apart do not. The arms share the process's JIT (the
+ * client library's code is compiled for every arm that uses it) and its event loop (one arm's idle
+ * connections stay open while another runs). Prints each arm's p50, p99 and CPU µs a round trip over all its
+ * rounds, and, against the first arm, the median of the rounds' p50 differences (µs) and CPU ratios.
+ */
+export async function measureRpcPaired(
+  arms: readonly { readonly name: string; readonly rpc: RpcArm }[],
+  count: number,
+): Promise<never> {
+  const expected = JSON.stringify({ ok: true, id: REQUEST.id });
+  for (const { name, rpc } of arms) {
+    for (let i = 0; i < WARM_UP; i++) {
+      const reply = JSON.stringify(await rpc.trip());
+      if (reply !== expected) throw new Error(`${name}: the reply was ${reply}, not ${expected}`);
+    }
+  }
+  const times = arms.map((): number[] => []);
+  const cpu = arms.map(() => 0);
+  const rounds: { p50: number; cpu: number }[][] = [];
+  for (let round = 0; round * CHUNK < count; round++) {
+    const trips = Math.min(CHUNK, count - round * CHUNK);
+    const results: { p50: number; cpu: number }[] = [];
+    for (let k = 0; k < arms.length; k++) {
+      const i = (k + round) % arms.length;
+      const own: number[] = [];
+      const used = process.cpuUsage();
+      for (let t = 0; t < trips; t++) {
+        const start = performance.now();
+        await arms[i]!.rpc.trip();
+        own.push(performance.now() - start);
+      }
+      const spent = process.cpuUsage(used);
+      cpu[i]! += spent.user + spent.system;
+      times[i]!.push(...own);
+      results[i] = { p50: quantile(own, 0.5), cpu: (spent.user + spent.system) / trips };
+    }
+    rounds.push(results);
+  }
+  for (const { rpc } of arms) await rpc.close();
+  const ms = (value: number): number => Math.round(value * 1000) / 1000;
+  const line: Record<string, unknown> = {
+    workload: "rpc-paired",
+    runtime: runtimeName(),
+    count,
+    chunk: CHUNK,
+  };
+  arms.forEach(({ name }, i) => {
+    line[name] = {
+      p50_ms: ms(quantile(times[i]!, 0.5)),
+      p99_ms: ms(quantile(times[i]!, 0.99)),
+      cpu_us: Math.round((cpu[i]! / times[i]!.length) * 100) / 100,
+    };
+    if (i === 0) return;
+    line[`${name}_p50_over_${arms[0]!.name}_us`] = Math.round(
+      median(rounds.map((r) => (r[i]!.p50 - r[0]!.p50) * 1000)),
+    );
+    line[`${name}_cpu_over_${arms[0]!.name}`] = Math.round(
+      median(rounds.map((r) => r[i]!.cpu / r[0]!.cpu)) * 100,
+    ) /
+      100;
+  });
+  console.log(JSON.stringify(line));
+  process.exit(0);
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }

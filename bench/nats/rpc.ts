@@ -1,5 +1,7 @@
-// Request/reply latency on core NATS, one run in a fresh process; prints one JSON line with p50 and p99.
-//   <runtime> bench/nats/rpc.ts <raw|sluice> [count]
+// Request/reply latency on core NATS; prints one JSON line with p50 and p99.
+//   <runtime> bench/nats/rpc.ts <arm> [count]
+//   <runtime> bench/nats/rpc.ts raw,sluice [count]
+// one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts):
 //   raw     nats.js: nc.request() to a callback subscription that decodes the body and responds
@@ -7,13 +9,12 @@
 import process from "node:process";
 import { connect, headers } from "@nats-io/transport-node";
 import { nats } from "@sluice/nats";
-import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+import { REQUEST, rpcArguments, type RpcArm, runRpc } from "../_rpc.ts";
 
 const { arm, count } = rpcArguments();
 const url = process.env.SLUICE_NATS_URL ?? "nats://127.0.0.1:4222";
-const subject = `bench.rpc.${process.pid}`;
 
-async function raw(): Promise<RpcArm> {
+async function raw(subject: string): Promise<RpcArm> {
   const nc = await connect({ servers: url });
   const encoder = new TextEncoder();
   nc.subscribe(subject, {
@@ -39,7 +40,7 @@ async function raw(): Promise<RpcArm> {
   };
 }
 
-async function sluice(): Promise<RpcArm> {
+async function sluice(subject: string): Promise<RpcArm> {
   const broker = nats({ servers: url, logLevel: "error" });
   broker.subscriber(subject).handle((body) => ({ ok: true, id: (body as { id: number }).id }));
   await broker.start();
@@ -49,4 +50,4 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));
+await runRpc(arm, count, (name, tag) => (name === "raw" ? raw : sluice)(`bench.rpc.${tag}`));

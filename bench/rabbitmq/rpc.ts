@@ -1,5 +1,7 @@
-// Request/reply latency on RabbitMQ, one run in a fresh process; prints one JSON line with p50 and p99.
-//   <runtime> bench/rabbitmq/rpc.ts <raw|driver|sluice> [count]
+// Request/reply latency on RabbitMQ; prints one JSON line with p50 and p99.
+//   <runtime> bench/rabbitmq/rpc.ts <arm> [count]
+//   <runtime> bench/rabbitmq/rpc.ts raw,raw-wire,driver,sluice [count]
+// one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), both over direct reply-to, as
 // the plugin's `request()` is: the request goes to amq.topic with the queue's name as routing key (the
@@ -18,22 +20,13 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import amqp from "amqplib";
 import { rabbitmq } from "@sluice/rabbitmq";
-import {
-  answerWith,
-  decodeJson,
-  jsonMessage,
-  measureRpc,
-  REQUEST,
-  rpcArguments,
-  type RpcArm,
-} from "../_rpc.ts";
+import { answerWith, decodeJson, jsonMessage, REQUEST, rpcArguments, type RpcArm, runRpc } from "../_rpc.ts";
 
 const { arm, count } = rpcArguments();
 const url = process.env.SLUICE_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const queue = `bench_rpc_${process.pid}`;
 const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
-async function raw(wire = false): Promise<RpcArm> {
+async function raw(queue: string, wire = false): Promise<RpcArm> {
   // The plugin's socket setting: without it, Nagle's algorithm holds each small frame for ~40 ms.
   const connection = await amqp.connect(url, { noDelay: true });
   const responder = await connection.createChannel();
@@ -81,7 +74,7 @@ async function raw(wire = false): Promise<RpcArm> {
   };
 }
 
-async function driver(): Promise<RpcArm> {
+async function driver(queue: string): Promise<RpcArm> {
   const broker = rabbitmq({ url, logLevel: "error" });
   await broker.connect();
   const d = broker.driver;
@@ -101,7 +94,7 @@ async function driver(): Promise<RpcArm> {
   };
 }
 
-async function sluice(): Promise<RpcArm> {
+async function sluice(queue: string): Promise<RpcArm> {
   const broker = rabbitmq({ url, logLevel: "error" });
   broker.subscriber(queue, { queue: { name: queue, durable: false, autoDelete: true } })
     .handle((body) => ({ ok: true, id: (body as { id: number }).id }));
@@ -112,5 +105,10 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-const arms: Record<string, () => Promise<RpcArm>> = { raw, "raw-wire": () => raw(true), driver, sluice };
-await measureRpc(arm, count, await (arms[arm] ?? sluice)());
+const arms: Record<string, (queue: string) => Promise<RpcArm>> = {
+  raw: (queue) => raw(queue),
+  "raw-wire": (queue) => raw(queue, true),
+  driver,
+  sluice,
+};
+await runRpc(arm, count, (name, tag) => (arms[name] ?? sluice)(`bench_rpc_${tag}`));

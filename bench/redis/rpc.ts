@@ -1,5 +1,7 @@
-// Request/reply latency on Redis, one run in a fresh process; prints one JSON line with p50 and p99.
-//   <runtime> bench/redis/rpc.ts <raw|sluice> [count]
+// Request/reply latency on Redis; prints one JSON line with p50 and p99.
+//   <runtime> bench/redis/rpc.ts <arm> [count]
+//   <runtime> bench/redis/rpc.ts raw,sluice [count]
+// one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), both over Pub/Sub in
 // FastStream's binary envelope, as the plugin's `request()` is: the request carries `reply_to`, a reply
@@ -8,15 +10,13 @@
 //           channel, one that publishes; the responder decodes the envelope and the JSON body and publishes
 //           the reply envelope to `reply_to`
 //   sluice  broker.request() to a Pub/Sub subscriber whose handler returns the reply
-import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
 import { decodeBytes, encodeMessage, redis } from "@sluice/redis";
-import { measureRpc, REQUEST, rpcArguments, type RpcArm } from "../_rpc.ts";
+import { REQUEST, rpcArguments, type RpcArm, runRpc } from "../_rpc.ts";
 import { settings, url } from "./_common.ts";
 
 const { arm, count } = rpcArguments();
-const channel = `bench-rpc-${process.pid}`;
 
 function envelope(body: unknown, correlationId: string, replyTo?: string): Buffer {
   const bytes = encodeMessage({
@@ -30,7 +30,7 @@ function envelope(body: unknown, correlationId: string, replyTo?: string): Buffe
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-async function raw(): Promise<RpcArm> {
+async function raw(channel: string): Promise<RpcArm> {
   const replies = `bench-reply-${crypto.randomUUID()}`;
   const subscriber = new Redis(url, { ...settings, enableAutoPipelining: false });
   const publisher = new Redis(url, settings);
@@ -60,7 +60,7 @@ async function raw(): Promise<RpcArm> {
   };
 }
 
-async function sluice(): Promise<RpcArm> {
+async function sluice(channel: string): Promise<RpcArm> {
   const broker = redis({ url, logLevel: "error" });
   broker.subscriber(channel).handle((body) => ({ ok: true, id: (body as { id: number }).id }));
   await broker.start();
@@ -70,4 +70,4 @@ async function sluice(): Promise<RpcArm> {
   };
 }
 
-await measureRpc(arm, count, await (arm === "raw" ? raw() : sluice()));
+await runRpc(arm, count, (name, tag) => (name === "raw" ? raw : sluice)(`bench-rpc-${tag}`));
