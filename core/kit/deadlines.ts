@@ -118,8 +118,10 @@ export class Deadlines {
     const heap = this.#heap;
     const now = performance.now();
     while (heap.length > 0 && (heap[0]!.expire === undefined || heap[0]!.at <= now)) {
-      const expire = this.#pop().expire;
+      const entry = this.#pop();
+      const expire = entry.expire;
       if (!expire) continue;
+      entry.expire = undefined; // fired: a cancel() from its own callback has nothing left to do
       try {
         expire();
       } catch (error) {
