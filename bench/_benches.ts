@@ -37,6 +37,12 @@ export interface Bench {
     /** Messages per run in full mode, when not `full`: the Python arms are 10–50 times slower. */
     readonly full?: number;
   };
+  /**
+   * The script also runs its TypeScript arms side by side in one process (`<arm>,<arm>… <count>`, the first
+   * arm the yardstick; `measureRpcPaired` in `bench/_rpc.ts`): once a round on each runtime, after the arms'
+   * own runs, with `full` round trips an arm.
+   */
+  readonly paired?: boolean;
   /** Runs before and after each run of an arm (SQS fills and deletes its queue outside the timed run). */
   around?(
     arm: string,
@@ -68,6 +74,7 @@ interface Shape {
   /** The script's arguments after the count (a window of outstanding messages …). */
   readonly extra?: readonly string[];
   readonly needs?: string;
+  readonly paired?: boolean;
   readonly python?: Bench["python"];
   /** Python arms of the drain bench only (`drainAndPublish`). */
   readonly drainPython?: Bench["python"];
@@ -163,6 +170,7 @@ export const benches: readonly Bench[] = [
   // RPC benches: sequential round trips (bench/_rpc.ts; 200 untimed ones come first).
   bench("nats/core rpc", "bench/nats/rpc.ts", [32_000, 50], {
     needs: NATS,
+    paired: true,
     python: python("nats_rpc.py", 12_500),
   }),
   ...drainAndPublish("nats/jetstream", "bench/nats/bench.ts", {
@@ -182,6 +190,7 @@ export const benches: readonly Bench[] = [
   }),
   bench("redis rpc", "bench/redis/rpc.ts", [36_000, 50], {
     needs: "SLUICE_REDIS_URL",
+    paired: true,
     python: python("redis_rpc.py", 11_000),
   }),
   ...drainAndPublish("redis/list", "bench/redis/bench.ts", {
@@ -208,6 +217,7 @@ export const benches: readonly Bench[] = [
   bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", [16_000, 50], {
     arms: ["raw", "raw-wire", "driver", "sluice"],
     needs: "SLUICE_AMQP_URL",
+    paired: true,
     python: python("rabbitmq_rpc.py", 5_000),
   }),
   ...drainAndPublish(
@@ -256,8 +266,4 @@ export const diagnostics: readonly Diagnostic[] = [
   { script: "bench/redis/parsers.ts", args: ["2000", "1"] },
   { script: "bench/rabbitmq/cold.ts", args: ["driver", "20"], needs: "SLUICE_AMQP_URL" },
   { script: "bench/mqtt/ack_backlog.ts", args: ["sluice", "500"], needs: "SLUICE_MQTT_URL" },
-  // The RPC benches' paired mode (bench/_rpc.ts): the arms side by side in one process.
-  { script: "bench/rabbitmq/rpc.ts", args: ["raw,raw-wire,driver,sluice", "300"], needs: "SLUICE_AMQP_URL" },
-  { script: "bench/nats/rpc.ts", args: ["raw,sluice", "300"], needs: "SLUICE_NATS_URL" },
-  { script: "bench/redis/rpc.ts", args: ["raw,sluice", "300"], needs: "SLUICE_REDIS_URL" },
 ];

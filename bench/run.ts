@@ -11,13 +11,14 @@
  * the runner starts, since its backlog must not be capped. `--quick` runs each arm once with a tiny count
  * under Deno, and the scripts of `diagnostics` in `_benches.ts` once (CI's proof that every bench works: no
  * figure is asserted), and fails on any failed run or, with `SLUICE_REQUIRE_BROKERS=1`, on a missing
- * broker. Results go to `bench/results/<time>/` (not tracked), or to
- * `bench/recorded/` with `--record`: `results.jsonl`, `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set
- * (`bash scripts/python`), the benches that have Python arms (FastStream, the raw Python client) run them
- * too, as runtime `python`, in the first `--python-rounds` rounds (all of them unless given). With `--append`
- * the rounds are numbered on from the highest round already in the folder, so the order of the arms keeps
- * rotating across invocations. With `--profile` every run's timed section is also sampled by the runtime's
- * CPU profiler, and the summary adds where the CPU went (`_profile.ts`, `profileTable` in `_report.ts`).
+ * broker. Results go to `bench/results/<time>/` (not tracked), or to `bench/recorded/` with `--record`:
+ * `results.jsonl`, `paired.jsonl` (the paired runs of the RPC benches, once a round on each runtime: `paired`
+ * in `_benches.ts`), `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set (`bash scripts/python`), the
+ * benches that have Python arms (FastStream, the raw Python client) run them too, as runtime `python`, in the
+ * first `--python-rounds` rounds (all of them unless given). With `--append` the rounds are numbered on from
+ * the highest round already in the folder, so the order of the arms keeps rotating across invocations. With
+ * `--profile` every run's timed section is also sampled by the runtime's CPU profiler, and the summary adds
+ * where the CPU went (`_profile.ts`, `profileTable` in `_report.ts`).
  *
  * @module
  */
@@ -31,7 +32,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Bench, benches, diagnostics } from "./_benches.ts";
 import { breakdown } from "./_profile.ts";
-import { chart, profileTable, type Result, table } from "./_report.ts";
+import { chart, type PairedResult, pairedTable, profileTable, type Result, table } from "./_report.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -233,6 +234,39 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
   };
 }
 
+/** One paired run of `bench` (its `paired` mode) on `runtime`: the arms side by side in one process. */
+async function runPaired(bench: Bench, runtime: string, round: number): Promise<PairedResult> {
+  const count = quick ? bench.quick : bench.full;
+  const busy = quick ? undefined : await quiet();
+  const out = await run(
+    [...commands[runtime]!, join(root, bench.script), bench.arms.join(","), String(count)],
+    quick ? 60_000 : 600_000,
+  );
+  const load = loadavg()[0]!;
+  const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
+  if (out.code !== 0 || !line) {
+    const why = out.code === null ? "timed out" : `exit code ${out.code}`;
+    return {
+      bench: bench.id,
+      runtime,
+      round,
+      count,
+      load,
+      busy,
+      failed: `${why}: ${out.stderr.trim().slice(-400)}`,
+    };
+  }
+  const parsed = JSON.parse(line) as Record<string, unknown>;
+  const yardstick = bench.arms[0]!;
+  const over = Object.fromEntries(
+    bench.arms.slice(1).map((arm) => [arm, {
+      p50_us: parsed[`${arm}_p50_over_${yardstick}_us`] as number,
+      cpu: parsed[`${arm}_cpu_over_${yardstick}`] as number,
+    }]),
+  );
+  return { bench: bench.id, runtime, round, count, over, load, busy };
+}
+
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const dir = join(root, flags.record ? "bench/recorded" : `bench/results/${stamp}`);
 mkdirSync(dir, { recursive: true });
@@ -254,6 +288,12 @@ const previous = join(dir, "results.jsonl");
 // --append keeps the results already in the folder (e.g. --record --append --runtimes python).
 const results: Result[] = flags.append && existsSync(previous)
   ? readFileSync(previous, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Result)
+  : [];
+const previousPaired = join(dir, "paired.jsonl");
+const paired: PairedResult[] = flags.append && existsSync(previousPaired)
+  ? readFileSync(previousPaired, "utf8").split("\n").filter(Boolean).map((line) =>
+    JSON.parse(line) as PairedResult
+  )
   : [];
 const pythonRounds = Number(flags["python-rounds"] ?? rounds);
 // Each round starts the arms of a bench one further along, also across appending invocations.
@@ -307,6 +347,15 @@ try {
             }${before}${where}`,
           );
         }
+        if (bench.paired && runtime !== "python") {
+          let result = await runPaired(bench, runtime, round);
+          if (quick && result.failed) result = await runPaired(bench, runtime, round);
+          paired.push(result);
+          writeFileSync(previousPaired, paired.map((r) => JSON.stringify(r)).join("\n") + "\n");
+          const figures = result.failed ? `FAILED ${result.failed}` : Object.entries(result.over!)
+            .map(([arm, o]) => `${arm} p50 ${o.p50_us} µs, CPU ${o.cpu}`).join(" · ");
+          console.log(`${round} ${bench.id} ${runtime} paired, over ${bench.arms[0]}: ${figures}`);
+        }
       }
     }
   }
@@ -327,7 +376,13 @@ for (const { script, args, needs } of quick ? diagnostics.filter((d) => picked(d
   const outcome = ran ? "ran" : `FAILED, exit code ${out.code}: ${out.stderr.trim().slice(-400)}`;
   console.log(`${script} ${args.join(" ")}: ${outcome}`);
 }
-const summary = `${header}\n\n${table(results)}${
+const summary = `${header}\n\n${table(results, paired)}${
+  paired.length
+    ? `\nPaired: each RPC bench's arms side by side in one process (\`bench/_rpc.ts\`):\n\n${
+      pairedTable(paired)
+    }`
+    : ""
+}${
   results.some((r) => r.profile) ? `\nWhere the CPU goes (\`--profile\`):\n\n${profileTable(results)}` : ""
 }`;
 writeFileSync(join(dir, "summary.md"), summary);
@@ -337,7 +392,8 @@ if (flags.record) {
   spawnSync(join(root, "node_modules/.bin/deno"), ["fmt", "--quiet", dir], { stdio: "inherit" });
 }
 console.log(`\n${summary}\nwritten to ${dir}`);
-const failures = results.filter((r) => r.failed).length + brokenDiagnostics;
+const failures = results.filter((r) => r.failed).length + paired.filter((r) => r.failed).length +
+  brokenDiagnostics;
 if (quick && (failures > 0 || (missing > 0 && process.env.SLUICE_REQUIRE_BROKERS === "1"))) {
   console.error(`${failures} run(s) failed, ${missing} bench(es) skipped`);
   process.exit(1);
