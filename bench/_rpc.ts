@@ -111,9 +111,7 @@ export async function measureRpc(arm: string, count: number, rpc: RpcArm): Promi
   }
   const seconds = (end() - start) / 1000;
   await rpc.close();
-  times.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 1000) / 1000;
+  const at = (q: number): number => Math.round(quantile(times, q) * 1000) / 1000;
   printRun(arm, "rpc", count, seconds, { p50_ms: at(0.5), p99_ms: at(0.99) });
   await profiled();
   process.exit(0);
@@ -192,6 +190,7 @@ export async function measureRpcPaired(
   process.exit(0);
 }
 
+/** The value below which a share `q` of `values` falls (a sorted copy's element at that rank). */
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

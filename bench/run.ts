@@ -161,6 +161,16 @@ async function quiet(limitMs = 30_000): Promise<number> {
   }
 }
 
+/** The last JSON line a bench process printed, or why there is none (its exit code and its stderr's end). */
+function outcome(
+  out: { code: number | null; stdout: string; stderr: string },
+): { line: string; failed?: undefined } | { line?: undefined; failed: string } {
+  const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
+  if (out.code === 0 && line) return { line };
+  const why = out.code === null ? "timed out" : `exit code ${out.code}`;
+  return { failed: `${why}: ${out.stderr.trim().slice(-400)}` };
+}
+
 async function runArm(bench: Bench, runtime: string, arm: string, round: number): Promise<Result> {
   const count = quick ? bench.quick : runtime === "python" ? bench.python!.full ?? bench.full : bench.full;
   const around = bench.around?.(arm, count, round);
@@ -185,20 +195,10 @@ async function runArm(bench: Bench, runtime: string, arm: string, round: number)
   );
   for (const step of around?.after ?? []) await run([...commands.deno!, script, ...step], 120_000);
   const load = loadavg()[0]!;
-  const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
-  if (out.code !== 0 || !line) {
+  const { line, failed } = outcome(out);
+  if (failed !== undefined) {
     if (profiled) rmSync(profiled, { recursive: true, force: true });
-    const why = out.code === null ? "timed out" : `exit code ${out.code}`;
-    return {
-      bench: bench.id,
-      runtime,
-      arm,
-      round,
-      count,
-      load,
-      busy,
-      failed: `${why}: ${out.stderr.trim().slice(-400)}`,
-    };
+    return { bench: bench.id, runtime, arm, round, count, load, busy, failed };
   }
   const parsed = JSON.parse(line) as {
     rate: number;
@@ -243,19 +243,8 @@ async function runPaired(bench: Bench, runtime: string, round: number): Promise<
     quick ? 60_000 : 600_000,
   );
   const load = loadavg()[0]!;
-  const line = out.stdout.split("\n").filter((l) => l.startsWith("{")).at(-1);
-  if (out.code !== 0 || !line) {
-    const why = out.code === null ? "timed out" : `exit code ${out.code}`;
-    return {
-      bench: bench.id,
-      runtime,
-      round,
-      count,
-      load,
-      busy,
-      failed: `${why}: ${out.stderr.trim().slice(-400)}`,
-    };
-  }
+  const { line, failed } = outcome(out);
+  if (failed !== undefined) return { bench: bench.id, runtime, round, count, load, busy, failed };
   const parsed = JSON.parse(line) as Record<string, unknown>;
   const yardstick = bench.arms[0]!;
   const over = Object.fromEntries(
