@@ -235,6 +235,7 @@ export const benches: readonly Bench[] = [
   bench("kafka rpc", "bench/kafka/rpc.ts", [5_000, 50], {
     arms: ["raw", "raw-wire", "driver", "sluice"],
     needs: "SLUICE_KAFKA_URL",
+    paired: true,
   }),
   ...drainAndPublish("mqtt", "bench/mqtt/bench.ts", { drain: [1_050_000, 500], publish: [370_000, 500] }, {
     publishArms: ["raw", "raw-wire", "sluice"],

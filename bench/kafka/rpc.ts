@@ -1,10 +1,12 @@
-// Request/reply latency on Kafka, one run in a fresh process; prints one JSON line with p50 and p99.
+// Request/reply latency on Kafka; prints one JSON line with p50 and p99.
 //   <runtime> bench/kafka/rpc.ts <raw|raw-wire|driver|sluice> [count]
+//   <runtime> bench/kafka/rpc.ts raw,raw-wire,driver,sluice [count]
+// one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
 // requester in this process (after 200 untimed warm-up trips; bench/_rpc.ts), as the plugin's `request()`
 // works: the request carries the headers `reply_to` (a one-partition reply topic the requester consumes with
-// a group of its own) and `correlation_id`, which the reply echoes. The request topic is new, one partition,
-// made before any arm starts. Every arm: kafkajs, acks=-1, fetches waiting at most 1 s (the plugin's
+// a group of its own) and `correlation_id`, which the reply echoes. Each arm has a request topic of its own,
+// new, one partition, made before its warm-up. Every arm: kafkajs, acks=-1, fetches waiting at most 1 s (the plugin's
 // defaults); a fetch returns as soon as a record arrives.
 //   raw       kafkajs: one producer, a responder consumer that decodes the request and sends the reply, a
 //             reply consumer that matches replies by correlation id
@@ -19,35 +21,31 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { kafka } from "@sluice/kafka";
-import {
-  answerWith,
-  decodeJson,
-  jsonMessage,
-  measureRpc,
-  REQUEST,
-  rpcArguments,
-  type RpcArm,
-} from "../_rpc.ts";
+import { answerWith, decodeJson, jsonMessage, REQUEST, rpcArguments, type RpcArm, runRpc } from "../_rpc.ts";
 
 const { arm, count } = rpcArguments();
 const url = process.env.SLUICE_KAFKA_URL ?? "kafka://127.0.0.1:9092";
 const brokers = url.replace(/^kafka:\/\//, "").split(",");
-const topic = `bench-rpc-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
-const replies = `${topic}-replies`;
+const suffix = Math.random().toString(36).slice(2, 7);
 const client = new Kafka({ clientId: "sluice-bench", brokers, logLevel: logLevel.NOTHING });
 const admin = client.admin();
 await admin.connect();
-await admin.createTopics({
-  topics: [{ topic, numPartitions: 1 }, ...(arm === "sluice" ? [] : [{ topic: replies, numPartitions: 1 }])],
-  waitForLeaders: true,
-});
 
-async function removeTopics(): Promise<void> {
-  await admin.deleteTopics({ topics: arm === "sluice" ? [topic] : [topic, replies] }).catch(() => undefined);
-  await admin.disconnect();
+/** An arm's request topic and reply topic (`sluice` makes its own reply topic), and their removal. */
+async function topics(tag: string, ownReplies: boolean) {
+  const topic = `bench-rpc-${tag}-${suffix}`;
+  const replies = `${topic}-replies`;
+  const made = ownReplies ? [topic, replies] : [topic];
+  await admin.createTopics({
+    topics: made.map((name) => ({ topic: name, numPartitions: 1 })),
+    waitForLeaders: true,
+  });
+  const remove = () => admin.deleteTopics({ topics: made }).then(() => undefined, () => undefined);
+  return { topic, replies, remove };
 }
 
-async function raw(wire: boolean): Promise<RpcArm> {
+async function raw(tag: string, wire: boolean): Promise<RpcArm> {
+  const { topic, replies, remove } = await topics(tag, true);
   const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const headers = (id: string): Record<string, string> =>
@@ -96,12 +94,13 @@ async function raw(wire: boolean): Promise<RpcArm> {
     },
     close: async () => {
       await Promise.all([responder.disconnect(), requester.disconnect(), producer.disconnect()]);
-      await removeTopics();
+      await remove();
     },
   };
 }
 
-async function driver(): Promise<RpcArm> {
+async function driver(tag: string): Promise<RpcArm> {
+  const { topic, replies, remove } = await topics(tag, true);
   const broker = kafka({ brokers, logLevel: "error" });
   await broker.connect();
   const d = broker.driver;
@@ -126,12 +125,13 @@ async function driver(): Promise<RpcArm> {
     },
     close: async () => {
       await broker.close();
-      await removeTopics();
+      await remove();
     },
   };
 }
 
-async function sluice(): Promise<RpcArm> {
+async function sluice(tag: string): Promise<RpcArm> {
+  const { topic, remove } = await topics(tag, false);
   const broker = kafka({ brokers, logLevel: "error" });
   broker.subscriber(topic, { from: "earliest" })
     .handle((body) => ({ ok: true, id: (body as { id: number }).id }));
@@ -141,15 +141,15 @@ async function sluice(): Promise<RpcArm> {
     trip: async () => (await broker.request(REQUEST, topic, { timeout: 30_000 })).body,
     close: async () => {
       await broker.close();
-      await removeTopics();
+      await remove();
     },
   };
 }
 
-const arms: Record<string, () => Promise<RpcArm>> = {
-  raw: () => raw(false),
-  "raw-wire": () => raw(true),
+const arms: Record<string, (tag: string) => Promise<RpcArm>> = {
+  raw: (tag) => raw(tag, false),
+  "raw-wire": (tag) => raw(tag, true),
   driver,
   sluice,
 };
-await measureRpc(arm, count, await (arms[arm] ?? sluice)());
+await runRpc(arm, count, (name, tag) => (arms[name] ?? sluice)(tag));
