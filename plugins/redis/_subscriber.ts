@@ -13,10 +13,10 @@
  *
  * A subscriber only listens, so a server that vanished without closing (a host gone, a NAT or firewall that
  * forgot the connection) would leave it waiting on a silent channel for good: TCP keep-alive gives up only
- * after minutes of probes, and not on every runtime alike. So after `pingAfter` ms (30 s) in which nothing
- * arrived it sends a `PING`, which Redis answers in subscribed mode too, and if nothing arrives in the next
- * `pingAfter` ms it drops the connection and reconnects as after any loss: a dead connection is noticed
- * within three times `pingAfter`. ioredis checks nothing on its subscriber connections; the NATS, MQTT,
+ * after minutes of probes, and not on every runtime alike. So after `pingAfter` ms (the broker's
+ * `pingInterval`, 30 s by default) in which nothing arrived it sends a `PING`, which Redis answers in
+ * subscribed mode too, and if nothing arrives in the next `pingAfter` ms it drops the connection and
+ * reconnects as after any loss: a dead connection is noticed within three times `pingAfter`. ioredis checks nothing on its subscriber connections; the NATS, MQTT,
  * RabbitMQ and Kafka clients all have a heartbeat of their own.
  *
  * @module
@@ -45,7 +45,10 @@ interface Command {
 const MESSAGE = 0x6d; // "message"
 const PMESSAGE = 0x70; // "pmessage"
 
-/** Ms of silence after which the connection asks for a reply, and waits as long again for one. */
+/**
+ * Ms of silence after which the connection asks for a reply, and waits as long again for one: the default of
+ * the broker's `pingInterval`.
+ */
 export const PING_AFTER = 30_000;
 
 /** Sluice's Pub/Sub connection to a single server (not Sentinel, not a Cluster). */
@@ -80,7 +83,8 @@ export class Subscriber implements PubSubConnection {
 
   /**
    * Connects and logs in; throws a ConnectionError naming the likely cause. `timeout` bounds each attempt to
-   * connect; `pingAfter` is the silence after which the connection checks that the server is still there.
+   * connect; `pingAfter` is the silence after which the connection checks that the server is still there
+   * (`0`: never).
    */
   static async open(
     at: Endpoint,
@@ -186,7 +190,7 @@ export class Subscriber implements PubSubConnection {
           if (socket.destroyed) return;
           clearTimeout(timer);
           up = true;
-          this.#checkLiveness(socket);
+          if (this.#pingAfter > 0) this.#checkLiveness(socket);
           resolve();
         }, fail);
       });

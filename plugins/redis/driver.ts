@@ -23,13 +23,14 @@ import {
 import { type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
 import { ListConsumer } from "./_list.ts";
 import { clientConnection, PubSub, type PubSubConnection } from "./_pubsub.ts";
-import { Subscriber } from "./_subscriber.ts";
+import { PING_AFTER, Subscriber } from "./_subscriber.ts";
 import { StreamConsumer } from "./_stream.ts";
 import { encodeForClient, STREAM_FIELD } from "./message.ts";
 import {
   deadLetterOptions,
   type Endpoint,
   endpoint,
+  ownPubSubConnection,
   parseBrokerOptions,
   type PublishTarget,
   type RedisOptions,
@@ -67,12 +68,11 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const blockingClient = async (): Promise<Client> =>
     await open(createClient(library!, at, "consumer", logger!, extra), at);
 
-  // Sluice's own connection serves a single server unless the broker was given ioredis options, which it
-  // would not honour; Sentinel and Cluster need ioredis's discovery.
-  const ownSubscriber = at.topology.kind === "single" && options.client === undefined;
+  const ownSubscriber = ownPubSubConnection(options);
+  const pingInterval = options.pingInterval ?? PING_AFTER;
   const pubSubConnection = async (): Promise<PubSubConnection> =>
     ownSubscriber
-      ? await Subscriber.open(at, logger!, connectTimeout)
+      ? await Subscriber.open(at, logger!, connectTimeout, pingInterval)
       : clientConnection(await open(createClient(library!, at, "pubsub", logger!, extra), at));
 
   const sharedPubSub = (): Promise<PubSub> => {

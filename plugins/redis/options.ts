@@ -28,7 +28,7 @@ import {
 } from "@sluice/core/kit";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
-import { checkConnection, parseUrl, type RedisConnectionOptions } from "./_endpoint.ts";
+import { checkConnection, endpoint, parseUrl, type RedisConnectionOptions } from "./_endpoint.ts";
 
 export {
   type Address,
@@ -56,6 +56,14 @@ export interface RedisOptions extends BrokerOptions, RedisConnectionOptions {
   readonly envelope?: Envelope;
   /** Milliseconds to wait for the connection; 10 000 by default. */
   readonly connectTimeout?: number;
+  /**
+   * Milliseconds of silence on the Pub/Sub connection after which it sends a `PING`, and waits as long again
+   * for anything to arrive before it drops the connection and reconnects: a server gone without closing is
+   * noticed within three times this. 30 000 by default; `0` turns the check off. It belongs to Sluice's own
+   * Pub/Sub connection, which serves a single server without `client`: ioredis's connections, used through
+   * Sentinel, a Cluster or `client`, check nothing, and setting it there is refused.
+   */
+  readonly pingInterval?: number;
   /** Extra options for every ioredis client (advanced). */
   readonly client?: Record<string, unknown>;
 }
@@ -189,6 +197,7 @@ const BrokerShape = type({
   "kind?": "'pubsub' | 'list' | 'stream'",
   "envelope?": "'binary' | 'none'",
   "connectTimeout?": positive,
+  "pingInterval?": "number.integer >= 0",
   "client?": "object",
   "cluster?": ["true", "|", "string[] > 0"],
   "sentinel?": [
@@ -270,7 +279,21 @@ export const publishOptions: OptionsSchema<RedisPublishOptions> = schemaOf<Redis
 export function parseBrokerOptions(options: RedisOptions): RedisOptions {
   const parsed = parseOptions(brokerOptions, options);
   checkConnection(options);
+  if (options.pingInterval !== undefined && !ownPubSubConnection(options)) {
+    throw new OptionError(
+      "Redis option pingInterval is for Sluice's own Pub/Sub connection to a single server: not with " +
+        "Sentinel, a Cluster or client options, whose ioredis connections have no such check",
+    );
+  }
   return parsed;
+}
+
+/**
+ * Whether Pub/Sub runs on Sluice's own connection (`_subscriber.ts`): to a single server, with no ioredis
+ * options of the user's, which it would not honour. Sentinel and a Cluster need ioredis's discovery.
+ */
+export function ownPubSubConnection(options: RedisOptions): boolean {
+  return endpoint(options).topology.kind === "single" && options.client === undefined;
 }
 
 /**

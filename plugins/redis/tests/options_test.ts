@@ -33,6 +33,18 @@ describe("redis options", () => {
     redis({ kind: "list", logLevel: "error", drainTimeout: 100 });
   });
 
+  it("refuses a pingInterval that is negative, or where ioredis's connections serve Pub/Sub", () => {
+    const refused = (options: Parameters<typeof redis>[0], why: RegExp) =>
+      assert.throws(() => redis(options), (e: unknown) => e instanceof OptionError && why.test(e.message));
+    refused({ pingInterval: -1 }, /pingInterval/);
+    refused({ pingInterval: 1.5 }, /pingInterval/);
+    for (const other of [{ cluster: true as const }, { sentinel: "primary" }, { client: { family: 4 } }]) {
+      refused({ ...other, pingInterval: 1000 }, /pingInterval is for Sluice's own Pub\/Sub connection/);
+    }
+    redis({ pingInterval: 0 });
+    redis({ url: "redis://127.0.0.1:6379/2", pingInterval: 5000 });
+  });
+
   it("reads the broker options of a redis:// URL, and refuses other schemes without the password", () => {
     assert.deepEqual(optionsFromUrl(new URL("rediss://app:pw@cache:6380/2")), {
       url: "rediss://app:pw@cache:6380/2",
@@ -123,6 +135,38 @@ describe("redis options", () => {
 });
 
 describe("redis security and connections (real)", { skip: server ? false : "no real redis" }, () => {
+  it("pings a silent Pub/Sub connection after pingInterval ms, and never with pingInterval 0", async () => {
+    const admin = raw();
+    // Sluice's Pub/Sub connections the server lists, each with the last command it received.
+    const connections = async (): Promise<Map<string, string>> => {
+      const lines = String(await admin.call("CLIENT", "LIST")).split("\n");
+      const own = lines.filter((line) => / name=sluice-pubsub /.test(line));
+      return new Map(own.map((line) => [/\bid=(\d+)/.exec(line)![1]!, /\bcmd=(\S+)/.exec(line)![1]!]));
+    };
+    try {
+      for (const pingInterval of [100, 0]) {
+        const before = await connections();
+        const broker = redis({ url: server!.url, pingInterval, logLevel: "error" });
+        broker.subscriber(unique("quiet")).handle(() => {});
+        await broker.start();
+        try {
+          const id = [...(await connections()).keys()].find((id) => !before.has(id));
+          assert.ok(id, "the broker's Pub/Sub connection");
+          const last = async () => (await connections()).get(id);
+          if (pingInterval > 0) await until(async () => (await last()) === "ping", "a PING");
+          else {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            assert.equal(await last(), "subscribe");
+          }
+        } finally {
+          await broker.close();
+        }
+      }
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("fails to connect with an error that names the URL without the password", async () => {
     const logs = captureLogs();
     const broker = redis({
