@@ -16,8 +16,9 @@
  * after minutes of probes, and not on every runtime alike. So after `pingAfter` ms (the broker's
  * `pingInterval`, 30 s by default) in which nothing arrived it sends a `PING`, which Redis answers in
  * subscribed mode too, and if nothing arrives in the next `pingAfter` ms it drops the connection and
- * reconnects as after any loss: a dead connection is noticed within three times `pingAfter`. ioredis checks nothing on its subscriber connections; the NATS, MQTT,
- * RabbitMQ and Kafka clients all have a heartbeat of their own.
+ * reconnects as after any loss: a dead connection is noticed within three times `pingAfter`. ioredis checks
+ * nothing on its subscriber connections; the NATS, MQTT, RabbitMQ and Kafka clients all have a heartbeat of
+ * their own.
  *
  * @module
  */
