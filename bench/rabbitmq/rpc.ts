@@ -13,8 +13,9 @@
 //           and the request is acked once the reply is confirmed; both messages are persistent and carry a
 //           timestamp, the reply a message id of its own. What the plugin's defaults cost RabbitMQ and
 //           amqplib, apart from the plugin's and the core's code.
-//   driver  the plugin's driver alone (no core): its request(), and a subscription whose deliver decodes the
-//           body, publishes the reply and acks — the plugin's and amqplib's share of Sluice's cost
+//   driver  the plugin's driver alone (no core): its request(), and a subscription (a prefetch of 1, as a
+//           Sluice subscriber's) whose deliver decodes the body, publishes the reply and acks — the plugin's
+//           and amqplib's share of Sluice's cost
 //   sluice  broker.request() to a subscriber whose handler returns the reply
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -81,7 +82,9 @@ async function driver(queue: string): Promise<RpcArm> {
   await d.subscribe({
     channel: queue,
     template: queue,
-    prefetch: 256,
+    // A subscriber's default (its concurrency, 1): its acks go at once, where a larger prefetch has them
+    // coalesced on a later turn (plugins/rabbitmq/_acks.ts), which Sluice's arm does not do.
+    prefetch: 1,
     options: { queue: { name: queue, durable: false, autoDelete: true } },
   }, answerWith(d));
   return {
