@@ -23,7 +23,7 @@ import {
 import { type Client, type ClientClass, createClient, loadClient, open, shut } from "./_client.ts";
 import { ListConsumer } from "./_list.ts";
 import { clientConnection, PubSub, type PubSubConnection } from "./_pubsub.ts";
-import { PING_AFTER, Subscriber } from "./_subscriber.ts";
+import { Subscriber } from "./_subscriber.ts";
 import { StreamConsumer } from "./_stream.ts";
 import { encodeForClient, STREAM_FIELD } from "./message.ts";
 import {
@@ -68,11 +68,10 @@ export function redisDriver(options: RedisOptions = {}): RedisDriver {
   const blockingClient = async (): Promise<Client> =>
     await open(createClient(library!, at, "consumer", logger!, extra), at);
 
-  const ownSubscriber = ownPubSubConnection(options);
-  const pingInterval = options.pingInterval ?? PING_AFTER;
+  const ownSubscriber = ownPubSubConnection(at, options);
   const pubSubConnection = async (): Promise<PubSubConnection> =>
     ownSubscriber
-      ? await Subscriber.open(at, logger!, connectTimeout, pingInterval)
+      ? await Subscriber.open(at, logger!, connectTimeout, options.pingInterval)
       : clientConnection(await open(createClient(library!, at, "pubsub", logger!, extra), at));
 
   const sharedPubSub = (): Promise<PubSub> => {

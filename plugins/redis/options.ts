@@ -28,7 +28,13 @@ import {
 } from "@sluice/core/kit";
 import { type } from "arktype";
 import type { Envelope } from "./message.ts";
-import { checkConnection, endpoint, parseUrl, type RedisConnectionOptions } from "./_endpoint.ts";
+import {
+  checkConnection,
+  type Endpoint,
+  endpoint,
+  parseUrl,
+  type RedisConnectionOptions,
+} from "./_endpoint.ts";
 
 export {
   type Address,
@@ -279,7 +285,7 @@ export const publishOptions: OptionsSchema<RedisPublishOptions> = schemaOf<Redis
 export function parseBrokerOptions(options: RedisOptions): RedisOptions {
   const parsed = parseOptions(brokerOptions, options);
   checkConnection(options);
-  if (options.pingInterval !== undefined && !ownPubSubConnection(options)) {
+  if (options.pingInterval !== undefined && !ownPubSubConnection(endpoint(options), options)) {
     throw new OptionError(
       "Redis option pingInterval is for Sluice's own Pub/Sub connection to a single server: not with " +
         "Sentinel, a Cluster or client options, whose ioredis connections have no such check",
@@ -292,8 +298,8 @@ export function parseBrokerOptions(options: RedisOptions): RedisOptions {
  * Whether Pub/Sub runs on Sluice's own connection (`_subscriber.ts`): to a single server, with no ioredis
  * options of the user's, which it would not honour. Sentinel and a Cluster need ioredis's discovery.
  */
-export function ownPubSubConnection(options: RedisOptions): boolean {
-  return endpoint(options).topology.kind === "single" && options.client === undefined;
+export function ownPubSubConnection(at: Endpoint, options: RedisOptions): boolean {
+  return at.topology.kind === "single" && options.client === undefined;
 }
 
 /**
