@@ -266,5 +266,6 @@ export const diagnostics: readonly Diagnostic[] = [
   { script: "bench/redis/pubsub_alone.ts", args: ["sluice", "2000"] },
   { script: "bench/redis/parsers.ts", args: ["2000", "1"] },
   { script: "bench/rabbitmq/cold.ts", args: ["driver", "20"], needs: "SLUICE_AMQP_URL" },
+  { script: "bench/rabbitmq/frames.ts", args: ["sluice", "20"], needs: "SLUICE_AMQP_URL" },
   { script: "bench/mqtt/ack_backlog.ts", args: ["sluice", "500"], needs: "SLUICE_MQTT_URL" },
 ];
