@@ -167,7 +167,7 @@ export const benches: readonly Bench[] = [
     arms: ["sluice"],
     needs: NATS,
   }),
-  // RPC benches: sequential round trips (bench/_rpc.ts; 200 untimed ones come first).
+  // RPC benches: sequential round trips (bench/_rpc.ts; untimed ones come first, for up to 5 s).
   bench("nats/core rpc", "bench/nats/rpc.ts", [32_000, 50], {
     needs: NATS,
     paired: true,

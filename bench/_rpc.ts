@@ -1,7 +1,8 @@
 /**
- * Request/reply latency, the loop every RPC bench shares: {@linkcode WARM_UP} untimed round trips, then
- * `count` sequential ones, each timed; prints one JSON line with the run's p50 and p99 (ms), msg/s and the
- * CPU per round trip of this process (responder and requester together) over the timed section.
+ * Request/reply latency, the loop every RPC bench shares: untimed round trips until the JIT has settled
+ * ({@linkcode warmUp}), then `count` sequential ones, each timed; prints one JSON line with the run's p50 and
+ * p99 (ms), msg/s and the CPU per round trip of this process (responder and requester together) over the
+ * timed section.
  *
  * @module
  */
@@ -11,8 +12,23 @@ import type { Deliver, Driver, OutgoingMessage } from "@sluice/core";
 import { begin, end, printRun, profiled, runtimeName } from "./_measure.ts";
 import { median } from "./_stats.ts";
 
-/** Untimed round trips before the timed ones (connections, JIT, reply subscriptions). */
+/** The fewest untimed round trips before the timed ones (connections, reply subscriptions, JIT). */
 export const WARM_UP = 200;
+
+/**
+ * How long the warm-up goes on past {@linkcode WARM_UP}, up to the run's own count of round trips: until the
+ * runtime's optimising compilers are done with the code a round trip runs. They compile on threads of their
+ * own whose CPU `process.cpuUsage` counts, and in a timed section that starts too early that work — done once
+ * in a service's life — is charged to each round trip, more to the arm with more code. Under Bun,
+ * `BUN_JSC_reportCompileTimes=1` on `bench/rabbitmq/rpc.ts driver 8000` after 200 warm-up trips listed 111 FTL
+ * and 52 DFG compilations in the timed section (556 ms, 70 µs a round trip, against `raw-wire`'s 495 ms) and
+ * after 16,000 (about 5 s) 6 and 9 (50 ms); Deno's `--v8-flags=--trace-opt` showed 213 compilations (257 ms)
+ * after 200 and 31 (137 ms) after 16,000.
+ */
+export const WARM_UP_MS = 5000;
+
+/** The untimed round trips of the last warm-up (`bench/rabbitmq/frames.ts` counts frames per round trip). */
+export let warmedUp = 0;
 
 /** The ~100-byte JSON request of every RPC bench; the reply is `{ ok: true, id }`. */
 export const REQUEST = {
@@ -97,18 +113,9 @@ export async function runRpc(arm: string, count: number, build: RpcArms): Promis
  * arm, prints the JSON line and exits.
  */
 export async function measureRpc(arm: string, count: number, rpc: RpcArm): Promise<never> {
-  const expected = JSON.stringify({ ok: true, id: REQUEST.id });
-  for (let i = 0; i < WARM_UP; i++) {
-    const reply = JSON.stringify(await rpc.trip());
-    if (reply !== expected) throw new Error(`The reply was ${reply}, not ${expected}`);
-  }
-  const times: number[] = [];
+  await warmUp(arm, rpc, count);
   const start = begin();
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await rpc.trip();
-    times.push(performance.now() - t);
-  }
+  const times = await timedTrips(rpc, count);
   const seconds = (end() - start) / 1000;
   await rpc.close();
   const at = (q: number): number => Math.round(quantile(times, q) * 1000) / 1000;
@@ -134,13 +141,7 @@ export async function measureRpcPaired(
   arms: readonly { readonly name: string; readonly rpc: RpcArm }[],
   count: number,
 ): Promise<never> {
-  const expected = JSON.stringify({ ok: true, id: REQUEST.id });
-  for (const { name, rpc } of arms) {
-    for (let i = 0; i < WARM_UP; i++) {
-      const reply = JSON.stringify(await rpc.trip());
-      if (reply !== expected) throw new Error(`${name}: the reply was ${reply}, not ${expected}`);
-    }
-  }
+  for (const { name, rpc } of arms) await warmUp(name, rpc, count);
   const times = arms.map((): number[] => []);
   const cpu = arms.map(() => 0);
   const rounds: { p50: number; cpu: number }[][] = [];
@@ -149,13 +150,8 @@ export async function measureRpcPaired(
     const results: { p50: number; cpu: number }[] = [];
     for (let k = 0; k < arms.length; k++) {
       const i = (k + round) % arms.length;
-      const own: number[] = [];
       const used = process.cpuUsage();
-      for (let t = 0; t < trips; t++) {
-        const start = performance.now();
-        await arms[i]!.rpc.trip();
-        own.push(performance.now() - start);
-      }
+      const own = await timedTrips(arms[i]!.rpc, trips);
       const spent = process.cpuUsage(used);
       cpu[i]! += spent.user + spent.system;
       times[i]!.push(...own);
@@ -188,6 +184,37 @@ export async function measureRpcPaired(
   });
   console.log(JSON.stringify(line));
   process.exit(0);
+}
+
+/**
+ * The warm-up of an arm: {@linkcode WARM_UP} round trips, then more, up to `count`, until
+ * {@linkcode WARM_UP_MS} have passed; each reply, decoded, must be the expected one. The trips run through
+ * {@linkcode timedTrips}, the loop the timed ones run in, so the code compiled meanwhile is the code they run.
+ */
+async function warmUp(name: string, rpc: RpcArm, count: number): Promise<void> {
+  const expected = JSON.stringify({ ok: true, id: REQUEST.id });
+  const until = performance.now() + WARM_UP_MS;
+  const most = Math.max(WARM_UP, count);
+  let trips = 0;
+  while (trips < WARM_UP || (trips < most && performance.now() < until)) {
+    const batch = Math.min(CHUNK, most - trips);
+    await timedTrips(rpc, batch - 1);
+    const reply = JSON.stringify(await rpc.trip());
+    if (reply !== expected) throw new Error(`${name}: the reply was ${reply}, not ${expected}`);
+    trips += batch;
+  }
+  warmedUp = trips;
+}
+
+/** `trips` sequential round trips of `rpc`, each one's time in ms. */
+async function timedTrips(rpc: RpcArm, trips: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let t = 0; t < trips; t++) {
+    const start = performance.now();
+    await rpc.trip();
+    times.push(performance.now() - start);
+  }
+  return times;
 }
 
 /** The value below which a share `q` of `values` falls (a sorted copy's element at that rank). */

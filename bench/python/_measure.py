@@ -17,8 +17,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DENO = os.path.join(ROOT, "node_modules", ".bin", "deno")
 # As bench/_live.ts: the consumer reports its progress to the publisher every REPORT_EVERY messages.
 REPORT_EVERY = 5000
-# As bench/_rpc.ts: untimed round trips before the timed ones, and the request of every RPC bench.
+# As bench/_rpc.ts: at least WARM_UP untimed round trips before the timed ones, then more, up to the run's
+# count, until WARM_UP_SECONDS have passed (the TypeScript arms wait for their runtimes' compilers; CPython has
+# none, but every arm warms up alike); and the request of every RPC bench.
 WARM_UP = 200
+WARM_UP_SECONDS = 5.0
 REQUEST = {
     "id": 123456,
     "item": "a cup of green tea",
@@ -186,14 +189,17 @@ async def consume_live(
 
 async def measure_rpc(arm: str, count: int, trip: Callable[[], Awaitable[object]]) -> None:
     """
-    `count` sequential round trips after WARM_UP untimed ones (whose replies, decoded, must be the expected
-    one); prints the line with p50 and p99 (ms).
+    `count` sequential round trips after the untimed ones (WARM_UP, then up to `count` until WARM_UP_SECONDS
+    have passed; their replies, decoded, must be the expected one); prints the line with p50 and p99 (ms).
     """
     expected = {"ok": True, "id": REQUEST["id"]}
-    for _ in range(WARM_UP):
+    until = time.perf_counter() + WARM_UP_SECONDS
+    warmed = 0
+    while warmed < WARM_UP or (warmed < count and time.perf_counter() < until):
         reply = await trip()
         if reply != expected:
             raise AssertionError(f"The reply was {reply!r}, not {expected!r}")
+        warmed += 1
     times = []
     timed = Timed()
     timed.begin()

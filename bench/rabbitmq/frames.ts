@@ -9,7 +9,7 @@
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import net from "node:net";
-import { WARM_UP } from "../_rpc.ts";
+import { warmedUp } from "../_rpc.ts";
 
 const [arm = "raw", count = "2000"] = process.argv.slice(2);
 if (arm.includes(",")) {
@@ -110,8 +110,7 @@ through.port = String(port);
 process.env.SLUICE_AMQP_URL = through.toString();
 
 // rpc.ts prints its own line and exits; this one follows it, before the process ends.
-const trips = Number(count) + WARM_UP;
-const perTrip = (direction: Direction) => ({
+const perTrip = (direction: Direction, trips: number) => ({
   chunks: round(direction.chunks / trips),
   bytes: round(direction.bytes / trips),
   frames: Object.fromEntries(
@@ -123,9 +122,15 @@ const perTrip = (direction: Direction) => ({
 });
 const exit = process.exit.bind(process);
 process.exit = ((code?: number) => {
-  console.log(
-    JSON.stringify({ arm, workload: "rpc-frames", trips, sent: perTrip(sent), received: perTrip(received) }),
-  );
+  const trips = Number(count) + warmedUp;
+  const line = {
+    arm,
+    workload: "rpc-frames",
+    trips,
+    sent: perTrip(sent, trips),
+    received: perTrip(received, trips),
+  };
+  console.log(JSON.stringify(line));
   // An arm whose connections did not go through the proxy has nothing counted: a failure, not a zero.
   const delivered = received.frames["basic.deliver"] ?? 0;
   if (delivered >= trips) return exit(code);
