@@ -3,7 +3,7 @@
     $SLUICE_PYTHON bench/python/rabbitmq_rpc.py <raw-python|faststream> [count]
 
 `count` sequential round trips of the same ~100-byte JSON request answered with `{"ok": true, "id": …}`,
-responder and requester in this process, after 200 untimed warm-up trips, over direct reply-to
+responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s), over direct reply-to
 (`amq.rabbitmq.reply-to`). `raw-python` is aio-pika as bench/rabbitmq/rpc.ts's raw arm uses amqplib: a channel
 consumes the reply pseudo-queue (no ack) and publishes the requests to amq.topic with the queue's name as
 routing key; the responder's channel consumes the queue, decodes the body, publishes the reply, then acks
