@@ -3,10 +3,10 @@
     $SLUICE_PYTHON bench/python/nats_rpc.py <raw-python|faststream> [count]
 
 `count` sequential round trips of the same ~100-byte JSON request answered with `{"ok": true, "id": …}`,
-responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s). `raw-python` is nats-py:
-`nc.request()` to a callback subscription that decodes the body and publishes the reply to the request's
-inbox; `faststream` is FastStream 0.7.8 `broker.request()` (its reply decoded) to a subscriber whose handler
-takes the decoded dict and returns the reply, logger off. Prints one JSON line with p50 and p99
+responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s). `raw-python` is
+nats-py: `nc.request()` to a callback subscription that decodes the body and publishes the reply to the
+request's inbox; `faststream` is FastStream 0.7.8 `broker.request()` (its reply decoded) to a subscriber whose
+handler takes the decoded dict and returns the reply, logger off. Prints one JSON line with p50 and p99
 (bench/python/_measure.py).
 """
 

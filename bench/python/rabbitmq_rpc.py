@@ -3,11 +3,11 @@
     $SLUICE_PYTHON bench/python/rabbitmq_rpc.py <raw-python|faststream> [count]
 
 `count` sequential round trips of the same ~100-byte JSON request answered with `{"ok": true, "id": …}`,
-responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s), over direct reply-to
-(`amq.rabbitmq.reply-to`). `raw-python` is aio-pika as bench/rabbitmq/rpc.ts's raw arm uses amqplib: a channel
-consumes the reply pseudo-queue (no ack) and publishes the requests to amq.topic with the queue's name as
-routing key; the responder's channel consumes the queue, decodes the body, publishes the reply, then acks
-(publishes not mandatory, as amqplib's are; with aio-pika's default, mandatory, this RabbitMQ sent every
+responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s), over direct
+reply-to (`amq.rabbitmq.reply-to`). `raw-python` is aio-pika as bench/rabbitmq/rpc.ts's raw arm uses amqplib:
+a channel consumes the reply pseudo-queue (no ack) and publishes the requests to amq.topic with the queue's
+name as routing key; the responder's channel consumes the queue, decodes the body, publishes the reply, then
+acks (publishes not mandatory, as amqplib's are; with aio-pika's default, mandatory, this RabbitMQ sent every
 reply back as returned while it also delivered it).
 `faststream` is FastStream 0.7.8 `broker.request()` (its reply decoded) to a queue subscriber whose handler
 takes the decoded dict and returns the reply, logger off; FastStream's channel is a queue on the default

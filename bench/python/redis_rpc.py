@@ -2,14 +2,14 @@
 
     $SLUICE_PYTHON bench/python/redis_rpc.py <raw-python|faststream> [count]
 
-`count` sequential round trips of the same ~100-byte JSON request answered with `{"ok": true, "id": …}`, responder and
-requester in this process, after a warm-up of 200 trips or more (up to 5 s), over Pub/Sub in FastStream's binary
-envelope. `raw-python` is redis-py's asyncio client as bench/redis/rpc.ts's raw arm uses ioredis: one Pub/Sub
-connection subscribed to the request channel and a reply channel (once), one that publishes; the responder reads the
-envelope and the JSON body and publishes the reply envelope to `reply_to`. `faststream` is FastStream
-0.7.8 `broker.request()` (its reply decoded; FastStream subscribes a new reply channel for every request) to a
-channel subscriber whose handler takes the decoded dict and returns the reply, logger off. Prints one JSON line
-with p50 and p99 (bench/python/_measure.py).
+`count` sequential round trips of the same ~100-byte JSON request answered with `{"ok": true, "id": …}`,
+responder and requester in this process, after a warm-up of 200 trips or more (up to 5 s), over Pub/Sub in
+FastStream's binary envelope. `raw-python` is redis-py's asyncio client as bench/redis/rpc.ts's raw arm uses
+ioredis: one Pub/Sub connection subscribed to the request channel and a reply channel (once), one that
+publishes; the responder reads the envelope and the JSON body and publishes the reply envelope to `reply_to`.
+`faststream` is FastStream 0.7.8 `broker.request()` (its reply decoded; FastStream subscribes a new reply
+channel for every request) to a channel subscriber whose handler takes the decoded dict and returns the reply,
+logger off. Prints one JSON line with p50 and p99 (bench/python/_measure.py).
 """
 
 import asyncio

@@ -3,9 +3,10 @@
 //   <runtime> bench/rabbitmq/rpc.ts raw,raw-wire,driver,sluice [count]
 // one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
-// requester in this process (after a warm-up of 200 trips or more, up to 5 s; bench/_rpc.ts), both over direct
-// reply-to, as the plugin's `request()` is: the request goes to amq.topic with the queue's name as routing key (the
-// plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the default exchange.
+// requester in this process (after a warm-up of 200 trips or more, up to 5 s; bench/_rpc.ts), both over
+// direct reply-to, as the plugin's `request()` is: the request goes to amq.topic with the queue's name as
+// routing key (the plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the
+// default exchange.
 //   raw     amqplib: a channel consumes `amq.rabbitmq.reply-to` (no ack) and publishes the requests; the
 //           responder's channel consumes the queue, decodes the body, publishes the reply, then acks
 //   raw-wire  amqplib doing on the broker what the plugin does by default: the responder's channel consumes
