@@ -167,7 +167,7 @@ export const benches: readonly Bench[] = [
     arms: ["sluice"],
     needs: NATS,
   }),
-  // RPC benches: sequential round trips (bench/_rpc.ts; untimed ones come first, for up to 5 s).
+  // RPC benches: sequential round trips (bench/_rpc.ts; untimed ones come first: 20,000 or 5 s, up to the count).
   bench("nats/core rpc", "bench/nats/rpc.ts", [32_000, 50], {
     needs: NATS,
     paired: true,
@@ -214,7 +214,7 @@ export const benches: readonly Bench[] = [
     drainPython: python("rabbitmq_drain.py"),
     needs: "SLUICE_AMQP_URL",
   }),
-  bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", [16_000, 50], {
+  bench("rabbitmq rpc", "bench/rabbitmq/rpc.ts", [20_000, 50], {
     arms: ["raw", "raw-wire", "driver", "sluice"],
     needs: "SLUICE_AMQP_URL",
     paired: true,

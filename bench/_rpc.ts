@@ -27,6 +27,15 @@ export const WARM_UP = 200;
  */
 export const WARM_UP_MS = 5000;
 
+/**
+ * The round trips the warm-up makes whatever the time, when the run has that many: V8 tiers a function up to
+ * its optimising compiler by the number of its calls, not by time, and the 5 s ended before it on RabbitMQ.
+ * `--trace-opt` on `bench/rabbitmq/rpc.ts driver` put the TurboFan compilations of the plugin's request and
+ * publish path (`request`, `publish`, `need`, `checkSize`, the deadline's `#cancel`) after 8,000–11,000 round
+ * trips under Node 24 and after 16,000–18,000 under Deno, where the 5 s had made 8,000–12,000.
+ */
+export const WARM_UP_CALLS = 20_000;
+
 /** The untimed round trips of the last warm-up (`bench/rabbitmq/frames.ts` counts frames per round trip). */
 export let warmedUp = 0;
 
@@ -187,16 +196,18 @@ export async function measureRpcPaired(
 }
 
 /**
- * The warm-up of an arm: {@linkcode WARM_UP} round trips, then more, up to `count`, until
- * {@linkcode WARM_UP_MS} have passed; each reply, decoded, must be the expected one. The trips run through
- * {@linkcode timedTrips}, the loop the timed ones run in, so the code compiled meanwhile is the code they run.
+ * The warm-up of an arm: {@linkcode WARM_UP} round trips, or {@linkcode WARM_UP_CALLS} if `count` is as
+ * large, then more, up to `count`, until {@linkcode WARM_UP_MS} have passed; each reply, decoded, must be the
+ * expected one. The trips run through {@linkcode timedTrips}, the loop the timed ones run in, so the code
+ * compiled meanwhile is the code they run.
  */
 async function warmUp(name: string, rpc: RpcArm, count: number): Promise<void> {
   const expected = JSON.stringify({ ok: true, id: REQUEST.id });
   const until = performance.now() + WARM_UP_MS;
   const most = Math.max(WARM_UP, count);
+  const least = Math.max(WARM_UP, Math.min(WARM_UP_CALLS, count));
   let trips = 0;
-  while (trips < WARM_UP || (trips < most && performance.now() < until)) {
+  while (trips < least || (trips < most && performance.now() < until)) {
     const batch = Math.min(CHUNK, most - trips);
     await timedTrips(rpc, batch - 1);
     const reply = JSON.stringify(await rpc.trip());

@@ -3,7 +3,7 @@
 //   <runtime> bench/nats/rpc.ts raw,sluice [count]
 // one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
-// requester in this process (after a warm-up of 200 trips or more, up to 5 s; bench/_rpc.ts):
+// requester in this process (after untimed ones, 20,000 or the count and up to 5 s; bench/_rpc.ts):
 //   raw     nats.js: nc.request() to a callback subscription that decodes the body and responds
 //   sluice  broker.request() to a subscriber whose handler returns the reply
 import process from "node:process";

@@ -3,7 +3,7 @@
 //   <runtime> bench/rabbitmq/rpc.ts raw,raw-wire,driver,sluice [count]
 // one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
-// requester in this process (after a warm-up of 200 trips or more, up to 5 s; bench/_rpc.ts), both over
+// requester in this process (after untimed ones, 20,000 or the count and up to 5 s; bench/_rpc.ts), both over
 // direct reply-to, as the plugin's `request()` is: the request goes to amq.topic with the queue's name as
 // routing key (the plugin's default exchange), the reply straight to `amq.rabbitmq.reply-to` through the
 // default exchange.

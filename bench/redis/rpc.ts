@@ -3,7 +3,7 @@
 //   <runtime> bench/redis/rpc.ts raw,sluice [count]
 // one arm in a fresh process, or the arms named side by side in one (paired: bench/_rpc.ts).
 // `count` sequential round trips of a ~100-byte JSON request answered with a small JSON reply, responder and
-// requester in this process (after a warm-up of 200 trips or more, up to 5 s; bench/_rpc.ts), both over
+// requester in this process (after untimed ones, 20,000 or the count and up to 5 s; bench/_rpc.ts), both over
 // Pub/Sub in FastStream's binary envelope, as the plugin's `request()` is: the request carries `reply_to`, a
 // reply channel the requester subscribed to once, and a correlation id the reply echoes.
 //   raw     ioredis (the plugin's settings, RESP2): one connection subscribed to the request and the reply
