@@ -167,7 +167,7 @@ export const benches: readonly Bench[] = [
     arms: ["sluice"],
     needs: NATS,
   }),
-  // RPC benches: sequential round trips (bench/_rpc.ts; untimed ones come first: 20,000 or 5 s, up to the count).
+  // RPC benches: sequential round trips (bench/_rpc.ts; untimed ones first: 20,000 or 5 s, up to the count).
   bench("nats/core rpc", "bench/nats/rpc.ts", [32_000, 50], {
     needs: NATS,
     paired: true,

@@ -16,14 +16,14 @@ import { median } from "./_stats.ts";
 export const WARM_UP = 200;
 
 /**
- * How long the warm-up goes on past {@linkcode WARM_UP}, up to the run's own count of round trips: until the
- * runtime's optimising compilers are done with the code a round trip runs. They compile on threads of their
- * own whose CPU `process.cpuUsage` counts, and in a timed section that starts too early that work — done once
- * in a service's life — is charged to each round trip, more to the arm with more code. Under Bun,
- * `BUN_JSC_reportCompileTimes=1` on `bench/rabbitmq/rpc.ts driver 8000` after 200 warm-up trips listed 111 FTL
- * and 52 DFG compilations in the timed section (556 ms, 70 µs a round trip, against `raw-wire`'s 495 ms) and
- * after 16,000 (about 5 s) 6 and 9 (50 ms); Deno's `--v8-flags=--trace-opt` showed 213 compilations (257 ms)
- * after 200 and 31 (137 ms) after 16,000.
+ * How long the warm-up goes on past {@linkcode WARM_UP_CALLS}, up to the run's own count of round trips:
+ * until the runtime's optimising compilers are done with the code a round trip runs. They compile on threads
+ * of their own whose CPU `process.cpuUsage` counts, and in a timed section that starts too early that work —
+ * done once in a service's life — is charged to each round trip, more to the arm with more code. Under Bun,
+ * `BUN_JSC_reportCompileTimes=1` on `bench/rabbitmq/rpc.ts driver 8000` after 200 warm-up trips listed 111
+ * FTL and 52 DFG compilations in the timed section (556 ms, 70 µs a round trip, against `raw-wire`'s 495 ms)
+ * and after 16,000 (about 5 s) 6 and 9 (50 ms); Deno's `--v8-flags=--trace-opt` showed 213 compilations
+ * (257 ms) after 200 and 31 (137 ms) after 16,000.
  */
 export const WARM_UP_MS = 5000;
 
@@ -205,7 +205,7 @@ async function warmUp(name: string, rpc: RpcArm, count: number): Promise<void> {
   const expected = JSON.stringify({ ok: true, id: REQUEST.id });
   const until = performance.now() + WARM_UP_MS;
   const most = Math.max(WARM_UP, count);
-  const least = Math.max(WARM_UP, Math.min(WARM_UP_CALLS, count));
+  const least = Math.min(WARM_UP_CALLS, most);
   let trips = 0;
   while (trips < least || (trips < most && performance.now() < until)) {
     const batch = Math.min(CHUNK, most - trips);

@@ -6,8 +6,8 @@
 // requester in this process (after untimed ones, 20,000 or the count and up to 5 s; bench/_rpc.ts), as the
 // plugin's `request()` works: the request carries the headers `reply_to` (a one-partition reply topic the
 // requester consumes with a group of its own) and `correlation_id`, which the reply echoes. Each arm has a
-// request topic of its own, new, one partition, made before its warm-up. Every arm: kafkajs, acks=-1, fetches waiting
-// at most 1 s (the plugin's defaults); a fetch returns as soon as a record arrives.
+// request topic of its own, new, one partition, made before its warm-up. Every arm: kafkajs, acks=-1, fetches
+// waiting at most 1 s (the plugin's defaults); a fetch returns as soon as a record arrives.
 //   raw       kafkajs: one producer, a responder consumer that decodes the request and sends the reply, a
 //             reply consumer that matches replies by correlation id
 //   raw-wire  raw, with what Sluice's wire convention adds to both records: a `message_id` header (a UUID; the
