@@ -10,9 +10,9 @@
 //   raw     amqplib: a channel consumes `amq.rabbitmq.reply-to` (no ack) and publishes the requests; the
 //           responder's channel consumes the queue, decodes the body, publishes the reply, then acks
 //   raw-wire  amqplib doing on the broker what the plugin does by default: the responder's channel consumes
-//           with a prefetch of 1 (a subscriber's default), the reply goes out on a confirm channel of its own
-//           and the request is acked once the reply is confirmed; both messages are persistent and carry a
-//           timestamp, the reply a message id of its own. What the plugin's defaults cost RabbitMQ and
+//           with a prefetch of 1 (a subscriber's default) and sends the reply on the request's own channel
+//           just before its ack, unconfirmed (plugins/rabbitmq/_replies.ts); both messages are persistent and
+//           carry a timestamp, the reply a message id of its own. What the plugin's defaults cost RabbitMQ and
 //           amqplib, apart from the plugin's and the core's code.
 //   driver  the plugin's driver alone (no core): its request(), and a subscription (a prefetch of 1, as a
 //           Sluice subscriber's) whose deliver decodes the body, publishes the reply and acks — the plugin's
@@ -33,7 +33,6 @@ async function raw(queue: string, wire = false): Promise<RpcArm> {
   const connection = await amqp.connect(url, { noDelay: true });
   const responder = await connection.createChannel();
   if (wire) await responder.prefetch(1);
-  const replies = wire ? await connection.createConfirmChannel() : undefined;
   // The properties the plugin adds to every publish (publishProperties in plugins/rabbitmq/message.ts).
   const stamped = () => wire ? { deliveryMode: 2, timestamp: Math.floor(Date.now() / 1000) } : {};
   await responder.assertQueue(queue, { durable: false, autoDelete: true });
@@ -43,15 +42,9 @@ async function raw(queue: string, wire = false): Promise<RpcArm> {
     const body = JSON.parse(m.content.toString()) as { id: number };
     const reply = Buffer.from(JSON.stringify({ ok: true, id: body.id }));
     const properties = { contentType: "application/json", correlationId: m.properties.correlationId };
-    if (!replies) {
-      responder.publish("", m.properties.replyTo, reply, properties);
-      responder.ack(m);
-      return;
-    }
-    const own = { ...properties, ...stamped(), messageId: crypto.randomUUID() };
-    replies.publish("", m.properties.replyTo, reply, own, (error) => {
-      if (!error) responder.ack(m);
-    });
+    const own = wire ? { ...properties, ...stamped(), messageId: crypto.randomUUID() } : properties;
+    responder.publish("", m.properties.replyTo, reply, own);
+    responder.ack(m);
   });
   const requester = await connection.createChannel();
   const pending = new Map<string, (reply: unknown) => void>();

@@ -19,6 +19,7 @@ import { bindQueue, declareExchange, declareQueue } from "./_declare.ts";
 import { type Delivery, Settlements } from "./_acks.ts";
 import { DeliveryCounter, oversized, type ReplyQueues, type SubscriptionPlan } from "./_topology.ts";
 import { AmqpIncoming, quorumDeliveryCount } from "./message.ts";
+import type { AwaitedReply, OrderedReplies } from "./_replies.ts";
 
 /** How a consumer's messages settle; one per consumer. */
 interface Settling {
@@ -39,6 +40,8 @@ interface Settling {
  * handler's slot is free meanwhile.
  */
 class ConsumerMessage extends AmqpIncoming<ConsumeMessage> implements Delivery {
+  /** The reply this delivery awaits on its channel, by the id the core answers with. */
+  awaited: { readonly id: string; readonly reply: AwaitedReply } | undefined;
   readonly #id: string | undefined;
   readonly #on: Settlements;
   readonly #settling: Settling;
@@ -96,6 +99,7 @@ export class AmqpConsumer implements SubscriptionHandle {
   readonly #deliver: Deliver;
   readonly #logger: Logger;
   readonly #replyQueues: ReplyQueues;
+  readonly #ordered: OrderedReplies;
   readonly #maxMessageSize: number | undefined;
   readonly #counter = new DeliveryCounter();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -116,6 +120,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     deliver: Deliver;
     logger: Logger;
     replyQueues: ReplyQueues;
+    ordered: OrderedReplies;
     maxMessageSize?: number;
   }) {
     this.#connection = options.connection;
@@ -132,11 +137,14 @@ export class AmqpConsumer implements SubscriptionHandle {
     this.#deliver = options.deliver;
     this.#logger = options.logger;
     this.#replyQueues = options.replyQueues;
+    this.#ordered = options.ordered;
     this.#maxMessageSize = options.maxMessageSize;
     this.#settling = {
       limit: options.plan.queue.deliveryLimit,
       forget: (id) => this.#counter.forget(id),
       run: (on, how, message) => {
+        const awaited = message.awaited;
+        if (awaited) this.#ordered.settled(awaited.id, awaited.reply);
         if (on !== this.#on) {
           // The channel died with the connection: RabbitMQ already returned the message to its queue.
           this.#logger.debug(
@@ -211,6 +219,10 @@ export class AmqpConsumer implements SubscriptionHandle {
     on.track(converted);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
+    // The core answers with the request's correlation id, or its message id.
+    const answer = converted.correlationId ?? converted.messageId;
+    const reply = this.#ordered.expect(converted.replyTo, answer, on);
+    if (reply) converted.awaited = { id: answer!, reply };
     this.#window.hand(this.#deliver, converted);
   }
 

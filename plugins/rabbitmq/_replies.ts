@@ -1,7 +1,8 @@
 /**
  * Request/reply over RabbitMQ's direct reply-to: one channel consumes the `amq.rabbitmq.reply-to`
  * pseudo-queue (no ack, no queue to declare) and publishes every request on that same channel, as RabbitMQ
- * requires; replies are matched to requests by correlation id, so any number can be in flight.
+ * requires; replies are matched to requests by correlation id, so any number can be in flight. On the
+ * responding side, a subscriber's reply goes out on the request's own channel ({@linkcode OrderedReplies}).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { toBuffer } from "./_publisher.ts";
 import { DIRECT_REPLY_TO } from "./_topology.ts";
 import { AmqpIncoming, type AmqpPublishProperties } from "./message.ts";
 import { DrainGate } from "./_drain.ts";
+import type { Settlements } from "./_acks.ts";
 
 /** Requests over direct reply-to. */
 export class DirectReplies {
@@ -98,6 +100,61 @@ export class DirectReplies {
     const id = reply.correlationId;
     if (id === undefined || !this.#pending.resolve(id, reply)) {
       this.#logger.debug("Dropped a reply nobody waits for", { correlationId: reply.correlationId });
+    }
+  }
+}
+
+/** A delivery waiting for its reply to a direct reply-to address. */
+export interface AwaitedReply {
+  readonly address: string;
+  readonly on: Settlements;
+}
+
+/**
+ * Replies to direct reply-to sent on the request's own channel, just before the request's ack, without a
+ * confirm. The other way — the reply confirmed on the publishing channel, the request acked after the confirm —
+ * has RabbitMQ, at a subscriber's default prefetch of 1, hold the next request for a confirm's round trip
+ * (22–53 µs of a round trip in `bench/rabbitmq/rpc.ts`, bench/README.md) and promises nothing more: RabbitMQ
+ * handles a channel's frames in order, so the ack cannot arrive without the reply before it, and a reply to
+ * direct reply-to is stored nowhere (RabbitMQ drops it when the requester is gone, confirmed or not). A
+ * connection lost before the ack still has the request delivered again, and answered again.
+ *
+ * Only the core's reply is sent so: a publish to the address the delivery names, with its correlation id (or
+ * its message id), while the delivery is unsettled. Anything else — a second reply, a mandatory one, one on a
+ * channel that closed meanwhile — goes the confirmed way.
+ */
+export class OrderedReplies {
+  /** By correlation id; two deliveries with one id are rare, and the later one's reply goes the usual way. */
+  readonly #waiting = new Map<string, AwaitedReply>();
+
+  /** Notes a delivery whose reply may go on its channel; undefined when it does not ask for one there. */
+  expect(address: string | undefined, id: string | undefined, on: Settlements): AwaitedReply | undefined {
+    if (address === undefined || id === undefined || !address.startsWith(DIRECT_REPLY_TO)) return undefined;
+    if (this.#waiting.has(id)) return undefined;
+    const awaited = { address, on };
+    this.#waiting.set(id, awaited);
+    return awaited;
+  }
+
+  /** Forgets a delivery that settled (its reply sent or not). */
+  settled(id: string, awaited: AwaitedReply): void {
+    if (this.#waiting.get(id) === awaited) this.#waiting.delete(id);
+  }
+
+  /** Publishes `body` on the channel of the delivery that awaits it; false when none does (send it as usual). */
+  send(address: string, body: Uint8Array, properties: AmqpPublishProperties): boolean {
+    const id = properties.correlationId;
+    if (id === undefined || properties.mandatory) return false;
+    const awaited = this.#waiting.get(id);
+    if (awaited === undefined || awaited.address !== address) return false;
+    this.#waiting.delete(id);
+    try {
+      // Written into the channel's buffer ahead of the ack; amqplib's drain concerns a stream of publishes,
+      // not one reply per delivery of a bounded prefetch.
+      awaited.on.channel.publish("", address, toBuffer(body), properties);
+      return true;
+    } catch {
+      return false; // the channel closed: the request comes again; this reply goes the usual way meanwhile
     }
   }
 }

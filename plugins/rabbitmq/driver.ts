@@ -17,7 +17,7 @@ import { type AmqpClient, AmqpConnection } from "./_connection.ts";
 import { AmqpConsumer } from "./_consumer.ts";
 import { declareTopology } from "./_declare.ts";
 import { AmqpPublisher } from "./_publisher.ts";
-import { DirectReplies } from "./_replies.ts";
+import { DirectReplies, OrderedReplies } from "./_replies.ts";
 import { checkSize, planSubscription, publishExchange, ReplyQueues } from "./_topology.ts";
 import { publishProperties } from "./message.ts";
 import {
@@ -70,6 +70,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
   const exchange = options.exchange ?? "amq.topic";
   const passive = options.passive ?? false;
   const replyQueues = new ReplyQueues();
+  const ordered = new OrderedReplies();
   const consumers = new Set<AmqpConsumer>();
   let live: Live | undefined;
 
@@ -142,6 +143,7 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
         deliver,
         logger: logger.child({ subscriber: spec.template }),
         replyQueues,
+        ordered,
         maxMessageSize: spec.options.maxMessageSize ?? options.maxMessageSize,
       });
       await consumer.start();
@@ -159,7 +161,9 @@ export function rabbitmqDriver(options: RabbitmqOptions = {}): RabbitmqDriver {
       checkPublishOptions(publishOptions, channel);
       checkSize(message.body, options.maxMessageSize, channel);
       const target = publishExchange(channel, publishOptions, { exchange, replyQueues });
-      await publisher.publish(target, channel, message.body, publishProperties(message, publishOptions));
+      const properties = publishProperties(message, publishOptions);
+      if (target === "" && ordered.send(channel, message.body, properties)) return;
+      await publisher.publish(target, channel, message.body, properties);
     },
 
     async publishBatch(channel, messages, publishOptions) {
