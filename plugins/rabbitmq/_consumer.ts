@@ -40,8 +40,8 @@ interface Settling {
  * handler's slot is free meanwhile.
  */
 class ConsumerMessage extends AmqpIncoming<ConsumeMessage> implements Delivery {
-  /** The reply this delivery awaits on its channel, by the id the core answers with. */
-  awaited: { readonly id: string; readonly reply: AwaitedReply } | undefined;
+  /** The reply this delivery awaits on its channel. */
+  awaited: AwaitedReply | undefined;
   readonly #id: string | undefined;
   readonly #on: Settlements;
   readonly #settling: Settling;
@@ -143,8 +143,7 @@ export class AmqpConsumer implements SubscriptionHandle {
       limit: options.plan.queue.deliveryLimit,
       forget: (id) => this.#counter.forget(id),
       run: (on, how, message) => {
-        const awaited = message.awaited;
-        if (awaited) this.#ordered.settled(awaited.id, awaited.reply);
+        if (message.awaited) this.#ordered.settled(message.awaited);
         if (on !== this.#on) {
           // The channel died with the connection: RabbitMQ already returned the message to its queue.
           this.#logger.debug(
@@ -219,10 +218,7 @@ export class AmqpConsumer implements SubscriptionHandle {
     on.track(converted);
     if (oversized(converted, this.#maxMessageSize, this.#logger)) return void converted.reject();
     this.#replyQueues.add(converted.replyTo);
-    // The core answers with the request's correlation id, or its message id.
-    const answer = converted.correlationId ?? converted.messageId;
-    const reply = this.#ordered.expect(converted.replyTo, answer, on);
-    if (reply) converted.awaited = { id: answer!, reply };
+    converted.awaited = this.#ordered.expect(converted, on);
     this.#window.hand(this.#deliver, converted);
   }
 

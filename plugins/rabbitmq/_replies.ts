@@ -104,8 +104,9 @@ export class DirectReplies {
   }
 }
 
-/** A delivery waiting for its reply to a direct reply-to address. */
+/** A delivery waiting for its reply to a direct reply-to address, by the id the reply will carry. */
 export interface AwaitedReply {
+  readonly id: string;
   readonly address: string;
   readonly on: Settlements;
 }
@@ -127,18 +128,26 @@ export class OrderedReplies {
   /** By correlation id; two deliveries with one id are rare, and the later one's reply goes the usual way. */
   readonly #waiting = new Map<string, AwaitedReply>();
 
-  /** Notes a delivery whose reply may go on its channel; undefined when it does not ask for one there. */
-  expect(address: string | undefined, id: string | undefined, on: Settlements): AwaitedReply | undefined {
+  /**
+   * Notes a delivery on `on` whose reply may go on that channel: the core answers to its `replyTo` with its
+   * correlation id, or its message id. Undefined when it asks for no direct reply-to reply.
+   */
+  expect(
+    delivery: Pick<IncomingMessage, "replyTo" | "correlationId" | "messageId">,
+    on: Settlements,
+  ): AwaitedReply | undefined {
+    const address = delivery.replyTo;
+    const id = delivery.correlationId ?? delivery.messageId;
     if (address === undefined || id === undefined || !address.startsWith(DIRECT_REPLY_TO)) return undefined;
     if (this.#waiting.has(id)) return undefined;
-    const awaited = { address, on };
+    const awaited = { id, address, on };
     this.#waiting.set(id, awaited);
     return awaited;
   }
 
   /** Forgets a delivery that settled (its reply sent or not). */
-  settled(id: string, awaited: AwaitedReply): void {
-    if (this.#waiting.get(id) === awaited) this.#waiting.delete(id);
+  settled(awaited: AwaitedReply): void {
+    if (this.#waiting.get(awaited.id) === awaited) this.#waiting.delete(awaited.id);
   }
 
   /** Publishes `body` on the channel of the delivery that awaits it; false when none does (send it as usual). */

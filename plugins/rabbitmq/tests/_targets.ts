@@ -1,6 +1,6 @@
 // Runs a feature test on the emulation and, when a real RabbitMQ is available, on the real broker.
 import { describe } from "node:test";
-import { type Broker, createLogger } from "@sluice/core";
+import { type Broker, createLogger, silentLogger } from "@sluice/core";
 import { type CapturedLogs, captureLogs, type TestBroker, testBroker } from "@sluice/core/testing";
 import { realBroker } from "../../../tests/_support/brokers.ts";
 import { rabbitmq, type RabbitmqDriver, type RabbitmqOptions } from "../mod.ts";
@@ -66,3 +66,23 @@ export function pause(ms: number): Promise<void> {
 
 /** The real broker's URL, if any. */
 export const realUrl: string | undefined = real?.url;
+
+/**
+ * What a new subscriber of `channel` on the real broker, with `options` (its group, so its queue), receives
+ * within a second: the messages an earlier subscriber left unacked.
+ */
+export async function leftOver(
+  channel: string,
+  options: Parameters<Broker<RabbitmqDriver>["subscriber"]>[1],
+): Promise<unknown[]> {
+  const left: unknown[] = [];
+  const later = rabbitmq({ url: realUrl, logger: silentLogger });
+  later.subscriber(channel, options).handle((body) => void left.push(body));
+  await later.start();
+  try {
+    await pause(1000);
+  } finally {
+    await later.close();
+  }
+  return left;
+}

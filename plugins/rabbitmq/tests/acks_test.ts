@@ -9,7 +9,7 @@ import type { Channel, ConsumeMessage } from "amqplib";
 import { silentLogger } from "@sluice/core";
 import { rabbitmq } from "../mod.ts";
 import { type Delivery, Settlements } from "../_acks.ts";
-import { pause, realUrl, targets, unique, until } from "./_targets.ts";
+import { leftOver, pause, realUrl, targets, unique, until } from "./_targets.ts";
 
 /** What a recording channel was asked to send: `ack 3+` is a multiple ack up to tag 3. */
 function recorder(): { channel: Channel; sent: string[] } {
@@ -191,16 +191,11 @@ describe("coalesced acks (real)", { skip: realUrl ? false : "no real RabbitMQ" }
     const twice = [...acked].filter(([, times]) => times > 1).map(([id]) => id);
     assert.deepEqual(twice, [], "no acked message came back to the first consumer");
 
-    const left: number[] = [];
-    const second = rabbitmq({ url: realUrl, logger: silentLogger });
-    second.subscriber(channel, subscriber).handle((id) => void left.push(id as number));
-    await second.start();
-    try {
-      await pause(1000);
-    } finally {
-      await second.close();
-    }
-    assert.deepEqual(left, [], "every ack reached RabbitMQ before the first consumer closed");
+    assert.deepEqual(
+      await leftOver(channel, subscriber),
+      [],
+      "every ack reached RabbitMQ before the first consumer closed",
+    );
   });
 
   it("sends a message back to its queue when its delivery to the core rejects, and logs it", {
