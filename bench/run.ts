@@ -4,7 +4,7 @@
  * throughput and the one-minute load average of every run. In a full run each arm starts once the machine is
  * quiet (`quiet()`), and its result says how busy the machine was just before.
  *
- *   deno run -A bench/run.ts [--quick] [--record [--append]] [--rounds N] [--python-rounds N]
+ *   deno run -A bench/run.ts [--quick] [--record [--append [--round N]]] [--rounds N] [--python-rounds N]
  *     [--runtimes deno,bun,node,python] [--only TEXT]... [--profile]
  *
  * Brokers come from the environment (`eval "$(bash scripts/brokers env)"`); MQTT runs on a private Mosquitto
@@ -16,9 +16,11 @@
  * in `_benches.ts`), `summary.md` and `chart.svg`. With `SLUICE_PYTHON` set (`bash scripts/python`), the
  * benches that have Python arms (FastStream, the raw Python client) run them too, as runtime `python`, in the
  * first `--python-rounds` rounds (all of them unless given). With `--append` the rounds are numbered on from
- * the highest round already in the folder, so the order of the arms keeps rotating across invocations. With
- * `--profile` every run's timed section is also sampled by the runtime's CPU profiler, and the summary adds
- * where the CPU went (`_profile.ts`, `profileTable` in `_report.ts`).
+ * the highest round already in the folder, so the order of the arms keeps rotating across invocations, or from
+ * `--round N`: a round cut short (by a session that ended) is finished with the benches it lacks, numbered as
+ * it was (`--record --append --round 2 --only …`). With `--profile` every run's timed section is also
+ * sampled by the runtime's CPU profiler, and the summary adds where the CPU went (`_profile.ts`,
+ * `profileTable` in `_report.ts`).
  *
  * @module
  */
@@ -43,6 +45,7 @@ const { values: flags } = parseArgs({
     runtimes: { type: "string" },
     only: { type: "string", multiple: true },
     append: { type: "boolean", default: false },
+    round: { type: "string" },
     profile: { type: "boolean", default: false },
   },
 });
@@ -286,7 +289,12 @@ const paired: PairedResult[] = flags.append && existsSync(previousPaired)
   : [];
 const pythonRounds = Number(flags["python-rounds"] ?? rounds);
 // Each round starts the arms of a bench one further along, also across appending invocations.
-const first = results.reduce((highest, r) => Math.max(highest, r.round), 0) + 1;
+const first = flags.round !== undefined
+  ? Number(flags.round)
+  : results.reduce((highest, r) => Math.max(highest, r.round), 0) + 1;
+if (!Number.isInteger(first) || first < 1) {
+  throw new Error(`--round wants a round number, not ${flags.round}`);
+}
 let missing = 0;
 try {
   for (let round = first; round < first + rounds; round++) {
