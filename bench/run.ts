@@ -292,8 +292,8 @@ const pythonRounds = Number(flags["python-rounds"] ?? rounds);
 const first = flags.round !== undefined
   ? Number(flags.round)
   : results.reduce((highest, r) => Math.max(highest, r.round), 0) + 1;
-if (!Number.isInteger(first) || first < 1) {
-  throw new Error(`--round wants a round number, not ${flags.round}`);
+if (!Number.isInteger(first) || first < 1 || (flags.round !== undefined && !flags.append)) {
+  throw new Error(`--round wants a round number and --append (the rounds it adds to), not ${flags.round}`);
 }
 let missing = 0;
 try {
