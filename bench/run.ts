@@ -18,9 +18,9 @@
  * first `--python-rounds` rounds (all of them unless given). With `--append` the rounds are numbered on from
  * the highest round already in the folder, so the order of the arms keeps rotating across invocations, or from
  * `--round N`: a round cut short (by a session that ended) is finished with the benches it lacks, numbered as
- * it was (`--record --append --round 2 --only …`). With `--profile` every run's timed section is also
- * sampled by the runtime's CPU profiler, and the summary adds where the CPU went (`_profile.ts`,
- * `profileTable` in `_report.ts`).
+ * it was (`--record --append --round 2 --only …`); the summary keeps the headers of the invocations before.
+ * With `--profile` every run's timed section is also sampled by the runtime's CPU profiler, and the summary
+ * adds where the CPU went (`_profile.ts`, `profileTable` in `_report.ts`).
  *
  * @module
  */
@@ -373,7 +373,11 @@ for (const { script, args, needs } of quick ? diagnostics.filter((d) => picked(d
   const outcome = ran ? "ran" : `FAILED, exit code ${out.code}: ${out.stderr.trim().slice(-400)}`;
   console.log(`${script} ${args.join(" ")}: ${outcome}`);
 }
-const summary = `${header}\n\n${table(results, paired)}${
+// An appending invocation keeps the headers of the invocations whose results it holds, each a paragraph.
+const earlier = flags.append && existsSync(join(dir, "summary.md"))
+  ? readFileSync(join(dir, "summary.md"), "utf8").split("\n| ")[0]!.trim()
+  : "";
+const summary = `${earlier ? `${earlier}\n\n` : ""}${header}\n\n${table(results, paired)}${
   paired.length
     ? `\nPaired: each RPC bench's arms side by side in one process (\`bench/_rpc.ts\`):\n\n${
       pairedTable(paired)
