@@ -96,12 +96,20 @@ async function privateMosquitto(): Promise<() => void> {
   const child = spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" });
   await new Promise((resolve) => setTimeout(resolve, 500));
   process.env.SLUICE_MQTT_BENCH_URL = `mqtt://127.0.0.1:${port}`;
-  return () => {
+  const stop = (): void => {
     child.kill();
     rmSync(dir, { recursive: true, force: true });
     // The diagnostics run after it is gone: none of them may be pointed at it.
     delete process.env.SLUICE_MQTT_BENCH_URL;
   };
+  // A runner stopped by hand (Ctrl-C, or a session's end) takes its Mosquitto with it.
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      stop();
+      process.exit(code);
+    });
+  }
+  return stop;
 }
 
 /** Runs one process; resolves with its exit code and output. */
