@@ -295,6 +295,11 @@ const paired: PairedResult[] = flags.append && existsSync(previousPaired)
     JSON.parse(line) as PairedResult
   )
   : [];
+const previousSummary = join(dir, "summary.md");
+// --append keeps the headers of the invocations that made those results too (the text before the table).
+const earlier = flags.append && existsSync(previousSummary)
+  ? readFileSync(previousSummary, "utf8").split("\n| ")[0]!.trim()
+  : "";
 const pythonRounds = Number(flags["python-rounds"] ?? rounds);
 // Each round starts the arms of a bench one further along, also across appending invocations.
 const first = flags.round !== undefined
@@ -381,10 +386,6 @@ for (const { script, args, needs } of quick ? diagnostics.filter((d) => picked(d
   const outcome = ran ? "ran" : `FAILED, exit code ${out.code}: ${out.stderr.trim().slice(-400)}`;
   console.log(`${script} ${args.join(" ")}: ${outcome}`);
 }
-// An appending invocation keeps the headers of the invocations whose results it holds, each a paragraph.
-const earlier = flags.append && existsSync(join(dir, "summary.md"))
-  ? readFileSync(join(dir, "summary.md"), "utf8").split("\n| ")[0]!.trim()
-  : "";
 const summary = `${earlier ? `${earlier}\n\n` : ""}${header}\n\n${table(results, paired)}${
   paired.length
     ? `\nPaired: each RPC bench's arms side by side in one process (\`bench/_rpc.ts\`):\n\n${
@@ -394,7 +395,7 @@ const summary = `${earlier ? `${earlier}\n\n` : ""}${header}\n\n${table(results,
 }${
   results.some((r) => r.profile) ? `\nWhere the CPU goes (\`--profile\`):\n\n${profileTable(results)}` : ""
 }`;
-writeFileSync(join(dir, "summary.md"), summary);
+writeFileSync(previousSummary, summary);
 writeFileSync(join(dir, "chart.svg"), chart(results, `Sluice vs raw clients, median msg/s (${stamp})`));
 // Recorded files are tracked: formatted as `deno fmt --check` (part of `deno task ok`) wants them.
 if (flags.record) {
