@@ -10,8 +10,8 @@ import { pathExtractor } from "./channel.ts";
 import type { Codecs } from "./codec.ts";
 import type { Context } from "./context.ts";
 import type { Deliver, IncomingMessage, SubscriptionHandle } from "./driver.ts";
-import { SETTLED, unlessSettled } from "./driver.ts";
-import { describeError, MessageTooLargeError } from "./errors.ts";
+import { SETTLED } from "./driver.ts";
+import { describeError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { ConsumedMessage } from "./message.ts";
 import { composeConsume, type Middleware, subscriptionEvents } from "./middleware.ts";
@@ -21,7 +21,7 @@ import {
   type SubscriberOptions,
   withoutCore,
 } from "./options.ts";
-import { validateNow } from "./schema.ts";
+import { checkBody, decodeBody } from "./_body.ts";
 import { ackAll, emitResult, emitThenAck, type ResultTarget } from "./_emit.ts";
 import { type HandlerEntry, recordCall, selectHandler } from "./_handlers.ts";
 import { applyErrorPolicy, failBatch } from "./_failure.ts";
@@ -79,11 +79,14 @@ export class Consumer {
     const middlewares = this.#middlewares = [...mount.middlewares, ...(options.middlewares ?? [])];
     this.#bare = !middlewares.some((m) => m.consume);
     // The limiter's task is one message or a batch: the same pipeline, a single message being a batch of one,
-    // or the common case's pipeline without an async stage (`#consumeOne`).
+    // or the common case's pipeline without an async stage (`#consumeOne`). Either returns SETTLED or a promise
+    // that frees its slot as it settles (`tasksEnd`): in the reaction the pipeline runs anyway, not in one of
+    // the limiter's own, which was most of the core's cost a message behind an async handler under Bun.
     const single = !this.#batch && this.#bare && this.#ack !== "first" && this.#retry.attempts <= 1;
     this.#limiter = new Limiter<IncomingMessage | IncomingMessage[]>(
       options.concurrency ?? 1,
       single ? (item) => this.#consumeOne(item as IncomingMessage) : (items) => this.#consume(items),
+      { tasksEnd: true },
     );
     if (this.#batch) this.#batcher = new Batcher(this.#batch, (batch) => this.#limiter.run(batch));
     this.#process = composeConsume(middlewares, (ctx) => this.#run(ctx as MessageContext));
@@ -133,20 +136,27 @@ export class Consumer {
     return orderBy === undefined ? undefined : orderBy === "key" ? incoming.key : orderBy(incoming);
   }
 
-  /** The pipeline: settles every message of the list — handled, acked, or failed by the error policy. */
+  /**
+   * The pipeline: settles every message of the list — handled, acked, or failed by the error policy — and then
+   * frees its slot in the limiter.
+   */
   async #consume(incoming: IncomingMessage | IncomingMessage[]): Promise<void> {
-    // A single message is a batch of one, without the arrays and Promise.all a batch needs.
-    const batch = Array.isArray(incoming) ? incoming.map((i) => this.#message(i)) : undefined;
-    const message = batch ? batch[0]! : this.#message(incoming as IncomingMessage);
-    const context = new MessageContext(this.#port, this.#logger, this.#setup.channel, message, batch);
-    const ack = this.#ack;
     try {
-      if (ack === "first") await ackAll(context);
-      await (this.#bare ? this.#run(context) : this.#process(context));
-      if (ack === "auto") await ackAll(context);
-    } catch (error) {
-      if (!context.batch) await this.#fail(context.message, error, context);
-      else await failBatch(context.batch, error, ack === "auto", (m, e) => this.#fail(m, e, context));
+      // A single message is a batch of one, without the arrays and Promise.all a batch needs.
+      const batch = Array.isArray(incoming) ? incoming.map((i) => this.#message(i)) : undefined;
+      const message = batch ? batch[0]! : this.#message(incoming as IncomingMessage);
+      const context = new MessageContext(this.#port, this.#logger, this.#setup.channel, message, batch);
+      const ack = this.#ack;
+      try {
+        if (ack === "first") await ackAll(context);
+        await (this.#bare ? this.#run(context) : this.#process(context));
+        if (ack === "auto") await ackAll(context);
+      } catch (error) {
+        if (!context.batch) await this.#fail(context.message, error, context);
+        else await failBatch(context.batch, error, ack === "auto", (m, e) => this.#fail(m, e, context));
+      }
+    } finally {
+      this.#limiter.end();
     }
   }
 
@@ -154,7 +164,8 @@ export class Consumer {
    * The pipeline of one message without middleware or retries, not acked before its handler: no async stage,
    * so a handler that returns a plain value is acked in the same turn and the ack's promise is the only one.
    * A schema that answers synchronously (most do) is checked in the same turn; one that returns a promise
-   * adds a stage. Failures follow the error policy, as in `#consume`.
+   * adds a stage. Failures follow the error policy, as in `#consume`. Returns SETTLED, or a promise that frees
+   * the message's slot in the limiter as it settles.
    */
   #consumeOne(incoming: IncomingMessage): Promise<void> {
     let message: ConsumedMessage;
@@ -164,27 +175,30 @@ export class Consumer {
       context = new MessageContext(this.#port, this.#logger, this.#setup.channel, message);
     } catch (error) {
       // As from the async pipeline: the limiter and the driver see a rejection, never a throw.
-      return Promise.reject(error);
+      return this.#limiter.endAfter(Promise.reject(error));
     }
     let handler: HandlerEntry;
     let body: unknown;
     try {
-      message.body = this.#decode(message);
+      message.body = decodeBody(message, this.#codecs, this.#maxBodySize);
       handler = selectHandler(this.#handlers, message, this.#setup.channel);
-      body = this.#setup.options.schema ? this.#validate(message) : message.body;
+      body = this.#setup.options.schema ? checkBody(message, this.#setup.options.schema) : message.body;
     } catch (error) {
-      return this.#fail(message, error, context);
+      return this.#limiter.endAfter(this.#fail(message, error, context));
     }
     if (body instanceof Promise) {
       return body.then(
-        (checked) => unlessSettled(this.#call(handler, checked, message, context)),
-        (error) => this.#fail(message, error, context),
+        (checked) => this.#limiter.endIfSettled(this.#call(handler, checked, message, context)),
+        (error) => this.#limiter.endNow(this.#fail(message, error, context)),
       );
     }
     return this.#call(handler, body, message, context);
   }
 
-  /** Runs the handler on the message's decoded and checked body; then `#succeeded` or the error policy. */
+  /**
+   * Runs the handler on the message's decoded and checked body; then `#succeeded` or the error policy. Returns
+   * SETTLED, or a promise that frees the message's slot as it settles.
+   */
   #call(
     handler: HandlerEntry,
     body: unknown,
@@ -197,14 +211,14 @@ export class Consumer {
       recordCall(this.#port, handler, body, message);
       result = handler.fn(body, context as unknown as Context);
     } catch (error) {
-      return this.#fail(message, error, context);
+      return this.#limiter.endAfter(this.#fail(message, error, context));
     }
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") {
-      return this.#succeeded(result, message, context);
+      return this.#limiter.endAfter(this.#succeeded(result, message, context));
     }
     return Promise.resolve(result).then(
-      (value) => unlessSettled(this.#succeeded(value, message, context)),
-      (error) => this.#fail(message, error, context),
+      (value) => this.#limiter.endNow(this.#succeeded(value, message, context)),
+      (error) => this.#limiter.endNow(this.#fail(message, error, context)),
     );
   }
 
@@ -228,16 +242,16 @@ export class Consumer {
   async #run(context: MessageContext): Promise<unknown> {
     if (!this.#batch) {
       const message = context.message;
-      message.body = this.#decode(message);
+      message.body = decodeBody(message, this.#codecs, this.#maxBodySize);
       const handler = selectHandler(this.#handlers, message, this.#setup.channel);
-      if (this.#setup.options.schema) message.body = await this.#validate(message);
+      if (this.#setup.options.schema) message.body = await checkBody(message, this.#setup.options.schema);
       return this.#invoke(handler, message.body, message, context);
     }
     const valid: ConsumedMessage[] = [];
     for (const message of context.batch!) {
       try {
-        message.body = this.#decode(message);
-        if (this.#setup.options.schema) message.body = await this.#validate(message);
+        message.body = decodeBody(message, this.#codecs, this.#maxBodySize);
+        if (this.#setup.options.schema) message.body = await checkBody(message, this.#setup.options.schema);
         valid.push(message);
       } catch (error) {
         await this.#fail(message, error, context);
@@ -271,24 +285,6 @@ export class Consumer {
           error: describeError(error),
         }),
     );
-  }
-
-  #decode(message: ConsumedMessage): unknown {
-    const unreadable = message.incoming.decodeError;
-    if (unreadable) throw unreadable;
-    const max = this.#maxBodySize;
-    if (max !== undefined && message.raw.length > max) {
-      throw new MessageTooLargeError(
-        `Message ${message.messageId} has ${message.raw.length} bytes, more than maxBodySize ${max}`,
-      );
-    }
-    return this.#codecs.decode(message.raw, message.contentType);
-  }
-
-  /** The decoded body, validated by the subscriber's schema: a promise only if the schema returned one. */
-  #validate(message: ConsumedMessage): unknown {
-    const what = `Message ${message.messageId} on ${message.channel}`;
-    return validateNow(this.#setup.options.schema!, message.body, what);
   }
 
   /** Applies the error policy to a message that failed for good, logging through its context's logger. */
