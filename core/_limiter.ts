@@ -57,9 +57,9 @@ export class Limiter<T> {
    * Frees the slot of a task that returned a promise, with `tasksEnd`: called by the task once, as its promise
    * settles, never by a task that returned {@linkcode SETTLED}.
    */
-  readonly end = (): void => this.#release();
+  readonly end = (): void => this.#taskEnded();
   readonly #endFailing = (error: unknown): never => {
-    this.#release();
+    this.#taskEnded();
     throw error;
   };
 
@@ -71,7 +71,7 @@ export class Limiter<T> {
   /** With `tasksEnd`, in the reaction settling a task's promise: frees the slot now, or once `done` settles. */
   endNow(done: Promise<void>): Promise<void> | undefined {
     if (done !== SETTLED) return done.then(this.end, this.#endFailing);
-    this.#release();
+    this.#taskEnded();
     return undefined;
   }
 
@@ -81,8 +81,17 @@ export class Limiter<T> {
    */
   endIfSettled(done: Promise<void>): Promise<void> | undefined {
     if (done !== SETTLED) return done;
-    this.#release();
+    this.#taskEnded();
     return undefined;
+  }
+
+  #taskEnded(): void {
+    // Without `tasksEnd` the limiter frees the slot itself when the task's promise settles: a second release
+    // would let one task more run than the limit allows.
+    if (!this.#tasksEnd) {
+      throw new Error("Limiter.end() is for the tasks of a limiter made with tasksEnd: true");
+    }
+    this.#release();
   }
 
   /** Tasks started and not yet finished, waiting ones included. */

@@ -107,3 +107,11 @@ for (const tasksEnd of [false, true]) {
     });
   });
 }
+
+describe("limiter.end()", () => {
+  it("is refused by a limiter that waits for its tasks' promises, which frees their slots itself", () => {
+    const limiter = new Limiter<number>(1, () => Promise.resolve());
+    assert.throws(() => limiter.end(), /tasksEnd: true/);
+    assert.throws(() => limiter.endNow(SETTLED), /tasksEnd: true/);
+  });
+});
