@@ -169,7 +169,12 @@ async function scenario(name: BrokerName): Promise<LogRecord[]> {
       return logs.records.slice(before);
     } catch (error) {
       failed = true;
-      throw error;
+      // What the plugin logged says where it stood (reconnecting, rejoining its group, …) when a stage gave up.
+      const last = logs.records.slice(-60).map((r) =>
+        `${r.time.toISOString()} ${r.level} ${r.message} ${JSON.stringify(r.fields)}`
+      );
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${reason}\nthe broker's last log records:\n${last.join("\n")}`, { cause: error });
     } finally {
       // A close that hangs fails the test too, unless an earlier stage already did (its error is the one).
       await stage(name, "close", () => broker.close()).catch((error) => {
