@@ -222,15 +222,28 @@ export class Subscription {
       retry: { restartOnFailure: () => Promise.resolve(false) },
     });
     this.#consumer = consumer;
+    let member = false;
     let joined!: () => void;
-    const join = new Promise<void>((resolve) => (joined = resolve));
+    let refused!: (error: Error) => void;
+    const join = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      refused = reject;
+    });
+    // Refused while run() is still settling its crash, before anything awaits the join: not an unhandled
+    // rejection (which Deno and Bun turn into a failed process).
+    join.catch(() => undefined);
     consumer.on("consumer.group_join", () => {
       // Records handed over before a rebalance settle into their old tracks; new ones start fresh.
       this.#tracks = new Map();
+      member = true;
       joined();
     });
     consumer.on("consumer.crash", (event) => {
       const { error } = event.payload as { error: Error };
+      // kafkajs's run() resolves when joining the group failed too, and then the consumer crashes: that is this
+      // run's failure, for its caller — start(), or #recover's loop, which waited for a join that never came
+      // (a restarted broker whose group coordinator was not ready yet) while it ignored the crash.
+      if (!member) return refused(error);
       this.#logger.error(
         `The Kafka consumer failed: ${describeError(error)}; recreating it`,
       );
@@ -257,11 +270,11 @@ export class Subscription {
    * new consumer, with back-off, until it joins again. Unsettled records are delivered again from the last
    * commit.
    */
-  #recover(crashed: Consumer): void {
+  #recover(crashed: Consumer | undefined): void {
     if (this.#recovering || this.#stopped || this.#consumer !== crashed) return;
     this.#recovering = (async () => {
       this.#consumer = undefined;
-      await crashed.disconnect().catch(() => undefined);
+      await crashed?.disconnect().catch(() => undefined);
       let delay = 500;
       while (!this.#stopped) {
         await sleep(delay);
@@ -416,6 +429,8 @@ export class Subscription {
     })().catch((error) => {
       this.#paused = false;
       this.#logger.warn(`Could not look for new topics of ${this.#spec.channel}: ${describeError(error)}`);
+      // A rejoin that failed left no consumer: make one, with back-off, as after a crash.
+      if (this.#consumer === undefined) this.#recover(undefined);
     }).finally(() => (this.#discovering = undefined));
   }
 }

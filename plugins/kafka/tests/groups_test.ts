@@ -35,6 +35,20 @@ for (const target of targets) {
       }
     });
 
+    it("fails start() with the broker's refusal when the group cannot be joined, instead of waiting", {
+      skip: target.real ? false : "the emulation has no session timeout range",
+    }, async () => {
+      const broker = target.cluster()();
+      // Under the broker's group.min.session.timeout.ms (6 s by default): JoinGroup answers
+      // INVALID_SESSION_TIMEOUT, which kafkajs does not retry: its run() resolves and the consumer crashes.
+      broker.subscriber(unique("refused"), { sessionTimeout: 1000, heartbeatInterval: 100 }).handle(() => {});
+      try {
+        await assert.rejects(broker.start(), /session timeout is not within the range/);
+      } finally {
+        await broker.close();
+      }
+    });
+
     it("starts a new group at the end with latest and at the beginning with earliest", async () => {
       const make = target.cluster();
       const topic = unique("start");
